@@ -1,0 +1,138 @@
+//! Invitation links: a person added by a business manager sets their own
+//! password through a one-time link that expires after 14 days.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use sqlx::PgConnection;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{password, random_token, sha256_hex, start_session};
+use crate::audit::Change;
+use crate::error::{AppError, Result};
+use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, set_flash};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/invitations/{token}", get(accept_page).post(accept))
+}
+
+/// A new invitation for `user_id`; answers the token for the link. Only its hash is stored.
+pub async fn create(conn: &mut PgConnection, user_id: Uuid, partnership_id: Option<Uuid>, invited_by: Uuid) -> sqlx::Result<String> {
+    let token = random_token();
+    sqlx::query!(
+        "insert into invitation (token_hash, user_id, partnership_id, invited_by, expires_at)
+         values ($1, $2, $3, $4, now() + interval '14 days')",
+        sha256_hex(&token),
+        user_id,
+        partnership_id,
+        invited_by,
+    )
+    .execute(conn)
+    .await?;
+    Ok(token)
+}
+
+struct Invitee {
+    user_id: Uuid,
+    email: String,
+    display_name: String,
+}
+
+async fn find_open(conn: &mut PgConnection, token: &str) -> sqlx::Result<Option<Invitee>> {
+    sqlx::query_as!(
+        Invitee,
+        "select u.id as user_id, u.email, u.display_name
+         from invitation i join app_user u on u.id = i.user_id
+         where i.token_hash = $1 and i.used_at is null and i.expires_at > now()",
+        sha256_hex(token)
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/invitation.html")]
+struct AcceptPage {
+    layout: Layout,
+    errors: FormErrors,
+    token: String,
+    email: String,
+    display_name: String,
+}
+
+async fn accept_page(State(state): State<AppState>, session: Session, Path(token): Path<String>) -> Result<AcceptPage> {
+    let mut conn = state.db.acquire().await?;
+    let invitee = find_open(&mut conn, &token).await?.ok_or(AppError::NotFound)?;
+    Ok(AcceptPage {
+        layout: Layout::anonymous(&session).await?,
+        errors: FormErrors::default(),
+        token,
+        email: invitee.email,
+        display_name: invitee.display_name,
+    })
+}
+
+#[derive(Deserialize)]
+struct AcceptForm {
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+async fn accept(
+    State(state): State<AppState>,
+    session: Session,
+    Path(token): Path<String>,
+    ClientAddress(address): ClientAddress,
+    Submitted(form): Submitted<AcceptForm>,
+) -> Result<Response> {
+    let mut errors = FormErrors::default();
+    if errors.check("new_password", password::check_new(&form.new_password)).is_some()
+        && form.confirm_password != form.new_password
+    {
+        errors.add("confirm_password", "The passwords do not match");
+    }
+    let mut tx = state.db.begin().await?;
+    let invitee = find_open(&mut tx, &token).await?.ok_or(AppError::NotFound)?;
+    if !errors.is_empty() {
+        let page = AcceptPage {
+            layout: Layout::anonymous(&session).await?,
+            errors,
+            token,
+            email: invitee.email,
+            display_name: invitee.display_name,
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let hash = password::hash(form.new_password).await?;
+    // Marking it used in the same statement that checks it keeps a double submit harmless.
+    let claimed = sqlx::query!(
+        "update invitation set used_at = now() where token_hash = $1 and used_at is null",
+        sha256_hex(&token)
+    )
+    .execute(&mut *tx)
+    .await?;
+    if claimed.rows_affected() != 1 {
+        return Err(AppError::NotFound);
+    }
+    sqlx::query!("update app_user set password_hash = $2 where id = $1", invitee.user_id, hash)
+        .execute(&mut *tx)
+        .await?;
+    Change::new("invitation.accepted", "account")
+        .by(Some(invitee.user_id))
+        .subject(invitee.user_id)
+        .from_address(&address)
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    start_session(&session, invitee.user_id, &hash).await?;
+    set_flash(&session, "Your password is set and you are signed in").await?;
+    Ok(Redirect::to("/").into_response())
+}

@@ -1,0 +1,294 @@
+//! Signing in and out, passwords, invitations, and who is asking.
+
+mod invitations;
+pub mod password;
+mod throttle;
+
+pub use invitations::create as create_invitation;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use rand::RngCore;
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use crate::audit::Change;
+use crate::error::{AppError, Result};
+use crate::people::Email;
+use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, set_flash};
+
+const USER_KEY: &str = "user_id";
+/// Changes when the password changes, so other sessions of that person end.
+const STAMP_KEY: &str = "auth_stamp";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/account/password", get(password_page).post(change_password))
+        .merge(invitations::router())
+}
+
+/// 32 random bytes, hex: session-bound tokens and invitation links.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub fn sha256_hex(value: &str) -> String {
+    hex::encode(Sha256::digest(value.as_bytes()))
+}
+
+fn auth_stamp(password_hash: Option<&str>) -> String {
+    sha256_hex(password_hash.unwrap_or(""))[..16].to_owned()
+}
+
+/// The signed-in person. Extracting it from a request without a valid session
+/// sends the browser to `/login`.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub is_platform_admin: bool,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let session = Session::from_request_parts(parts, state).await.map_err(|_| AppError::Internal(anyhow::anyhow!("no session layer")))?;
+        let sign_in = || AppError::SignInRequired {
+            next: parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into()),
+        };
+        let Some(user_id) = session.get::<Uuid>(USER_KEY).await? else {
+            return Err(sign_in());
+        };
+        let stamp = session.get::<String>(STAMP_KEY).await?.unwrap_or_default();
+        let row = sqlx::query!(
+            "select id, email, display_name, is_platform_admin, password_hash from app_user where id = $1",
+            user_id
+        )
+        .fetch_optional(&state.db)
+        .await?;
+        match row {
+            Some(u) if auth_stamp(u.password_hash.as_deref()) == stamp => Ok(CurrentUser {
+                id: u.id,
+                email: u.email,
+                display_name: u.display_name,
+                is_platform_admin: u.is_platform_admin,
+            }),
+            _ => {
+                session.flush().await?;
+                Err(sign_in())
+            }
+        }
+    }
+}
+
+/// Only paths on this site, so a crafted link cannot send people elsewhere after signing in.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    layout: Layout,
+    errors: FormErrors,
+    email: String,
+    next: String,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_page(State(state): State<AppState>, session: Session, Query(q): Query<NextQuery>) -> Result<Response> {
+    if let Some(user_id) = session.get::<Uuid>(USER_KEY).await? {
+        let exists = sqlx::query_scalar!("select exists (select 1 from app_user where id = $1) as \"e!\"", user_id)
+            .fetch_one(&state.db)
+            .await?;
+        if exists {
+            return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
+        }
+    }
+    Ok(LoginPage {
+        layout: Layout::anonymous(&session).await?,
+        errors: FormErrors::default(),
+        email: String::new(),
+        next: safe_next(q.next.as_deref()),
+    }
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+#[tracing::instrument(skip_all)]
+async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    ClientAddress(address): ClientAddress,
+    Submitted(form): Submitted<LoginForm>,
+) -> Result<Response> {
+    let next = safe_next(Some(&form.next));
+    let mut errors = FormErrors::default();
+    let email = errors.check("email", Email::parse(&form.email));
+    if form.password.is_empty() {
+        errors.add("password", "Enter your password");
+    }
+    let refuse = |errors: FormErrors, status: StatusCode, layout: Layout| {
+        (status, LoginPage { layout, errors, email: form.email.chars().take(Email::MAX_LEN).collect(), next: next.clone() })
+            .into_response()
+    };
+    let Some(email) = email.filter(|_| errors.is_empty()) else {
+        return Ok(refuse(errors, StatusCode::UNPROCESSABLE_ENTITY, Layout::anonymous(&session).await?));
+    };
+
+    if throttle::too_many_failures(&state.db, email.as_str(), &address).await? {
+        errors.add("email", "There have been too many attempts to sign in. Wait 15 minutes, then try again");
+        return Ok(refuse(errors, StatusCode::TOO_MANY_REQUESTS, Layout::anonymous(&session).await?));
+    }
+
+    let account = sqlx::query!("select id, password_hash from app_user where email = $1", email.as_str())
+        .fetch_optional(&state.db)
+        .await?;
+    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+    let matches = password::verify(form.password.clone(), stored.clone()).await?;
+
+    let mut tx = state.db.begin().await?;
+    throttle::record(&mut tx, email.as_str(), &address, matches).await?;
+    let Some(account) = account.filter(|_| matches) else {
+        Change::new("sign_in.failed", "account")
+            .after(json!({ "email": email.as_str() }))
+            .from_address(&address)
+            .record(&mut tx)
+            .await?;
+        tx.commit().await?;
+        errors.add("email", "Enter a correct email address and password");
+        return Ok(refuse(errors, StatusCode::UNPROCESSABLE_ENTITY, Layout::anonymous(&session).await?));
+    };
+    Change::new("sign_in", "account").by(Some(account.id)).subject(account.id).from_address(&address).record(&mut tx).await?;
+    tx.commit().await?;
+
+    // A new session id at sign-in, so a planted session cookie is worth nothing.
+    session.cycle_id().await?;
+    session.insert(USER_KEY, account.id).await?;
+    session.insert(STAMP_KEY, auth_stamp(stored.as_deref())).await?;
+    Ok(Redirect::to(&next).into_response())
+}
+
+async fn logout(State(state): State<AppState>, session: Session, ClientAddress(address): ClientAddress) -> Result<Response> {
+    if let Some(user_id) = session.get::<Uuid>(USER_KEY).await? {
+        let mut conn = state.db.acquire().await?;
+        Change::new("sign_out", "account").by(Some(user_id)).subject(user_id).from_address(&address).record(&mut conn).await?;
+    }
+    session.flush().await?;
+    set_flash(&session, "You have signed out").await?;
+    Ok(Redirect::to("/login").into_response())
+}
+
+/// Sign a person in on this session (after they set their password from an invitation).
+async fn start_session(session: &Session, user_id: Uuid, password_hash: &str) -> Result<()> {
+    session.cycle_id().await?;
+    session.insert(USER_KEY, user_id).await?;
+    session.insert(STAMP_KEY, auth_stamp(Some(password_hash))).await?;
+    Ok(())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/password.html")]
+struct PasswordPage {
+    layout: Layout,
+    errors: FormErrors,
+}
+
+async fn password_page(session: Session, user: CurrentUser) -> Result<PasswordPage> {
+    Ok(PasswordPage { layout: Layout::signed_in(&session, &user).await?, errors: FormErrors::default() })
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+    ClientAddress(address): ClientAddress,
+    Submitted(form): Submitted<PasswordForm>,
+) -> Result<Response> {
+    let mut errors = FormErrors::default();
+    let stored = sqlx::query_scalar!("select password_hash from app_user where id = $1", user.id)
+        .fetch_one(&state.db)
+        .await?;
+    if form.current_password.is_empty() {
+        errors.add("current_password", "Enter your current password");
+    } else if !password::verify(form.current_password.clone(), stored).await? {
+        errors.add("current_password", "Your current password is not correct");
+    }
+    if errors.check("new_password", password::check_new(&form.new_password)).is_some() {
+        if form.new_password == form.current_password {
+            errors.add("new_password", "Your new password must be different from your current password");
+        } else if form.confirm_password != form.new_password {
+            errors.add("confirm_password", "The passwords do not match");
+        }
+    }
+    if !errors.is_empty() {
+        let page = PasswordPage { layout: Layout::signed_in(&session, &user).await?, errors };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let new_hash = password::hash(form.new_password).await?;
+    let mut tx = state.db.begin().await?;
+    sqlx::query!("update app_user set password_hash = $2 where id = $1", user.id, new_hash)
+        .execute(&mut *tx)
+        .await?;
+    Change::new("password.changed", "account").by(Some(user.id)).subject(user.id).from_address(&address).record(&mut tx).await?;
+    tx.commit().await?;
+    // Other sessions of this person now fail their stamp check; this one carries on.
+    session.insert(STAMP_KEY, auth_stamp(Some(&new_hash))).await?;
+    set_flash(&session, "Your password has been changed").await?;
+    Ok(Redirect::to("/").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/p/swindon/")), "/p/swindon/");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,104 @@
+//! Connections to PostgreSQL and the tenant context every tenant query runs in.
+
+pub mod cluster;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Executor, PgPool, Postgres, Transaction};
+use std::str::FromStr;
+use uuid::Uuid;
+
+pub type Tx = Transaction<'static, Postgres>;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Where the database is: `DATABASE_URL`, or the private cluster under `.data/`.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub options: PgConnectOptions,
+}
+
+impl Target {
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        Ok(Self { options: PgConnectOptions::from_str(url)? })
+    }
+}
+
+/// A pool for migrations, seeding and administration, as the connecting (owner) role.
+pub async fn connect_owner(target: &Target) -> anyhow::Result<PgPool> {
+    Ok(PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(target.options.clone())
+        .await?)
+}
+
+/// The pool the web application uses.
+///
+/// Every connection switches to `hub_app`, a role that owns nothing and is not
+/// a superuser, so row-level security applies even when `DATABASE_URL` names the
+/// owner. Set `APP_DATABASE_URL` to log in as a separate role instead.
+pub async fn connect_app(target: &Target, max_connections: u32) -> anyhow::Result<PgPool> {
+    let (options, switch_role) = match std::env::var("APP_DATABASE_URL") {
+        Ok(url) => (PgConnectOptions::from_str(&url)?, false),
+        Err(_) => (target.options.clone(), true),
+    };
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if switch_role {
+                    conn.execute("set role hub_app").await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?;
+    ensure_row_security_applies(&pool).await?;
+    Ok(pool)
+}
+
+/// Refuse to serve as a role that row-level security would not bind.
+async fn ensure_row_security_applies(pool: &PgPool) -> anyhow::Result<()> {
+    let row = sqlx::query!(
+        r#"select r.rolsuper as "superuser!", r.rolbypassrls as "bypass!",
+                  exists (select 1 from pg_tables t
+                          where t.schemaname = 'public' and t.tableowner = current_user) as "owner!"
+           from pg_roles r where r.rolname = current_user"#
+    )
+    .fetch_one(pool)
+    .await?;
+    anyhow::ensure!(
+        !row.superuser && !row.bypass && !row.owner,
+        "the application role must be neither superuser nor table owner (row-level security would not apply)"
+    );
+    Ok(())
+}
+
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+/// Begin a transaction scoped to one partnership: row-level security compares
+/// every tenant row with `app.partnership_id`.
+pub async fn begin_tenant(pool: &PgPool, partnership_id: Uuid, user_id: Option<Uuid>) -> sqlx::Result<Tx> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        r#"select set_config('app.partnership_id', $1, true) as "partnership_id!", set_config('app.user_id', $2, true) as "user_id!""#,
+        partnership_id.to_string(),
+        user_id.map(|u| u.to_string()).unwrap_or_default(),
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(tx)
+}
+
+/// Begin a transaction outside any partnership, as one person: they see only
+/// their own memberships.
+pub async fn begin_personal(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Tx> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!(r#"select set_config('app.user_id', $1, true) as "user_id!""#, user_id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok(tx)
+}

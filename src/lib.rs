@@ -1,0 +1,20 @@
+//! Partnership Hub: governance for England's multi-agency safeguarding partnerships.
+//!
+//! The module tree follows the partnership's own arrangements: who belongs
+//! ([`people`], [`partnerships`]), how they sign in ([`auth`]), and the record
+//! of every change ([`audit`]). [`web`] holds what every page shares.
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod partnerships;
+pub mod people;
+pub mod roles;
+pub mod seed;
+pub mod web;
+
+pub use error::{AppError, Result};
+pub use web::{AppState, build_router};

@@ -1,0 +1,141 @@
+//! The first pages a person sees: their partnerships, and a home page for
+//! their roles in the one they picked.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use tower_sessions::Session;
+
+use super::Member;
+use crate::audit;
+use crate::auth::CurrentUser;
+use crate::db::begin_personal;
+use crate::error::Result;
+use crate::people::{self, Person};
+use crate::roles::{Capability, Role, Roles};
+use crate::web::{AppState, Layout};
+
+pub struct MyPartnership {
+    pub slug: String,
+    pub name: String,
+    pub roles: Roles,
+}
+
+/// The partnerships a person belongs to, whatever partnership context is set.
+async fn my_partnerships(state: &AppState, user: &CurrentUser) -> Result<Vec<MyPartnership>> {
+    let mut tx = begin_personal(&state.db, user.id).await?;
+    let rows = sqlx::query!(
+        r#"select p.slug, p.name,
+                  coalesce(array_agg(r.role) filter (where r.role is not null), '{}') as "roles!"
+           from membership m
+           join partnership p on p.id = m.partnership_id
+           left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
+           where m.user_id = $1
+           group by p.id
+           order by p.name"#,
+        user.id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| MyPartnership { slug: r.slug, name: r.name, roles: Roles::from_codes(r.roles.iter().map(String::as_str)) })
+        .collect())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "partnerships/choose.html")]
+pub struct ChoosePage {
+    layout: Layout,
+    partnerships: Vec<MyPartnership>,
+    is_platform_admin: bool,
+}
+
+pub async fn choose(State(state): State<AppState>, session: Session, user: CurrentUser) -> Result<ChoosePage> {
+    Ok(ChoosePage {
+        partnerships: my_partnerships(&state, &user).await?,
+        is_platform_admin: user.is_platform_admin,
+        layout: Layout::signed_in(&session, &user).await?,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "partnerships/home.html")]
+pub struct HomePage {
+    layout: Layout,
+    member: Member,
+    /// Lead and delegated partners, deputies, scrutineers and business managers.
+    key_people: Vec<Person>,
+    /// Others from the member's own organisation (for partners and deputies).
+    colleagues: Vec<Person>,
+    people_count: usize,
+    /// Roles nobody in the partnership holds (for those who manage people).
+    vacant_roles: Vec<Role>,
+    recent_changes: Vec<audit::Entry>,
+    other_partnerships: Vec<MyPartnership>,
+    can_manage_people: bool,
+    can_view_audit: bool,
+}
+
+pub async fn role_home(State(state): State<AppState>, session: Session, member: Member) -> Result<HomePage> {
+    let mut tx = member.begin(&state).await?;
+    let everyone = people::list(&mut tx, member.partnership.id).await?;
+    let can_view_audit = member.roles.allows(Capability::ViewAuditLog);
+    let recent_changes =
+        if can_view_audit { audit::recent(&mut tx, member.partnership.id, 8).await? } else { Vec::new() };
+    tx.commit().await?;
+
+    const KEY_ROLES: [Role; 5] = [
+        Role::LeadSafeguardingPartner,
+        Role::DelegatedSafeguardingPartner,
+        Role::Deputy,
+        Role::IndependentScrutineer,
+        Role::BusinessManager,
+    ];
+    let key_people = everyone.iter().filter(|p| KEY_ROLES.iter().any(|r| p.roles.has(*r))).cloned().collect();
+    let partner_roles = [Role::LeadSafeguardingPartner, Role::DelegatedSafeguardingPartner, Role::Deputy];
+    let colleagues = match (&member.organisation_name, partner_roles.iter().any(|r| member.roles.has(*r))) {
+        (Some(org), true) => everyone
+            .iter()
+            .filter(|p| p.organisation_name.as_ref() == Some(org) && p.membership_id != member.membership_id)
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    };
+    let vacant_roles = Role::ALL.into_iter().filter(|r| !everyone.iter().any(|p| p.roles.has(*r))).collect();
+    let other_partnerships = my_partnerships(&state, &member.user)
+        .await?
+        .into_iter()
+        .filter(|p| p.slug != member.partnership.slug)
+        .collect();
+
+    Ok(HomePage {
+        layout: Layout::workspace(&session, &member, "home").await?,
+        can_manage_people: member.roles.allows(Capability::ManagePeople),
+        can_view_audit,
+        people_count: everyone.len(),
+        key_people,
+        colleagues,
+        vacant_roles,
+        recent_changes,
+        other_partnerships,
+        member,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "partnerships/audit.html")]
+pub struct AuditPage {
+    layout: Layout,
+    member: Member,
+    entries: Vec<audit::Entry>,
+}
+
+pub async fn audit_log(State(state): State<AppState>, session: Session, member: Member) -> Result<AuditPage> {
+    member.require(Capability::ViewAuditLog)?;
+    let mut tx = member.begin(&state).await?;
+    let entries = audit::recent(&mut tx, member.partnership.id, 200).await?;
+    tx.commit().await?;
+    Ok(AuditPage { layout: Layout::workspace(&session, &member, "audit").await?, member, entries })
+}

@@ -1,0 +1,149 @@
+//! Partnerships (the tenants): choosing one, its role home page, its audit
+//! log, and the platform administrator's list where new ones are added.
+
+mod admin;
+mod home;
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use axum::routing::get;
+use axum::Router;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::auth::CurrentUser;
+use crate::db::{Tx, begin_tenant};
+use crate::error::{AppError, Result};
+use crate::roles::{Capability, Roles};
+use crate::web::AppState;
+
+pub use admin::{NewPartnership, create_partnership, parse_slug};
+
+/// Routes outside any one partnership.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(home::choose)).merge(admin::router())
+}
+
+/// Routes under `/p/{slug}`.
+pub fn workspace_router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::role_home))
+        .route("/audit", get(home::audit_log))
+}
+
+/// Whom a partnership's arrangements cover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Children,
+    Adults,
+    AllAge,
+}
+
+impl Scope {
+    pub fn code(self) -> &'static str {
+        match self {
+            Scope::Children => "children",
+            Scope::Adults => "adults",
+            Scope::AllAge => "all_age",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<Scope> {
+        [Scope::Children, Scope::Adults, Scope::AllAge].into_iter().find(|s| s.code() == code)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::Children => "Children",
+            Scope::Adults => "Adults at risk",
+            Scope::AllAge => "All-age: children and adults at risk",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Partnership {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub short_name: String,
+    pub scope: String,
+}
+
+impl Partnership {
+    pub fn scope_label(&self) -> &'static str {
+        Scope::from_code(&self.scope).map(Scope::label).unwrap_or("")
+    }
+
+    pub async fn by_slug(conn: &mut PgConnection, slug: &str) -> sqlx::Result<Option<Partnership>> {
+        sqlx::query_as!(
+            Partnership,
+            "select id, slug, name, short_name, scope from partnership where slug = $1",
+            slug
+        )
+        .fetch_optional(conn)
+        .await
+    }
+}
+
+/// A signed-in person acting in one partnership's workspace (`/p/{slug}/…`).
+///
+/// Extraction fails with 404 for anyone who is not a member, so another
+/// partnership's pages do not even admit they exist.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub user: CurrentUser,
+    pub partnership: Partnership,
+    pub membership_id: Uuid,
+    pub organisation_name: Option<String>,
+    pub job_title: String,
+    pub roles: Roles,
+}
+
+impl Member {
+    /// Refuse unless one of this person's roles grants `capability`.
+    pub fn require(&self, capability: Capability) -> Result<()> {
+        if self.roles.allows(capability) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    /// A transaction in this partnership's tenant context.
+    pub async fn begin(&self, state: &AppState) -> Result<Tx> {
+        Ok(begin_tenant(&state.db, self.partnership.id, Some(self.user.id)).await?)
+    }
+}
+
+impl FromRequestParts<AppState> for Member {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
+        let slug = params.iter().find(|(k, _)| *k == "slug").map(|(_, v)| v.to_owned()).ok_or(AppError::NotFound)?;
+
+        let mut conn = state.db.acquire().await?;
+        let partnership = Partnership::by_slug(&mut conn, &slug).await?.ok_or(AppError::NotFound)?;
+        drop(conn);
+        let mut tx = begin_tenant(&state.db, partnership.id, Some(user.id)).await?;
+        let membership = sqlx::query!(
+            r#"select m.id, o.name as "organisation_name?", m.job_title,
+                      coalesce(array_agg(r.role) filter (where r.role is not null), '{}') as "roles!"
+               from membership m
+               left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
+               left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
+               where m.partnership_id = $1 and m.user_id = $2
+               group by m.partnership_id, m.id, o.name"#,
+            partnership.id,
+            user.id,
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
+        tx.commit().await?;
+        Ok(Member {
+            roles: Roles::from_codes(membership.roles.iter().map(String::as_str)),
+            membership_id: membership.id,
+            organisation_name: membership.organisation_name,
+            job_title: membership.job_title,
+            user,
+            partnership,
+        })
+    }
+}

@@ -1,0 +1,277 @@
+//! People in a partnership: who they are, the organisation they represent and
+//! their roles. Business managers add people, change their roles and remove them.
+
+mod email;
+mod pages;
+
+pub use email::Email;
+pub use pages::router;
+
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::audit::Change;
+use crate::auth::CurrentUser;
+use crate::roles::{Role, Roles};
+
+/// A person's full name as they want it shown.
+pub struct PersonName;
+
+impl PersonName {
+    pub const MAX_LEN: usize = 120;
+
+    pub fn parse(input: &str) -> Result<String, String> {
+        let name = input.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.is_empty() {
+            Err("Enter the person's full name".into())
+        } else if name.chars().count() > Self::MAX_LEN {
+            Err(format!("Full name must be {} characters or fewer", Self::MAX_LEN))
+        } else {
+            Ok(name)
+        }
+    }
+}
+
+/// Someone's place in a partnership, as the people pages show it.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub membership_id: Uuid,
+    pub display_name: String,
+    pub email: String,
+    pub job_title: String,
+    pub organisation_id: Option<Uuid>,
+    pub organisation_name: Option<String>,
+    pub roles: Roles,
+    /// Invited but has not yet set a password.
+    pub invitation_pending: bool,
+}
+
+impl Person {
+    pub fn organisation(&self) -> &str {
+        self.organisation_name.as_deref().unwrap_or("")
+    }
+}
+
+struct PersonRow {
+    membership_id: Uuid,
+    display_name: String,
+    email: String,
+    job_title: String,
+    organisation_id: Option<Uuid>,
+    organisation_name: Option<String>,
+    roles: Vec<String>,
+    invitation_pending: bool,
+}
+
+impl From<PersonRow> for Person {
+    fn from(r: PersonRow) -> Self {
+        Person {
+            membership_id: r.membership_id,
+            display_name: r.display_name,
+            email: r.email,
+            job_title: r.job_title,
+            organisation_id: r.organisation_id,
+            organisation_name: r.organisation_name,
+            roles: Roles::from_codes(r.roles.iter().map(String::as_str)),
+            invitation_pending: r.invitation_pending,
+        }
+    }
+}
+
+/// Everyone in a partnership, by name: one query whatever the number of people.
+pub async fn list(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<Person>> {
+    let rows = sqlx::query_as!(
+        PersonRow,
+        r#"select m.id as membership_id, u.display_name, u.email, m.job_title,
+                  m.organisation_id, o.name as "organisation_name?",
+                  coalesce(array_agg(r.role order by r.role) filter (where r.role is not null), '{}') as "roles!",
+                  (u.password_hash is null) as "invitation_pending!"
+           from membership m
+           join app_user u on u.id = m.user_id
+           left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
+           left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
+           where m.partnership_id = $1
+           group by m.partnership_id, m.id, u.id, o.name
+           order by u.display_name, u.email"#,
+        partnership_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Person::from).collect())
+}
+
+pub async fn find(conn: &mut PgConnection, partnership_id: Uuid, membership_id: Uuid) -> sqlx::Result<Option<Person>> {
+    let row = sqlx::query_as!(
+        PersonRow,
+        r#"select m.id as membership_id, u.display_name, u.email, m.job_title,
+                  m.organisation_id, o.name as "organisation_name?",
+                  coalesce(array_agg(r.role order by r.role) filter (where r.role is not null), '{}') as "roles!",
+                  (u.password_hash is null) as "invitation_pending!"
+           from membership m
+           join app_user u on u.id = m.user_id
+           left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
+           left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
+           where m.partnership_id = $1 and m.id = $2
+           group by m.partnership_id, m.id, u.id, o.name"#,
+        partnership_id,
+        membership_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Person::from))
+}
+
+pub struct Organisation {
+    pub id: Uuid,
+    pub name: String,
+}
+
+pub async fn organisations(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<Organisation>> {
+    sqlx::query_as!(
+        Organisation,
+        "select id, name from organisation where partnership_id = $1 order by is_statutory_partner desc, name",
+        partnership_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A person to add, checked.
+pub struct NewPerson {
+    pub name: String,
+    pub email: Email,
+    pub organisation_id: Option<Uuid>,
+    pub job_title: String,
+    pub roles: Vec<Role>,
+}
+
+pub struct Added {
+    pub membership_id: Uuid,
+    /// Present when the person has no password yet: the link to send them.
+    pub invitation_token: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    #[error("already a member")]
+    AlreadyMember,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<AddError> for crate::AppError {
+    fn from(e: AddError) -> Self {
+        match e {
+            AddError::Database(e) => e.into(),
+            AddError::AlreadyMember => crate::AppError::Internal(anyhow::anyhow!("person is already a member")),
+        }
+    }
+}
+
+/// Add a person to a partnership, creating their account (and an invitation
+/// to set a password) when they have none. Runs inside the caller's tenant
+/// transaction; the unique key on (partnership, person) makes a repeated
+/// submission an `AlreadyMember` rather than a second membership.
+pub async fn add_person(
+    conn: &mut PgConnection,
+    partnership_id: Uuid,
+    actor: &CurrentUser,
+    person: &NewPerson,
+    client_address: &str,
+) -> Result<Added, AddError> {
+    let existing = sqlx::query!("select id, password_hash is not null as \"has_password!\" from app_user where email = $1", person.email.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (user_id, needs_invitation) = match existing {
+        Some(u) => (u.id, !u.has_password),
+        None => {
+            let id = Uuid::new_v4();
+            sqlx::query!(
+                "insert into app_user (id, email, display_name) values ($1, $2, $3)
+                 on conflict (email) do nothing",
+                id,
+                person.email.as_str(),
+                person.name
+            )
+            .execute(&mut *conn)
+            .await?;
+            let id = sqlx::query_scalar!("select id from app_user where email = $1", person.email.as_str())
+                .fetch_one(&mut *conn)
+                .await?;
+            (id, true)
+        }
+    };
+    let membership_id = Uuid::new_v4();
+    let inserted = sqlx::query!(
+        "insert into membership (partnership_id, id, user_id, organisation_id, job_title)
+         values ($1, $2, $3, $4, $5)
+         on conflict (partnership_id, user_id) do nothing",
+        partnership_id,
+        membership_id,
+        user_id,
+        person.organisation_id,
+        person.job_title
+    )
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(AddError::AlreadyMember);
+    }
+    set_roles(conn, partnership_id, membership_id, &person.roles).await?;
+    Change::new("person.added", "membership")
+        .in_partnership(partnership_id)
+        .by(Some(actor.id))
+        .subject(membership_id)
+        .after(json!({
+            "name": person.name,
+            "email": person.email.as_str(),
+            "organisation_id": person.organisation_id,
+            "job_title": person.job_title,
+            "roles": person.roles,
+        }))
+        .from_address(client_address)
+        .record(&mut *conn)
+        .await?;
+    let invitation_token = if needs_invitation {
+        Some(crate::auth::create_invitation(&mut *conn, user_id, Some(partnership_id), actor.id).await?)
+    } else {
+        None
+    };
+    Ok(Added { membership_id, invitation_token })
+}
+
+pub async fn set_roles(conn: &mut PgConnection, partnership_id: Uuid, membership_id: Uuid, roles: &[Role]) -> sqlx::Result<()> {
+    let codes: Vec<String> = roles.iter().map(|r| r.code().to_owned()).collect();
+    sqlx::query!(
+        "delete from membership_role where partnership_id = $1 and membership_id = $2 and not (role = any($3))",
+        partnership_id,
+        membership_id,
+        &codes
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "insert into membership_role (partnership_id, membership_id, role)
+         select $1, $2, unnest($3::text[])
+         on conflict do nothing",
+        partnership_id,
+        membership_id,
+        &codes
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PersonName;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(PersonName::parse("  Jo   Bloggs ").unwrap(), "Jo Bloggs");
+        assert!(PersonName::parse("   ").is_err());
+        assert!(PersonName::parse(&"a".repeat(121)).is_err());
+    }
+}

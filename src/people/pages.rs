@@ -1,0 +1,349 @@
+//! The people pages of a partnership's workspace.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{AddError, Email, NewPerson, Organisation, Person, PersonName};
+use crate::audit::Change;
+use crate::error::{AppError, Result};
+use crate::partnerships::Member;
+use crate::roles::{Capability, Role};
+use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, set_flash};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/people", get(index))
+        .route("/people/new", get(new_page).post(create))
+        .route("/people/{membership_id}", get(edit_page).post(update))
+        .route("/people/{membership_id}/remove", post(remove))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "people/index.html")]
+struct IndexPage {
+    layout: Layout,
+    member: Member,
+    people: Vec<Person>,
+    can_manage: bool,
+}
+
+async fn index(State(state): State<AppState>, session: Session, member: Member) -> Result<IndexPage> {
+    let mut tx = member.begin(&state).await?;
+    let people = super::list(&mut tx, member.partnership.id).await?;
+    tx.commit().await?;
+    Ok(IndexPage {
+        layout: Layout::workspace(&session, &member, "people").await?,
+        can_manage: member.roles.allows(Capability::ManagePeople),
+        people,
+        member,
+    })
+}
+
+/// What the add and edit forms send back.
+#[derive(Deserialize, Default)]
+struct PersonForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    organisation_id: String,
+    #[serde(default)]
+    job_title: String,
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+impl PersonForm {
+    fn has_role(&self, role: &Role) -> bool {
+        self.roles.iter().any(|r| r == role.code())
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "people/form.html")]
+struct FormPage {
+    layout: Layout,
+    member: Member,
+    errors: FormErrors,
+    form: PersonForm,
+    organisations: Vec<Organisation>,
+    all_roles: [Role; 8],
+    /// The person being edited; none when adding.
+    editing: Option<Person>,
+}
+
+const MAX_JOB_TITLE: usize = 200;
+
+/// The fields both forms share: organisation, job title and roles.
+struct Placement {
+    organisation_id: Option<Uuid>,
+    job_title: String,
+    roles: Vec<Role>,
+}
+
+fn parse_placement(form: &PersonForm, organisations: &[Organisation], errors: &mut FormErrors) -> Option<Placement> {
+    let organisation_id = match form.organisation_id.trim() {
+        "" => Some(None),
+        raw => match Uuid::parse_str(raw).ok().filter(|id| organisations.iter().any(|o| o.id == *id)) {
+            Some(id) => Some(Some(id)),
+            None => {
+                errors.add("organisation_id", "Select an organisation from the list");
+                None
+            }
+        },
+    };
+    let job_title = form.job_title.split_whitespace().collect::<Vec<_>>().join(" ");
+    if job_title.chars().count() > MAX_JOB_TITLE {
+        errors.add("job_title", format!("Job title must be {MAX_JOB_TITLE} characters or fewer"));
+    }
+    let mut roles = Vec::new();
+    for code in &form.roles {
+        match Role::from_code(code) {
+            Some(role) => roles.push(role),
+            None => errors.add("roles", "Select roles from the list"),
+        }
+    }
+    if form.roles.is_empty() {
+        errors.add("roles", "Select at least one role");
+    }
+    roles.sort();
+    roles.dedup();
+    Some(Placement { organisation_id: organisation_id?, job_title, roles }).filter(|_| errors.is_empty())
+}
+
+async fn form_page(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    errors: FormErrors,
+    form: PersonForm,
+    editing: Option<Person>,
+) -> Result<Response> {
+    let mut tx = member.begin(state).await?;
+    let organisations = super::organisations(&mut tx, member.partnership.id).await?;
+    tx.commit().await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = FormPage {
+        layout: Layout::workspace(session, &member, "people").await?,
+        member,
+        errors,
+        form,
+        organisations,
+        all_roles: Role::ALL,
+        editing,
+    };
+    Ok((status, page).into_response())
+}
+
+async fn new_page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
+    member.require(Capability::ManagePeople)?;
+    form_page(&state, &session, member, FormErrors::default(), PersonForm::default(), None).await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Submitted(form): Submitted<PersonForm>,
+) -> Result<Response> {
+    member.require(Capability::ManagePeople)?;
+    let mut tx = member.begin(&state).await?;
+    let organisations = super::organisations(&mut tx, member.partnership.id).await?;
+    let mut errors = FormErrors::default();
+    let name = errors.check("name", PersonName::parse(&form.name));
+    let email = errors.check("email", Email::parse(&form.email));
+    let placement = parse_placement(&form, &organisations, &mut errors);
+    let (Some(name), Some(email), Some(placement)) = (name, email, placement) else {
+        drop(tx);
+        return form_page(&state, &session, member, errors, form, None).await;
+    };
+    let person = NewPerson {
+        name,
+        email,
+        organisation_id: placement.organisation_id,
+        job_title: placement.job_title,
+        roles: placement.roles,
+    };
+    let added = match super::add_person(&mut tx, member.partnership.id, &member.user, &person, &address).await {
+        Ok(added) => added,
+        Err(AddError::AlreadyMember) => {
+            drop(tx);
+            errors.add("email", format!("{} is already a member of this partnership", person.email));
+            return form_page(&state, &session, member, errors, form, None).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tx.commit().await?;
+    let mut message = format!("{} added", person.name);
+    if let Some(token) = added.invitation_token {
+        message.push_str(&format!(
+            ". Send them this link to set their password (it works once, for 14 days): {}/invitations/{token}",
+            state.config.public_url
+        ));
+    }
+    set_flash(&session, message).await?;
+    Ok(Redirect::to(&format!("/p/{}/people", member.partnership.slug)).into_response())
+}
+
+async fn load_person(state: &AppState, member: &Member, membership_id: &str) -> Result<Person> {
+    let id = Uuid::parse_str(membership_id).map_err(|_| AppError::NotFound)?;
+    let mut tx = member.begin(state).await?;
+    let person = super::find(&mut tx, member.partnership.id, id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(person)
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, membership_id)): Path<(String, String)>,
+) -> Result<Response> {
+    member.require(Capability::ManagePeople)?;
+    let person = load_person(&state, &member, &membership_id).await?;
+    let form = PersonForm {
+        name: person.display_name.clone(),
+        email: person.email.clone(),
+        organisation_id: person.organisation_id.map(|id| id.to_string()).unwrap_or_default(),
+        job_title: person.job_title.clone(),
+        roles: person.roles.iter().map(|r| r.code().to_owned()).collect(),
+    };
+    form_page(&state, &session, member, FormErrors::default(), form, Some(person)).await
+}
+
+/// Refuse a change that would leave the partnership with no business manager,
+/// since nobody could then manage its people.
+async fn business_managers_left(tx: &mut crate::db::Tx, partnership_id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "select count(*) as \"n!\" from membership_role where partnership_id = $1 and role = 'business_manager'",
+        partnership_id
+    )
+    .fetch_one(&mut **tx)
+    .await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, membership_id)): Path<(String, String)>,
+    Submitted(mut form): Submitted<PersonForm>,
+) -> Result<Response> {
+    member.require(Capability::ManagePeople)?;
+    let person = load_person(&state, &member, &membership_id).await?;
+    // Name and email belong to the person's own account, not to this partnership.
+    form.name = person.display_name.clone();
+    form.email = person.email.clone();
+    let mut tx = member.begin(&state).await?;
+    let organisations = super::organisations(&mut tx, member.partnership.id).await?;
+    let mut errors = FormErrors::default();
+    let Some(placement) = parse_placement(&form, &organisations, &mut errors) else {
+        drop(tx);
+        return form_page(&state, &session, member, errors, form, Some(person)).await;
+    };
+    // Lock the membership so two edits at once apply one after the other.
+    sqlx::query!(
+        "select id from membership where partnership_id = $1 and id = $2 for update",
+        member.partnership.id,
+        person.membership_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    sqlx::query!(
+        "update membership set organisation_id = $3, job_title = $4 where partnership_id = $1 and id = $2",
+        member.partnership.id,
+        person.membership_id,
+        placement.organisation_id,
+        placement.job_title
+    )
+    .execute(&mut *tx)
+    .await?;
+    super::set_roles(&mut tx, member.partnership.id, person.membership_id, &placement.roles).await?;
+    if business_managers_left(&mut tx, member.partnership.id).await? == 0 {
+        drop(tx);
+        errors.add("roles", "The partnership must keep at least one business manager");
+        return form_page(&state, &session, member, errors, form, Some(person)).await;
+    }
+    Change::new("person.updated", "membership")
+        .in_partnership(member.partnership.id)
+        .by(Some(member.user.id))
+        .subject(person.membership_id)
+        .before(json!({
+            "organisation_id": person.organisation_id,
+            "job_title": person.job_title,
+            "roles": person.roles.iter().collect::<Vec<_>>(),
+        }))
+        .after(json!({
+            "organisation_id": placement.organisation_id,
+            "job_title": placement.job_title,
+            "roles": placement.roles,
+        }))
+        .from_address(&address)
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    set_flash(&session, format!("{}'s details updated", person.display_name)).await?;
+    Ok(Redirect::to(&format!("/p/{}/people", member.partnership.slug)).into_response())
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, membership_id)): Path<(String, String)>,
+) -> Result<Response> {
+    member.require(Capability::ManagePeople)?;
+    let person = load_person(&state, &member, &membership_id).await?;
+    let mut tx = member.begin(&state).await?;
+    sqlx::query!(
+        "delete from membership where partnership_id = $1 and id = $2",
+        member.partnership.id,
+        person.membership_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    if business_managers_left(&mut tx, member.partnership.id).await? == 0 {
+        drop(tx);
+        let mut errors = FormErrors::default();
+        errors.add("roles", "The partnership must keep at least one business manager");
+        let form = PersonForm {
+            name: person.display_name.clone(),
+            email: person.email.clone(),
+            organisation_id: person.organisation_id.map(|id| id.to_string()).unwrap_or_default(),
+            job_title: person.job_title.clone(),
+            roles: person.roles.iter().map(|r| r.code().to_owned()).collect(),
+        };
+        return form_page(&state, &session, member, errors, form, Some(person)).await;
+    }
+    Change::new("person.removed", "membership")
+        .in_partnership(member.partnership.id)
+        .by(Some(member.user.id))
+        .subject(person.membership_id)
+        .before(json!({
+            "name": person.display_name,
+            "email": person.email,
+            "organisation_id": person.organisation_id,
+            "job_title": person.job_title,
+            "roles": person.roles.iter().collect::<Vec<_>>(),
+        }))
+        .from_address(&address)
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    set_flash(&session, format!("{} removed from the partnership", person.display_name)).await?;
+    Ok(Redirect::to(&format!("/p/{}/people", member.partnership.slug)).into_response())
+}

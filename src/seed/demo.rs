@@ -1,0 +1,129 @@
+//! Demo accounts for local use: one per role per partnership
+//! (`business-manager@swindon.example` …) and a platform administrator, all
+//! with one random password made at first start and kept in
+//! `.data/demo-accounts.txt`. Only `start` calls this; `serve` never does.
+
+use anyhow::Context;
+use rand::Rng;
+use rand::distributions::Alphanumeric;
+use sqlx::PgPool;
+use std::path::Path;
+use uuid::Uuid;
+
+use super::{PartnershipFile, Sector};
+use crate::roles::Role;
+
+pub const ADMIN_EMAIL: &str = "admin@platform.example";
+
+pub struct DemoAccounts {
+    pub password: String,
+    pub emails: Vec<String>,
+}
+
+pub fn email_for(role: Role, slug: &str) -> String {
+    format!("{}@{slug}.example", role.slug())
+}
+
+/// The password from an earlier start, if the accounts file has one.
+fn earlier_password(file: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(file).ok()?;
+    text.lines().find_map(|l| l.split_once(' ').map(|(_, p)| p.trim().to_owned())).filter(|p| !p.is_empty())
+}
+
+/// Which statutory partner a demo role speaks for.
+fn sector_for(role: Role) -> Option<Sector> {
+    match role {
+        Role::LeadSafeguardingPartner => Some(Sector::LocalAuthority),
+        Role::DelegatedSafeguardingPartner | Role::Deputy => Some(Sector::Health),
+        Role::GroupMember => Some(Sector::Police),
+        _ => None,
+    }
+}
+
+pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_file: &Path) -> anyhow::Result<DemoAccounts> {
+    let password = earlier_password(accounts_file).unwrap_or_else(|| {
+        rand::thread_rng().sample_iter(&Alphanumeric).take(16).map(char::from).collect()
+    });
+    let hash = {
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || crate::auth::password::hash_blocking(&password)).await??
+    };
+    let mut emails = vec![ADMIN_EMAIL.to_owned()];
+    let mut tx = pool.begin().await?;
+    upsert_user(&mut tx, ADMIN_EMAIL, "Platform administrator", &hash, true).await?;
+    for p in partnerships {
+        let partnership_id = sqlx::query_scalar!("select id from partnership where slug = $1", p.slug)
+            .fetch_one(&mut *tx)
+            .await
+            .with_context(|| format!("partnership {} is not loaded", p.slug))?;
+        for role in Role::ALL {
+            let email = email_for(role, &p.slug);
+            let name = format!("{} {}", p.short_name, role.label().to_lowercase());
+            let user_id = upsert_user(&mut tx, &email, &name, &hash, false).await?;
+            let organisation_id = match sector_for(role) {
+                Some(sector) => sqlx::query_scalar!(
+                    "select id from organisation where partnership_id = $1 and sector = $2 order by is_statutory_partner desc, name limit 1",
+                    partnership_id,
+                    sector.code()
+                )
+                .fetch_optional(&mut *tx)
+                .await?,
+                None => None,
+            };
+            sqlx::query!(
+                "insert into membership (partnership_id, id, user_id, organisation_id, job_title)
+                 values ($1, $2, $3, $4, $5)
+                 on conflict (partnership_id, user_id) do nothing",
+                partnership_id,
+                Uuid::new_v4(),
+                user_id,
+                organisation_id,
+                role.label(),
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query!(
+                "insert into membership_role (partnership_id, membership_id, role)
+                 select m.partnership_id, m.id, $3 from membership m
+                 where m.partnership_id = $1 and m.user_id = $2
+                 on conflict do nothing",
+                partnership_id,
+                user_id,
+                role.code(),
+            )
+            .execute(&mut *tx)
+            .await?;
+            emails.push(email);
+        }
+    }
+    tx.commit().await?;
+
+    if let Some(dir) = accounts_file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let lines: String = emails.iter().map(|e| format!("{e} {password}\n")).collect();
+    std::fs::write(accounts_file, lines).with_context(|| format!("writing {}", accounts_file.display()))?;
+    Ok(DemoAccounts { password, emails })
+}
+
+async fn upsert_user(
+    tx: &mut crate::db::Tx,
+    email: &str,
+    name: &str,
+    hash: &str,
+    platform_admin: bool,
+) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar!(
+        "insert into app_user (id, email, display_name, password_hash, is_platform_admin)
+         values ($1, $2, $3, $4, $5)
+         on conflict (email) do update set password_hash = excluded.password_hash
+         returning id",
+        Uuid::new_v4(),
+        email,
+        name,
+        hash,
+        platform_admin,
+    )
+    .fetch_one(&mut **tx)
+    .await
+}
