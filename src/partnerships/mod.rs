@@ -5,6 +5,7 @@ mod admin;
 mod home;
 
 use axum::extract::{FromRequestParts, RawPathParams};
+use axum::response::Redirect;
 use axum::http::request::Parts;
 use axum::routing::get;
 use axum::Router;
@@ -24,11 +25,12 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/", get(home::choose)).merge(admin::router())
 }
 
-/// Routes under `/p/{slug}`.
+/// A partnership's workspace lives under `/p/{slug}/`.
 pub fn workspace_router() -> Router<AppState> {
     Router::new()
-        .route("/", get(home::role_home))
-        .route("/audit", get(home::audit_log))
+        .route("/p/{slug}/", get(home::role_home))
+        .route("/p/{slug}", get(|member: Member| async move { Redirect::permanent(&format!("/p/{}/", member.partnership.slug)) }))
+        .route("/p/{slug}/audit", get(home::audit_log))
 }
 
 /// Whom a partnership's arrangements cover.

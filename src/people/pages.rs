@@ -21,10 +21,10 @@ use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, set_fla
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/people", get(index))
-        .route("/people/new", get(new_page).post(create))
-        .route("/people/{membership_id}", get(edit_page).post(update))
-        .route("/people/{membership_id}/remove", post(remove))
+        .route("/p/{slug}/people", get(index))
+        .route("/p/{slug}/people/new", get(new_page).post(create))
+        .route("/p/{slug}/people/{membership_id}", get(edit_page).post(update))
+        .route("/p/{slug}/people/{membership_id}/remove", post(remove))
 }
 
 #[derive(Template, WebTemplate)]

@@ -41,7 +41,11 @@ fn sector_for(role: Role) -> Option<Sector> {
 }
 
 pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_file: &Path) -> anyhow::Result<DemoAccounts> {
-    let password = earlier_password(accounts_file).unwrap_or_else(|| {
+    let earlier = earlier_password(accounts_file);
+    // A new password replaces every demo account's; an earlier one leaves
+    // hashes alone, so restarting does not sign anybody out.
+    let replace_passwords = earlier.is_none();
+    let password = earlier.unwrap_or_else(|| {
         rand::thread_rng().sample_iter(&Alphanumeric).take(16).map(char::from).collect()
     });
     let hash = {
@@ -50,7 +54,7 @@ pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_fi
     };
     let mut emails = vec![ADMIN_EMAIL.to_owned()];
     let mut tx = pool.begin().await?;
-    upsert_user(&mut tx, ADMIN_EMAIL, "Platform administrator", &hash, true).await?;
+    upsert_user(&mut tx, ADMIN_EMAIL, "Platform administrator", &hash, true, replace_passwords).await?;
     for p in partnerships {
         let partnership_id = sqlx::query_scalar!("select id from partnership where slug = $1", p.slug)
             .fetch_one(&mut *tx)
@@ -59,7 +63,7 @@ pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_fi
         for role in Role::ALL {
             let email = email_for(role, &p.slug);
             let name = format!("{} {}", p.short_name, role.label().to_lowercase());
-            let user_id = upsert_user(&mut tx, &email, &name, &hash, false).await?;
+            let user_id = upsert_user(&mut tx, &email, &name, &hash, false, replace_passwords).await?;
             let organisation_id = match sector_for(role) {
                 Some(sector) => sqlx::query_scalar!(
                     "select id from organisation where partnership_id = $1 and sector = $2 order by is_statutory_partner desc, name limit 1",
@@ -112,17 +116,21 @@ async fn upsert_user(
     name: &str,
     hash: &str,
     platform_admin: bool,
+    replace_password: bool,
 ) -> sqlx::Result<Uuid> {
     sqlx::query_scalar!(
         "insert into app_user (id, email, display_name, password_hash, is_platform_admin)
          values ($1, $2, $3, $4, $5)
-         on conflict (email) do update set password_hash = excluded.password_hash
+         on conflict (email) do update
+         set password_hash = case when $6 then excluded.password_hash
+                                  else coalesce(app_user.password_hash, excluded.password_hash) end
          returning id",
         Uuid::new_v4(),
         email,
         name,
         hash,
         platform_admin,
+        replace_password,
     )
     .fetch_one(&mut **tx)
     .await

@@ -1,0 +1,280 @@
+//! A fresh database per test, cloned from a migrated and seeded template,
+//! and a cookie-keeping client that drives the router in process.
+//!
+//! The PostgreSQL server comes from `TEST_DATABASE_URL` (set by
+//! `scripts/test`); without it, a private cluster is started under
+//! `target/test-postgres` and left running for the next run.
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request, StatusCode, header};
+use axum::Router;
+use http_body_util::BodyExt;
+use partnership_hub::config::Config;
+use partnership_hub::db::{self, Target};
+use partnership_hub::roles::Role;
+use partnership_hub::AppState;
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+fn server_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+            return url;
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-postgres");
+        let cluster = db::cluster::LocalCluster::at(&dir, true).expect("test cluster");
+        cluster.start().expect("starting the test cluster");
+        cluster.url("postgres").expect("test cluster url")
+    })
+    .clone()
+}
+
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = url.split_once('?').map(|(b, q)| (b, format!("?{q}"))).unwrap_or((url, String::new()));
+    let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
+    format!("{base}/{database}{query}")
+}
+
+/// The template every test database is copied from: migrated and seeded once
+/// per test binary (an advisory lock serialises concurrent binaries).
+async fn ensure_template(admin: &PgPool) {
+    static READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    READY
+        .get_or_init(|| async {
+            let mut conn = admin.acquire().await.unwrap();
+            sqlx::query("select pg_advisory_lock(424242)").execute(&mut *conn).await.unwrap();
+            let fingerprint = template_fingerprint();
+            let name = format!("hub_template_{fingerprint}");
+            let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+                .bind(&name)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            if !exists {
+                let building = format!("{name}_building");
+                sqlx::query(&format!("drop database if exists {building}")).execute(&mut *conn).await.unwrap();
+                sqlx::query(&format!("create database {building}")).execute(&mut *conn).await.unwrap();
+                let pool = db::connect_owner(&Target::from_url(&with_database(&server_url(), &building)).unwrap()).await.unwrap();
+                db::migrate(&pool).await.unwrap();
+                partnership_hub::seed::run(&pool, &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed")).await.unwrap();
+                pool.close().await;
+                sqlx::query(&format!("alter database {building} rename to {name}")).execute(&mut *conn).await.unwrap();
+            }
+            sqlx::query("select pg_advisory_unlock(424242)").execute(&mut *conn).await.unwrap();
+        })
+        .await;
+}
+
+/// Changes whenever a migration or seed file changes, so a stale template is never used.
+fn template_fingerprint() -> String {
+    use sha2::{Digest, Sha256};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = ["migrations", "seed"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap().map(|e| e.unwrap().path()))
+        .collect();
+    files.sort();
+    let mut hasher = Sha256::new();
+    for f in files {
+        hasher.update(f.file_name().unwrap().as_encoded_bytes());
+        hasher.update(std::fs::read(&f).unwrap());
+    }
+    hex::encode(&hasher.finalize()[..6])
+}
+
+pub struct TestApp {
+    pub router: Router,
+    /// The owner's pool: for fixtures and for checking what was written.
+    pub owner: PgPool,
+    /// The application's pool (role `hub_app`, bound by row-level security).
+    pub app_pool: PgPool,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let admin_url = server_url();
+        let admin = db::connect_owner(&Target::from_url(&admin_url).unwrap()).await.unwrap();
+        ensure_template(&admin).await;
+        let database = format!("test_{}", Uuid::new_v4().simple());
+        sqlx::query(&format!("create database {database} template hub_template_{}", template_fingerprint()))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+        let target = Target::from_url(&with_database(&admin_url, &database)).unwrap();
+        let owner = db::connect_owner(&target).await.unwrap();
+        let app_pool = db::connect_app(&target, 5).await.unwrap();
+        let mut config = Config::for_tests();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        config.static_dir = root.join("static");
+        config.node_modules_dir = root.join("node_modules");
+        let router = partnership_hub::build_router(AppState { db: app_pool.clone(), config: Arc::new(config) });
+        TestApp { router, owner, app_pool }
+    }
+
+    pub async fn partnership_id(&self, slug: &str) -> Uuid {
+        sqlx::query_scalar("select id from partnership where slug = $1").bind(slug).fetch_one(&self.owner).await.unwrap()
+    }
+
+    /// An account with [`PASSWORD`] and the given roles in a partnership; answers the membership id.
+    pub async fn add_member(&self, email: &str, slug: &str, roles: &[Role]) -> Uuid {
+        let hash = partnership_hub::auth::password::hash(PASSWORD.into()).await.unwrap();
+        let user_id: Uuid = sqlx::query_scalar(
+            "insert into app_user (id, email, display_name, password_hash) values ($1, $2, $3, $4)
+             on conflict (email) do update set email = excluded.email returning id",
+        )
+        .bind(Uuid::new_v4())
+        .bind(email)
+        .bind(format!("Person {}", email.split('@').next().unwrap()))
+        .bind(hash)
+        .fetch_one(&self.owner)
+        .await
+        .unwrap();
+        let partnership_id = self.partnership_id(slug).await;
+        let membership_id = Uuid::new_v4();
+        sqlx::query("insert into membership (partnership_id, id, user_id, job_title) values ($1, $2, $3, 'Test role')")
+            .bind(partnership_id)
+            .bind(membership_id)
+            .bind(user_id)
+            .execute(&self.owner)
+            .await
+            .unwrap();
+        for role in roles {
+            sqlx::query("insert into membership_role (partnership_id, membership_id, role) values ($1, $2, $3)")
+                .bind(partnership_id)
+                .bind(membership_id)
+                .bind(role.code())
+                .execute(&self.owner)
+                .await
+                .unwrap();
+        }
+        membership_id
+    }
+
+    pub async fn make_platform_admin(&self, email: &str) {
+        let hash = partnership_hub::auth::password::hash(PASSWORD.into()).await.unwrap();
+        sqlx::query(
+            "insert into app_user (id, email, display_name, password_hash, is_platform_admin) values ($1, $2, 'Platform admin', $3, true)
+             on conflict (email) do update set is_platform_admin = true",
+        )
+        .bind(Uuid::new_v4())
+        .bind(email)
+        .bind(hash)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser { router: self.router.clone(), cookie: None, csrf: None, address: "203.0.113.7".parse().unwrap() }
+    }
+
+    /// A browser already signed in as `email`.
+    pub async fn signed_in(&self, email: &str) -> Browser {
+        let mut browser = self.browser();
+        let response = browser.sign_in(email, PASSWORD).await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "sign-in as {email} failed: {}", response.body);
+        browser
+    }
+
+    pub async fn audit_actions(&self) -> Vec<String> {
+        sqlx::query_scalar("select action from audit_log order by id").fetch_all(&self.owner).await.unwrap()
+    }
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn contains(&self, text: &str) -> bool {
+        self.body.contains(text)
+    }
+}
+
+/// A client that keeps the session cookie and the page's anti-forgery token,
+/// as a browser would.
+pub struct Browser {
+    router: Router,
+    cookie: Option<String>,
+    csrf: Option<String>,
+    pub address: std::net::IpAddr,
+}
+
+impl Browser {
+    pub async fn request(&mut self, method: Method, path: &str, form: Option<String>) -> Page {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, format!("hub_session={cookie}"));
+        }
+        let body = match form {
+            Some(form) => {
+                request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(form)
+            }
+            None => Body::empty(),
+        };
+        let mut request = request.body(body).unwrap();
+        request.extensions_mut().insert(ConnectInfo(SocketAddr::new(self.address, 50000)));
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let value = value.to_str().unwrap();
+            if let Some(rest) = value.strip_prefix("hub_session=") {
+                let cookie = rest.split(';').next().unwrap().to_owned();
+                self.cookie = if value.contains("Max-Age=0") { None } else { Some(cookie) };
+            }
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let location = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(token) = extract_csrf(&body) {
+            self.csrf = Some(token);
+        }
+        Page { status, location, headers, body }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        self.request(Method::GET, path, None).await
+    }
+
+    /// Submit a form with this session's token, as the page would.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        if self.csrf.is_none() {
+            self.get("/login").await;
+        }
+        let token = self.csrf.clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Submit exactly these fields (no token added).
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        self.request(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        self.get("/login").await;
+        self.post("/login", &[("email", email), ("password", password), ("next", "/")]).await
+    }
+}
+
+fn extract_csrf(body: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = body.find(marker)? + marker.len();
+    let end = body[start..].find('"')?;
+    Some(body[start..start + end].to_owned())
+}

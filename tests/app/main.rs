@@ -1,0 +1,10 @@
+//! Integration tests: the whole application in process, against a fresh
+//! PostgreSQL database per test (see `harness`).
+
+mod harness;
+
+mod admin;
+mod auth;
+mod people;
+mod security;
+mod tenancy;

@@ -1,0 +1,175 @@
+use axum::http::StatusCode;
+use partnership_hub::roles::Role;
+use uuid::Uuid;
+
+use crate::harness::TestApp;
+
+async fn organisation(app: &TestApp, slug: &str, name: &str) -> String {
+    let id: Uuid = sqlx::query_scalar(
+        "select o.id from organisation o join partnership p on p.id = o.partnership_id where p.slug = $1 and o.name = $2",
+    )
+    .bind(slug)
+    .bind(name)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    id.to_string()
+}
+
+#[tokio::test]
+async fn a_business_manager_adds_a_delegated_partner_with_their_organisation() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let police = organisation(&app, "swindon", "Wiltshire Police").await;
+    let mut browser = app.signed_in("bm@swindon.example").await;
+
+    let form = browser.get("/p/swindon/people/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.contains("Wiltshire Police"));
+    assert!(!form.contains("Warwickshire Police"), "only this partnership's organisations are offered");
+
+    let added = browser
+        .post(
+            "/p/swindon/people/new",
+            &[
+                ("name", "Deborah Smith"),
+                ("email", "Deborah.Smith@Wiltshire.police.example"),
+                ("organisation_id", &police),
+                ("job_title", "Detective Superintendent, Head of Public Protection"),
+                ("roles", "delegated_safeguarding_partner"),
+                ("roles", "group_chair"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let people = browser.get("/p/swindon/people").await;
+    assert!(people.contains("Deborah Smith"));
+    assert!(people.contains("deborah.smith@wiltshire.police.example"));
+    assert!(people.contains("Delegated safeguarding partner, Group chair"));
+    assert!(people.contains("Invited"));
+
+    let audit: serde_json::Value = sqlx::query_scalar("select after from audit_log where action = 'person.added'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(audit["email"], "deborah.smith@wiltshire.police.example");
+    assert_eq!(audit["roles"], serde_json::json!(["delegated_safeguarding_partner", "group_chair"]));
+}
+
+#[tokio::test]
+async fn bad_input_on_the_person_form_is_explained_not_an_error_page() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let mut browser = app.signed_in("bm@swindon.example").await;
+    browser.get("/p/swindon/people/new").await;
+    let long_name = "N".repeat(121);
+    let warwickshire_org = organisation(&app, "warwickshire", "Warwickshire Police").await;
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (vec![("name", ""), ("email", "a@b.org"), ("roles", "viewer")], "Enter the person&#39;s full name"),
+        (vec![("name", &long_name), ("email", "a@b.org"), ("roles", "viewer")], "120 characters or fewer"),
+        (vec![("name", "Al"), ("email", "not an email"), ("roles", "viewer")], "Enter an email address in the correct format"),
+        (vec![("name", "Al"), ("email", "a@b.org")], "Select at least one role"),
+        (vec![("name", "Al"), ("email", "a@b.org"), ("roles", "emperor")], "Select roles from the list"),
+        (vec![("name", "Al"), ("email", "a@b.org"), ("roles", "viewer"), ("organisation_id", "nonsense")], "Select an organisation from the list"),
+        (vec![("name", "Al"), ("email", "a@b.org"), ("roles", "viewer"), ("organisation_id", &warwickshire_org)], "Select an organisation from the list"),
+    ];
+    for (fields, message) in cases {
+        let page = browser.post("/p/swindon/people/new", &fields).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+        assert!(page.contains("There is a problem"), "{fields:?}");
+        assert!(page.contains(message), "{fields:?} should say {message:?}");
+    }
+    let count: i64 = sqlx::query_scalar("select count(*) from app_user where email = 'a@b.org'").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(count, 0, "nothing was written");
+}
+
+#[tokio::test]
+async fn submitting_the_same_person_twice_adds_them_once() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let mut browser = app.signed_in("bm@swindon.example").await;
+    browser.get("/p/swindon/people/new").await;
+    let fields = [("name", "Pat Twice"), ("email", "pat@swindon.example"), ("roles", "viewer")];
+    assert_eq!(browser.post("/p/swindon/people/new", &fields).await.status, StatusCode::SEE_OTHER);
+    let second = browser.post("/p/swindon/people/new", &fields).await;
+    assert_eq!(second.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(second.contains("is already a member of this partnership"));
+    let memberships: i64 = sqlx::query_scalar(
+        "select count(*) from membership m join app_user u on u.id = m.user_id where u.email = 'pat@swindon.example'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(memberships, 1);
+}
+
+#[tokio::test]
+async fn a_business_manager_changes_roles_and_the_audit_log_keeps_before_and_after() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let member = app.add_member("chair@swindon.example", "swindon", &[Role::GroupMember]).await;
+    let mut browser = app.signed_in("bm@swindon.example").await;
+    let path = format!("/p/swindon/people/{member}");
+    let form = browser.get(&path).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let saved = browser.post(&path, &[("roles", "group_chair"), ("job_title", "Chair, Practice Review Group")]).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let (before, after): (serde_json::Value, serde_json::Value) =
+        sqlx::query_as("select before, after from audit_log where action = 'person.updated'").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(before["roles"], serde_json::json!(["group_member"]));
+    assert_eq!(after["roles"], serde_json::json!(["group_chair"]));
+    assert_eq!(after["job_title"], "Chair, Practice Review Group");
+}
+
+#[tokio::test]
+async fn the_last_business_manager_cannot_be_removed_or_demoted() {
+    let app = TestApp::spawn().await;
+    let me = app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let mut browser = app.signed_in("bm@swindon.example").await;
+    let path = format!("/p/swindon/people/{me}");
+    browser.get(&path).await;
+    let demoted = browser.post(&path, &[("roles", "viewer")]).await;
+    assert_eq!(demoted.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(demoted.contains("at least one business manager"));
+    let removed = browser.post(&format!("{path}/remove"), &[]).await;
+    assert_eq!(removed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(browser.get("/p/swindon/people").await.status, StatusCode::OK, "still a business manager");
+}
+
+#[tokio::test]
+async fn removing_a_person_ends_their_access_and_is_audited() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let leaver = app.add_member("leaver@swindon.example", "swindon", &[Role::Viewer]).await;
+    let mut theirs = app.signed_in("leaver@swindon.example").await;
+    assert_eq!(theirs.get("/p/swindon/").await.status, StatusCode::OK);
+
+    let mut browser = app.signed_in("bm@swindon.example").await;
+    browser.get("/p/swindon/people").await;
+    let removed = browser.post(&format!("/p/swindon/people/{leaver}/remove"), &[]).await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert_eq!(theirs.get("/p/swindon/").await.status, StatusCode::NOT_FOUND);
+    let before: serde_json::Value = sqlx::query_scalar("select before from audit_log where action = 'person.removed'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(before["email"], "leaver@swindon.example");
+}
+
+#[tokio::test]
+async fn only_business_managers_manage_people() {
+    let app = TestApp::spawn().await;
+    let someone = app.add_member("someone@swindon.example", "swindon", &[Role::GroupMember]).await;
+    for role in Role::ALL.into_iter().filter(|r| *r != Role::BusinessManager) {
+        let email = format!("{}@swindon.example", role.slug());
+        app.add_member(&email, "swindon", &[role]).await;
+        let mut browser = app.signed_in(&email).await;
+        let people = browser.get("/p/swindon/people").await;
+        assert_eq!(people.status, StatusCode::OK, "{role:?} may see who is in the partnership");
+        assert!(!people.contains("Add a person"), "{role:?}");
+        assert_eq!(browser.get("/p/swindon/people/new").await.status, StatusCode::FORBIDDEN, "{role:?}");
+        let post = browser.post("/p/swindon/people/new", &[("name", "X"), ("email", "x@y.org"), ("roles", "viewer")]).await;
+        assert_eq!(post.status, StatusCode::FORBIDDEN, "{role:?}");
+        assert_eq!(browser.post(&format!("/p/swindon/people/{someone}/remove"), &[]).await.status, StatusCode::FORBIDDEN);
+    }
+}

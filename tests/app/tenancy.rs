@@ -1,0 +1,102 @@
+use axum::http::{Method, StatusCode};
+use partnership_hub::db::begin_tenant;
+use partnership_hub::roles::Role;
+use uuid::Uuid;
+
+use crate::harness::TestApp;
+use crate::security::declared_routes;
+
+/// Plausible form fields for any of our forms, so a refusal is about the partnership, not the input.
+const FIELDS: [(&str, &str); 4] = [("name", "Intruder"), ("email", "intruder@example.org"), ("roles", "viewer"), ("job_title", "x")];
+
+#[tokio::test]
+async fn every_partnership_route_refuses_another_partnerships_member() {
+    let app = TestApp::spawn().await;
+    let swindon_member = app.add_member("bm@swindon.example", "swindon", &Role::ALL).await;
+    let warwickshire_member = app.add_member("bm@warwickshire.example", "warwickshire", &Role::ALL).await;
+    let before: i64 = sqlx::query_scalar("select count(*) from audit_log").fetch_one(&app.owner).await.unwrap();
+
+    // A member of Warwickshire holding every role there.
+    let mut intruder = app.signed_in("bm@warwickshire.example").await;
+    intruder.get("/p/warwickshire/").await;
+    let mut checked = 0;
+    for (method, pattern) in declared_routes().into_iter().filter(|(_, p)| p.contains("{slug}")) {
+        // Swindon's address with Swindon's record, and Warwickshire's address with Swindon's record.
+        let mut attempts = vec![pattern.replace("{slug}", "swindon").replace("{membership_id}", &swindon_member.to_string())];
+        if pattern.contains("{membership_id}") {
+            attempts.push(pattern.replace("{slug}", "warwickshire").replace("{membership_id}", &swindon_member.to_string()));
+        }
+        for path in attempts {
+            let page = match method {
+                Method::POST => intruder.post(&path, &FIELDS).await,
+                _ => intruder.get(&path).await,
+            };
+            assert!(
+                matches!(page.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+                "{method} {path} answered {} to another partnership's member",
+                page.status
+            );
+            assert!(!page.contains("Swindon"), "{method} {path} showed Swindon's data");
+            assert!(!page.contains("bm@swindon.example"), "{method} {path} showed a Swindon person");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} requests were checked");
+    // The same member can use their own partnership's pages, so the refusals above are about tenancy.
+    assert_eq!(intruder.get("/p/warwickshire/people").await.status, StatusCode::OK);
+    assert_eq!(intruder.get(&format!("/p/warwickshire/people/{warwickshire_member}")).await.status, StatusCode::OK);
+
+    let after: i64 = sqlx::query_scalar("select count(*) from audit_log where partnership_id = (select id from partnership where slug = 'swindon')")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(after, 0, "nothing changed in Swindon");
+    let total: i64 = sqlx::query_scalar("select count(*) from audit_log").fetch_one(&app.owner).await.unwrap();
+    assert!(total >= before);
+    let swindon_roles: i64 = sqlx::query_scalar("select count(*) from membership_role where membership_id = $1")
+        .bind(swindon_member)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(swindon_roles, Role::ALL.len() as i64, "Swindon's member kept every role");
+}
+
+#[tokio::test]
+async fn row_level_security_shows_one_partnership_only() {
+    let app = TestApp::spawn().await;
+    app.add_member("a@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    app.add_member("b@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
+    let swindon = app.partnership_id("swindon").await;
+    let warwickshire = app.partnership_id("warwickshire").await;
+
+    let mut tx = begin_tenant(&app.app_pool, swindon, None).await.unwrap();
+    for table in ["organisation", "membership", "membership_role", "audit_log"] {
+        let foreign: i64 = sqlx::query_scalar(&format!("select count(*) from {table} where partnership_id <> $1"))
+            .bind(swindon)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(foreign, 0, "{table} shows other partnerships' rows");
+    }
+    let own: i64 = sqlx::query_scalar("select count(*) from organisation").fetch_one(&mut *tx).await.unwrap();
+    assert!(own >= 3, "Swindon's own organisations are visible");
+    let planted = sqlx::query("insert into organisation (partnership_id, id, name, sector) values ($1, $2, 'Planted', 'other')")
+        .bind(warwickshire)
+        .bind(Uuid::new_v4())
+        .execute(&mut *tx)
+        .await;
+    assert!(planted.is_err(), "a row for another partnership cannot be written");
+    drop(tx);
+
+    // With no partnership set, tenant tables show nothing at all.
+    let mut conn = app.app_pool.acquire().await.unwrap();
+    for table in ["organisation", "membership", "membership_role"] {
+        let visible: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(visible, 0, "{table} without a partnership context");
+    }
+    let role: (bool, bool) = sqlx::query_as("select rolsuper, rolbypassrls from pg_roles where rolname = current_user")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(role, (false, false), "the application runs as a role RLS binds");
+}
