@@ -1,0 +1,41 @@
+// Shared by the browser journeys: Debian's Chromium, driven by playwright-core,
+// and axe-core for accessibility. No browser is ever downloaded.
+import { chromium } from 'playwright-core'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import assert from 'node:assert/strict'
+
+const require = createRequire(import.meta.url)
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
+
+export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:8080'
+export const EMAIL = process.env.HUB_EMAIL ?? 'bm@swindon.example'
+export const PASSWORD = process.env.HUB_PASSWORD ?? ''
+
+export async function launch () {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'
+    ]
+  })
+}
+
+// axe-core's WCAG 2.0, 2.1 and 2.2 A and AA rules; the page must have no violations.
+export async function assertAccessible (page, what) {
+  await page.evaluate(axeSource)
+  const results = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
+  )
+  const summary = results.violations.map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).join(', ')})`)
+  assert.deepEqual(summary, [], `axe-core found problems on ${what}`)
+  assert.ok(results.passes.length > 10, `axe-core ran its rules on ${what}`)
+}
+
+export async function signIn (page, email = EMAIL, password = PASSWORD) {
+  await page.goto(`${BASE_URL}/login`)
+  await page.getByLabel('Email address').fill(email)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+}
