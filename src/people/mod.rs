@@ -51,6 +51,17 @@ impl Person {
     pub fn organisation(&self) -> &str {
         self.organisation_name.as_deref().unwrap_or("")
     }
+
+    /// The person's place as the audit log records it.
+    pub fn audit_record(&self) -> serde_json::Value {
+        json!({
+            "name": self.display_name,
+            "email": self.email,
+            "organisation_id": self.organisation_id,
+            "job_title": self.job_title,
+            "roles": self.roles.iter().collect::<Vec<_>>(),
+        })
+    }
 }
 
 struct PersonRow {
@@ -81,6 +92,14 @@ impl From<PersonRow> for Person {
 
 /// Everyone in a partnership, by name: one query whatever the number of people.
 pub async fn list(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<Person>> {
+    select_people(conn, partnership_id, None).await
+}
+
+pub async fn find(conn: &mut PgConnection, partnership_id: Uuid, membership_id: Uuid) -> sqlx::Result<Option<Person>> {
+    Ok(select_people(conn, partnership_id, Some(membership_id)).await?.pop())
+}
+
+async fn select_people(conn: &mut PgConnection, partnership_id: Uuid, membership_id: Option<Uuid>) -> sqlx::Result<Vec<Person>> {
     let rows = sqlx::query_as!(
         PersonRow,
         r#"select m.id as membership_id, u.display_name, u.email, m.job_title,
@@ -91,35 +110,15 @@ pub async fn list(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result
            join app_user u on u.id = m.user_id
            left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
            left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
-           where m.partnership_id = $1
+           where m.partnership_id = $1 and ($2::uuid is null or m.id = $2)
            group by m.partnership_id, m.id, u.id, o.name
            order by u.display_name, u.email"#,
-        partnership_id
+        partnership_id,
+        membership_id
     )
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().map(Person::from).collect())
-}
-
-pub async fn find(conn: &mut PgConnection, partnership_id: Uuid, membership_id: Uuid) -> sqlx::Result<Option<Person>> {
-    let row = sqlx::query_as!(
-        PersonRow,
-        r#"select m.id as membership_id, u.display_name, u.email, m.job_title,
-                  m.organisation_id, o.name as "organisation_name?",
-                  coalesce(array_agg(r.role order by r.role) filter (where r.role is not null), '{}') as "roles!",
-                  (u.password_hash is null) as "invitation_pending!"
-           from membership m
-           join app_user u on u.id = m.user_id
-           left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
-           left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
-           where m.partnership_id = $1 and m.id = $2
-           group by m.partnership_id, m.id, u.id, o.name"#,
-        partnership_id,
-        membership_id
-    )
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(Person::from))
 }
 
 pub struct Organisation {

@@ -63,6 +63,18 @@ struct PersonForm {
     roles: Vec<String>,
 }
 
+impl From<&Person> for PersonForm {
+    fn from(person: &Person) -> Self {
+        PersonForm {
+            name: person.display_name.clone(),
+            email: person.email.clone(),
+            organisation_id: person.organisation_id.map(|id| id.to_string()).unwrap_or_default(),
+            job_title: person.job_title.clone(),
+            roles: person.roles.iter().map(|r| r.code().to_owned()).collect(),
+        }
+    }
+}
+
 impl PersonForm {
     fn has_role(&self, role: &Role) -> bool {
         self.roles.iter().any(|r| r == role.code())
@@ -281,12 +293,10 @@ async fn update(
         .in_partnership(member.partnership.id)
         .by(Some(member.user.id))
         .subject(person.membership_id)
-        .before(json!({
-            "organisation_id": person.organisation_id,
-            "job_title": person.job_title,
-            "roles": person.roles.iter().collect::<Vec<_>>(),
-        }))
+        .before(person.audit_record())
         .after(json!({
+            "name": person.display_name,
+            "email": person.email,
             "organisation_id": placement.organisation_id,
             "job_title": placement.job_title,
             "roles": placement.roles,
@@ -320,26 +330,13 @@ async fn remove(
         drop(tx);
         let mut errors = FormErrors::default();
         errors.add("roles", "The partnership must keep at least one business manager");
-        let form = PersonForm {
-            name: person.display_name.clone(),
-            email: person.email.clone(),
-            organisation_id: person.organisation_id.map(|id| id.to_string()).unwrap_or_default(),
-            job_title: person.job_title.clone(),
-            roles: person.roles.iter().map(|r| r.code().to_owned()).collect(),
-        };
-        return form_page(&state, &session, member, errors, form, Some(person)).await;
+        return form_page(&state, &session, member, errors, PersonForm::from(&person), Some(person)).await;
     }
     Change::new("person.removed", "membership")
         .in_partnership(member.partnership.id)
         .by(Some(member.user.id))
         .subject(person.membership_id)
-        .before(json!({
-            "name": person.display_name,
-            "email": person.email,
-            "organisation_id": person.organisation_id,
-            "job_title": person.job_title,
-            "roles": person.roles.iter().collect::<Vec<_>>(),
-        }))
+        .before(person.audit_record())
         .from_address(&address)
         .record(&mut tx)
         .await?;
