@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -14,6 +15,7 @@ pub mod partnerships;
 pub mod people;
 pub mod roles;
 pub mod seed;
+pub mod structure;
 pub mod web;
 
 pub use error::{AppError, Result};

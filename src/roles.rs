@@ -23,6 +23,8 @@ pub enum Capability {
     ManagePeople,
     /// Read the partnership's audit log.
     ViewAuditLog,
+    /// Change partners, posts, groups, members, terms of reference, agencies and links.
+    ManageStructure,
 }
 
 impl Role {
@@ -89,7 +91,7 @@ impl Role {
     fn grants(self, capability: Capability) -> bool {
         matches!(
             (self, capability),
-            (Role::BusinessManager, Capability::ManagePeople | Capability::ViewAuditLog)
+            (Role::BusinessManager, Capability::ManagePeople | Capability::ViewAuditLog | Capability::ManageStructure)
                 | (Role::IndependentScrutineer, Capability::ViewAuditLog)
         )
     }

@@ -83,7 +83,10 @@ impl LocalCluster {
             path_str(&self.socket_dir())?
         );
         if self.fast {
-            server_options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+            // pg_stat_statements lets tests count the statements a page runs.
+            server_options.push_str(
+                " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_preload_libraries=pg_stat_statements",
+            );
         }
         let (data, log) = (self.data_dir(), self.log_file());
         self.run(

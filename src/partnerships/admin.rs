@@ -20,7 +20,7 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, Result};
 use crate::people::{self, Email, PersonName};
 use crate::roles::Role;
-use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, set_flash};
+use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, required_text, set_flash};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -101,17 +101,6 @@ pub struct NewPartnership {
     pub short_name: String,
     pub slug: String,
     pub scope: Scope,
-}
-
-fn required_text(value: &str, what: &str, max: usize) -> Result<String, String> {
-    let value = value.trim();
-    if value.is_empty() {
-        Err(format!("Enter the {what}"))
-    } else if value.chars().count() > max {
-        Err(format!("The {what} must be {max} characters or fewer"))
-    } else {
-        Ok(value.to_owned())
-    }
 }
 
 pub fn parse_slug(value: &str) -> Result<String, String> {

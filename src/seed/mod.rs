@@ -1,10 +1,11 @@
 //! The four partnerships' arrangements, loaded from the plain files under
 //! `seed/`, and the demo accounts `start` creates.
 //!
-//! Loading is idempotent: running it again updates what changed and adds
-//! what is new, keyed by slug and organisation name.
+//! Loading is idempotent: running it again adds what is missing (keyed by
+//! slug and by name) and never overwrites what people have changed since.
 
 pub mod demo;
+mod structure;
 
 use anyhow::Context;
 use serde::Deserialize;
@@ -12,7 +13,10 @@ use sqlx::PgPool;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
+use chrono::NaiveDate;
+
 use crate::partnerships::Scope;
+pub use crate::structure::{GroupKind, PostKind, RoleInGroup, Sector};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +27,90 @@ pub struct PartnershipFile {
     pub scope: ScopeCode,
     #[serde(default)]
     pub organisations: Vec<OrganisationEntry>,
+    #[serde(default)]
+    pub arrangements: Option<ArrangementsEntry>,
+    #[serde(default)]
+    pub posts: Vec<PostEntry>,
+    #[serde(default)]
+    pub groups: Vec<GroupEntry>,
+    #[serde(default)]
+    pub links: Vec<LinkEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrangementsEntry {
+    /// When the arrangements took effect: the start date of seeded group seats.
+    pub since: NaiveDate,
+    #[serde(default)]
+    pub chair: String,
+    #[serde(default)]
+    pub scrutiny: String,
+    #[serde(default)]
+    pub decision_making: String,
+    #[serde(default)]
+    pub section11_interval_months: Option<i32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostEntry {
+    pub kind: PostKind,
+    pub title: String,
+    #[serde(default)]
+    pub organisation: Option<String>,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub holders: Vec<HolderEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HolderEntry {
+    pub name: String,
+    pub starts_on: NaiveDate,
+    #[serde(default)]
+    pub ends_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupEntry {
+    pub name: String,
+    pub kind: GroupKind,
+    #[serde(default)]
+    pub purpose: String,
+    #[serde(default)]
+    pub meetings_per_year: Option<i32>,
+    #[serde(default)]
+    pub reports_to: Option<String>,
+    #[serde(default)]
+    pub ends_on: Option<NaiveDate>,
+    /// When the current terms of reference were adopted; the review falls due a year on.
+    #[serde(default)]
+    pub terms_adopted_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub members: Vec<GroupMemberEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupMemberEntry {
+    pub name: String,
+    #[serde(default)]
+    pub organisation: Option<String>,
+    pub role: RoleInGroup,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkEntry {
+    pub board: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -43,31 +131,6 @@ impl From<ScopeCode> for Scope {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Sector {
-    LocalAuthority,
-    Health,
-    Police,
-    Education,
-    Probation,
-    Voluntary,
-    Other,
-}
-
-impl Sector {
-    pub fn code(self) -> &'static str {
-        match self {
-            Sector::LocalAuthority => "local_authority",
-            Sector::Health => "health",
-            Sector::Police => "police",
-            Sector::Education => "education",
-            Sector::Probation => "probation",
-            Sector::Voluntary => "voluntary",
-            Sector::Other => "other",
-        }
-    }
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,6 +139,10 @@ pub struct OrganisationEntry {
     pub sector: Sector,
     #[serde(default)]
     pub statutory_partner: bool,
+    #[serde(default)]
+    pub relevant_agency: bool,
+    #[serde(default)]
+    pub last_section11: Option<NaiveDate>,
 }
 
 /// The folder with the partnership files: `SEED_DIR`, or `seed/`.
@@ -99,6 +166,37 @@ pub fn parse(text: &str) -> anyhow::Result<PartnershipFile> {
         anyhow::ensure!(!org.name.trim().is_empty(), "an organisation has an empty name");
         anyhow::ensure!(seen.insert(org.name.as_str()), "organisation {:?} is listed twice", org.name);
     }
+    let known_org = |name: &Option<String>, whose: &str| -> anyhow::Result<()> {
+        match name {
+            Some(n) if !seen.contains(n.as_str()) => anyhow::bail!("{whose} names organisation {n:?}, which is not listed"),
+            _ => Ok(()),
+        }
+    };
+    for post in &file.posts {
+        known_org(&post.organisation, &format!("post {:?}", post.title))?;
+        for h in &post.holders {
+            anyhow::ensure!(h.ends_on.is_none_or(|e| e >= h.starts_on), "post {:?}: a holder ends before starting", post.title);
+        }
+    }
+    let groups: std::collections::HashSet<&str> = file.groups.iter().map(|g| g.name.as_str()).collect();
+    anyhow::ensure!(groups.len() == file.groups.len(), "a group is listed twice");
+    for group in &file.groups {
+        if let Some(parent) = &group.reports_to {
+            anyhow::ensure!(groups.contains(parent.as_str()), "group {:?} reports to {parent:?}, which is not listed", group.name);
+            anyhow::ensure!(parent != &group.name, "group {:?} reports to itself", group.name);
+        }
+        anyhow::ensure!(group.meetings_per_year.is_none_or(|m| (1..=52).contains(&m)), "group {:?}: meetings_per_year must be 1 to 52", group.name);
+        let mut seats = std::collections::HashSet::new();
+        for m in &group.members {
+            known_org(&m.organisation, &format!("a member of {:?}", group.name))?;
+            anyhow::ensure!(seats.insert((m.name.as_str(), m.role.code())), "group {:?} lists {:?} as {} twice", group.name, m.name, m.role.code());
+        }
+    }
+    for link in &file.links {
+        if let Some(g) = &link.group {
+            anyhow::ensure!(groups.contains(g.as_str()), "link {:?} names group {g:?}, which is not listed", link.board);
+        }
+    }
     Ok(file)
 }
 
@@ -119,33 +217,38 @@ pub async fn run(pool: &PgPool, dir: &Path) -> anyhow::Result<Vec<PartnershipFil
     let mut tx = pool.begin().await?;
     for file in &files {
         let scope: Scope = file.scope.into();
-        let partnership_id = sqlx::query_scalar!(
+        // Adds what is missing and never overwrites what people have since changed.
+        sqlx::query!(
             "insert into partnership (id, slug, name, short_name, scope) values ($1, $2, $3, $4, $5)
-             on conflict (slug) do update set name = excluded.name, short_name = excluded.short_name, scope = excluded.scope
-             returning id",
+             on conflict (slug) do nothing",
             Uuid::new_v4(),
             file.slug,
             file.name,
             file.short_name,
             scope.code(),
         )
-        .fetch_one(&mut *tx)
+        .execute(&mut *tx)
         .await?;
+        let partnership_id = sqlx::query_scalar!("select id from partnership where slug = $1", file.slug)
+            .fetch_one(&mut *tx)
+            .await?;
         for org in &file.organisations {
             sqlx::query!(
-                "insert into organisation (partnership_id, id, name, sector, is_statutory_partner)
-                 values ($1, $2, $3, $4, $5)
-                 on conflict (partnership_id, name) do update
-                 set sector = excluded.sector, is_statutory_partner = excluded.is_statutory_partner",
+                "insert into organisation (partnership_id, id, name, sector, is_statutory_partner, is_relevant_agency, last_section11_on)
+                 values ($1, $2, $3, $4, $5, $6, $7)
+                 on conflict (partnership_id, name) do nothing",
                 partnership_id,
                 Uuid::new_v4(),
                 org.name,
                 org.sector.code(),
                 org.statutory_partner,
+                org.relevant_agency,
+                org.last_section11 as _,
             )
             .execute(&mut *tx)
             .await?;
         }
+        structure::load(&mut tx, partnership_id, file).await.with_context(|| format!("loading the structure of {}", file.slug))?;
     }
     tx.commit().await?;
     Ok(files)

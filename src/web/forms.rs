@@ -22,7 +22,9 @@ impl FormErrors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-    pub fn get(&self, field: &str) -> Option<&str> {
+    /// The message for a field; `field` may be built in a template (`name ~ "_day"`).
+    pub fn get(&self, field: impl std::fmt::Display) -> Option<&str> {
+        let field = field.to_string();
         self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
     pub fn iter(&self) -> std::slice::Iter<'_, FieldError> {
@@ -55,5 +57,99 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Submitted<T> {
         }
         let bytes = axum::body::Bytes::from_request(request, state).await.map_err(|_| AppError::BadRequest)?;
         serde_html_form::from_bytes(&bytes).map(Submitted).map_err(|_| AppError::BadRequest)
+    }
+}
+
+/// A required line of text: trimmed, not empty, at most `max` characters.
+pub fn required_text(value: &str, what: &str, max: usize) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        Err(format!("Enter the {what}"))
+    } else if value.chars().count() > max {
+        Err(format!("The {what} must be {max} characters or fewer"))
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
+/// Optional text: trimmed, at most `max` characters.
+pub fn optional_text(value: &str, what: &str, max: usize) -> Result<String, String> {
+    let value = value.trim();
+    if value.chars().count() > max {
+        Err(format!("The {what} must be {max} characters or fewer"))
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
+/// A GOV.UK date input: three fields, `<name>_day`, `<name>_month`, `<name>_year`.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct DateParts {
+    #[serde(default)]
+    pub day: String,
+    #[serde(default)]
+    pub month: String,
+    #[serde(default)]
+    pub year: String,
+}
+
+impl DateParts {
+    pub fn from_date(date: Option<chrono::NaiveDate>) -> Self {
+        use chrono::Datelike;
+        match date {
+            Some(d) => DateParts { day: d.day().to_string(), month: d.month().to_string(), year: d.year().to_string() },
+            None => DateParts::default(),
+        }
+    }
+
+    /// `what` starts the messages: "Start date must be a real date".
+    pub fn parse(&self, what: &str, required: bool) -> Result<Option<chrono::NaiveDate>, String> {
+        let (d, m, y) = (self.day.trim(), self.month.trim(), self.year.trim());
+        if d.is_empty() && m.is_empty() && y.is_empty() {
+            return if required { Err(format!("Enter the {}", what.to_lowercase())) } else { Ok(None) };
+        }
+        for (part, name) in [(d, "day"), (m, "month"), (y, "year")] {
+            if part.is_empty() {
+                return Err(format!("{what} must include a {name}"));
+            }
+        }
+        let (Ok(day), Ok(month), Ok(year)) = (d.parse::<u32>(), m.parse::<u32>(), y.parse::<i32>()) else {
+            return Err(format!("{what} must be a real date"));
+        };
+        if y.len() != 4 {
+            return Err("Year must include 4 numbers".to_owned());
+        }
+        chrono::NaiveDate::from_ymd_opt(year, month, day)
+            .filter(|_| (1900..=2200).contains(&year))
+            .map(Some)
+            .ok_or_else(|| format!("{what} must be a real date"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(d: &str, m: &str, y: &str) -> DateParts {
+        DateParts { day: d.into(), month: m.into(), year: y.into() }
+    }
+
+    #[test]
+    fn dates_parse_the_gov_uk_way() {
+        assert_eq!(parts("1", "4", "2025").parse("Start date", true).unwrap(), chrono::NaiveDate::from_ymd_opt(2025, 4, 1));
+        assert_eq!(parts("", "", "").parse("End date", false).unwrap(), None);
+        assert_eq!(parts("", "", "").parse("Start date", true).unwrap_err(), "Enter the start date");
+        assert_eq!(parts("1", "", "2025").parse("Start date", true).unwrap_err(), "Start date must include a month");
+        assert_eq!(parts("31", "2", "2025").parse("Start date", true).unwrap_err(), "Start date must be a real date");
+        assert_eq!(parts("x", "2", "2025").parse("Start date", true).unwrap_err(), "Start date must be a real date");
+        assert_eq!(parts("1", "2", "25").parse("Start date", true).unwrap_err(), "Year must include 4 numbers");
+    }
+
+    #[test]
+    fn text_is_trimmed_and_bounded() {
+        assert_eq!(required_text("  Neglect ", "name", 10).unwrap(), "Neglect");
+        assert!(required_text("   ", "name", 10).is_err());
+        assert!(required_text("abcdefghijk", "name", 10).is_err());
+        assert_eq!(optional_text("", "notes", 10).unwrap(), "");
     }
 }

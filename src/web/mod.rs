@@ -6,7 +6,7 @@ mod forms;
 mod headers;
 
 pub use csrf::csrf_token;
-pub use forms::{FieldError, FormErrors, Submitted};
+pub use forms::{DateParts, FieldError, FormErrors, Submitted, optional_text, required_text};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -57,6 +57,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(crate::partnerships::router())
         .merge(crate::partnerships::workspace_router())
         .merge(crate::people::router())
+        .merge(crate::structure::router())
         .fallback(crate::error::not_found)
         .layer(middleware::from_fn(csrf::verify))
         .layer(sessions)

@@ -63,6 +63,7 @@ async fn ensure_template(admin: &PgPool) {
                 sqlx::query(&format!("create database {building}")).execute(&mut *conn).await.unwrap();
                 let pool = db::connect_owner(&Target::from_url(&with_database(&server_url(), &building)).unwrap()).await.unwrap();
                 db::migrate(&pool).await.unwrap();
+                sqlx::query("create extension if not exists pg_stat_statements").execute(&pool).await.unwrap();
                 partnership_hub::seed::run(&pool, &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed")).await.unwrap();
                 pool.close().await;
                 sqlx::query(&format!("alter database {building} rename to {name}")).execute(&mut *conn).await.unwrap();
@@ -156,6 +157,59 @@ impl TestApp {
                 .unwrap();
         }
         membership_id
+    }
+
+    /// Real ids of one partnership's records, to fill every `{placeholder}` of a route.
+    pub async fn record_ids(&self, slug: &str) -> std::collections::HashMap<&'static str, String> {
+        let pid = self.partnership_id(slug).await;
+        let one = |sql: &'static str| {
+            let pool = self.owner.clone();
+            async move {
+                let id: Uuid = sqlx::query_scalar(sql).bind(pid).fetch_one(&pool).await.unwrap();
+                id.to_string()
+            }
+        };
+        // Every partnership gets a board link here, so the link routes have a record to aim at.
+        let group: Uuid = sqlx::query_scalar("select id from partnership_group where partnership_id = $1 order by sort_order limit 1")
+            .bind(pid)
+            .fetch_one(&self.owner)
+            .await
+            .unwrap();
+        sqlx::query("insert into board_link (partnership_id, id, board_name, group_id) values ($1, $2, 'Test board', $3) on conflict do nothing")
+            .bind(pid)
+            .bind(Uuid::new_v4())
+            .bind(group)
+            .execute(&self.owner)
+            .await
+            .unwrap();
+        let mut ids = std::collections::HashMap::new();
+        ids.insert("slug", slug.to_owned());
+        ids.insert("membership_id", one("select id from membership where partnership_id = $1 limit 1").await);
+        ids.insert("group_id", group.to_string());
+        ids.insert("organisation_id", one("select id from organisation where partnership_id = $1 limit 1").await);
+        ids.insert("link_id", one("select id from board_link where partnership_id = $1 limit 1").await);
+        let (post, holder): (Uuid, Uuid) =
+            sqlx::query_as("select post_id, id from post_holder where partnership_id = $1 limit 1").bind(pid).fetch_one(&self.owner).await.unwrap();
+        ids.insert("post_id", post.to_string());
+        ids.insert("holder_id", holder.to_string());
+        let seat: Uuid = sqlx::query_scalar("select id from group_member where partnership_id = $1 and group_id = $2 limit 1")
+            .bind(pid)
+            .bind(group)
+            .fetch_one(&self.owner)
+            .await
+            .unwrap();
+        ids.insert("seat_id", seat.to_string());
+        ids
+    }
+
+    /// How many statements this test's database has run so far.
+    pub async fn statements_run(&self) -> i64 {
+        sqlx::query_scalar(
+            "select coalesce(sum(calls), 0)::bigint from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())",
+        )
+        .fetch_one(&self.owner)
+        .await
+        .unwrap()
     }
 
     pub async fn make_platform_admin(&self, email: &str) {

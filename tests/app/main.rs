@@ -2,9 +2,11 @@
 //! PostgreSQL database per test (see `harness`).
 
 mod harness;
+mod paths;
 
 mod admin;
 mod auth;
 mod people;
 mod security;
+mod structure;
 mod tenancy;

@@ -43,12 +43,13 @@ const PUBLIC: [&str; 4] = ["/login", "/logout", "/healthz", "/invitations/{token
 #[tokio::test]
 async fn no_route_but_the_public_ones_answers_without_a_session() {
     let app = TestApp::spawn().await;
-    let member = app.add_member("someone@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    app.add_member("someone@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let ids = app.record_ids("swindon").await;
     for (method, pattern) in declared_routes() {
         if PUBLIC.contains(&pattern.as_str()) {
             continue;
         }
-        let path = pattern.replace("{slug}", "swindon").replace("{membership_id}", &member.to_string());
+        let path = crate::paths::fill(&pattern, &ids);
         // A fresh visitor: a POST without a session is refused as a forgery.
         let mut stranger = app.browser();
         let page = stranger.request(method.clone(), &path, (method == Method::POST).then(String::new)).await;
