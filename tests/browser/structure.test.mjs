@@ -1,0 +1,56 @@
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { BASE_URL, launch, assertAccessible, signIn } from './helpers.mjs'
+
+let browser
+before(async () => { browser = await launch() })
+after(async () => { await browser?.close() })
+
+test('the structure page shows the arrangements, the chart and its text equivalent, accessibly', async () => {
+  const page = await browser.newPage()
+  await signIn(page)
+  await page.waitForURL(`${BASE_URL}/`)
+  await page.goto(`${BASE_URL}/p/swindon/structure`)
+  assert.match(await page.getByRole('heading', { level: 1 }).textContent(), /How Swindon Safeguarding Partnership is arranged/)
+  const chart = page.getByRole('img', { name: /Structure chart of Swindon Safeguarding Partnership/ })
+  assert.ok(await chart.isVisible(), 'the chart is an image with a name')
+  const box = await chart.boundingBox()
+  assert.ok(box.width > 300 && box.height > 100, 'the chart is drawn at a readable size')
+  const outline = page.locator('.hub-outline a')
+  assert.ok((await outline.allTextContents()).includes('Practice Review Group'))
+  assert.ok(await page.getByText('Needs attention').isVisible(), 'the business manager sees what needs attention')
+  await assertAccessible(page, 'the structure page')
+
+  await page.getByRole('link', { name: 'Swindon Safeguarding Executive' }).first().click()
+  await page.waitForURL(/\/p\/swindon\/groups\//)
+  assert.ok(await page.getByText('8 times a year').isVisible())
+  await assertAccessible(page, 'a group page')
+  await page.close()
+})
+
+test('a business manager adds a group through the form, then sees it on the chart', async () => {
+  const page = await browser.newPage()
+  await signIn(page)
+  await page.waitForURL(`${BASE_URL}/`)
+  await page.goto(`${BASE_URL}/p/swindon/groups/new`)
+  await assertAccessible(page, 'the add a group form')
+  await page.getByLabel('Name').fill('Serious Youth Violence Task Group')
+  await page.getByLabel('Kind of group').selectOption({ label: 'Task and finish group' })
+  await page.getByLabel('Reports to').selectOption({ label: 'Delivery Group' })
+  await page.getByLabel('Day', { exact: true }).fill('31')
+  await page.getByLabel('Month', { exact: true }).fill('2')
+  await page.getByLabel('Year', { exact: true }).fill('2028')
+  await page.getByRole('button', { name: 'Add group' }).click()
+  const summary = page.locator('.govuk-error-summary')
+  assert.match(await summary.textContent(), /End date must be a real date/)
+  await assertAccessible(page, 'the add a group form with an error')
+  await page.getByLabel('Day', { exact: true }).fill('29')
+  await page.getByRole('button', { name: 'Add group' }).click()
+  await page.waitForURL(/\/p\/swindon\/groups\/[0-9a-f-]+$/)
+  assert.ok(await page.getByText('Until 29 February 2028').isVisible())
+  await page.goto(`${BASE_URL}/p/swindon/agencies`)
+  await assertAccessible(page, 'the relevant agencies page')
+  await page.goto(`${BASE_URL}/p/swindon/structure`)
+  assert.match(await page.locator('.hub-chart-wrapper').innerHTML(), /Serious Youth Violence/)
+  await page.close()
+})
