@@ -150,3 +150,5 @@ begin
     end loop;
 end
 $$;
+-- An appointment or seat that has not begun can be withdrawn (audited with what it was).
+grant delete on post_holder, group_member to hub_app;

@@ -48,6 +48,27 @@ pub fn router() -> Router<AppState> {
         .route("/p/{slug}/structure/arrangements", get(arrangements_page).post(update_arrangements))
 }
 
+/// What ending a dated seat or term now means.
+#[derive(Debug, PartialEq)]
+enum Ending {
+    /// It has already ended, or ends today: nothing to do, so a repeated click changes nothing.
+    AlreadyEnded,
+    /// It has not begun: the appointment is withdrawn, not ended.
+    Withdraw,
+    /// It ends today.
+    EndOn(NaiveDate),
+}
+
+fn ending(starts_on: NaiveDate, ends_on: Option<NaiveDate>, today: NaiveDate) -> Ending {
+    if ends_on.is_some_and(|e| e <= today) {
+        Ending::AlreadyEnded
+    } else if starts_on > today {
+        Ending::Withdraw
+    } else {
+        Ending::EndOn(today)
+    }
+}
+
 fn parse_id(raw: &str) -> Result<Uuid> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
@@ -522,22 +543,30 @@ async fn end_seat(
     .await?
     .ok_or(AppError::NotFound)?;
     let to = format!("/p/{}/groups/{group_id}", member.partnership.slug);
-    let today = today();
-    if seat.ends_on.is_some_and(|e| e <= today) {
-        return done(&session, format!("{} had already left the group", seat.person_name), to).await;
-    }
-    // A seat that had not started yet simply ends the day it would have begun.
-    let ends_on = today.max(seat.starts_on);
-    sqlx::query!("update group_member set ends_on = $3 where partnership_id = $1 and id = $2", member.partnership.id, seat_id, ends_on as _)
-        .execute(&mut *tx)
-        .await?;
-    change(&member, "group_member.ended", "group_member", seat_id, &address)
-        .before(json!({ "person_name": seat.person_name, "role_in_group": seat.role_in_group, "ends_on": seat.ends_on }))
-        .after(json!({ "person_name": seat.person_name, "role_in_group": seat.role_in_group, "ends_on": ends_on }))
-        .record(&mut tx)
-        .await?;
+    let before = json!({ "person_name": seat.person_name, "role_in_group": seat.role_in_group, "starts_on": seat.starts_on, "ends_on": seat.ends_on });
+    let message = match ending(seat.starts_on, seat.ends_on, today()) {
+        Ending::AlreadyEnded => return done(&session, format!("{} had already left the group", seat.person_name), to).await,
+        Ending::Withdraw => {
+            sqlx::query!("delete from group_member where partnership_id = $1 and id = $2", member.partnership.id, seat_id)
+                .execute(&mut *tx)
+                .await?;
+            change(&member, "group_member.withdrawn", "group_member", seat_id, &address).before(before).record(&mut tx).await?;
+            format!("{}'s membership, which had not begun, is withdrawn", seat.person_name)
+        }
+        Ending::EndOn(day) => {
+            sqlx::query!("update group_member set ends_on = $3 where partnership_id = $1 and id = $2", member.partnership.id, seat_id, day as _)
+                .execute(&mut *tx)
+                .await?;
+            change(&member, "group_member.ended", "group_member", seat_id, &address)
+                .before(before)
+                .after(json!({ "person_name": seat.person_name, "role_in_group": seat.role_in_group, "starts_on": seat.starts_on, "ends_on": day }))
+                .record(&mut tx)
+                .await?;
+            format!("{} has left the group", seat.person_name)
+        }
+    };
     tx.commit().await?;
-    done(&session, format!("{} has left the group", seat.person_name), to).await
+    done(&session, message, to).await
 }
 
 // ---------------------------------------------------------------- terms of reference
@@ -1132,21 +1161,30 @@ async fn end_holder(
     .await?
     .ok_or(AppError::NotFound)?;
     let to = format!("/p/{}/structure/posts/{post_id}", member.partnership.slug);
-    let today = today();
-    if holder.ends_on.is_some_and(|e| e <= today) {
-        return done(&session, format!("{}'s term had already ended", holder.holder_name), to).await;
-    }
-    let ends_on = today.max(holder.starts_on);
-    sqlx::query!("update post_holder set ends_on = $3 where partnership_id = $1 and id = $2", member.partnership.id, holder_id, ends_on as _)
-        .execute(&mut *tx)
-        .await?;
-    change(&member, "post_holder.ended", "post_holder", holder_id, &address)
-        .before(json!({ "holder_name": holder.holder_name, "ends_on": holder.ends_on }))
-        .after(json!({ "holder_name": holder.holder_name, "ends_on": ends_on }))
-        .record(&mut tx)
-        .await?;
+    let before = json!({ "holder_name": holder.holder_name, "starts_on": holder.starts_on, "ends_on": holder.ends_on });
+    let message = match ending(holder.starts_on, holder.ends_on, today()) {
+        Ending::AlreadyEnded => return done(&session, format!("{}'s term had already ended", holder.holder_name), to).await,
+        Ending::Withdraw => {
+            sqlx::query!("delete from post_holder where partnership_id = $1 and id = $2", member.partnership.id, holder_id)
+                .execute(&mut *tx)
+                .await?;
+            change(&member, "post_holder.withdrawn", "post_holder", holder_id, &address).before(before).record(&mut tx).await?;
+            format!("{}'s appointment, which had not begun, is withdrawn", holder.holder_name)
+        }
+        Ending::EndOn(day) => {
+            sqlx::query!("update post_holder set ends_on = $3 where partnership_id = $1 and id = $2", member.partnership.id, holder_id, day as _)
+                .execute(&mut *tx)
+                .await?;
+            change(&member, "post_holder.ended", "post_holder", holder_id, &address)
+                .before(before)
+                .after(json!({ "holder_name": holder.holder_name, "starts_on": holder.starts_on, "ends_on": day }))
+                .record(&mut tx)
+                .await?;
+            format!("{}'s term ends on {}", holder.holder_name, crate::calendar::long_date(day))
+        }
+    };
     tx.commit().await?;
-    done(&session, format!("{}'s term ends on {}", holder.holder_name, crate::calendar::long_date(ends_on)), to).await
+    done(&session, message, to).await
 }
 
 async fn retire_post(
@@ -1360,4 +1398,23 @@ async fn update_arrangements(
         .await?;
     tx.commit().await?;
     done(&session, "Arrangements updated".into(), format!("/p/{}/structure", member.partnership.slug)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn ending_a_term_now_depends_on_where_it_stands() {
+        let today = d(2026, 11, 22);
+        assert_eq!(ending(d(2025, 9, 1), Some(d(2027, 8, 31)), today), Ending::EndOn(today));
+        assert_eq!(ending(d(2025, 9, 1), None, today), Ending::EndOn(today));
+        assert_eq!(ending(d(2027, 9, 1), Some(d(2029, 8, 31)), today), Ending::Withdraw, "the next holder has not begun");
+        assert_eq!(ending(d(2020, 1, 1), Some(d(2026, 11, 21)), today), Ending::AlreadyEnded);
+        assert_eq!(ending(d(2020, 1, 1), Some(today), today), Ending::AlreadyEnded, "a second click the same day changes nothing");
+    }
 }

@@ -112,6 +112,10 @@ impl Holder {
     pub fn holds_on(&self, day: &NaiveDate) -> bool {
         self.starts_on <= *day && self.ends_on.is_none_or(|end| end >= *day)
     }
+    /// The button that ends the term now, or withdraws an appointment not yet begun.
+    pub fn end_label(&self, today: &NaiveDate) -> String {
+        if self.starts_on > *today { format!("Withdraw appointment of {}", self.name) } else { format!("End term of {}", self.name) }
+    }
     /// "from 1 September 2025 to 31 August 2027"
     pub fn term(&self) -> String {
         match self.ends_on {

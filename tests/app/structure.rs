@@ -385,3 +385,41 @@ async fn the_structure_page_runs_the_same_number_of_queries_however_many_groups(
     assert_eq!(with_seeded_groups, with_many_more, "the structure page's queries do not grow with its groups");
     assert!(with_seeded_groups < 30, "{with_seeded_groups} statements for one page");
 }
+
+#[tokio::test]
+async fn ending_a_seat_keeps_it_as_history_and_withdrawing_an_appointment_not_begun_is_audited() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
+    let dspg = group_id(&app, "warwickshire", "Delegated Safeguarding Partners Group").await;
+    let (seat, name): (Uuid, String) = sqlx::query_as("select id, person_name from group_member where group_id = $1 and role_in_group = 'member' limit 1")
+        .bind(dspg)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let mut browser = app.signed_in("bm@warwickshire.example").await;
+    browser.get(&format!("/p/warwickshire/groups/{dspg}")).await;
+    let ended = browser.post(&format!("/p/warwickshire/groups/{dspg}/members/{seat}/end"), &[]).await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER);
+    let again = browser.post(&format!("/p/warwickshire/groups/{dspg}/members/{seat}/end"), &[]).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "a second click does no harm");
+    let page = browser.get(&format!("/p/warwickshire/groups/{dspg}")).await;
+    assert!(page.contains(&name), "the seat stays as history");
+    let ended_rows: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'group_member.ended'").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(ended_rows, 1);
+
+    // Education's 2027/29 representative has not begun: ending it withdraws the appointment.
+    let (post, next): (Uuid, Uuid) = sqlx::query_as(
+        "select h.post_id, h.id from post_holder h where h.holder_name like '%2027/29%'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let page = browser.get(&format!("/p/warwickshire/structure/posts/{post}")).await;
+    assert!(page.contains("Withdraw appointment of Education lead safeguarding partner representative, 2027/29"));
+    let withdrawn = browser.post(&format!("/p/warwickshire/structure/posts/{post}/holders/{next}/end"), &[]).await;
+    assert_eq!(withdrawn.status, StatusCode::SEE_OTHER);
+    let before: serde_json::Value = sqlx::query_scalar("select before from audit_log where action = 'post_holder.withdrawn'").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(before["starts_on"], "2027-09-01");
+    assert!(browser.get(&format!("/p/warwickshire/structure/posts/{post}")).await.contains("which had not begun, is withdrawn"));
+    assert!(!browser.get("/p/warwickshire/structure").await.contains("2027/29"), "no longer shown as next");
+}
