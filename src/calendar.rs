@@ -1,6 +1,99 @@
-//! Dates as partnerships count them: financial years run April to March.
+//! Dates as partnerships count them: financial years run April to March, and
+//! every statutory clock counts English working days: not weekends, not
+//! England-and-Wales bank holidays. The holidays ship as
+//! `data/england-and-wales-bank-holidays.csv` (2019 to 2030); a one-off
+//! holiday announced later is one more line there.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, Weekday};
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+const BANK_HOLIDAYS_CSV: &str = include_str!("../data/england-and-wales-bank-holidays.csv");
+
+/// The bank holidays, read once from the shipped file.
+fn bank_holidays() -> &'static BTreeSet<NaiveDate> {
+    static HOLIDAYS: OnceLock<BTreeSet<NaiveDate>> = OnceLock::new();
+    HOLIDAYS.get_or_init(|| parse_bank_holidays(BANK_HOLIDAYS_CSV).expect("the shipped bank holiday file is valid"))
+}
+
+/// `date,name` lines after a header; errors name the line.
+pub fn parse_bank_holidays(csv: &str) -> Result<BTreeSet<NaiveDate>, String> {
+    let mut dates = BTreeSet::new();
+    for (n, line) in csv.lines().enumerate().skip(1) {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let date = line.split(',').next().unwrap_or_default();
+        let parsed = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|e| format!("line {}: {date:?} is not a date: {e}", n + 1))?;
+        dates.insert(parsed);
+    }
+    Ok(dates)
+}
+
+/// The first and last years the shipped calendar covers.
+pub fn bank_holiday_years() -> (i32, i32) {
+    let h = bank_holidays();
+    (h.first().map(|d| d.year()).unwrap_or(0), h.last().map(|d| d.year()).unwrap_or(0))
+}
+
+pub fn is_bank_holiday(date: NaiveDate) -> bool {
+    bank_holidays().contains(&date)
+}
+
+pub fn is_working_day(date: NaiveDate) -> bool {
+    !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) && !is_bank_holiday(date)
+}
+
+/// The working day `n` working days before `date` (the deadline for
+/// something due "n working days before" a meeting on `date`).
+pub fn working_days_before(date: NaiveDate, n: u32) -> NaiveDate {
+    let mut day = date;
+    let mut left = n;
+    while left > 0 {
+        day = day.pred_opt().expect("dates stay in range");
+        if is_working_day(day) {
+            left -= 1;
+        }
+    }
+    day
+}
+
+/// The working day `n` working days after `date`.
+pub fn working_days_after(date: NaiveDate, n: u32) -> NaiveDate {
+    let mut day = date;
+    let mut left = n;
+    while left > 0 {
+        day = day.succ_opt().expect("dates stay in range");
+        if is_working_day(day) {
+            left -= 1;
+        }
+    }
+    day
+}
+
+/// Working days from `from` up to `to`, counting `to` but not `from`; negative when `to` is earlier.
+pub fn working_days_between(from: NaiveDate, to: NaiveDate) -> i64 {
+    let (start, end, sign) = if from <= to { (from, to, 1) } else { (to, from, -1) };
+    let mut count = 0;
+    let mut day = start;
+    while day < end {
+        day = day.succ_opt().expect("dates stay in range");
+        if is_working_day(day) {
+            count += 1;
+        }
+    }
+    sign * count
+}
+
+/// `date` if it is a working day, otherwise the next one.
+pub fn next_working_day_from(date: NaiveDate) -> NaiveDate {
+    let mut day = date;
+    while !is_working_day(day) {
+        day = day.succ_opt().expect("dates stay in range");
+    }
+    day
+}
 
 /// A financial year, 1 April to 31 March, named by the calendar year it starts in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -53,6 +146,46 @@ mod tests {
         assert_eq!(FinancialYear::containing(d(2025, 4, 1)).label(), "2025/26");
         assert_eq!(FinancialYear::containing(d(2025, 12, 31)).starts_on(), d(2025, 4, 1));
         assert_eq!(FinancialYear::containing(d(2099, 1, 1)).next().label(), "2099/00");
+    }
+
+    #[test]
+    fn the_shipped_calendar_covers_2019_to_2030() {
+        assert_eq!(bank_holiday_years(), (2019, 2030));
+        assert!(is_bank_holiday(d(2022, 9, 19)), "the State Funeral");
+        assert!(is_bank_holiday(d(2026, 12, 28)), "Boxing Day substitute");
+    }
+
+    #[test]
+    fn weekends_and_bank_holidays_are_not_working_days() {
+        assert!(is_working_day(d(2026, 11, 23)), "a Monday");
+        assert!(!is_working_day(d(2026, 11, 22)), "a Sunday");
+        assert!(!is_working_day(d(2026, 4, 3)), "Good Friday");
+        assert!(!is_working_day(d(2026, 4, 6)), "Easter Monday");
+    }
+
+    #[test]
+    fn ten_working_days_before_a_meeting_skip_easter() {
+        // Meeting on Thursday 16 April 2026: back over Easter Monday (6th) and Good Friday (3rd).
+        assert_eq!(working_days_before(d(2026, 4, 16), 10), d(2026, 3, 31));
+        assert_eq!(working_days_before(d(2026, 4, 16), 5), d(2026, 4, 9));
+        assert_eq!(working_days_before(d(2026, 11, 23), 0), d(2026, 11, 23));
+    }
+
+    #[test]
+    fn working_days_cross_christmas_and_the_year_end() {
+        // Christmas Day is a Friday in 2026, Boxing Day's substitute Monday 28th; New Year's Day a Friday.
+        assert_eq!(working_days_after(d(2026, 12, 24), 1), d(2026, 12, 29));
+        assert_eq!(working_days_after(d(2026, 12, 24), 4), d(2027, 1, 4));
+        assert_eq!(working_days_before(d(2027, 1, 4), 4), d(2026, 12, 24));
+        assert_eq!(working_days_between(d(2026, 12, 24), d(2027, 1, 4)), 4);
+        assert_eq!(working_days_between(d(2027, 1, 4), d(2026, 12, 24)), -4);
+        assert_eq!(next_working_day_from(d(2026, 12, 25)), d(2026, 12, 29));
+    }
+
+    #[test]
+    fn a_bad_line_in_the_holiday_file_is_named() {
+        assert_eq!(parse_bank_holidays("date,name\n2026-01-01,New Year\n").unwrap().len(), 1);
+        assert!(parse_bank_holidays("date,name\n2026-13-01,Nonsense\n").unwrap_err().starts_with("line 2"));
     }
 
     #[test]
