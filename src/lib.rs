@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod meetings;
 pub mod partnerships;
 pub mod people;
 pub mod roles;

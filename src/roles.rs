@@ -25,6 +25,8 @@ pub enum Capability {
     ViewAuditLog,
     /// Change partners, posts, groups, members, terms of reference, agencies and links.
     ManageStructure,
+    /// Plan meetings, build agendas, decide late items, record attendance.
+    ManageMeetings,
 }
 
 impl Role {
@@ -91,7 +93,7 @@ impl Role {
     fn grants(self, capability: Capability) -> bool {
         matches!(
             (self, capability),
-            (Role::BusinessManager, Capability::ManagePeople | Capability::ViewAuditLog | Capability::ManageStructure)
+            (Role::BusinessManager, Capability::ManagePeople | Capability::ViewAuditLog | Capability::ManageStructure | Capability::ManageMeetings)
                 | (Role::IndependentScrutineer, Capability::ViewAuditLog)
         )
     }

@@ -40,6 +40,15 @@ fn sector_for(role: Role) -> Option<Sector> {
     }
 }
 
+/// The demo roles that sit on a group, and as what.
+fn seat_for(role: Role) -> Option<&'static str> {
+    match role {
+        Role::DelegatedSafeguardingPartner | Role::GroupMember => Some("member"),
+        Role::GroupChair => Some("vice_chair"),
+        _ => None,
+    }
+}
+
 pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_file: &Path) -> anyhow::Result<DemoAccounts> {
     let earlier = earlier_password(accounts_file);
     // A new password replaces every demo account's; an earlier one leaves
@@ -97,6 +106,25 @@ pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_fi
             )
             .execute(&mut *tx)
             .await?;
+            if let Some(seat_role) = seat_for(role) {
+                // A seat on the partnership's first group, so the account can submit agenda items and send apologies.
+                sqlx::query!(
+                    "insert into group_member (partnership_id, id, group_id, person_name, organisation_id, membership_id, role_in_group, starts_on)
+                     select m.partnership_id, $3, g.id, $4, m.organisation_id, m.id, $5, date '2024-04-01'
+                     from membership m
+                     join lateral (select id from partnership_group where partnership_id = m.partnership_id and retired_on is null
+                                   order by sort_order, name limit 1) g on true
+                     where m.partnership_id = $1 and m.user_id = $2
+                       and not exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.membership_id = m.id)",
+                    partnership_id,
+                    user_id,
+                    Uuid::new_v4(),
+                    name,
+                    seat_role,
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
             emails.push(email);
         }
     }

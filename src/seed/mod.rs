@@ -50,6 +50,16 @@ pub struct ArrangementsEntry {
     pub decision_making: String,
     #[serde(default)]
     pub section11_interval_months: Option<i32>,
+    #[serde(default)]
+    pub agenda_cutoff_working_days: Option<i32>,
+    #[serde(default)]
+    pub papers_working_days: Option<i32>,
+    /// Sectors that must each be represented for decisions; an entry like
+    /// "local_authority|education" is met by either.
+    #[serde(default)]
+    pub quorum: Vec<String>,
+    #[serde(default)]
+    pub quorum_description: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,6 +200,13 @@ pub fn parse(text: &str) -> anyhow::Result<PartnershipFile> {
         for m in &group.members {
             known_org(&m.organisation, &format!("a member of {:?}", group.name))?;
             anyhow::ensure!(seats.insert((m.name.as_str(), m.role.code())), "group {:?} lists {:?} as {} twice", group.name, m.name, m.role.code());
+        }
+    }
+    if let Some(a) = &file.arrangements {
+        for requirement in &a.quorum {
+            for sector in requirement.split('|') {
+                anyhow::ensure!(Sector::from_code(sector).is_some(), "quorum names sector {sector:?}, which is not one of the sectors");
+            }
         }
     }
     for link in &file.links {

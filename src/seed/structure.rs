@@ -24,17 +24,33 @@ pub async fn load(tx: &mut Tx, partnership_id: Uuid, file: &PartnershipFile) -> 
 
     if let Some(a) = &file.arrangements {
         let inserted = sqlx::query!(
-            "insert into arrangement (partnership_id, chair_arrangements, scrutiny_arrangements, decision_making, section11_interval_months)
-             values ($1, $2, $3, $4, $5) on conflict (partnership_id) do nothing",
+            "insert into arrangement (partnership_id, chair_arrangements, scrutiny_arrangements, decision_making, section11_interval_months,
+                                      agenda_cutoff_working_days, papers_working_days)
+             values ($1, $2, $3, $4, $5, $6, $7) on conflict (partnership_id) do nothing",
             partnership_id,
             a.chair,
             a.scrutiny,
             a.decision_making,
             a.section11_interval_months.unwrap_or(24),
+            a.agenda_cutoff_working_days.unwrap_or(10),
+            a.papers_working_days.unwrap_or(5),
         )
         .execute(&mut **tx)
         .await?;
         *added.entry("arrangements").or_default() += inserted.rows_affected() as usize;
+        if !a.quorum.is_empty() {
+            let inserted = sqlx::query!(
+                "insert into quorum_rule (partnership_id, id, group_id, required_sectors, description) values ($1, $2, null, $3, $4)
+                 on conflict do nothing",
+                partnership_id,
+                Uuid::new_v4(),
+                &a.quorum,
+                a.quorum_description,
+            )
+            .execute(&mut **tx)
+            .await?;
+            *added.entry("quorum rules").or_default() += inserted.rows_affected() as usize;
+        }
     }
 
     for post in &file.posts {

@@ -423,6 +423,8 @@ struct SeatForm {
     #[serde(default)]
     role_in_group: String,
     #[serde(default)]
+    membership_id: String,
+    #[serde(default)]
     starts_on_day: String,
     #[serde(default)]
     starts_on_month: String,
@@ -440,13 +442,24 @@ struct SeatFormPage {
     group_id: Uuid,
     group_name: String,
     organisations: Vec<Choice>,
+    people: Vec<Choice>,
     roles: &'static [RoleInGroup],
+}
+
+/// The partnership's people, for linking a seat to someone's account.
+async fn people_choices(tx: &mut Tx, member: &Member) -> Result<Vec<Choice>> {
+    Ok(crate::people::list(tx, member.partnership.id)
+        .await?
+        .into_iter()
+        .map(|p| (p.membership_id.to_string(), format!("{} ({})", p.display_name, p.email)))
+        .collect())
 }
 
 async fn seat_form(state: &AppState, session: &Session, member: Member, errors: FormErrors, form: SeatForm, group_id: &str) -> Result<Response> {
     let detail = load_group(state, &member, group_id, false).await?;
     let mut tx = member.begin(state).await?;
     let organisations = organisation_choices(&mut tx, &member).await?;
+    let people = people_choices(&mut tx, &member).await?;
     tx.commit().await?;
     let page = SeatFormPage {
         layout: Layout::workspace(session, &member, "structure").await?,
@@ -456,6 +469,7 @@ async fn seat_form(state: &AppState, session: &Session, member: Member, errors: 
         group_id: detail.group.id,
         group_name: detail.group.name,
         organisations,
+        people,
         roles: RoleInGroup::ALL,
     };
     if errors.is_empty() { Ok(page.into_response()) } else { reject(page) }
@@ -489,23 +503,26 @@ async fn create_seat(
     let mut errors = FormErrors::default();
     let name = errors.check("person_name", required_text(&form.person_name, "person's name or role title", 200));
     let organisation = errors.check("organisation_id", chosen(&form.organisation_id, &organisations));
+    let people = people_choices(&mut tx, &member).await?;
+    let account = errors.check("membership_id", chosen(&form.membership_id, &people));
     let role = errors.check("role_in_group", RoleInGroup::from_code(&form.role_in_group).ok_or_else(|| "Select their role in the group".to_owned()));
     let starts = DateParts { day: form.starts_on_day.clone(), month: form.starts_on_month.clone(), year: form.starts_on_year.clone() };
     let starts_on = errors.check("starts_on_day", starts.parse("Start date", true));
-    let (Some(name), Some(organisation), Some(role), Some(Some(starts_on))) = (name, organisation, role, starts_on) else {
+    let (Some(name), Some(organisation), Some(account), Some(role), Some(Some(starts_on))) = (name, organisation, account, role, starts_on) else {
         drop(tx);
         return seat_form(&state, &session, member, errors, form, &group_id).await;
     };
     let id = Uuid::new_v4();
     // The same person, role and start date again (a double submit) adds nothing.
     let inserted = sqlx::query!(
-        "insert into group_member (partnership_id, id, group_id, person_name, organisation_id, role_in_group, starts_on)
-         values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing",
+        "insert into group_member (partnership_id, id, group_id, person_name, organisation_id, membership_id, role_in_group, starts_on)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing",
         member.partnership.id,
         id,
         detail.group.id,
         name,
         organisation,
+        account,
         role.code(),
         starts_on as _
     )
@@ -513,7 +530,7 @@ async fn create_seat(
     .await?;
     if inserted.rows_affected() == 1 {
         change(&member, "group_member.added", "group_member", id, &address)
-            .after(json!({ "group_id": detail.group.id, "person_name": name, "organisation_id": organisation,
+            .after(json!({ "group_id": detail.group.id, "person_name": name, "organisation_id": organisation, "membership_id": account,
                            "role_in_group": role.code(), "starts_on": starts_on }))
             .record(&mut tx)
             .await?;

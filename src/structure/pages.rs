@@ -164,6 +164,19 @@ impl TermsVersion {
     }
 }
 
+pub struct GroupMeeting {
+    pub id: Uuid,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
+    pub status: String,
+}
+
+impl GroupMeeting {
+    pub fn when(&self) -> String {
+        crate::meetings::when(self.starts_at, self.ends_at)
+    }
+}
+
 /// Everything the group page shows, loaded in a fixed number of queries.
 pub struct GroupDetail {
     pub group: Group,
@@ -171,6 +184,8 @@ pub struct GroupDetail {
     pub terms: Vec<TermsVersion>,
     pub subgroups: Vec<Group>,
     pub links: Vec<BoardLink>,
+    /// Meetings from today on.
+    pub meetings: Vec<GroupMeeting>,
 }
 
 pub async fn load_group(state: &AppState, member: &Member, group_id: &str, include_retired: bool) -> Result<GroupDetail> {
@@ -207,9 +222,18 @@ pub async fn load_group(state: &AppState, member: &Member, group_id: &str, inclu
     .fetch_all(&mut *tx)
     .await?;
     let links = super::board_links(&mut tx, pid).await?.into_iter().filter(|l| l.group_id == Some(group_id)).collect();
+    let meetings = sqlx::query_as!(
+        GroupMeeting,
+        r#"select id, starts_at as "starts_at: chrono::DateTime<chrono::Utc>", ends_at as "ends_at: chrono::DateTime<chrono::Utc>", status
+           from meeting where partnership_id = $1 and group_id = $2 and ends_at >= now() order by starts_at"#,
+        pid,
+        group_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
     let subgroups = all.into_iter().filter(|g| g.reports_to_id == Some(group_id) && g.retired_on.is_none()).collect();
-    Ok(GroupDetail { group, seats, terms, subgroups, links })
+    Ok(GroupDetail { group, seats, terms, subgroups, links, meetings })
 }
 
 #[derive(Template, WebTemplate)]
@@ -220,6 +244,7 @@ struct GroupPage {
     detail: GroupDetail,
     today: NaiveDate,
     can_manage: bool,
+    can_manage_meetings: bool,
 }
 
 async fn group_page(
@@ -232,6 +257,7 @@ async fn group_page(
     Ok(GroupPage {
         layout: Layout::workspace(&session, &member, "structure").await?,
         can_manage: member.roles.allows(Capability::ManageStructure),
+        can_manage_meetings: member.roles.allows(Capability::ManageMeetings),
         today: today(),
         detail,
         member,

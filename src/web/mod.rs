@@ -58,6 +58,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(crate::partnerships::workspace_router())
         .merge(crate::people::router())
         .merge(crate::structure::router())
+        .merge(crate::meetings::router())
         .fallback(crate::error::not_found)
         .layer(middleware::from_fn(csrf::verify))
         .layer(sessions)

@@ -1,0 +1,217 @@
+//! Meetings of a partnership's groups: planning a financial year of them from
+//! the group's meetings a year, agenda items with a submission cut-off and
+//! late requests, attendance with deputies, and quorum rules kept as data.
+//!
+//! Every deadline counts English working days (see [`crate::calendar`]).
+
+mod pages;
+
+pub use pages::router;
+
+use chrono::{DateTime, Duration, Months, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Europe::London;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::calendar::{self, FinancialYear, long_date, next_working_day_from, working_days_before};
+
+/// England's clock: meeting times are entered and shown in UK time.
+pub fn uk_datetime(date: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
+    // An hour that does not exist (the spring change) is refused; an ambiguous one takes the earlier.
+    London.from_local_datetime(&date.and_time(time)).earliest().map(|t| t.with_timezone(&Utc))
+}
+
+pub fn uk_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&London).date_naive()
+}
+
+/// "Tuesday 14 April 2026, 10:00 to 12:00"
+pub fn when(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> String {
+    let (s, e) = (starts_at.with_timezone(&London), ends_at.with_timezone(&London));
+    if s.date_naive() == e.date_naive() {
+        format!("{}, {} to {}", s.format("%A %-d %B %Y"), s.format("%H:%M"), e.format("%H:%M"))
+    } else {
+        format!("{} to {}", s.format("%A %-d %B %Y, %H:%M"), e.format("%A %-d %B %Y, %H:%M"))
+    }
+}
+
+/// A time typed as "14:00", "1400" or "9:30".
+pub fn parse_time(input: &str, what: &str) -> Result<NaiveTime, String> {
+    let raw = input.trim().replace('.', ":");
+    if raw.is_empty() {
+        return Err(format!("Enter the {what}"));
+    }
+    let normalised = if raw.contains(':') { raw } else if raw.len() == 4 { format!("{}:{}", &raw[..2], &raw[2..]) } else { raw };
+    NaiveTime::parse_from_str(&normalised, "%H:%M").map_err(|_| format!("Enter the {what} as hours and minutes on the 24-hour clock, like 14:00"))
+}
+
+/// The partnership's deadlines for a meeting on `meeting_day`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadlines {
+    /// Last day to submit an agenda item without it being a late request.
+    pub agenda_cutoff: NaiveDate,
+    /// Last day to circulate the agenda and papers.
+    pub papers_due: NaiveDate,
+}
+
+impl Deadlines {
+    pub fn for_meeting(meeting_day: NaiveDate, rules: &MeetingRules) -> Self {
+        Deadlines {
+            agenda_cutoff: working_days_before(meeting_day, rules.agenda_cutoff_working_days as u32),
+            papers_due: working_days_before(meeting_day, rules.papers_working_days as u32),
+        }
+    }
+
+    /// An item submitted on `day` is late after the cut-off day has passed.
+    pub fn is_late(&self, day: NaiveDate) -> bool {
+        day > self.agenda_cutoff
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct MeetingRules {
+    pub agenda_cutoff_working_days: i32,
+    pub papers_working_days: i32,
+}
+
+pub async fn rules(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<MeetingRules> {
+    let row = sqlx::query!(
+        "select agenda_cutoff_working_days, papers_working_days from arrangement where partnership_id = $1",
+        partnership_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row
+        .map(|r| MeetingRules { agenda_cutoff_working_days: r.agenda_cutoff_working_days, papers_working_days: r.papers_working_days })
+        .unwrap_or(MeetingRules { agenda_cutoff_working_days: 10, papers_working_days: 5 }))
+}
+
+/// The dates of a financial year's meetings: from the first date, spaced
+/// evenly through the year, each moved to a working day, none after the year ends.
+pub fn plan_dates(first: NaiveDate, meetings_per_year: u32) -> Vec<NaiveDate> {
+    let year = FinancialYear::containing(first);
+    let end = year.next().starts_on();
+    let n = meetings_per_year.clamp(1, 52);
+    let mut dates = Vec::new();
+    for k in 0..n {
+        let raw = if 12 % n == 0 {
+            first.checked_add_months(Months::new(k * (12 / n))).unwrap_or(first)
+        } else {
+            first + Duration::days(((365 * k) / n) as i64)
+        };
+        let day = next_working_day_from(raw);
+        if day >= end {
+            break;
+        }
+        if dates.last() != Some(&day) {
+            dates.push(day);
+        }
+    }
+    dates
+}
+
+/// Who must be represented for a group's decisions: each requirement is met
+/// by any one of its sectors (Warwickshire: the council's children's services
+/// or education; the ICB; the police).
+#[derive(Clone, Debug)]
+pub struct QuorumRule {
+    pub requirements: Vec<Vec<String>>,
+    pub description: String,
+}
+
+impl QuorumRule {
+    pub fn from_stored(required: Vec<String>, description: String) -> Self {
+        QuorumRule { requirements: required.iter().map(|r| r.split('|').map(str::to_owned).collect()).collect(), description }
+    }
+
+    /// The requirements not met by the sectors represented; empty when quorate.
+    pub fn missing<'a>(&'a self, represented: &[String]) -> Vec<&'a [String]> {
+        self.requirements
+            .iter()
+            .filter(|alternatives| !alternatives.iter().any(|s| represented.contains(s)))
+            .map(Vec::as_slice)
+            .collect()
+    }
+}
+
+/// The group's own rule, or the partnership's general one.
+pub async fn quorum_rule(conn: &mut PgConnection, partnership_id: Uuid, group_id: Uuid) -> sqlx::Result<Option<QuorumRule>> {
+    let row = sqlx::query!(
+        "select required_sectors, description from quorum_rule
+         where partnership_id = $1 and (group_id = $2 or group_id is null)
+         order by group_id nulls last limit 1",
+        partnership_id,
+        group_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| QuorumRule::from_stored(r.required_sectors, r.description)))
+}
+
+pub fn today() -> NaiveDate {
+    calendar::today()
+}
+
+pub fn long(date: NaiveDate) -> String {
+    long_date(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn warwickshire_takes_items_ten_working_days_ahead_and_papers_five() {
+        let rules = MeetingRules { agenda_cutoff_working_days: 10, papers_working_days: 5 };
+        let deadlines = Deadlines::for_meeting(d(2026, 4, 16), &rules);
+        assert_eq!(deadlines.agenda_cutoff, d(2026, 3, 31));
+        assert_eq!(deadlines.papers_due, d(2026, 4, 9));
+        assert!(!deadlines.is_late(d(2026, 3, 31)));
+        assert!(deadlines.is_late(d(2026, 4, 1)));
+    }
+
+    #[test]
+    fn four_meetings_a_year_fall_quarterly_on_working_days() {
+        let dates = plan_dates(d(2026, 4, 14), 4);
+        assert_eq!(dates, [d(2026, 4, 14), d(2026, 7, 14), d(2026, 10, 14), d(2027, 1, 14)]);
+        let eight = plan_dates(d(2026, 5, 5), 8);
+        assert!(eight.iter().all(|day| calendar::is_working_day(*day)));
+        assert!(eight.iter().all(|day| *day < d(2027, 4, 1)));
+        assert_eq!(eight.len(), 8, "{eight:?}");
+        // Planning from October: meetings that would fall after March belong to next year's plan.
+        assert_eq!(plan_dates(d(2026, 10, 1), 4), [d(2026, 10, 1), d(2027, 1, 4)]);
+    }
+
+    #[test]
+    fn a_planned_date_on_a_bank_holiday_moves_to_the_next_working_day() {
+        // 25 December 2026 is a Friday bank holiday; Monday 28th is the Boxing Day substitute.
+        assert_eq!(plan_dates(d(2026, 9, 25), 4)[1], d(2026, 12, 29));
+    }
+
+    #[test]
+    fn times_are_uk_times() {
+        let summer = uk_datetime(d(2026, 7, 14), NaiveTime::from_hms_opt(10, 0, 0).unwrap()).unwrap();
+        assert_eq!(summer.to_rfc3339(), "2026-07-14T09:00:00+00:00");
+        let winter = uk_datetime(d(2026, 1, 14), NaiveTime::from_hms_opt(10, 0, 0).unwrap()).unwrap();
+        assert_eq!(winter.to_rfc3339(), "2026-01-14T10:00:00+00:00");
+        assert!(uk_datetime(d(2026, 3, 29), NaiveTime::from_hms_opt(1, 30, 0).unwrap()).is_none(), "the hour lost in spring");
+        assert_eq!(when(summer, summer + Duration::hours(2)), "Tuesday 14 July 2026, 10:00 to 12:00");
+        assert_eq!(parse_time("1400", "start time").unwrap(), NaiveTime::from_hms_opt(14, 0, 0).unwrap());
+        assert_eq!(parse_time("9.30", "start time").unwrap(), NaiveTime::from_hms_opt(9, 30, 0).unwrap());
+        assert!(parse_time("25:00", "start time").is_err());
+    }
+
+    #[test]
+    fn quorum_needs_each_requirement_met_by_one_of_its_sectors() {
+        let rule = QuorumRule::from_stored(vec!["local_authority|education".into(), "health".into(), "police".into()], String::new());
+        let present = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(rule.missing(&present(&["education", "health", "police"])).is_empty());
+        assert!(rule.missing(&present(&["local_authority", "health", "police", "voluntary"])).is_empty());
+        let missing = rule.missing(&present(&["local_authority", "health"]));
+        assert_eq!(missing, [["police".to_string()].as_slice()]);
+    }
+}
