@@ -199,6 +199,27 @@ impl TestApp {
             .await
             .unwrap();
         ids.insert("seat_id", seat.to_string());
+        // A meeting of that group, a month ahead, with one agenda item.
+        let meeting = Uuid::new_v4();
+        sqlx::query(
+            "insert into meeting (partnership_id, id, group_id, starts_at, ends_at) values ($1, $2, $3, now() + interval '30 days', now() + interval '30 days 2 hours')",
+        )
+        .bind(pid)
+        .bind(meeting)
+        .bind(group)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        let item = Uuid::new_v4();
+        sqlx::query("insert into agenda_item (partnership_id, id, meeting_id, title, purpose, status) values ($1, $2, $3, 'Budget', 'decision', 'proposed')")
+            .bind(pid)
+            .bind(item)
+            .bind(meeting)
+            .execute(&self.owner)
+            .await
+            .unwrap();
+        ids.insert("meeting_id", meeting.to_string());
+        ids.insert("item_id", item.to_string());
         ids
     }
 

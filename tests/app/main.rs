@@ -6,6 +6,7 @@ mod paths;
 
 mod admin;
 mod auth;
+mod meetings;
 mod people;
 mod security;
 mod structure;
