@@ -184,6 +184,8 @@ fn validate_meeting(form: &MeetingForm, errors: &mut FormErrors, what_date: &str
     let date = errors.check("date_day", date.parse(what_date, true)).flatten();
     if date.is_some_and(|d| d < today()) {
         errors.add("date_day", format!("{what_date} must be today or in the future"));
+    } else if date.is_some_and(|d| !crate::calendar::is_working_day(d)) {
+        errors.add("date_day", format!("{what_date} must be a working day, not a weekend or bank holiday"));
     }
     let start = errors.check("start_time", parse_time(&form.start_time, "start time"));
     let end = errors.check("end_time", parse_time(&form.end_time, "end time"));
@@ -545,6 +547,8 @@ impl SeatLine {
 /// Whether the people recorded as present (or deputised) meet the quorum rule.
 pub struct QuorumView {
     pub description: String,
+    /// Whether any attendance has been recorded yet; before that there is nothing to judge.
+    pub recorded: bool,
     pub met: bool,
     /// "Warwickshire Police", "Warwickshire County Council or Education …"
     pub missing: Vec<String>,
@@ -643,7 +647,8 @@ async fn quorum_view(tx: &mut Tx, partnership_id: Uuid, rule: &QuorumRule, seats
             names.join(" or ")
         })
         .collect();
-    Ok(QuorumView { description: rule.description.clone(), met: missing.is_empty(), missing })
+    let recorded = seats.iter().any(|s| s.status.is_some());
+    Ok(QuorumView { description: rule.description.clone(), recorded, met: missing.is_empty(), missing })
 }
 
 async fn is_seat_holder(tx: &mut Tx, member: &Member, group_id: Uuid) -> sqlx::Result<Option<Uuid>> {

@@ -61,7 +61,7 @@ async fn a_business_manager_plans_a_years_meetings_on_working_days_once() {
     assert!(browser.get(&path).await.contains("meets 8 times a year"));
     // The next financial year, from its second Tuesday in April.
     let year = calendar::FinancialYear::containing(calendar::today()).next();
-    let first = year.starts_on() + Duration::days(13);
+    let first = calendar::next_working_day_from(year.starts_on() + Duration::days(13));
     let date = date_fields(first);
     let fields = form(&date, &[("start_time", "14:00"), ("end_time", "16:00"), ("location", "Civic Offices")]);
     let planned = browser.post(&path, &fields).await;
@@ -96,7 +96,14 @@ async fn bad_meeting_details_are_explained() {
     let mut browser = app.signed_in("bm@swindon.example").await;
     browser.get("/p/swindon/meetings").await;
     let past = date_fields(calendar::today() - Duration::days(3));
-    let future = date_fields(calendar::today() + Duration::days(40));
+    let future = date_fields(calendar::working_days_after(calendar::today(), 30));
+    let saturday = {
+        let mut d = calendar::today() + Duration::days(20);
+        while d.weekday() != chrono::Weekday::Sat {
+            d += Duration::days(1);
+        }
+        date_fields(d)
+    };
     let plan = format!("/p/swindon/groups/{delivery}/meetings/plan");
     let one = format!("/p/swindon/groups/{delivery}/meetings/new");
     let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
@@ -105,6 +112,7 @@ async fn bad_meeting_details_are_explained() {
         (&one, form(&future, &[("start_time", "noon"), ("end_time", "13:00")]), "24-hour clock"),
         (&one, form(&future, &[("start_time", "10:00"), ("end_time", "11:00"), ("online_link", "javascript:alert(1)")]), "starting https://"),
         (&one, vec![("start_time", "10:00"), ("end_time", "11:00")], "Enter the date"),
+        (&one, form(&saturday, &[("start_time", "10:00"), ("end_time", "11:00")]), "must be a working day"),
     ];
     for (path, fields, message) in cases {
         let page = browser.post(path, &fields).await;
@@ -191,6 +199,8 @@ async fn attendance_shows_whether_warwickshires_quorum_is_met_and_who_is_missing
     seat_for(&app, police_member, dspg, Some("Warwickshire Police")).await;
     let mut manager = app.signed_in("bm@warwickshire.example").await;
     let meeting = add_meeting(&mut manager, "warwickshire", dspg, calendar::working_days_after(calendar::today(), 12)).await;
+    let before_any = manager.get(&meeting).await;
+    assert!(!before_any.contains("Not quorate") && before_any.contains("Quorum: Quorum of 3"), "nothing to judge before attendance is recorded");
     let seats: Vec<(Uuid, String, Option<String>)> = sqlx::query_as(
         "select s.id, s.person_name, o.sector from group_member s left join organisation o on o.id = s.organisation_id where s.group_id = $1",
     )
