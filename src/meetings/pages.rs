@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/p/{slug}/meetings/{meeting_id}/items/{item_id}/decide", post(decide_item))
         .route("/p/{slug}/meetings/{meeting_id}/agenda", post(order_agenda))
         .route("/p/{slug}/meetings/{meeting_id}/attendance", post(record_attendance))
+        .route("/p/{slug}/meetings/{meeting_id}/circulate", post(circulate_pack))
 }
 
 fn parse_id(raw: &str) -> Result<Uuid> {
@@ -65,6 +66,7 @@ pub struct MeetingRow {
     pub extraordinary: bool,
     pub status: String,
     pub cancelled_reason: String,
+    pub pack_circulated_at: Option<DateTime<Utc>>,
 }
 
 impl MeetingRow {
@@ -86,7 +88,8 @@ async fn meetings(tx: &mut Tx, partnership_id: Uuid, meeting_id: Option<Uuid>) -
     sqlx::query_as!(
         MeetingRow,
         r#"select m.id, m.group_id, g.name as group_name, m.starts_at as "starts_at: DateTime<Utc>", m.ends_at as "ends_at: DateTime<Utc>",
-                  m.location, m.online_link, m.extraordinary, m.status, m.cancelled_reason
+                  m.location, m.online_link, m.extraordinary, m.status, m.cancelled_reason,
+                  m.pack_circulated_at as "pack_circulated_at: DateTime<Utc>"
            from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
            where m.partnership_id = $1 and ($2::uuid is null or m.id = $2)
            order by m.starts_at, g.name"#,
@@ -560,6 +563,8 @@ struct MeetingPage {
     layout: Layout,
     member: Member,
     meeting: MeetingRow,
+    /// "Circulated on 7 December 2026, 5 working days before the meeting", with a warning when later than the rule.
+    circulation: Option<(String, bool)>,
     cutoff: String,
     papers_due: String,
     cutoff_passed: bool,
@@ -682,7 +687,14 @@ async fn render_meeting(state: &AppState, session: &Session, member: Member, mee
         }
     }
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let circulation = detail.meeting.pack_circulated_at.map(|at| {
+        let day = uk_date(at);
+        let ahead = working_days_between(day, detail.meeting.day());
+        let late = day > detail.deadlines.papers_due;
+        (format!("Circulated on {}, {ahead} working {} before the meeting", long(day), if ahead == 1 { "day" } else { "days" }), late)
+    });
     let page = MeetingPage {
+        circulation,
         layout: Layout::workspace(session, &member, "meetings").await?,
         cutoff: long(detail.deadlines.agenda_cutoff),
         papers_due: long(detail.deadlines.papers_due),
@@ -972,4 +984,48 @@ async fn record_attendance(
     }
     tx.commit().await?;
     done(&session, "Attendance saved".into(), to).await
+}
+
+/// Mark the agenda and papers as circulated now; the page then shows how many
+/// working days ahead that was and warns when it was later than the rule.
+async fn circulate_pack(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, meeting_id)): Path<(String, String)>,
+) -> Result<Response> {
+    member.require(Capability::ManageMeetings)?;
+    let mut tx = member.begin(&state).await?;
+    let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
+    let to = format!("/p/{}/meetings/{}", member.partnership.slug, meeting.id);
+    if meeting.is_cancelled() {
+        return done(&session, "This meeting was cancelled: nothing to circulate".into(), to).await;
+    }
+    let rules = super::rules(&mut tx, member.partnership.id).await?;
+    let deadlines = Deadlines::for_meeting(meeting.day(), &rules);
+    let circulated = sqlx::query_scalar!(
+        r#"update meeting set pack_circulated_at = now() where partnership_id = $1 and id = $2 and pack_circulated_at is null
+           returning pack_circulated_at as "at!: DateTime<Utc>""#,
+        member.partnership.id,
+        meeting.id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(at) = circulated else {
+        return done(&session, "The pack was already circulated".into(), to).await;
+    };
+    let day = uk_date(at);
+    let ahead = working_days_between(day, meeting.day());
+    change(&member, "meeting.pack_circulated", "meeting", meeting.id, &address)
+        .after(json!({ "circulated_on": day, "working_days_before": ahead, "rule": rules.papers_working_days }))
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    let message = if day > deadlines.papers_due {
+        format!("Pack circulated {ahead} working days before the meeting: later than the partnership's rule of {}", rules.papers_working_days)
+    } else {
+        format!("Pack circulated {ahead} working days before the meeting")
+    };
+    done(&session, message, to).await
 }

@@ -274,3 +274,29 @@ async fn a_cancelled_meeting_keeps_its_reason_and_cannot_be_changed() {
     let cancellations: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'meeting.cancelled'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(cancellations, 1, "cancelling twice records one cancellation");
 }
+
+#[tokio::test]
+async fn circulating_the_pack_late_is_flagged_against_the_rule() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
+    let dspg = group_id(&app, "warwickshire", "Delegated Safeguarding Partners Group").await;
+    let mut browser = app.signed_in("bm@warwickshire.example").await;
+    let soon = add_meeting(&mut browser, "warwickshire", dspg, calendar::working_days_after(calendar::today(), 3)).await;
+    let later = add_meeting(&mut browser, "warwickshire", dspg, calendar::working_days_after(calendar::today(), 8)).await;
+    browser.get(&soon).await;
+    browser.post(&format!("{soon}/circulate"), &[]).await;
+    let page = browser.get(&soon).await;
+    assert!(page.contains("later than the partnership&#39;s rule of 5"), "the flash warns");
+    assert!(page.contains("3 working days before the meeting"));
+    let page = browser.get(&soon).await;
+    assert!(page.contains("Later than the rule"), "the meeting page keeps the warning");
+    browser.post(&format!("{later}/circulate"), &[]).await;
+    browser.post(&format!("{later}/circulate"), &[]).await;
+    let page = browser.get(&later).await;
+    assert!(page.contains("The pack was already circulated"));
+    let page = browser.get(&later).await;
+    assert!(page.contains("8 working days before the meeting"));
+    assert!(!page.contains("Later than the rule"));
+    let stamps: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'meeting.pack_circulated'").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(stamps, 2);
+}
