@@ -60,6 +60,19 @@ pub async fn choose(State(state): State<AppState>, session: Session, user: Curre
     })
 }
 
+pub struct NextMeeting {
+    pub id: uuid::Uuid,
+    pub group_name: String,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl NextMeeting {
+    pub fn when(&self) -> String {
+        crate::meetings::when(self.starts_at, self.ends_at)
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "partnerships/home.html")]
 pub struct HomePage {
@@ -73,6 +86,8 @@ pub struct HomePage {
     /// Roles nobody in the partnership holds (for those who manage people).
     vacant_roles: Vec<Role>,
     recent_changes: Vec<audit::Entry>,
+    /// The next meetings of the groups this person sits on (all groups for those who run meetings).
+    next_meetings: Vec<NextMeeting>,
     other_partnerships: Vec<MyPartnership>,
     can_manage_people: bool,
     can_view_audit: bool,
@@ -84,6 +99,22 @@ pub async fn role_home(State(state): State<AppState>, session: Session, member: 
     let can_view_audit = member.roles.allows(Capability::ViewAuditLog);
     let recent_changes =
         if can_view_audit { audit::recent(&mut tx, member.partnership.id, 8).await? } else { Vec::new() };
+    let all_groups = member.roles.allows(Capability::ManageMeetings);
+    let next_meetings = sqlx::query_as!(
+        NextMeeting,
+        r#"select m.id, g.name as group_name, m.starts_at as "starts_at: chrono::DateTime<chrono::Utc>",
+                  m.ends_at as "ends_at: chrono::DateTime<chrono::Utc>"
+           from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+           where m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
+             and ($3 or exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.group_id = m.group_id
+                                 and s.membership_id = $2 and (s.ends_on is null or s.ends_on >= current_date)))
+           order by m.starts_at limit 5"#,
+        member.partnership.id,
+        member.membership_id,
+        all_groups
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
 
     const KEY_ROLES: [Role; 5] = [
@@ -119,6 +150,7 @@ pub async fn role_home(State(state): State<AppState>, session: Session, member: 
         colleagues,
         vacant_roles,
         recent_changes,
+        next_meetings,
         other_partnerships,
         member,
     })

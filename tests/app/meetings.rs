@@ -300,3 +300,25 @@ async fn circulating_the_pack_late_is_flagged_against_the_rule() {
     let stamps: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'meeting.pack_circulated'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(stamps, 2);
 }
+
+#[tokio::test]
+async fn a_member_sees_the_next_meetings_of_their_groups_on_their_home_page() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let member = app.add_member("nurse@swindon.example", "swindon", &[Role::DelegatedSafeguardingPartner]).await;
+    let other = app.add_member("other@swindon.example", "swindon", &[Role::GroupMember]).await;
+    let executive = group_id(&app, "swindon", "Swindon Safeguarding Executive").await;
+    let delivery = group_id(&app, "swindon", "Delivery Group").await;
+    seat_for(&app, member, executive, None).await;
+    seat_for(&app, other, delivery, None).await;
+    let mut manager = app.signed_in("bm@swindon.example").await;
+    add_meeting(&mut manager, "swindon", executive, calendar::working_days_after(calendar::today(), 15)).await;
+    add_meeting(&mut manager, "swindon", delivery, calendar::working_days_after(calendar::today(), 16)).await;
+    let mut nurse = app.signed_in("nurse@swindon.example").await;
+    let home = nurse.get("/p/swindon/").await;
+    assert!(home.contains("Your next meetings"));
+    assert!(home.contains("Swindon Safeguarding Executive</a>"));
+    assert!(!home.contains("Delivery Group</a>"), "only the groups they sit on");
+    let home = manager.get("/p/swindon/").await;
+    assert!(home.contains("Swindon Safeguarding Executive</a>") && home.contains("Delivery Group</a>"), "the business manager sees every group's");
+}
