@@ -199,6 +199,13 @@ async fn serve(database: &Database) -> anyhow::Result<()> {
     let pool = db::connect_app(&database.target, 16).await.context("connecting to the database")?;
     let store = PostgresStore::new(pool.clone());
     let deletion = tokio::spawn(store.continuously_delete_expired(tokio::time::Duration::from_secs(600)));
+    let mailer = match crate::outbox::SmtpTransport::from_env()? {
+        Some(smtp) => tokio::spawn(crate::outbox::run_worker(pool.clone(), Arc::new(smtp))),
+        None => {
+            tracing::info!("no SMTP_URL: outgoing mail is written to the log");
+            tokio::spawn(crate::outbox::run_worker(pool.clone(), Arc::new(crate::outbox::LogTransport)))
+        }
+    };
     let state = crate::AppState { db: pool, config: Arc::new(config.clone()) };
     let app = crate::build_router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -209,6 +216,7 @@ async fn serve(database: &Database) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     deletion.abort();
+    mailer.abort();
     Ok(())
 }
 

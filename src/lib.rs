@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod meetings;
+pub mod outbox;
 pub mod partnerships;
 pub mod people;
 pub mod roles;

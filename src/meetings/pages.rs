@@ -40,6 +40,27 @@ pub fn router() -> Router<AppState> {
         .route("/p/{slug}/meetings/{meeting_id}/circulate", post(circulate_pack))
 }
 
+/// Tell the people with a seat on the meeting's group (and an account) about it, in the caller's transaction.
+async fn notify_group(tx: &mut Tx, member: &Member, meeting: &MeetingRow, base_url: &str, event: &str, subject: &str, body: &str) -> sqlx::Result<()> {
+    let recipients = sqlx::query!(
+        "select distinct u.email, u.display_name
+         from group_member s
+         join membership m on m.partnership_id = s.partnership_id and m.id = s.membership_id
+         join app_user u on u.id = m.user_id
+         where s.partnership_id = $1 and s.group_id = $2 and (s.ends_on is null or s.ends_on >= current_date)",
+        member.partnership.id,
+        meeting.group_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let link = format!("{base_url}/p/{}/meetings/{}", member.partnership.slug, meeting.id);
+    for r in recipients {
+        let body = format!("Dear {},\n\n{body}\n\nThe meeting page: {link}\n\n{}", r.display_name, member.partnership.name);
+        crate::outbox::enqueue(tx, Some(member.partnership.id), &r.email, &r.display_name, subject, &body, &format!("{event}:{}:{}", meeting.id, r.email)).await?;
+    }
+    Ok(())
+}
+
 fn parse_id(raw: &str) -> Result<Uuid> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
@@ -442,6 +463,19 @@ async fn update_meeting(
         .after(json!({ "starts_at": m.starts_at, "ends_at": m.ends_at, "location": m.location, "online_link": m.online_link, "extraordinary": form.extraordinary.is_some() }))
         .record(&mut tx)
         .await?;
+    if (m.starts_at, m.ends_at, &m.location, &m.online_link) != (meeting.starts_at, meeting.ends_at, &meeting.location, &meeting.online_link) {
+        let subject = format!("Changed: {}, now {}", meeting.group_name, long(m.date));
+        let body = format!(
+            "The meeting of the {} has changed.\n\nWas: {}{}\nNow: {}{}",
+            meeting.group_name,
+            meeting.when(),
+            if meeting.location.is_empty() { String::new() } else { format!(", {}", meeting.location) },
+            when(m.starts_at, m.ends_at),
+            if m.location.is_empty() { String::new() } else { format!(", {}", m.location) },
+        );
+        let event = format!("changed-{}-{}", m.starts_at.timestamp(), crate::auth::sha256_hex(&format!("{}{}", m.location, m.online_link)).get(..8).unwrap_or(""));
+        notify_group(&mut tx, &member, &meeting, &state.config.public_url, &event, &subject, &body).await?;
+    }
     tx.commit().await?;
     done(&session, "Meeting changed".into(), format!("/p/{}/meetings/{}", member.partnership.slug, meeting.id)).await
 }
@@ -482,6 +516,9 @@ async fn cancel_meeting(
             .after(json!({ "status": "cancelled", "reason": reason }))
             .record(&mut tx)
             .await?;
+        let subject = format!("Cancelled: {}, {}", meeting.group_name, long(meeting.day()));
+        let body = format!("The meeting of the {} on {} has been cancelled.\n\nReason: {reason}", meeting.group_name, meeting.when());
+        notify_group(&mut tx, &member, &meeting, &state.config.public_url, "cancelled", &subject, &body).await?;
     }
     tx.commit().await?;
     done(&session, "Meeting cancelled".into(), to).await
@@ -825,7 +862,9 @@ async fn decide_item(
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
     let to = format!("/p/{}/meetings/{}", member.partnership.slug, meeting.id);
     let item = sqlx::query!(
-        "select title, status from agenda_item where partnership_id = $1 and meeting_id = $2 and id = $3 for update",
+        r#"select i.title, i.status, u.email as "email?", u.display_name as "submitter?"
+           from agenda_item i left join app_user u on u.id = i.submitted_by
+           where i.partnership_id = $1 and i.meeting_id = $2 and i.id = $3 for update of i"#,
         member.partnership.id,
         meeting.id,
         item_id
@@ -863,6 +902,21 @@ async fn decide_item(
         .after(json!({ "title": item.title, "status": new_status, "reason": reason }))
         .record(&mut tx)
         .await?;
+    if let (Some(email), Some(name)) = (&item.email, &item.submitter) {
+        let verdict = if new_status == "accepted" { "is on the agenda".to_owned() } else { format!("was not accepted. Reason: {reason}") };
+        let subject = format!("Agenda item: {}", item.title);
+        let body = format!(
+            "Dear {name},\n\nYour item \"{}\" for the meeting of the {} on {} {verdict}\n\nThe meeting page: {}/p/{}/meetings/{}\n\n{}",
+            item.title,
+            meeting.group_name,
+            meeting.when(),
+            state.config.public_url,
+            member.partnership.slug,
+            meeting.id,
+            member.partnership.name
+        );
+        crate::outbox::enqueue(&mut tx, Some(member.partnership.id), email, name, &subject, &body, &format!("item-decision:{item_id}")).await?;
+    }
     tx.commit().await?;
     done(&session, format!("{} {}", item.title, if new_status == "accepted" { "added to the agenda" } else { "refused" }), to).await
 }
@@ -1021,6 +1075,9 @@ async fn circulate_pack(
         .after(json!({ "circulated_on": day, "working_days_before": ahead, "rule": rules.papers_working_days }))
         .record(&mut tx)
         .await?;
+    let subject = format!("Papers: {}, {}", meeting.group_name, long(meeting.day()));
+    let body = format!("The agenda and papers for the meeting of the {} on {} are ready.", meeting.group_name, meeting.when());
+    notify_group(&mut tx, &member, &meeting, &state.config.public_url, "pack", &subject, &body).await?;
     tx.commit().await?;
     let message = if day > deadlines.papers_due {
         format!("Pack circulated {ahead} working days before the meeting: later than the partnership's rule of {}", rules.papers_working_days)

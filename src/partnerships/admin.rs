@@ -185,27 +185,22 @@ async fn create(
         .from_address(&address)
         .record(&mut tx)
         .await?;
-    let added = people::add_person(
-        &mut tx,
-        partnership_id,
-        &user,
-        &people::NewPerson {
-            name: manager_name,
-            email: manager_email,
-            organisation_id: None,
-            job_title: "Partnership business manager".into(),
-            roles: vec![Role::BusinessManager],
-        },
-        &address,
-    )
-    .await?;
+    let manager = people::NewPerson {
+        name: manager_name,
+        email: manager_email,
+        organisation_id: None,
+        job_title: "Partnership business manager".into(),
+        roles: vec![Role::BusinessManager],
+    };
+    let added = people::add_person(&mut tx, partnership_id, &user, &manager, &address).await?;
+    let link = added.invitation_token.as_ref().map(|token| format!("{}/invitations/{token}", state.config.public_url));
+    if let Some(link) = &link {
+        people::mail_invitation(&mut tx, partnership_id, &new.name, &manager, link).await?;
+    }
     tx.commit().await?;
     let mut message = format!("{} added", new.name);
-    if let Some(token) = added.invitation_token {
-        message.push_str(&format!(
-            ". Send the business manager this link to set their password: {}/invitations/{token}",
-            state.config.public_url
-        ));
+    if let Some(link) = link {
+        message.push_str(&format!(". We have emailed the business manager a link to set their password; if it does not arrive, send them this one: {link}"));
     }
     set_flash(&session, message).await?;
     Ok(Redirect::to("/admin/partnerships").into_response())

@@ -240,6 +240,24 @@ pub async fn add_person(
     Ok(Added { membership_id, invitation_token })
 }
 
+/// Queue the invitation mail in the caller's transaction.
+pub async fn mail_invitation(
+    conn: &mut PgConnection,
+    partnership_id: Uuid,
+    partnership_name: &str,
+    person: &NewPerson,
+    link: &str,
+) -> sqlx::Result<()> {
+    let body = format!(
+        "Dear {},\n\nYou have been added to {partnership_name} on Partnership Hub.\n\n\
+         Set your password with this link (it works once, for 14 days):\n{link}\n\n\
+         If you were not expecting this, you can ignore this message.",
+        person.name
+    );
+    let key = format!("invitation:{}", &crate::auth::sha256_hex(link)[..32]);
+    crate::outbox::enqueue(conn, Some(partnership_id), person.email.as_str(), &person.name, &format!("You have been added to {partnership_name}"), &body, &key).await
+}
+
 pub async fn set_roles(conn: &mut PgConnection, partnership_id: Uuid, membership_id: Uuid, roles: &[Role]) -> sqlx::Result<()> {
     let codes: Vec<String> = roles.iter().map(|r| r.code().to_owned()).collect();
     sqlx::query!(

@@ -196,13 +196,14 @@ async fn create(
         }
         Err(e) => return Err(e.into()),
     };
+    let link = added.invitation_token.as_ref().map(|token| format!("{}/invitations/{token}", state.config.public_url));
+    if let Some(link) = &link {
+        super::mail_invitation(&mut tx, member.partnership.id, &member.partnership.name, &person, link).await?;
+    }
     tx.commit().await?;
     let mut message = format!("{} added", person.name);
-    if let Some(token) = added.invitation_token {
-        message.push_str(&format!(
-            ". Send them this link to set their password (it works once, for 14 days): {}/invitations/{token}",
-            state.config.public_url
-        ));
+    if let Some(link) = link {
+        message.push_str(&format!(". We have emailed them a link to set their password; if it does not arrive, send them this one (it works once, for 14 days): {link}"));
     }
     set_flash(&session, message).await?;
     Ok(Redirect::to(&format!("/p/{}/people", member.partnership.slug)).into_response())
