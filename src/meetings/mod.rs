@@ -4,9 +4,14 @@
 //!
 //! Every deadline counts English working days (see [`crate::calendar`]).
 
+mod feed;
 mod pages;
 
-pub use pages::router;
+pub use feed::{FeedMeeting, to_ics};
+
+pub fn router() -> axum::Router<crate::web::AppState> {
+    pages::router().merge(feed::router())
+}
 
 use chrono::{DateTime, Duration, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::London;

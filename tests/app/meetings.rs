@@ -322,3 +322,57 @@ async fn a_member_sees_the_next_meetings_of_their_groups_on_their_home_page() {
     let home = manager.get("/p/swindon/").await;
     assert!(home.contains("Swindon Safeguarding Executive</a>") && home.contains("Delivery Group</a>"), "the business manager sees every group's");
 }
+
+#[tokio::test]
+async fn a_personal_calendar_feed_lists_my_groups_meetings_in_every_partnership_and_can_be_reset() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
+    let in_swindon = app.add_member("scrutineer@example.org", "swindon", &[Role::IndependentScrutineer]).await;
+    let in_warwickshire = app.add_member("scrutineer@example.org", "warwickshire", &[Role::IndependentScrutineer]).await;
+    let executive = group_id(&app, "swindon", "Swindon Safeguarding Executive").await;
+    let delivery = group_id(&app, "swindon", "Delivery Group").await;
+    let dspg = group_id(&app, "warwickshire", "Delegated Safeguarding Partners Group").await;
+    seat_for(&app, in_swindon, executive, None).await;
+    seat_for(&app, in_warwickshire, dspg, None).await;
+    let mut swindon = app.signed_in("bm@swindon.example").await;
+    let exec_meeting = add_meeting(&mut swindon, "swindon", executive, calendar::working_days_after(calendar::today(), 15)).await;
+    add_meeting(&mut swindon, "swindon", delivery, calendar::working_days_after(calendar::today(), 16)).await;
+    let mut warwickshire = app.signed_in("bm@warwickshire.example").await;
+    add_meeting(&mut warwickshire, "warwickshire", dspg, calendar::working_days_after(calendar::today(), 17)).await;
+
+    let mut scrutineer = app.signed_in("scrutineer@example.org").await;
+    assert!(scrutineer.get("/account/calendar").await.contains("Create my calendar feed"));
+    let made = scrutineer.post("/account/calendar", &[]).await;
+    let start = made.body.find("/calendar/").expect("the feed address is shown");
+    let path: String = made.body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.')).collect();
+    assert!(path.ends_with(".ics"));
+
+    let mut calendar_program = app.browser();
+    let feed = calendar_program.get(&path).await;
+    assert_eq!(feed.status, StatusCode::OK);
+    assert!(feed.headers["content-type"].to_str().unwrap().starts_with("text/calendar"));
+    let parsed: icalendar::Calendar = feed.body.parse().expect("valid iCalendar");
+    let summaries: Vec<String> = parsed
+        .components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .filter_map(|e| icalendar::Component::get_summary(e).map(str::to_owned))
+        .collect();
+    assert_eq!(summaries.len(), 2, "{summaries:?}");
+    assert!(summaries.iter().any(|s| s.starts_with("Swindon Safeguarding Executive")));
+    assert!(summaries.iter().any(|s| s.starts_with("Delegated Safeguarding Partners Group")));
+    assert!(!feed.contains("Delivery Group"), "only the groups they sit on");
+
+    // Cancelling shows in the feed; resetting retires the old address.
+    swindon.post(&format!("{exec_meeting}/cancel"), &[("reason", "Moved")]).await;
+    assert!(calendar_program.get(&path).await.contains("STATUS:CANCELLED"));
+    scrutineer.post("/account/calendar", &[]).await;
+    assert_eq!(calendar_program.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(calendar_program.get("/calendar/not-a-token.ics").await.status, StatusCode::NOT_FOUND);
+
+    let one = swindon.get(&format!("{exec_meeting}/ics")).await;
+    assert_eq!(one.status, StatusCode::OK);
+    let single: icalendar::Calendar = one.body.parse().expect("valid iCalendar");
+    assert_eq!(single.components.iter().filter(|c| c.as_event().is_some()).count(), 1);
+}

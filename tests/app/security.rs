@@ -38,7 +38,8 @@ pub fn declared_routes() -> Vec<(Method, String)> {
 
 /// Routes anyone may use without signing in.
 // Signing out needs no sign-in: it ends whatever session there is.
-const PUBLIC: [&str; 4] = ["/login", "/logout", "/healthz", "/invitations/{token}"];
+// A calendar feed is read by calendar programs, which carry no session: its token is the key.
+const PUBLIC: [&str; 5] = ["/login", "/logout", "/healthz", "/invitations/{token}", "/calendar/{token}"];
 
 #[tokio::test]
 async fn no_route_but_the_public_ones_answers_without_a_session() {
