@@ -4,6 +4,7 @@
 //! ([`people`], [`partnerships`]), how they sign in ([`auth`]), and the record
 //! of every change ([`audit`]). [`web`] holds what every page shares.
 
+pub mod actions;
 pub mod audit;
 pub mod auth;
 pub mod calendar;

@@ -5,12 +5,13 @@
 //! Every deadline counts English working days (see [`crate::calendar`]).
 
 mod feed;
+mod minutes;
 mod pages;
 
 pub use feed::{FeedMeeting, to_ics};
 
 pub fn router() -> axum::Router<crate::web::AppState> {
-    pages::router().merge(feed::router())
+    pages::router().merge(feed::router()).merge(minutes::router())
 }
 
 use chrono::{DateTime, Duration, Months, NaiveDate, NaiveTime, TimeZone, Utc};

@@ -41,7 +41,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Tell the people with a seat on the meeting's group (and an account) about it, in the caller's transaction.
-async fn notify_group(tx: &mut Tx, member: &Member, meeting: &MeetingRow, base_url: &str, event: &str, subject: &str, body: &str) -> sqlx::Result<()> {
+pub(super) async fn notify_group(tx: &mut Tx, member: &Member, meeting: &MeetingRow, base_url: &str, event: &str, subject: &str, body: &str) -> sqlx::Result<()> {
     let recipients = sqlx::query!(
         "select distinct u.email, u.display_name
          from group_member s
@@ -121,7 +121,7 @@ async fn meetings(tx: &mut Tx, partnership_id: Uuid, meeting_id: Option<Uuid>) -
     .await
 }
 
-async fn find_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<MeetingRow> {
+pub(super) async fn find_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<MeetingRow> {
     let id = parse_id(meeting_id)?;
     meetings(tx, member.partnership.id, Some(id)).await?.pop().ok_or(AppError::NotFound)
 }
@@ -602,6 +602,7 @@ struct MeetingPage {
     meeting: MeetingRow,
     /// "Circulated on 7 December 2026, 5 working days before the meeting", with a warning when later than the rule.
     circulation: Option<(String, bool)>,
+    minutes_status: Option<String>,
     cutoff: String,
     papers_due: String,
     cutoff_passed: bool,
@@ -644,8 +645,18 @@ async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<
     )
     .fetch_all(&mut **tx)
     .await?;
+    let seats = load_seats(tx, pid, &meeting).await?;
+    let quorum = match super::quorum_rule(tx, pid, meeting.group_id).await? {
+        Some(rule) => Some(quorum_view(tx, pid, &rule, &seats).await?),
+        None => None,
+    };
+    Ok(MeetingDetail { meeting, deadlines, items, seats, quorum })
+}
+
+/// The group's seats on the day of the meeting, with what was recorded for each.
+pub(super) async fn load_seats(tx: &mut Tx, pid: Uuid, meeting: &MeetingRow) -> sqlx::Result<Vec<SeatLine>> {
     let day = meeting.day();
-    let seats = sqlx::query_as!(
+    sqlx::query_as!(
         SeatLine,
         r#"select s.id as seat_id, s.person_name, o.name as "organisation_name?", o.sector as "sector?", s.role_in_group,
                   a.status as "status?", coalesce(a.deputy_name, '') as "deputy_name!"
@@ -661,12 +672,7 @@ async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<
         day as _
     )
     .fetch_all(&mut **tx)
-    .await?;
-    let quorum = match super::quorum_rule(tx, pid, meeting.group_id).await? {
-        Some(rule) => Some(quorum_view(tx, pid, &rule, &seats).await?),
-        None => None,
-    };
-    Ok(MeetingDetail { meeting, deadlines, items, seats, quorum })
+    .await
 }
 
 async fn quorum_view(tx: &mut Tx, partnership_id: Uuid, rule: &QuorumRule, seats: &[SeatLine]) -> Result<QuorumView> {
@@ -693,7 +699,7 @@ async fn quorum_view(tx: &mut Tx, partnership_id: Uuid, rule: &QuorumRule, seats
     Ok(QuorumView { description: rule.description.clone(), recorded, met: missing.is_empty(), missing })
 }
 
-async fn is_seat_holder(tx: &mut Tx, member: &Member, group_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+pub(super) async fn is_seat_holder(tx: &mut Tx, member: &Member, group_id: Uuid) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar!(
         "select id from group_member where partnership_id = $1 and group_id = $2 and membership_id = $3
            and starts_on <= current_date and (ends_on is null or ends_on >= current_date) limit 1",
@@ -709,6 +715,13 @@ async fn render_meeting(state: &AppState, session: &Session, member: Member, mee
     let mut tx = member.begin(state).await?;
     let detail = load_meeting(&mut tx, &member, meeting_id).await?;
     let my_seat = is_seat_holder(&mut tx, &member, detail.meeting.group_id).await?;
+    let minutes_status = sqlx::query_scalar!(
+        "select status from minutes where partnership_id = $1 and meeting_id = $2",
+        member.partnership.id,
+        detail.meeting.id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     tx.commit().await?;
     let can_manage = member.roles.allows(Capability::ManageMeetings);
     let open = !detail.meeting.is_cancelled() && !detail.meeting.is_past();
@@ -732,6 +745,7 @@ async fn render_meeting(state: &AppState, session: &Session, member: Member, mee
     });
     let page = MeetingPage {
         circulation,
+        minutes_status,
         layout: Layout::workspace(session, &member, "meetings").await?,
         cutoff: long(detail.deadlines.agenda_cutoff),
         papers_due: long(detail.deadlines.papers_due),

@@ -88,6 +88,7 @@ pub struct HomePage {
     recent_changes: Vec<audit::Entry>,
     /// The next meetings of the groups this person sits on (all groups for those who run meetings).
     next_meetings: Vec<NextMeeting>,
+    my_actions: Vec<crate::actions::Action>,
     other_partnerships: Vec<MyPartnership>,
     can_manage_people: bool,
     can_view_audit: bool,
@@ -115,6 +116,7 @@ pub async fn role_home(State(state): State<AppState>, session: Session, member: 
     )
     .fetch_all(&mut *tx)
     .await?;
+    let my_actions = crate::actions::open_actions(&mut tx, member.partnership.id, Some(member.membership_id), None).await?;
     tx.commit().await?;
 
     const KEY_ROLES: [Role; 5] = [
@@ -151,6 +153,7 @@ pub async fn role_home(State(state): State<AppState>, session: Session, member: 
         vacant_roles,
         recent_changes,
         next_meetings,
+        my_actions,
         other_partnerships,
         member,
     })

@@ -186,6 +186,8 @@ pub struct GroupDetail {
     pub links: Vec<BoardLink>,
     /// Meetings from today on.
     pub meetings: Vec<GroupMeeting>,
+    /// Open actions from the group's meetings.
+    pub actions: Vec<crate::actions::Action>,
 }
 
 pub async fn load_group(state: &AppState, member: &Member, group_id: &str, include_retired: bool) -> Result<GroupDetail> {
@@ -231,9 +233,10 @@ pub async fn load_group(state: &AppState, member: &Member, group_id: &str, inclu
     )
     .fetch_all(&mut *tx)
     .await?;
+    let actions = crate::actions::open_actions(&mut tx, pid, None, Some(group_id)).await?;
     tx.commit().await?;
     let subgroups = all.into_iter().filter(|g| g.reports_to_id == Some(group_id) && g.retired_on.is_none()).collect();
-    Ok(GroupDetail { group, seats, terms, subgroups, links, meetings })
+    Ok(GroupDetail { group, seats, terms, subgroups, links, meetings, actions })
 }
 
 #[derive(Template, WebTemplate)]

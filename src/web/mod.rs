@@ -59,6 +59,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(crate::people::router())
         .merge(crate::structure::router())
         .merge(crate::meetings::router())
+        .merge(crate::actions::router())
         .fallback(crate::error::not_found)
         .layer(middleware::from_fn(csrf::verify))
         .layer(sessions)

@@ -218,6 +218,15 @@ impl TestApp {
             .execute(&self.owner)
             .await
             .unwrap();
+        let action = Uuid::new_v4();
+        sqlx::query("insert into action_point (partnership_id, id, description, owner_name, due_on, meeting_id) values ($1, $2, 'Report back', 'Someone', current_date + 30, $3)")
+            .bind(pid)
+            .bind(action)
+            .bind(meeting)
+            .execute(&self.owner)
+            .await
+            .unwrap();
+        ids.insert("action_id", action.to_string());
         ids.insert("meeting_id", meeting.to_string());
         ids.insert("item_id", item.to_string());
         ids

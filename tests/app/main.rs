@@ -7,6 +7,7 @@ mod paths;
 mod admin;
 mod auth;
 mod meetings;
+mod minutes;
 mod outbox;
 mod people;
 mod security;

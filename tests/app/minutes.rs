@@ -1,0 +1,146 @@
+use axum::http::StatusCode;
+use chrono::Datelike;
+use partnership_hub::calendar;
+use partnership_hub::roles::Role;
+use uuid::Uuid;
+
+use crate::harness::{Browser, TestApp};
+
+async fn group_id(app: &TestApp, name: &str) -> Uuid {
+    sqlx::query_scalar("select id from partnership_group where name = $1").bind(name).fetch_one(&app.owner).await.unwrap()
+}
+
+async fn add_meeting(browser: &mut Browser, group: Uuid, day: chrono::NaiveDate) -> String {
+    let path = format!("/p/swindon/groups/{group}/meetings/new");
+    browser.get(&path).await;
+    let page = browser
+        .post(&path, &[("date_day", &day.day().to_string()), ("date_month", &day.month().to_string()), ("date_year", &day.year().to_string()),
+            ("start_time", "10:00"), ("end_time", "12:00")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    page.location.unwrap()
+}
+
+#[tokio::test]
+async fn minutes_go_from_draft_to_published_and_confidential_passages_never_leak() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let nurse = app.add_member("nurse@swindon.example", "swindon", &[Role::DelegatedSafeguardingPartner]).await;
+    app.add_member("reader@swindon.example", "swindon", &[Role::Viewer]).await;
+    let executive = group_id(&app, "Swindon Safeguarding Executive").await;
+    sqlx::query(
+        "insert into group_member (partnership_id, id, group_id, person_name, membership_id, role_in_group, starts_on)
+         select partnership_id, $1, $2, 'Executive Nurse (linked)', id, 'member', date '2024-01-01' from membership where id = $3",
+    )
+    .bind(Uuid::new_v4())
+    .bind(executive)
+    .bind(nurse)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    let meeting = add_meeting(&mut bm, executive, calendar::working_days_after(calendar::today(), 15)).await;
+    let later = add_meeting(&mut bm, executive, calendar::working_days_after(calendar::today(), 40)).await;
+    bm.post(&format!("{meeting}/items"), &[("title", "Case review update"), ("purpose", "discussion")]).await;
+    let item: Uuid = sqlx::query_scalar("select id from agenda_item").fetch_one(&app.owner).await.unwrap();
+    bm.post(&format!("{meeting}/items/{item}/decide"), &[("decision", "accept")]).await;
+
+    let minutes = format!("{meeting}/minutes");
+    assert!(bm.get(&minutes).await.contains("Start the minutes"));
+    bm.post(&format!("{minutes}/start"), &[]).await;
+    bm.post(&format!("{minutes}/start"), &[]).await;
+    let sections: Vec<(Uuid, String)> = sqlx::query_as("select id, heading from minute_section order by position").fetch_all(&app.owner).await.unwrap();
+    assert_eq!(sections.len(), 1, "one section per agenda item, once");
+    assert_eq!(sections[0].1, "Case review update");
+    bm.post(&format!("{minutes}/sections"), &[("heading", "Any other business")]).await;
+    let sections: Vec<(Uuid, String)> = sqlx::query_as("select id, heading from minute_section order by position").fetch_all(&app.owner).await.unwrap();
+    let (case, aob) = (sections[0].0, sections[1].0);
+    let saved = bm
+        .post(&minutes, &[(&format!("body_{case}"), "Child A: SECRET DETAIL of the case."), (&format!("confidential_{case}"), "yes"),
+            (&format!("body_{aob}"), "The chair thanked members.")])
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let due = calendar::working_days_after(calendar::today(), 20);
+    let action = bm
+        .post(&format!("{minutes}/actions"), &[("section_id", &aob.to_string()), ("description", "Circulate the thank-you letter"), ("owner", &nurse.to_string()),
+            ("due_day", &due.day().to_string()), ("due_month", &due.month().to_string()), ("due_year", &due.year().to_string())])
+        .await;
+    assert_eq!(action.status, StatusCode::SEE_OTHER, "{}", action.body);
+    let bad_action = bm.post(&format!("{minutes}/actions"), &[("section_id", &aob.to_string()), ("description", ""), ("owner", "")]).await;
+    assert_eq!(bad_action.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_action.contains("Select who owns the action") && bad_action.contains("Enter the due date"));
+
+    // The draft is the business manager's until circulated.
+    let mut nurse_browser = app.signed_in("nurse@swindon.example").await;
+    assert_eq!(nurse_browser.get(&minutes).await.status, StatusCode::NOT_FOUND);
+    bm.post(&format!("{minutes}/circulate"), &[]).await;
+    let draft = nurse_browser.get(&minutes).await;
+    assert_eq!(draft.status, StatusCode::OK);
+    assert!(draft.contains("SECRET DETAIL"), "members of the group read the full draft");
+    assert!(nurse_browser.post(&format!("{minutes}/comments"), &[("body", "Please add my apologies.")]).await.status == StatusCode::SEE_OTHER);
+    let mail: i64 = sqlx::query_scalar("select count(*) from outbox where subject like 'Draft minutes%'").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(mail, 1, "the group's member was told");
+
+    // Someone not in the group sees nothing until publication, and then not the confidential passage.
+    let mut reader = app.signed_in("reader@swindon.example").await;
+    assert_eq!(reader.get(&minutes).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(reader.post(&format!("{minutes}/comments"), &[("body", "Me too")]).await.status, StatusCode::FORBIDDEN);
+
+    // Approval needs a later meeting of the group.
+    let not_later = bm.post(&format!("{minutes}/approve"), &[("approved_at_meeting_id", &meeting.rsplit('/').next().unwrap().to_string())]).await;
+    assert_eq!(not_later.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let later_id = later.rsplit('/').next().unwrap().to_string();
+    assert_eq!(bm.post(&format!("{minutes}/approve"), &[("approved_at_meeting_id", &later_id)]).await.status, StatusCode::SEE_OTHER);
+    let locked = bm.post(&minutes, &[(&format!("body_{aob}"), "Changed after approval")]).await;
+    assert_eq!(locked.status, StatusCode::SEE_OTHER);
+    let body: String = sqlx::query_scalar("select body from minute_section where id = $1").bind(aob).fetch_one(&app.owner).await.unwrap();
+    assert_eq!(body, "The chair thanked members.", "approved minutes are not changed");
+    bm.post(&format!("{minutes}/publish"), &[]).await;
+    bm.post(&format!("{minutes}/publish"), &[]).await;
+
+    let published = reader.get(&format!("{minutes}/published")).await;
+    assert_eq!(published.status, StatusCode::OK);
+    assert!(published.contains("The chair thanked members."));
+    assert!(published.contains("Any other business"));
+    assert!(!published.contains("SECRET DETAIL"), "confidential passages are left out");
+    assert!(!published.contains("Case review update"), "not even their heading");
+    assert!(published.contains("Attendance"));
+    let redirected = reader.get(&minutes).await;
+    assert_eq!(redirected.status, StatusCode::SEE_OTHER, "others are sent to the published version");
+    let statuses: Vec<String> = sqlx::query_scalar("select after->>'status' from audit_log where action = 'minutes.status_changed' order by id").fetch_all(&app.owner).await.unwrap();
+    assert_eq!(statuses, ["circulated", "approved", "published"]);
+}
+
+#[tokio::test]
+async fn an_action_from_the_minutes_is_on_its_owners_home_page_until_done() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let owner = app.add_member("owner@swindon.example", "swindon", &[Role::GroupMember]).await;
+    app.add_member("someone@swindon.example", "swindon", &[Role::GroupMember]).await;
+    let delivery = group_id(&app, "Delivery Group").await;
+    let swindon = app.partnership_id("swindon").await;
+    let (overdue, later) = (Uuid::new_v4(), Uuid::new_v4());
+    for (id, text, due) in [(overdue, "Send the audit report", "2026-01-31"), (later, "Book the training venue", "2099-01-31")] {
+        sqlx::query("insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, group_id) values ($1, $2, $3, $4, 'Owner', $5::date, $6)")
+            .bind(swindon).bind(id).bind(text).bind(owner).bind(due).bind(delivery)
+            .execute(&app.owner).await.unwrap();
+    }
+    let mut browser = app.signed_in("owner@swindon.example").await;
+    let home = browser.get("/p/swindon/").await;
+    assert!(home.contains("Your actions"));
+    let row = &home.body[home.body.find("Send the audit report").unwrap()..];
+    assert!(row[..200].contains("Overdue"));
+    let group = browser.get(&format!("/p/swindon/groups/{delivery}")).await;
+    assert!(group.contains("Book the training venue"));
+
+    let mut someone = app.signed_in("someone@swindon.example").await;
+    assert_eq!(someone.post(&format!("/p/swindon/actions/{overdue}"), &[("status", "complete")]).await.status, StatusCode::FORBIDDEN);
+    browser.get("/p/swindon/actions").await;
+    assert_eq!(browser.post(&format!("/p/swindon/actions/{overdue}"), &[("status", "complete")]).await.status, StatusCode::SEE_OTHER);
+    let home = browser.get("/p/swindon/").await;
+    assert!(!home.contains("Send the audit report</li>") && !home.contains("Send the audit report, due"));
+    let (before, after): (serde_json::Value, serde_json::Value) =
+        sqlx::query_as("select before, after from audit_log where action = 'action.status_changed'").fetch_one(&app.owner).await.unwrap();
+    assert_eq!((before["status"].as_str(), after["status"].as_str()), (Some("not_started"), Some("complete")));
+}
