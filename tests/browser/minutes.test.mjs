@@ -1,0 +1,65 @@
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { BASE_URL, launch, assertAccessible, signIn } from './helpers.mjs'
+
+let browser
+before(async () => { browser = await launch() })
+after(async () => { await browser?.close() })
+
+// A weekday some way ahead, away from the Christmas and New Year bank holidays.
+function weekdayAhead (days) {
+  const day = new Date(Date.now() + days * 24 * 3600 * 1000)
+  const holiday = d => (d.getUTCMonth() === 11 && d.getUTCDate() >= 25) || (d.getUTCMonth() === 0 && d.getUTCDate() <= 1)
+  while ([0, 6].includes(day.getUTCDay()) || holiday(day)) day.setUTCDate(day.getUTCDate() + 1)
+  return day
+}
+
+async function addMeeting (page, group, day) {
+  await page.goto(`${BASE_URL}/p/swindon/groups/${group}/meetings/new`)
+  await page.getByLabel('Day', { exact: true }).fill(String(day.getUTCDate()))
+  await page.getByLabel('Month', { exact: true }).fill(String(day.getUTCMonth() + 1))
+  await page.getByLabel('Year', { exact: true }).fill(String(day.getUTCFullYear()))
+  await page.getByRole('button', { name: 'Add meeting' }).click()
+  await page.waitForURL(/\/p\/swindon\/meetings\/[0-9a-f-]+$/)
+  return page.url()
+}
+
+test('plan, submit an item, circulate, record attendance, then minute, approve and publish', async () => {
+  const page = await browser.newPage()
+  await signIn(page)
+  await page.waitForURL(`${BASE_URL}/`)
+  await page.goto(`${BASE_URL}/p/swindon/structure`)
+  await page.getByRole('link', { name: 'Swindon Safeguarding Executive' }).first().click()
+  const group = page.url().split('/').pop()
+  await page.getByRole('link', { name: 'Plan meetings' }).click()
+  await assertAccessible(page, 'the plan meetings form')
+
+  const meeting = await addMeeting(page, group, weekdayAhead(75))
+  const later = await addMeeting(page, group, weekdayAhead(110))
+  await page.goto(meeting)
+  await page.getByLabel('Title').fill('Annual report sign-off')
+  await page.getByLabel('Decision').check()
+  await page.getByRole('button', { name: 'Submit item' }).click()
+  await page.getByRole('button', { name: 'Add Annual report sign-off to the agenda' }).click()
+  await page.getByRole('button', { name: 'Mark the agenda and papers as circulated' }).click()
+  assert.match(await page.locator('.govuk-notification-banner').textContent(), /Pack circulated \d+ working days before the meeting/)
+  await page.locator('select[name^="status_"]').first().selectOption('present')
+  await page.getByRole('button', { name: 'Save attendance' }).click()
+
+  await page.getByRole('link', { name: 'Write the minutes' }).click()
+  await page.getByRole('button', { name: 'Start the minutes from the agenda' }).click()
+  await page.getByLabel('Minute of Annual report sign-off').fill('The executive approved the annual report.')
+  await page.getByRole('button', { name: 'Save the minutes' }).click()
+  await assertAccessible(page, 'the minutes being drafted')
+  await page.getByRole('button', { name: 'Circulate the draft for comment' }).click()
+  await page.getByLabel('Approved at the meeting of').selectOption({ index: 1 })
+  await page.getByRole('button', { name: 'Record approval' }).click()
+  await page.getByRole('button', { name: 'Publish the minutes' }).click()
+  await page.getByRole('link', { name: 'See the published version' }).click()
+  assert.ok(await page.getByText('The executive approved the annual report.').isVisible())
+  await assertAccessible(page, 'the published minutes')
+  await page.goto(`${BASE_URL}/p/swindon/actions`)
+  await assertAccessible(page, 'the actions page')
+  assert.ok(later.length > 0)
+  await page.close()
+})
