@@ -206,7 +206,7 @@ async fn serve(database: &Database) -> anyhow::Result<()> {
             tokio::spawn(crate::outbox::run_worker(pool.clone(), Arc::new(crate::outbox::LogTransport)))
         }
     };
-    let state = crate::AppState { db: pool, config: Arc::new(config.clone()) };
+    let state = crate::AppState { db: pool, config: Arc::new(config.clone()), files: crate::files::from_env()? };
     let app = crate::build_router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

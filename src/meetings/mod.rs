@@ -7,11 +7,12 @@
 mod feed;
 mod minutes;
 mod pages;
+mod papers;
 
 pub use feed::{FeedMeeting, to_ics};
 
 pub fn router() -> axum::Router<crate::web::AppState> {
-    pages::router().merge(feed::router()).merge(minutes::router())
+    pages::router().merge(feed::router()).merge(minutes::router()).merge(papers::router())
 }
 
 use chrono::{DateTime, Duration, Months, NaiveDate, NaiveTime, TimeZone, Utc};

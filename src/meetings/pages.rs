@@ -603,6 +603,8 @@ struct MeetingPage {
     /// "Circulated on 7 December 2026, 5 working days before the meeting", with a warning when later than the rule.
     circulation: Option<(String, bool)>,
     minutes_status: Option<String>,
+    /// None when this person may not see the papers.
+    papers: Option<Vec<super::papers::Paper>>,
     cutoff: String,
     papers_due: String,
     cutoff_passed: bool,
@@ -722,6 +724,11 @@ async fn render_meeting(state: &AppState, session: &Session, member: Member, mee
     )
     .fetch_optional(&mut *tx)
     .await?;
+    let papers = if super::papers::may_see_papers(&mut tx, &member, detail.meeting.group_id).await? {
+        Some(super::papers::papers(&mut tx, member.partnership.id, detail.meeting.id).await?)
+    } else {
+        None
+    };
     tx.commit().await?;
     let can_manage = member.roles.allows(Capability::ManageMeetings);
     let open = !detail.meeting.is_cancelled() && !detail.meeting.is_past();
@@ -746,6 +753,7 @@ async fn render_meeting(state: &AppState, session: &Session, member: Member, mee
     let page = MeetingPage {
         circulation,
         minutes_status,
+        papers,
         layout: Layout::workspace(session, &member, "meetings").await?,
         cutoff: long(detail.deadlines.agenda_cutoff),
         papers_due: long(detail.deadlines.papers_due),
@@ -766,6 +774,11 @@ async fn render_meeting(state: &AppState, session: &Session, member: Member, mee
         item_form,
     };
     Ok((status, page).into_response())
+}
+
+/// The meeting page with errors from a form posted elsewhere (a paper upload).
+pub(super) async fn render_meeting_with_errors(state: &AppState, session: &Session, member: Member, meeting_id: &str, errors: FormErrors) -> Result<Response> {
+    render_meeting(state, session, member, meeting_id, errors, ItemForm { purpose: "discussion".into(), ..ItemForm::default() }).await
 }
 
 async fn meeting_page(State(state): State<AppState>, session: Session, member: Member, Path((_, meeting_id)): Path<(String, String)>) -> Result<Response> {

@@ -35,6 +35,23 @@ pub async fn verify(session: Session, request: Request, next: Next) -> Response 
         Ok(None) => return AppError::FormExpired.into_response(),
         Err(e) => return AppError::from(e).into_response(),
     };
+    // File uploads are not buffered here: their form carries the token in its action's query string.
+    let is_multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if is_multipart {
+        let query_token = request
+            .uri()
+            .query()
+            .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == FIELD).map(|(_, v)| v.into_owned()))
+            .unwrap_or_default();
+        if !constant_time_eq(query_token.as_bytes(), expected.as_bytes()) {
+            return AppError::FormExpired.into_response();
+        }
+        return next.run(request).await;
+    }
     let (parts, body) = request.into_parts();
     let header_token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let bytes = match to_bytes(body, MAX_FORM_BYTES).await {

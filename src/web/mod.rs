@@ -32,6 +32,8 @@ pub struct AppState {
     pub db: PgPool,
     /// Settings read at start-up.
     pub config: Arc<Config>,
+    /// Uploaded files (meeting papers): a local folder or an S3-compatible store.
+    pub files: crate::files::Files,
 }
 
 /// Every route of the application.

@@ -116,7 +116,8 @@ impl TestApp {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         config.static_dir = root.join("static");
         config.node_modules_dir = root.join("node_modules");
-        let router = partnership_hub::build_router(AppState { db: app_pool.clone(), config: Arc::new(config) });
+        let files = partnership_hub::files::local(&std::env::temp_dir().join("partnership-hub-test-files").join(&database)).unwrap();
+        let router = partnership_hub::build_router(AppState { db: app_pool.clone(), config: Arc::new(config), files });
         TestApp { router, owner, app_pool }
     }
 
@@ -227,6 +228,19 @@ impl TestApp {
             .await
             .unwrap();
         ids.insert("action_id", action.to_string());
+        let paper = Uuid::new_v4();
+        sqlx::query(
+            "insert into paper (partnership_id, id, meeting_id, title, filename, content_type, size_bytes, sha256, storage_key)
+             values ($1, $2, $3, 'Budget paper', 'budget.pdf', 'application/pdf', 10, repeat('a', 64), $4)",
+        )
+        .bind(pid)
+        .bind(paper)
+        .bind(meeting)
+        .bind(format!("{pid}/papers/{paper}"))
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        ids.insert("paper_id", paper.to_string());
         ids.insert("meeting_id", meeting.to_string());
         ids.insert("item_id", item.to_string());
         ids
@@ -281,6 +295,8 @@ pub struct Page {
     pub location: Option<String>,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    /// The body as sent, for downloads.
+    pub bytes: Vec<u8>,
 }
 
 impl Page {
@@ -329,7 +345,7 @@ impl Browser {
         if let Some(token) = extract_csrf(&body) {
             self.csrf = Some(token);
         }
-        Page { status, location, headers, body }
+        Page { status, location, headers, body, bytes: bytes.to_vec() }
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
@@ -345,6 +361,45 @@ impl Browser {
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
         all.extend_from_slice(fields);
         self.post_raw(path, &all).await
+    }
+
+    /// Upload a file as a browser would: multipart, with the form token in the action's query string.
+    pub async fn upload(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> Page {
+        if self.csrf.is_none() {
+            self.get("/login").await;
+        }
+        let boundary = "----partnership-hub-test-boundary";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n", file.0)
+                .as_bytes(),
+        );
+        body.extend_from_slice(file.1);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let uri = format!("{path}?csrf_token={}", self.csrf.clone().unwrap_or_default());
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"));
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, format!("hub_session={cookie}"));
+        }
+        let mut request = request.body(Body::from(body)).unwrap();
+        request.extensions_mut().insert(ConnectInfo(SocketAddr::new(self.address, 50000)));
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let location = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Page { status, location, headers, body: String::from_utf8_lossy(&bytes).into_owned(), bytes: bytes.to_vec() }
+    }
+
+    /// Replace the page's anti-forgery token, as a forged form would.
+    pub fn use_token(&mut self, token: &str) {
+        self.csrf = Some(token.to_owned());
     }
 
     /// Submit exactly these fields (no token added).

@@ -9,6 +9,7 @@ mod auth;
 mod meetings;
 mod minutes;
 mod outbox;
+mod papers;
 mod people;
 mod security;
 mod structure;
