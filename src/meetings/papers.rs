@@ -122,8 +122,8 @@ async fn upload(
             }
         };
         match field.name() {
-            Some("title") => title = field.text().await.map_err(|_| AppError::BadRequest)?,
-            Some("file") => {
+            Some("paper_title") => title = field.text().await.map_err(|_| AppError::BadRequest)?,
+            Some("paper_file") => {
                 filename = field.file_name().unwrap_or("").to_owned();
                 loop {
                     match field.chunk().await {
@@ -148,16 +148,16 @@ async fn upload(
     let title = if title.is_empty() { filename.rsplit_once('.').map(|(stem, _)| stem).unwrap_or(&filename).trim().to_owned() } else { title };
     let kind = crate::files::document_type(&bytes);
     if too_big {
-        errors.add("file", format!("The file must be {} MB or smaller", MAX_PAPER_BYTES / (1024 * 1024)));
+        errors.add("paper_file", format!("The file must be {} MB or smaller", MAX_PAPER_BYTES / (1024 * 1024)));
     } else if bytes.is_empty() {
-        errors.add("file", "Choose a file to upload");
+        errors.add("paper_file", "Choose a file to upload");
     } else if kind.is_none() {
-        errors.add("file", "The file must be a PDF, Word, Excel, PowerPoint or OpenDocument file");
+        errors.add("paper_file", "The file must be a PDF, Word, Excel, PowerPoint or OpenDocument file");
     }
     if title.chars().count() > 200 {
-        errors.add("title", "The title must be 200 characters or fewer");
+        errors.add("paper_title", "The title must be 200 characters or fewer");
     } else if title.is_empty() && errors.is_empty() {
-        errors.add("title", "Enter a title for the paper");
+        errors.add("paper_title", "Enter a title for the paper");
     }
     let Some((content_type, _)) = kind.filter(|_| errors.is_empty()) else {
         return render_meeting_with_errors(&state, &session, member, &meeting_id, errors).await;
@@ -263,6 +263,7 @@ mod tests {
         assert_eq!(safe_filename("Annual report 2025-26.pdf"), "Annual report 2025-26.pdf");
         assert_eq!(safe_filename("../../etc/passwd"), "passwd");
         assert_eq!(safe_filename("C:\\\\Users\\\\x\\\\paper\".pdf"), "paper_.pdf");
-        assert_eq!(safe_filename("\\r\\n"), "paper");
+        assert_eq!(safe_filename("bad\r\nname.pdf"), "bad__name.pdf", "no header injection");
+        assert_eq!(safe_filename("..."), "paper");
     }
 }

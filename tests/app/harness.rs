@@ -374,7 +374,7 @@ impl Browser {
             body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
         }
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n", file.0)
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"paper_file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n", file.0)
                 .as_bytes(),
         );
         body.extend_from_slice(file.1);

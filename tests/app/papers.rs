@@ -40,9 +40,9 @@ async fn a_member_of_the_group_uploads_a_paper_and_the_group_downloads_it() {
     let (app, meeting, _) = setup().await;
     let mut nurse = app.signed_in("nurse@swindon.example").await;
     nurse.get(&meeting).await;
-    let uploaded = nurse.upload(&format!("{meeting}/papers"), &[("title", "Health performance report")], ("Q2 report.pdf", PDF)).await;
+    let uploaded = nurse.upload(&format!("{meeting}/papers"), &[("paper_title", "Health performance report")], ("Q2 report.pdf", PDF)).await;
     assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.body);
-    let again = nurse.upload(&format!("{meeting}/papers"), &[("title", "Health performance report")], ("Q2 report.pdf", PDF)).await;
+    let again = nurse.upload(&format!("{meeting}/papers"), &[("paper_title", "Health performance report")], ("Q2 report.pdf", PDF)).await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
     let (id, sha, size): (Uuid, String, i64) = sqlx::query_as("select id, sha256, size_bytes from paper").fetch_one(&app.owner).await.unwrap();
     assert_eq!(size, PDF.len() as i64);
@@ -74,14 +74,14 @@ async fn files_are_judged_by_their_content_and_size() {
     let (app, meeting, _) = setup().await;
     let mut bm = app.signed_in("bm@swindon.example").await;
     bm.get(&meeting).await;
-    let disguised = bm.upload(&format!("{meeting}/papers"), &[("title", "Looks like a PDF")], ("report.pdf", b"<script>alert(1)</script>")).await;
+    let disguised = bm.upload(&format!("{meeting}/papers"), &[("paper_title", "Looks like a PDF")], ("report.pdf", b"<script>alert(1)</script>")).await;
     assert_eq!(disguised.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(disguised.contains("The file must be a PDF, Word, Excel, PowerPoint or OpenDocument file"));
     let empty = bm.upload(&format!("{meeting}/papers"), &[], ("nothing.pdf", b"")).await;
     assert!(empty.contains("Choose a file to upload"));
     let mut big = PDF.to_vec();
     big.resize(21 * 1024 * 1024, b' ');
-    let too_big = bm.upload(&format!("{meeting}/papers"), &[("title", "Huge")], ("huge.pdf", &big)).await;
+    let too_big = bm.upload(&format!("{meeting}/papers"), &[("paper_title", "Huge")], ("huge.pdf", &big)).await;
     assert!(too_big.status == StatusCode::UNPROCESSABLE_ENTITY || too_big.status == StatusCode::PAYLOAD_TOO_LARGE, "{}", too_big.status);
     let count: i64 = sqlx::query_scalar("select count(*) from paper").fetch_one(&app.owner).await.unwrap();
     assert_eq!(count, 0, "nothing half-saved");

@@ -32,7 +32,7 @@ test('a business manager adds a meeting, submits an item, puts it on the agenda 
   await page.waitForURL(/\/p\/swindon\/meetings\/[0-9a-f-]+$/)
   assert.ok(await page.getByText('Agenda items due').isVisible())
 
-  await page.getByLabel('Title').fill('Business plan progress')
+  await page.getByLabel('Title', { exact: true }).fill('Business plan progress')
   await page.getByLabel('Decision').check()
   await page.getByRole('button', { name: 'Submit item' }).click()
   assert.match(await page.locator('.govuk-notification-banner').textContent(), /Business plan progress submitted/)

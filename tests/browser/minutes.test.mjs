@@ -37,7 +37,7 @@ test('plan, submit an item, circulate, record attendance, then minute, approve a
   const meeting = await addMeeting(page, group, weekdayAhead(75))
   const later = await addMeeting(page, group, weekdayAhead(110))
   await page.goto(meeting)
-  await page.getByLabel('Title').fill('Annual report sign-off')
+  await page.getByLabel('Title', { exact: true }).fill('Annual report sign-off')
   await page.getByLabel('Decision').check()
   await page.getByRole('button', { name: 'Submit item' }).click()
   await page.getByRole('button', { name: 'Add Annual report sign-off to the agenda' }).click()
