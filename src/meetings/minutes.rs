@@ -24,7 +24,7 @@ use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::partnerships::Member;
 use crate::roles::Capability;
-use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, required_text, set_flash};
+use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, redirect_with as done, required_text};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -227,17 +227,12 @@ async fn minutes_page(State(state): State<AppState>, session: Session, member: M
     render(&state, &session, member, &meeting_id, FormErrors::default()).await
 }
 
-async fn done(session: &Session, message: String, to: String) -> Result<Response> {
-    set_flash(session, message).await?;
-    Ok(Redirect::to(&to).into_response())
-}
-
 fn to_minutes(member: &Member, meeting: &MeetingRow) -> String {
     format!("/p/{}/meetings/{}/minutes", member.partnership.slug, meeting.id)
 }
 
 fn change<'a>(member: &Member, action: &'a str, id: Uuid, address: &'a str) -> Change<'a> {
-    Change::new(action, "minutes").in_partnership(member.partnership.id).by(Some(member.user.id)).subject(id).from_address(address)
+    crate::partnerships::change(member, action, "minutes", id, address)
 }
 
 /// The minutes' status, locked for the change that follows.

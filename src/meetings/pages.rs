@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -16,14 +16,14 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{Deadlines, QuorumRule, long, parse_time, plan_dates, today, uk_date, uk_datetime, when};
-use crate::audit::Change;
 use crate::calendar::{FinancialYear, working_days_between};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::partnerships::Member;
 use crate::roles::Capability;
 use crate::structure::Sector;
-use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, required_text, set_flash};
+use crate::partnerships::change;
+use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done, required_text};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,18 +61,6 @@ pub(super) async fn notify_group(tx: &mut Tx, member: &Member, meeting: &Meeting
     Ok(())
 }
 
-fn parse_id(raw: &str) -> Result<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
-}
-
-async fn done(session: &Session, message: String, to: String) -> Result<Response> {
-    set_flash(session, message).await?;
-    Ok(Redirect::to(&to).into_response())
-}
-
-fn change<'a>(member: &Member, action: &'a str, subject_type: &'a str, id: Uuid, address: &'a str) -> Change<'a> {
-    Change::new(action, subject_type).in_partnership(member.partnership.id).by(Some(member.user.id)).subject(id).from_address(address)
-}
 
 /// A meeting as lists and pages show it.
 #[derive(Clone, Debug)]

@@ -100,6 +100,15 @@ pub struct Member {
     pub roles: Roles,
 }
 
+/// An audited change by this member in their partnership.
+pub fn change<'a>(member: &Member, action: &'a str, subject_type: &'a str, id: Uuid, address: &'a str) -> crate::audit::Change<'a> {
+    crate::audit::Change::new(action, subject_type)
+        .in_partnership(member.partnership.id)
+        .by(Some(member.user.id))
+        .subject(id)
+        .from_address(address)
+}
+
 impl Member {
     /// Refuse unless one of this person's roles grants `capability`.
     pub fn require(&self, capability: Capability) -> Result<()> {

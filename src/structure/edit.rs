@@ -8,7 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::NaiveDate;
@@ -19,14 +19,14 @@ use uuid::Uuid;
 
 use super::pages::{GroupDetail, load_group};
 use super::{GroupKind, PostKind, RoleInGroup, Sector, default_review_date};
-use crate::audit::Change;
 use crate::calendar::today;
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::partnerships::Member;
 use crate::people::Email;
 use crate::roles::Capability;
-use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, required_text, set_flash};
+use crate::partnerships::change;
+use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done, required_text};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -69,22 +69,8 @@ fn ending(starts_on: NaiveDate, ends_on: Option<NaiveDate>, today: NaiveDate) ->
     }
 }
 
-fn parse_id(raw: &str) -> Result<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
-}
-
 fn reject<T: IntoResponse>(page: T) -> Result<Response> {
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-}
-
-async fn done(session: &Session, message: String, to: String) -> Result<Response> {
-    set_flash(session, message).await?;
-    Ok(Redirect::to(&to).into_response())
-}
-
-/// An audited change in this member's partnership.
-fn change<'a>(member: &Member, action: &'a str, subject_type: &'a str, id: Uuid, address: &'a str) -> Change<'a> {
-    Change::new(action, subject_type).in_partnership(member.partnership.id).by(Some(member.user.id)).subject(id).from_address(address)
 }
 
 /// A choice in a select: (value, label).

@@ -165,6 +165,17 @@ impl Layout {
     }
 }
 
+/// POST/redirect/GET with a message for the next page.
+pub async fn redirect_with(session: &Session, message: String, to: String) -> Result<axum::response::Response> {
+    set_flash(session, message).await?;
+    Ok(axum::response::IntoResponse::into_response(axum::response::Redirect::to(&to)))
+}
+
+/// A record id from the address; anything else is a page that does not exist.
+pub fn record_id(raw: &str) -> Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(raw).map_err(|_| crate::error::AppError::NotFound)
+}
+
 /// A one-off message shown on the next page ("Person added").
 pub async fn set_flash(session: &Session, message: impl Into<String>) -> Result<()> {
     session.insert(FLASH_KEY, message.into()).await?;
