@@ -11,6 +11,7 @@ WORKDIR /app
 COPY Cargo.toml Cargo.lock ./
 COPY .sqlx ./.sqlx
 COPY migrations ./migrations
+COPY data ./data
 COPY templates ./templates
 COPY src ./src
 ENV SQLX_OFFLINE=true
