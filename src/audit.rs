@@ -20,16 +20,7 @@ pub struct Change<'a> {
 
 impl<'a> Change<'a> {
     pub fn new(action: &'a str, subject_type: &'a str) -> Self {
-        Self {
-            partnership_id: None,
-            actor: None,
-            action,
-            subject_type,
-            subject_id: None,
-            before: None,
-            after: None,
-            client_address: None,
-        }
+        Self { partnership_id: None, actor: None, action, subject_type, subject_id: None, before: None, after: None, client_address: None }
     }
     pub fn in_partnership(mut self, id: Uuid) -> Self {
         self.partnership_id = Some(id);

@@ -110,9 +110,8 @@ impl Database {
         let cluster = LocalCluster::at(&data_dir().join("postgres"), false)?;
         let started = cluster.start()?;
         let admin = db::connect_owner(&cluster.target("postgres")?).await?;
-        let exists = sqlx::query_scalar!("select exists (select 1 from pg_database where datname = 'hub') as \"e!\"")
-            .fetch_one(&admin)
-            .await?;
+        let exists =
+            sqlx::query_scalar!("select exists (select 1 from pg_database where datname = 'hub') as \"e!\"").fetch_one(&admin).await?;
         if !exists {
             sqlx::query("create database hub").execute(&admin).await?;
         }
@@ -208,9 +207,7 @@ async fn serve(database: &Database) -> anyhow::Result<()> {
     };
     let state = crate::AppState { db: pool, config: Arc::new(config.clone()), files: crate::files::from_env()? };
     let app = crate::build_router(state);
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("listening on {}", config.listen))?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

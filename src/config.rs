@@ -25,21 +25,13 @@ impl Config {
             Ok(b) => b.parse().map_err(|_| anyhow::anyhow!("BIND must be an IP address, got {b:?}"))?,
             Err(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
         };
-        let cookie_secure = matches!(
-            std::env::var("COOKIE_SECURE").as_deref(),
-            Ok("1" | "true" | "yes")
-        );
-        let public_url = std::env::var("PUBLIC_URL")
-            .unwrap_or_else(|_| format!("http://{bind}:{port}"))
-            .trim_end_matches('/')
-            .to_owned();
+        let cookie_secure = matches!(std::env::var("COOKIE_SECURE").as_deref(), Ok("1" | "true" | "yes"));
+        let public_url = std::env::var("PUBLIC_URL").unwrap_or_else(|_| format!("http://{bind}:{port}")).trim_end_matches('/').to_owned();
         Ok(Self {
             listen: SocketAddr::new(bind, port),
             cookie_secure,
             static_dir: std::env::var("STATIC_DIR").unwrap_or_else(|_| "static".into()).into(),
-            node_modules_dir: std::env::var("NODE_MODULES_DIR")
-                .unwrap_or_else(|_| "node_modules".into())
-                .into(),
+            node_modules_dir: std::env::var("NODE_MODULES_DIR").unwrap_or_else(|_| "node_modules".into()).into(),
             public_url,
         })
     }

@@ -69,16 +69,12 @@ impl IntoResponse for AppError {
                 "You cannot do this",
                 "Your role in this partnership does not allow it. Ask your partnership business manager if you need it.",
             ),
-            AppError::FormExpired => (
-                StatusCode::FORBIDDEN,
-                "This form has expired",
-                "Go back, reload the page and try again. Nothing was changed.",
-            ),
-            AppError::BadRequest => (
-                StatusCode::BAD_REQUEST,
-                "Sorry, that request could not be read",
-                "Go back and try again. Nothing was changed.",
-            ),
+            AppError::FormExpired => {
+                (StatusCode::FORBIDDEN, "This form has expired", "Go back, reload the page and try again. Nothing was changed.")
+            }
+            AppError::BadRequest => {
+                (StatusCode::BAD_REQUEST, "Sorry, that request could not be read", "Go back and try again. Nothing was changed.")
+            }
             AppError::Database(e) => {
                 tracing::error!(error = ?e, "database error");
                 internal()

@@ -93,8 +93,10 @@ impl Role {
     fn grants(self, capability: Capability) -> bool {
         matches!(
             (self, capability),
-            (Role::BusinessManager, Capability::ManagePeople | Capability::ViewAuditLog | Capability::ManageStructure | Capability::ManageMeetings)
-                | (Role::IndependentScrutineer, Capability::ViewAuditLog)
+            (
+                Role::BusinessManager,
+                Capability::ManagePeople | Capability::ViewAuditLog | Capability::ManageStructure | Capability::ManageMeetings
+            ) | (Role::IndependentScrutineer, Capability::ViewAuditLog)
         )
     }
 }

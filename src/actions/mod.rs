@@ -4,10 +4,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
@@ -112,9 +112,6 @@ async fn update_status(
     Submitted(form): Submitted<StatusForm>,
 ) -> Result<Response> {
     let id = Uuid::parse_str(&action_id).map_err(|_| AppError::NotFound)?;
-    if !STATUSES.iter().any(|(c, _)| *c == form.status) {
-        return Err(AppError::BadRequest);
-    }
     let mut tx = member.begin(&state).await?;
     let action = sqlx::query!(
         "select description, status, owner_membership_id from action_point where partnership_id = $1 and id = $2 for update",
@@ -126,6 +123,9 @@ async fn update_status(
     .ok_or(AppError::NotFound)?;
     if action.owner_membership_id != Some(member.membership_id) && !member.roles.allows(Capability::ManageMeetings) {
         return Err(AppError::Forbidden);
+    }
+    if !STATUSES.iter().any(|(c, _)| *c == form.status) {
+        return Err(AppError::BadRequest);
     }
     if action.status != form.status {
         sqlx::query!(

@@ -3,11 +3,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use sqlx::PgConnection;
 use tower_sessions::Session;
@@ -94,9 +94,7 @@ async fn accept(
     Submitted(form): Submitted<AcceptForm>,
 ) -> Result<Response> {
     let mut errors = FormErrors::default();
-    if errors.check("new_password", password::check_new(&form.new_password)).is_some()
-        && form.confirm_password != form.new_password
-    {
+    if errors.check("new_password", password::check_new(&form.new_password)).is_some() && form.confirm_password != form.new_password {
         errors.add("confirm_password", "The passwords do not match");
     }
     let mut tx = state.db.begin().await?;
@@ -113,18 +111,13 @@ async fn accept(
     }
     let hash = password::hash(form.new_password).await?;
     // Marking it used in the same statement that checks it keeps a double submit harmless.
-    let claimed = sqlx::query!(
-        "update invitation set used_at = now() where token_hash = $1 and used_at is null",
-        sha256_hex(&token)
-    )
-    .execute(&mut *tx)
-    .await?;
+    let claimed = sqlx::query!("update invitation set used_at = now() where token_hash = $1 and used_at is null", sha256_hex(&token))
+        .execute(&mut *tx)
+        .await?;
     if claimed.rows_affected() != 1 {
         return Err(AppError::NotFound);
     }
-    sqlx::query!("update app_user set password_hash = $2 where id = $1", invitee.user_id, hash)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!("update app_user set password_hash = $2 where id = $1", invitee.user_id, hash).execute(&mut *tx).await?;
     Change::new("invitation.accepted", "account")
         .by(Some(invitee.user_id))
         .subject(invitee.user_id)

@@ -8,12 +8,12 @@ pub use invitations::create as create_invitation;
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use rand::RngCore;
 use serde::Deserialize;
 use serde_json::json;
@@ -67,27 +67,21 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let session = Session::from_request_parts(parts, state).await.map_err(|_| AppError::Internal(anyhow::anyhow!("no session layer")))?;
-        let sign_in = || AppError::SignInRequired {
-            next: parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into()),
-        };
+        let session =
+            Session::from_request_parts(parts, state).await.map_err(|_| AppError::Internal(anyhow::anyhow!("no session layer")))?;
+        let sign_in =
+            || AppError::SignInRequired { next: parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into()) };
         let Some(user_id) = session.get::<Uuid>(USER_KEY).await? else {
             return Err(sign_in());
         };
         let stamp = session.get::<String>(STAMP_KEY).await?.unwrap_or_default();
-        let row = sqlx::query!(
-            "select id, email, display_name, is_platform_admin, password_hash from app_user where id = $1",
-            user_id
-        )
-        .fetch_optional(&state.db)
-        .await?;
+        let row = sqlx::query!("select id, email, display_name, is_platform_admin, password_hash from app_user where id = $1", user_id)
+            .fetch_optional(&state.db)
+            .await?;
         match row {
-            Some(u) if auth_stamp(u.password_hash.as_deref()) == stamp => Ok(CurrentUser {
-                id: u.id,
-                email: u.email,
-                display_name: u.display_name,
-                is_platform_admin: u.is_platform_admin,
-            }),
+            Some(u) if auth_stamp(u.password_hash.as_deref()) == stamp => {
+                Ok(CurrentUser { id: u.id, email: u.email, display_name: u.display_name, is_platform_admin: u.is_platform_admin })
+            }
             _ => {
                 session.flush().await?;
                 Err(sign_in())
@@ -120,9 +114,8 @@ struct NextQuery {
 
 async fn login_page(State(state): State<AppState>, session: Session, Query(q): Query<NextQuery>) -> Result<Response> {
     if let Some(user_id) = session.get::<Uuid>(USER_KEY).await? {
-        let exists = sqlx::query_scalar!("select exists (select 1 from app_user where id = $1) as \"e!\"", user_id)
-            .fetch_one(&state.db)
-            .await?;
+        let exists =
+            sqlx::query_scalar!("select exists (select 1 from app_user where id = $1) as \"e!\"", user_id).fetch_one(&state.db).await?;
         if exists {
             return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
         }
@@ -160,8 +153,7 @@ async fn login(
         errors.add("password", "Enter your password");
     }
     let refuse = |errors: FormErrors, status: StatusCode, layout: Layout| {
-        (status, LoginPage { layout, errors, email: form.email.chars().take(Email::MAX_LEN).collect(), next: next.clone() })
-            .into_response()
+        (status, LoginPage { layout, errors, email: form.email.chars().take(Email::MAX_LEN).collect(), next: next.clone() }).into_response()
     };
     let Some(email) = email.filter(|_| errors.is_empty()) else {
         return Ok(refuse(errors, StatusCode::UNPROCESSABLE_ENTITY, Layout::anonymous(&session).await?));
@@ -172,20 +164,14 @@ async fn login(
         return Ok(refuse(errors, StatusCode::TOO_MANY_REQUESTS, Layout::anonymous(&session).await?));
     }
 
-    let account = sqlx::query!("select id, password_hash from app_user where email = $1", email.as_str())
-        .fetch_optional(&state.db)
-        .await?;
+    let account = sqlx::query!("select id, password_hash from app_user where email = $1", email.as_str()).fetch_optional(&state.db).await?;
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
     let matches = password::verify(form.password.clone(), stored.clone()).await?;
 
     let mut tx = state.db.begin().await?;
     throttle::record(&mut tx, email.as_str(), &address, matches).await?;
     let Some(account) = account.filter(|_| matches) else {
-        Change::new("sign_in.failed", "account")
-            .after(json!({ "email": email.as_str() }))
-            .from_address(&address)
-            .record(&mut tx)
-            .await?;
+        Change::new("sign_in.failed", "account").after(json!({ "email": email.as_str() })).from_address(&address).record(&mut tx).await?;
         tx.commit().await?;
         errors.add("email", "Enter a correct email address and password");
         return Ok(refuse(errors, StatusCode::UNPROCESSABLE_ENTITY, Layout::anonymous(&session).await?));
@@ -247,9 +233,7 @@ async fn change_password(
     Submitted(form): Submitted<PasswordForm>,
 ) -> Result<Response> {
     let mut errors = FormErrors::default();
-    let stored = sqlx::query_scalar!("select password_hash from app_user where id = $1", user.id)
-        .fetch_one(&state.db)
-        .await?;
+    let stored = sqlx::query_scalar!("select password_hash from app_user where id = $1", user.id).fetch_one(&state.db).await?;
     if form.current_password.is_empty() {
         errors.add("current_password", "Enter your current password");
     } else if !password::verify(form.current_password.clone(), stored).await? {
@@ -268,9 +252,7 @@ async fn change_password(
     }
     let new_hash = password::hash(form.new_password).await?;
     let mut tx = state.db.begin().await?;
-    sqlx::query!("update app_user set password_hash = $2 where id = $1", user.id, new_hash)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!("update app_user set password_hash = $2 where id = $1", user.id, new_hash).execute(&mut *tx).await?;
     Change::new("password.changed", "account").by(Some(user.id)).subject(user.id).from_address(&address).record(&mut tx).await?;
     tx.commit().await?;
     // Other sessions of this person now fail their stamp check; this one carries on.

@@ -25,10 +25,7 @@ pub fn check_new(password: &str) -> Result<(), String> {
 }
 
 pub fn hash_blocking(password: &str) -> anyhow::Result<String> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
 }
 
 pub async fn hash(password: String) -> Result<String> {
@@ -47,9 +44,8 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool> {
             Some(h) => (h, true),
             None => (dummy_hash().to_owned(), false),
         };
-        let matches = PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-            .unwrap_or(false);
+        let matches =
+            PasswordHash::new(&hash).map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()).unwrap_or(false);
         real && matches
     })
     .await

@@ -26,17 +26,10 @@ pub async fn too_many_failures(db: &PgPool, email: &str, address: &str) -> sqlx:
 }
 
 pub async fn record(conn: &mut PgConnection, email: &str, address: &str, succeeded: bool) -> sqlx::Result<()> {
-    sqlx::query!(
-        "insert into sign_in_attempt (email, client_address, succeeded) values ($1, $2, $3)",
-        email,
-        address,
-        succeeded
-    )
-    .execute(&mut *conn)
-    .await?;
-    // Old attempts tell us nothing; keep the table small.
-    sqlx::query!("delete from sign_in_attempt where attempted_at < now() - interval '1 day'")
+    sqlx::query!("insert into sign_in_attempt (email, client_address, succeeded) values ($1, $2, $3)", email, address, succeeded)
         .execute(&mut *conn)
         .await?;
+    // Old attempts tell us nothing; keep the table small.
+    sqlx::query!("delete from sign_in_attempt where attempted_at < now() - interval '1 day'").execute(&mut *conn).await?;
     Ok(())
 }

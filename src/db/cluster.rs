@@ -69,8 +69,15 @@ impl LocalCluster {
             self.hand_to_postgres(&self.data_dir())?;
             let data = self.data_dir();
             let mut args = vec![
-                "-D", path_str(&data)?, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
-                "--auth-local=trust", "--auth-host=scram-sha-256",
+                "-D",
+                path_str(&data)?,
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
             ];
             if self.fast {
                 args.push("--no-sync");
@@ -78,22 +85,15 @@ impl LocalCluster {
             self.run("initdb", &args).context("initdb failed")?;
         }
         let port = free_port()?;
-        let mut server_options = format!(
-            "-k {} -p {port} -c listen_addresses=127.0.0.1",
-            path_str(&self.socket_dir())?
-        );
+        let mut server_options = format!("-k {} -p {port} -c listen_addresses=127.0.0.1", path_str(&self.socket_dir())?);
         if self.fast {
             // pg_stat_statements lets tests count the statements a page runs.
-            server_options.push_str(
-                " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_preload_libraries=pg_stat_statements",
-            );
+            server_options
+                .push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_preload_libraries=pg_stat_statements");
         }
         let (data, log) = (self.data_dir(), self.log_file());
-        self.run(
-            "pg_ctl",
-            &["-D", path_str(&data)?, "-l", path_str(&log)?, "-w", "-t", "30", "-o", &server_options, "start"],
-        )
-        .with_context(|| format!("pg_ctl start failed; see {}", log.display()))?;
+        self.run("pg_ctl", &["-D", path_str(&data)?, "-l", path_str(&log)?, "-w", "-t", "30", "-o", &server_options, "start"])
+            .with_context(|| format!("pg_ctl start failed; see {}", log.display()))?;
         Ok(true)
     }
 
@@ -107,47 +107,29 @@ impl LocalCluster {
 
     fn is_running(&self) -> bool {
         let data = self.data_dir();
-        data.join("postmaster.pid").exists()
-            && path_str(&data)
-                .map(|d| self.run_quiet("pg_ctl", &["-D", d, "status"]))
-                .unwrap_or(false)
+        data.join("postmaster.pid").exists() && path_str(&data).map(|d| self.run_quiet("pg_ctl", &["-D", d, "status"])).unwrap_or(false)
     }
 
     /// The port the running server listens on, from its `postmaster.pid`.
     pub fn port(&self) -> anyhow::Result<u16> {
-        let pid_file = std::fs::read_to_string(self.data_dir().join("postmaster.pid"))
-            .context("the cluster is not running")?;
-        pid_file
-            .lines()
-            .nth(3)
-            .and_then(|l| l.trim().parse().ok())
-            .context("postmaster.pid has no port")
+        let pid_file = std::fs::read_to_string(self.data_dir().join("postmaster.pid")).context("the cluster is not running")?;
+        pid_file.lines().nth(3).and_then(|l| l.trim().parse().ok()).context("postmaster.pid has no port")
     }
 
     /// Connection to `database` as the cluster's superuser, over the Unix socket.
     pub fn target(&self, database: &str) -> anyhow::Result<Target> {
-        Ok(Target {
-            options: PgConnectOptions::new()
-                .socket(self.socket_dir())
-                .port(self.port()?)
-                .username("postgres")
-                .database(database),
-        })
+        Ok(Target { options: PgConnectOptions::new().socket(self.socket_dir()).port(self.port()?).username("postgres").database(database) })
     }
 
     /// The same as a URL, for tools such as `psql` and the tests.
     pub fn url(&self, database: &str) -> anyhow::Result<String> {
-        Ok(format!(
-            "postgres://postgres@localhost:{}/{database}?host={}",
-            self.port()?,
-            self.socket_dir().display()
-        ))
+        Ok(format!("postgres://postgres@localhost:{}/{database}?host={}", self.port()?, self.socket_dir().display()))
     }
 
     fn hand_to_postgres(&self, dir: &Path) -> anyhow::Result<()> {
         if self.as_postgres_user {
-            let user = nix::unistd::User::from_name("postgres")?
-                .context("there is no `postgres` system user: install the postgresql package")?;
+            let user =
+                nix::unistd::User::from_name("postgres")?.context("there is no `postgres` system user: install the postgresql package")?;
             nix::unistd::chown(dir, Some(user.uid), Some(user.gid))?;
         }
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
@@ -220,7 +202,5 @@ fn free_port() -> anyhow::Result<u16> {
 
 /// Whether another user (here `postgres`) can pass through every folder above `path`.
 fn ancestors_searchable_by_others(path: &Path) -> bool {
-    path.ancestors().skip(1).all(|dir| {
-        std::fs::metadata(dir).map(|m| m.permissions().mode() & 0o001 != 0).unwrap_or(false)
-    })
+    path.ancestors().skip(1).all(|dir| std::fs::metadata(dir).map(|m| m.permissions().mode() & 0o001 != 0).unwrap_or(false))
 }

@@ -25,10 +25,7 @@ impl Target {
 
 /// A pool for migrations, seeding and administration, as the connecting (owner) role.
 pub async fn connect_owner(target: &Target) -> anyhow::Result<PgPool> {
-    Ok(PgPoolOptions::new()
-        .max_connections(4)
-        .connect_with(target.options.clone())
-        .await?)
+    Ok(PgPoolOptions::new().max_connections(4).connect_with(target.options.clone()).await?)
 }
 
 /// The pool the web application uses.
@@ -97,8 +94,6 @@ pub async fn begin_tenant(pool: &PgPool, partnership_id: Uuid, user_id: Option<U
 /// their own memberships.
 pub async fn begin_personal(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Tx> {
     let mut tx = pool.begin().await?;
-    sqlx::query!(r#"select set_config('app.user_id', $1, true) as "user_id!""#, user_id.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
+    sqlx::query!(r#"select set_config('app.user_id', $1, true) as "user_id!""#, user_id.to_string()).fetch_one(&mut *tx).await?;
     Ok(tx)
 }

@@ -5,11 +5,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, Utc};
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 use tower_sessions::Session;
@@ -169,7 +169,12 @@ async fn feed_page(State(state): State<AppState>, session: Session, user: Curren
     Ok(FeedPage { layout: Layout::signed_in(&session, &user).await?, has_feed, new_url: None, button_label: button_label(has_feed) })
 }
 
-async fn reset_feed(State(state): State<AppState>, session: Session, user: CurrentUser, ClientAddress(address): ClientAddress) -> Result<FeedPage> {
+async fn reset_feed(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+    ClientAddress(address): ClientAddress,
+) -> Result<FeedPage> {
     let token = random_token();
     let mut tx = state.db.begin().await?;
     sqlx::query!(

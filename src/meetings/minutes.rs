@@ -5,11 +5,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::json;
@@ -17,8 +17,8 @@ use std::collections::HashMap;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::pages::{MeetingRow, SeatLine, find_meeting, load_seats, notify_group};
 use super::long;
+use super::pages::{MeetingRow, SeatLine, find_meeting, load_seats, notify_group};
 use crate::audit::Change;
 use crate::db::Tx;
 use crate::error::{AppError, Result};
@@ -178,7 +178,9 @@ async fn render(state: &AppState, session: &Session, member: Member, meeting_id:
     if !visible {
         drop(tx);
         if status.as_deref() == Some("published") {
-            return Ok(Redirect::to(&format!("/p/{}/meetings/{}/minutes/published", member.partnership.slug, loaded.meeting.id)).into_response());
+            return Ok(
+                Redirect::to(&format!("/p/{}/meetings/{}/minutes/published", member.partnership.slug, loaded.meeting.id)).into_response()
+            );
         }
         return Err(AppError::NotFound);
     }
@@ -223,7 +225,12 @@ async fn render(state: &AppState, session: &Session, member: Member, meeting_id:
     Ok((status_code, page).into_response())
 }
 
-async fn minutes_page(State(state): State<AppState>, session: Session, member: Member, Path((_, meeting_id)): Path<(String, String)>) -> Result<Response> {
+async fn minutes_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, meeting_id)): Path<(String, String)>,
+) -> Result<Response> {
     render(&state, &session, member, &meeting_id, FormErrors::default()).await
 }
 
@@ -237,10 +244,14 @@ fn change<'a>(member: &Member, action: &'a str, id: Uuid, address: &'a str) -> C
 
 /// The minutes' status, locked for the change that follows.
 async fn locked_status(tx: &mut Tx, member: &Member, meeting: &MeetingRow) -> Result<String> {
-    sqlx::query_scalar!("select status from minutes where partnership_id = $1 and meeting_id = $2 for update", member.partnership.id, meeting.id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(AppError::NotFound)
+    sqlx::query_scalar!(
+        "select status from minutes where partnership_id = $1 and meeting_id = $2 for update",
+        member.partnership.id,
+        meeting.id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AppError::NotFound)
 }
 
 async fn start(
@@ -411,9 +422,16 @@ async fn add_action(
     }
     let section = Uuid::parse_str(&form.section_id).ok();
     let section = match section {
-        Some(id) => sqlx::query_scalar!("select id from minute_section where partnership_id = $1 and meeting_id = $2 and id = $3", member.partnership.id, meeting.id, id)
+        Some(id) => {
+            sqlx::query_scalar!(
+                "select id from minute_section where partnership_id = $1 and meeting_id = $2 and id = $3",
+                member.partnership.id,
+                meeting.id,
+                id
+            )
             .fetch_optional(&mut *tx)
-            .await?,
+            .await?
+        }
         None => None,
     };
     if section.is_none() {
@@ -500,7 +518,8 @@ async fn advance(
         .await?;
     if to == "circulated" {
         let subject = format!("Draft minutes for comment: {}, {}", meeting.group_name, long(meeting.day()));
-        let body = format!("The draft minutes of the meeting of the {} on {} are ready for your comments.", meeting.group_name, meeting.when());
+        let body =
+            format!("The draft minutes of the meeting of the {} on {} are ready for your comments.", meeting.group_name, meeting.when());
         notify_group(&mut tx, member, &meeting, &state.config.public_url, "minutes", &subject, &body).await?;
     }
     tx.commit().await?;
@@ -638,7 +657,12 @@ struct PublishedPage {
     seats: Vec<SeatLine>,
 }
 
-async fn published_page(State(state): State<AppState>, session: Session, member: Member, Path((_, meeting_id)): Path<(String, String)>) -> Result<PublishedPage> {
+async fn published_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, meeting_id)): Path<(String, String)>,
+) -> Result<PublishedPage> {
     let mut tx = member.begin(&state).await?;
     let loaded = load(&mut tx, &member, &meeting_id).await?;
     tx.commit().await?;

@@ -48,8 +48,15 @@ pub fn parse_time(input: &str, what: &str) -> Result<NaiveTime, String> {
     if raw.is_empty() {
         return Err(format!("Enter the {what}"));
     }
-    let normalised = if raw.contains(':') { raw } else if raw.len() == 4 { format!("{}:{}", &raw[..2], &raw[2..]) } else { raw };
-    NaiveTime::parse_from_str(&normalised, "%H:%M").map_err(|_| format!("Enter the {what} as hours and minutes on the 24-hour clock, like 14:00"))
+    let normalised = if raw.contains(':') {
+        raw
+    } else if raw.len() == 4 {
+        format!("{}:{}", &raw[..2], &raw[2..])
+    } else {
+        raw
+    };
+    NaiveTime::parse_from_str(&normalised, "%H:%M")
+        .map_err(|_| format!("Enter the {what} as hours and minutes on the 24-hour clock, like 14:00"))
 }
 
 /// The partnership's deadlines for a meeting on `meeting_day`.
@@ -82,12 +89,10 @@ pub struct MeetingRules {
 }
 
 pub async fn rules(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<MeetingRules> {
-    let row = sqlx::query!(
-        "select agenda_cutoff_working_days, papers_working_days from arrangement where partnership_id = $1",
-        partnership_id
-    )
-    .fetch_optional(conn)
-    .await?;
+    let row =
+        sqlx::query!("select agenda_cutoff_working_days, papers_working_days from arrangement where partnership_id = $1", partnership_id)
+            .fetch_optional(conn)
+            .await?;
     Ok(row
         .map(|r| MeetingRules { agenda_cutoff_working_days: r.agenda_cutoff_working_days, papers_working_days: r.papers_working_days })
         .unwrap_or(MeetingRules { agenda_cutoff_working_days: 10, papers_working_days: 5 }))
@@ -133,11 +138,7 @@ impl QuorumRule {
 
     /// The requirements not met by the sectors represented; empty when quorate.
     pub fn missing<'a>(&'a self, represented: &[String]) -> Vec<&'a [String]> {
-        self.requirements
-            .iter()
-            .filter(|alternatives| !alternatives.iter().any(|s| represented.contains(s)))
-            .map(Vec::as_slice)
-            .collect()
+        self.requirements.iter().filter(|alternatives| !alternatives.iter().any(|s| represented.contains(s))).map(Vec::as_slice).collect()
     }
 }
 

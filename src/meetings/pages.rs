@@ -3,11 +3,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::json;
@@ -20,10 +20,13 @@ use crate::calendar::{FinancialYear, working_days_between};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::partnerships::Member;
+use crate::partnerships::change;
 use crate::roles::Capability;
 use crate::structure::Sector;
-use crate::partnerships::change;
-use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done, required_text};
+use crate::web::{
+    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done,
+    required_text,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -41,7 +44,15 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Tell the people with a seat on the meeting's group (and an account) about it, in the caller's transaction.
-pub(super) async fn notify_group(tx: &mut Tx, member: &Member, meeting: &MeetingRow, base_url: &str, event: &str, subject: &str, body: &str) -> sqlx::Result<()> {
+pub(super) async fn notify_group(
+    tx: &mut Tx,
+    member: &Member,
+    meeting: &MeetingRow,
+    base_url: &str,
+    event: &str,
+    subject: &str,
+    body: &str,
+) -> sqlx::Result<()> {
     let recipients = sqlx::query!(
         "select distinct u.email, u.display_name
          from group_member s
@@ -56,11 +67,19 @@ pub(super) async fn notify_group(tx: &mut Tx, member: &Member, meeting: &Meeting
     let link = format!("{base_url}/p/{}/meetings/{}", member.partnership.slug, meeting.id);
     for r in recipients {
         let body = format!("Dear {},\n\n{body}\n\nThe meeting page: {link}\n\n{}", r.display_name, member.partnership.name);
-        crate::outbox::enqueue(tx, Some(member.partnership.id), &r.email, &r.display_name, subject, &body, &format!("{event}:{}:{}", meeting.id, r.email)).await?;
+        crate::outbox::enqueue(
+            tx,
+            Some(member.partnership.id),
+            &r.email,
+            &r.display_name,
+            subject,
+            &body,
+            &format!("{event}:{}:{}", meeting.id, r.email),
+        )
+        .await?;
     }
     Ok(())
 }
-
 
 /// A meeting as lists and pages show it.
 #[derive(Clone, Debug)]
@@ -201,17 +220,20 @@ fn validate_meeting(form: &MeetingForm, errors: &mut FormErrors, what_date: &str
     }
     let start = errors.check("start_time", parse_time(&form.start_time, "start time"));
     let end = errors.check("end_time", parse_time(&form.end_time, "end time"));
-    if let (Some(s), Some(e)) = (start, end) {
-        if e <= s {
-            errors.add("end_time", "End time must be after the start time");
-        }
+    if let (Some(s), Some(e)) = (start, end)
+        && e <= s
+    {
+        errors.add("end_time", "End time must be after the start time");
     }
     let location = errors.check("location", optional_text(&form.location, "place", 300));
     let online_link = errors.check(
         "online_link",
         match form.online_link.trim() {
             "" => Ok(String::new()),
-            link if (link.starts_with("https://") || link.starts_with("http://")) && link.len() <= 500 && !link.contains(char::is_whitespace) => {
+            link if (link.starts_with("https://") || link.starts_with("http://"))
+                && link.len() <= 500
+                && !link.contains(char::is_whitespace) =>
+            {
                 Ok(link.to_owned())
             }
             _ => Err("Enter the online meeting link as a full web address starting https://".to_owned()),
@@ -247,7 +269,15 @@ struct PlanPage {
     date_label: &'static str,
 }
 
-async fn meeting_form_page(state: &AppState, session: &Session, member: Member, group_id: &str, errors: FormErrors, form: MeetingForm, mode: &'static str) -> Result<Response> {
+async fn meeting_form_page(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    group_id: &str,
+    errors: FormErrors,
+    form: MeetingForm,
+    mode: &'static str,
+) -> Result<Response> {
     let mut tx = member.begin(state).await?;
     let group = group_for_meetings(&mut tx, &member, group_id).await?;
     tx.commit().await?;
@@ -270,12 +300,22 @@ fn default_meeting_form() -> MeetingForm {
     MeetingForm { start_time: "10:00".into(), end_time: "12:00".into(), ..MeetingForm::default() }
 }
 
-async fn plan_page(State(state): State<AppState>, session: Session, member: Member, Path((_, group_id)): Path<(String, String)>) -> Result<Response> {
+async fn plan_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, group_id)): Path<(String, String)>,
+) -> Result<Response> {
     member.require(Capability::ManageMeetings)?;
     meeting_form_page(&state, &session, member, &group_id, FormErrors::default(), default_meeting_form(), "plan").await
 }
 
-async fn new_meeting_page(State(state): State<AppState>, session: Session, member: Member, Path((_, group_id)): Path<(String, String)>) -> Result<Response> {
+async fn new_meeting_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, group_id)): Path<(String, String)>,
+) -> Result<Response> {
     member.require(Capability::ManageMeetings)?;
     meeting_form_page(&state, &session, member, &group_id, FormErrors::default(), default_meeting_form(), "one").await
 }
@@ -321,11 +361,13 @@ async fn plan(
         errors.add("date_day", "This group meets as required: add its meetings one at a time");
         return meeting_form_page(&state, &session, member, &group_id, errors, form, "plan").await;
     };
-    let (start, end) = (first.starts_at.with_timezone(&chrono_tz::Europe::London).time(), first.ends_at.with_timezone(&chrono_tz::Europe::London).time());
+    let (start, end) =
+        (first.starts_at.with_timezone(&chrono_tz::Europe::London).time(), first.ends_at.with_timezone(&chrono_tz::Europe::London).time());
     let mut added = Vec::new();
     for day in plan_dates(first.date, per_year as u32) {
         let (Some(starts_at), Some(ends_at)) = (uk_datetime(day, start), uk_datetime(day, end)) else { continue };
-        let meeting = ValidMeeting { date: day, starts_at, ends_at, location: first.location.clone(), online_link: first.online_link.clone() };
+        let meeting =
+            ValidMeeting { date: day, starts_at, ends_at, location: first.location.clone(), online_link: first.online_link.clone() };
         if let Some(id) = insert_meeting(&mut tx, &member, group.id, &meeting, false).await? {
             added.push((id, day));
         }
@@ -370,7 +412,8 @@ async fn create_meeting(
         .record(&mut tx)
         .await?;
     tx.commit().await?;
-    done(&session, format!("Meeting of {} on {} added", group.name, long(m.date)), format!("/p/{}/meetings/{id}", member.partnership.slug)).await
+    done(&session, format!("Meeting of {} on {} added", group.name, long(m.date)), format!("/p/{}/meetings/{id}", member.partnership.slug))
+        .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -383,7 +426,12 @@ struct EditPage {
     meeting: MeetingRow,
 }
 
-async fn edit_meeting_page(State(state): State<AppState>, session: Session, member: Member, Path((_, meeting_id)): Path<(String, String)>) -> Result<Response> {
+async fn edit_meeting_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, meeting_id)): Path<(String, String)>,
+) -> Result<Response> {
     member.require(Capability::ManageMeetings)?;
     let mut tx = member.begin(&state).await?;
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
@@ -400,7 +448,8 @@ async fn edit_meeting_page(State(state): State<AppState>, session: Session, memb
         online_link: meeting.online_link.clone(),
         extraordinary: meeting.extraordinary.then(|| "yes".into()),
     };
-    Ok(EditPage { layout: Layout::workspace(&session, &member, "meetings").await?, member, errors: FormErrors::default(), form, meeting }.into_response())
+    Ok(EditPage { layout: Layout::workspace(&session, &member, "meetings").await?, member, errors: FormErrors::default(), form, meeting }
+        .into_response())
 }
 
 async fn update_meeting(
@@ -437,13 +486,13 @@ async fn update_meeting(
     )
     .execute(&mut *tx)
     .await;
-    if let Err(sqlx::Error::Database(e)) = &updated {
-        if e.constraint() == Some("meeting_partnership_id_group_id_starts_at_key") {
-            drop(tx);
-            errors.add("start_time", format!("{} already meets at that time", meeting.group_name));
-            let page = EditPage { layout: Layout::workspace(&session, &member, "meetings").await?, member, errors, form, meeting };
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-        }
+    if let Err(sqlx::Error::Database(e)) = &updated
+        && e.constraint() == Some("meeting_partnership_id_group_id_starts_at_key")
+    {
+        drop(tx);
+        errors.add("start_time", format!("{} already meets at that time", meeting.group_name));
+        let page = EditPage { layout: Layout::workspace(&session, &member, "meetings").await?, member, errors, form, meeting };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     updated?;
     change(&member, "meeting.changed", "meeting", meeting.id, &address)
@@ -451,7 +500,9 @@ async fn update_meeting(
         .after(json!({ "starts_at": m.starts_at, "ends_at": m.ends_at, "location": m.location, "online_link": m.online_link, "extraordinary": form.extraordinary.is_some() }))
         .record(&mut tx)
         .await?;
-    if (m.starts_at, m.ends_at, &m.location, &m.online_link) != (meeting.starts_at, meeting.ends_at, &meeting.location, &meeting.online_link) {
+    if (m.starts_at, m.ends_at, &m.location, &m.online_link)
+        != (meeting.starts_at, meeting.ends_at, &meeting.location, &meeting.online_link)
+    {
         let subject = format!("Changed: {}, now {}", meeting.group_name, long(m.date));
         let body = format!(
             "The meeting of the {} has changed.\n\nWas: {}{}\nNow: {}{}",
@@ -461,7 +512,11 @@ async fn update_meeting(
             when(m.starts_at, m.ends_at),
             if m.location.is_empty() { String::new() } else { format!(", {}", m.location) },
         );
-        let event = format!("changed-{}-{}", m.starts_at.timestamp(), crate::auth::sha256_hex(&format!("{}{}", m.location, m.online_link)).get(..8).unwrap_or(""));
+        let event = format!(
+            "changed-{}-{}",
+            m.starts_at.timestamp(),
+            crate::auth::sha256_hex(&format!("{}{}", m.location, m.online_link)).get(..8).unwrap_or("")
+        );
         notify_group(&mut tx, &member, &meeting, &state.config.public_url, &event, &subject, &body).await?;
     }
     tx.commit().await?;
@@ -670,16 +725,23 @@ async fn quorum_view(tx: &mut Tx, partnership_id: Uuid, rule: &QuorumRule, seats
         seats.iter().filter(|s| s.status_is("present") || s.status_is("deputy")).filter_map(|s| s.sector.clone()).collect();
     let missing = rule.missing(&represented);
     // Name the missing partners as the partnership names them.
-    let partners = sqlx::query!("select name, sector from organisation where partnership_id = $1 and is_statutory_partner and retired_on is null", partnership_id)
-        .fetch_all(&mut **tx)
-        .await?;
+    let partners = sqlx::query!(
+        "select name, sector from organisation where partnership_id = $1 and is_statutory_partner and retired_on is null",
+        partnership_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
     let missing: Vec<String> = missing
         .iter()
         .map(|alternatives| {
             let names: Vec<String> = alternatives
                 .iter()
                 .map(|sector| {
-                    partners.iter().find(|p| &p.sector == sector).map(|p| p.name.clone()).unwrap_or_else(|| Sector::label_of(sector).to_owned())
+                    partners
+                        .iter()
+                        .find(|p| &p.sector == sector)
+                        .map(|p| p.name.clone())
+                        .unwrap_or_else(|| Sector::label_of(sector).to_owned())
                 })
                 .collect();
             names.join(" or ")
@@ -701,7 +763,14 @@ pub(super) async fn is_seat_holder(tx: &mut Tx, member: &Member, group_id: Uuid)
     .await
 }
 
-async fn render_meeting(state: &AppState, session: &Session, member: Member, meeting_id: &str, errors: FormErrors, item_form: ItemForm) -> Result<Response> {
+async fn render_meeting(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    meeting_id: &str,
+    errors: FormErrors,
+    item_form: ItemForm,
+) -> Result<Response> {
     let mut tx = member.begin(state).await?;
     let detail = load_meeting(&mut tx, &member, meeting_id).await?;
     let my_seat = is_seat_holder(&mut tx, &member, detail.meeting.group_id).await?;
@@ -765,12 +834,31 @@ async fn render_meeting(state: &AppState, session: &Session, member: Member, mee
 }
 
 /// The meeting page with errors from a form posted elsewhere (a paper upload).
-pub(super) async fn render_meeting_with_errors(state: &AppState, session: &Session, member: Member, meeting_id: &str, errors: FormErrors) -> Result<Response> {
+pub(super) async fn render_meeting_with_errors(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    meeting_id: &str,
+    errors: FormErrors,
+) -> Result<Response> {
     render_meeting(state, session, member, meeting_id, errors, ItemForm { purpose: "discussion".into(), ..ItemForm::default() }).await
 }
 
-async fn meeting_page(State(state): State<AppState>, session: Session, member: Member, Path((_, meeting_id)): Path<(String, String)>) -> Result<Response> {
-    render_meeting(&state, &session, member, &meeting_id, FormErrors::default(), ItemForm { purpose: "discussion".into(), ..ItemForm::default() }).await
+async fn meeting_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, meeting_id)): Path<(String, String)>,
+) -> Result<Response> {
+    render_meeting(
+        &state,
+        &session,
+        member,
+        &meeting_id,
+        FormErrors::default(),
+        ItemForm { purpose: "discussion".into(), ..ItemForm::default() },
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -912,11 +1000,17 @@ async fn decide_item(
     )
     .execute(&mut *tx)
     .await?;
-    change(&member, if new_status == "accepted" { "agenda_item.accepted" } else { "agenda_item.refused" }, "agenda_item", item_id, &address)
-        .before(json!({ "title": item.title, "status": item.status }))
-        .after(json!({ "title": item.title, "status": new_status, "reason": reason }))
-        .record(&mut tx)
-        .await?;
+    change(
+        &member,
+        if new_status == "accepted" { "agenda_item.accepted" } else { "agenda_item.refused" },
+        "agenda_item",
+        item_id,
+        &address,
+    )
+    .before(json!({ "title": item.title, "status": item.status }))
+    .after(json!({ "title": item.title, "status": new_status, "reason": reason }))
+    .record(&mut tx)
+    .await?;
     if let (Some(email), Some(name)) = (&item.email, &item.submitter) {
         let verdict = if new_status == "accepted" { "is on the agenda".to_owned() } else { format!("was not accepted. Reason: {reason}") };
         let subject = format!("Agenda item: {}", item.title);
@@ -930,7 +1024,8 @@ async fn decide_item(
             meeting.id,
             member.partnership.name
         );
-        crate::outbox::enqueue(&mut tx, Some(member.partnership.id), email, name, &subject, &body, &format!("item-decision:{item_id}")).await?;
+        crate::outbox::enqueue(&mut tx, Some(member.partnership.id), email, name, &subject, &body, &format!("item-decision:{item_id}"))
+            .await?;
     }
     tx.commit().await?;
     done(&session, format!("{} {}", item.title, if new_status == "accepted" { "added to the agenda" } else { "refused" }), to).await
@@ -960,7 +1055,12 @@ async fn order_agenda(
         let number = |prefix: &str, max: i32| -> Result<Option<i32>, String> {
             match fields.get(&format!("{prefix}_{}", item.id)).map(|v| v.trim()).unwrap_or("") {
                 "" => Ok(None),
-                v => v.parse::<i32>().ok().filter(|n| (1..=max).contains(n)).map(Some).ok_or_else(|| format!("{}: enter a whole number from 1 to {max}", item.title)),
+                v => v
+                    .parse::<i32>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .map(Some)
+                    .ok_or_else(|| format!("{}: enter a whole number from 1 to {max}", item.title)),
             }
         };
         match (number("position", 999), number("minutes", 480)) {
@@ -983,8 +1083,12 @@ async fn order_agenda(
         .await?;
     }
     change(&member, "agenda.ordered", "meeting", meeting.id, &address)
-        .before(json!(items.iter().map(|i| json!({ "id": i.id, "position": i.position, "minutes": i.minutes_allowed })).collect::<Vec<_>>()))
-        .after(json!(order.iter().enumerate().map(|(n, (id, _, m))| json!({ "id": id, "position": n + 1, "minutes": m })).collect::<Vec<_>>()))
+        .before(json!(
+            items.iter().map(|i| json!({ "id": i.id, "position": i.position, "minutes": i.minutes_allowed })).collect::<Vec<_>>()
+        ))
+        .after(json!(
+            order.iter().enumerate().map(|(n, (id, _, m))| json!({ "id": id, "position": n + 1, "minutes": m })).collect::<Vec<_>>()
+        ))
         .record(&mut tx)
         .await?;
     tx.commit().await?;
@@ -1095,7 +1199,10 @@ async fn circulate_pack(
     notify_group(&mut tx, &member, &meeting, &state.config.public_url, "pack", &subject, &body).await?;
     tx.commit().await?;
     let message = if day > deadlines.papers_due {
-        format!("Pack circulated {ahead} working days before the meeting: later than the partnership's rule of {}", rules.papers_working_days)
+        format!(
+            "Pack circulated {ahead} working days before the meeting: later than the partnership's rule of {}",
+            rules.papers_working_days
+        )
     } else {
         format!("Pack circulated {ahead} working days before the meeting")
     };

@@ -3,11 +3,11 @@
 //! 20 MB, kept in object storage, and served as downloads only to those who
 //! may see the group's papers.
 
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use object_store::ObjectStoreExt;
 use object_store::path::Path as StorePath;
 use serde_json::json;
@@ -27,10 +27,7 @@ pub const MAX_PAPER_BYTES: usize = 20 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/p/{slug}/meetings/{meeting_id}/papers",
-            post(upload).layer(DefaultBodyLimit::max(MAX_PAPER_BYTES + 64 * 1024)),
-        )
+        .route("/p/{slug}/meetings/{meeting_id}/papers", post(upload).layer(DefaultBodyLimit::max(MAX_PAPER_BYTES + 64 * 1024)))
         .route("/p/{slug}/meetings/{meeting_id}/papers/{paper_id}", get(download))
 }
 
@@ -97,7 +94,7 @@ async fn upload(
     member: Member,
     ClientAddress(address): ClientAddress,
     Path((_, meeting_id)): Path<(String, String)>,
-    mut multipart: Multipart,
+    request: axum::extract::Request,
 ) -> Result<Response> {
     let mut tx = member.begin(&state).await?;
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
@@ -105,6 +102,8 @@ async fn upload(
         return Err(AppError::Forbidden);
     }
     drop(tx);
+    // Read the upload only once the meeting and the person's right to it are known.
+    let mut multipart = Multipart::from_request(request, &state).await.map_err(|_| AppError::BadRequest)?;
     let mut errors = FormErrors::default();
     let (mut title, mut filename, mut bytes, mut too_big) = (String::new(), String::new(), Vec::new(), false);
     // A body over the limit is an error from the stream itself; either way the answer is the same message.
@@ -145,7 +144,8 @@ async fn upload(
         }
     }
     let title = title.trim().to_owned();
-    let title = if title.is_empty() { filename.rsplit_once('.').map(|(stem, _)| stem).unwrap_or(&filename).trim().to_owned() } else { title };
+    let title =
+        if title.is_empty() { filename.rsplit_once('.').map(|(stem, _)| stem).unwrap_or(&filename).trim().to_owned() } else { title };
     let kind = crate::files::document_type(&bytes);
     if too_big {
         errors.add("paper_file", format!("The file must be {} MB or smaller", MAX_PAPER_BYTES / (1024 * 1024)));
@@ -218,7 +218,11 @@ async fn upload(
     Ok(Redirect::to(&to).into_response())
 }
 
-async fn download(State(state): State<AppState>, member: Member, Path((_, meeting_id, paper_id)): Path<(String, String, String)>) -> Result<Response> {
+async fn download(
+    State(state): State<AppState>,
+    member: Member,
+    Path((_, meeting_id, paper_id)): Path<(String, String, String)>,
+) -> Result<Response> {
     let paper_id = Uuid::parse_str(&paper_id).map_err(|_| AppError::NotFound)?;
     let mut tx = member.begin(&state).await?;
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;

@@ -3,11 +3,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgConnection;
@@ -23,9 +23,7 @@ use crate::roles::Role;
 use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, required_text, set_flash};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/partnerships", get(list))
-        .route("/admin/partnerships/new", get(new_page).post(create))
+    Router::new().route("/admin/partnerships", get(list)).route("/admin/partnerships/new", get(new_page).post(create))
 }
 
 fn require_platform_admin(user: &CurrentUser) -> Result<()> {
@@ -200,7 +198,9 @@ async fn create(
     tx.commit().await?;
     let mut message = format!("{} added", new.name);
     if let Some(link) = link {
-        message.push_str(&format!(". We have emailed the business manager a link to set their password; if it does not arrive, send them this one: {link}"));
+        message.push_str(&format!(
+            ". We have emailed the business manager a link to set their password; if it does not arrive, send them this one: {link}"
+        ));
     }
     set_flash(&session, message).await?;
     Ok(Redirect::to("/admin/partnerships").into_response())

@@ -98,8 +98,7 @@ pub async fn role_home(State(state): State<AppState>, session: Session, member: 
     let mut tx = member.begin(&state).await?;
     let everyone = people::list(&mut tx, member.partnership.id).await?;
     let can_view_audit = member.roles.allows(Capability::ViewAuditLog);
-    let recent_changes =
-        if can_view_audit { audit::recent(&mut tx, member.partnership.id, 8).await? } else { Vec::new() };
+    let recent_changes = if can_view_audit { audit::recent(&mut tx, member.partnership.id, 8).await? } else { Vec::new() };
     let all_groups = member.roles.allows(Capability::ManageMeetings);
     let next_meetings = sqlx::query_as!(
         NextMeeting,
@@ -137,11 +136,8 @@ pub async fn role_home(State(state): State<AppState>, session: Session, member: 
         _ => Vec::new(),
     };
     let vacant_roles = Role::ALL.into_iter().filter(|r| !everyone.iter().any(|p| p.roles.has(*r))).collect();
-    let other_partnerships = my_partnerships(&state, &member.user)
-        .await?
-        .into_iter()
-        .filter(|p| p.slug != member.partnership.slug)
-        .collect();
+    let other_partnerships =
+        my_partnerships(&state, &member.user).await?.into_iter().filter(|p| p.slug != member.partnership.slug).collect();
 
     Ok(HomePage {
         layout: Layout::workspace(&session, &member, "home").await?,

@@ -4,11 +4,11 @@
 mod admin;
 mod home;
 
-use axum::extract::{FromRequestParts, RawPathParams};
-use axum::response::Redirect;
-use axum::http::request::Parts;
-use axum::routing::get;
 use axum::Router;
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use axum::response::Redirect;
+use axum::routing::get;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -76,13 +76,9 @@ impl Partnership {
     }
 
     pub async fn by_slug(conn: &mut PgConnection, slug: &str) -> sqlx::Result<Option<Partnership>> {
-        sqlx::query_as!(
-            Partnership,
-            "select id, slug, name, short_name, scope from partnership where slug = $1",
-            slug
-        )
-        .fetch_optional(conn)
-        .await
+        sqlx::query_as!(Partnership, "select id, slug, name, short_name, scope from partnership where slug = $1", slug)
+            .fetch_optional(conn)
+            .await
     }
 }
 

@@ -179,9 +179,10 @@ pub async fn add_person(
     person: &NewPerson,
     client_address: &str,
 ) -> Result<Added, AddError> {
-    let existing = sqlx::query!("select id, password_hash is not null as \"has_password!\" from app_user where email = $1", person.email.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
+    let existing =
+        sqlx::query!("select id, password_hash is not null as \"has_password!\" from app_user where email = $1", person.email.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
     let (user_id, needs_invitation) = match existing {
         Some(u) => (u.id, !u.has_password),
         None => {
@@ -195,9 +196,7 @@ pub async fn add_person(
             )
             .execute(&mut *conn)
             .await?;
-            let id = sqlx::query_scalar!("select id from app_user where email = $1", person.email.as_str())
-                .fetch_one(&mut *conn)
-                .await?;
+            let id = sqlx::query_scalar!("select id from app_user where email = $1", person.email.as_str()).fetch_one(&mut *conn).await?;
             (id, true)
         }
     };
@@ -255,7 +254,16 @@ pub async fn mail_invitation(
         person.name
     );
     let key = format!("invitation:{}", &crate::auth::sha256_hex(link)[..32]);
-    crate::outbox::enqueue(conn, Some(partnership_id), person.email.as_str(), &person.name, &format!("You have been added to {partnership_name}"), &body, &key).await
+    crate::outbox::enqueue(
+        conn,
+        Some(partnership_id),
+        person.email.as_str(),
+        &person.name,
+        &format!("You have been added to {partnership_name}"),
+        &body,
+        &key,
+    )
+    .await
 }
 
 pub async fn set_roles(conn: &mut PgConnection, partnership_id: Uuid, membership_id: Uuid, roles: &[Role]) -> sqlx::Result<()> {

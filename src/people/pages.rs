@@ -2,11 +2,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
@@ -180,13 +180,8 @@ async fn create(
         drop(tx);
         return form_page(&state, &session, member, errors, form, None).await;
     };
-    let person = NewPerson {
-        name,
-        email,
-        organisation_id: placement.organisation_id,
-        job_title: placement.job_title,
-        roles: placement.roles,
-    };
+    let person =
+        NewPerson { name, email, organisation_id: placement.organisation_id, job_title: placement.job_title, roles: placement.roles };
     let added = match super::add_person(&mut tx, member.partnership.id, &member.user, &person, &address).await {
         Ok(added) => added,
         Err(AddError::AlreadyMember) => {
@@ -267,14 +262,10 @@ async fn update(
         return form_page(&state, &session, member, errors, form, Some(person)).await;
     };
     // Lock the membership so two edits at once apply one after the other.
-    sqlx::query!(
-        "select id from membership where partnership_id = $1 and id = $2 for update",
-        member.partnership.id,
-        person.membership_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    sqlx::query!("select id from membership where partnership_id = $1 and id = $2 for update", member.partnership.id, person.membership_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
     sqlx::query!(
         "update membership set organisation_id = $3, job_title = $4 where partnership_id = $1 and id = $2",
         member.partnership.id,
@@ -320,13 +311,9 @@ async fn remove(
     member.require(Capability::ManagePeople)?;
     let person = load_person(&state, &member, &membership_id).await?;
     let mut tx = member.begin(&state).await?;
-    sqlx::query!(
-        "delete from membership where partnership_id = $1 and id = $2",
-        member.partnership.id,
-        person.membership_id
-    )
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query!("delete from membership where partnership_id = $1 and id = $2", member.partnership.id, person.membership_id)
+        .execute(&mut *tx)
+        .await?;
     if business_managers_left(&mut tx, member.partnership.id).await? == 0 {
         drop(tx);
         let mut errors = FormErrors::default();

@@ -54,9 +54,7 @@ pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_fi
     // A new password replaces every demo account's; an earlier one leaves
     // hashes alone, so restarting does not sign anybody out.
     let replace_passwords = earlier.is_none();
-    let password = earlier.unwrap_or_else(|| {
-        rand::thread_rng().sample_iter(&Alphanumeric).take(16).map(char::from).collect()
-    });
+    let password = earlier.unwrap_or_else(|| rand::thread_rng().sample_iter(&Alphanumeric).take(16).map(char::from).collect());
     let hash = {
         let password = password.clone();
         tokio::task::spawn_blocking(move || crate::auth::password::hash_blocking(&password)).await??

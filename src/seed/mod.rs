@@ -141,7 +141,6 @@ impl From<ScopeCode> for Scope {
     }
 }
 
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationEntry {
@@ -195,11 +194,21 @@ pub fn parse(text: &str) -> anyhow::Result<PartnershipFile> {
             anyhow::ensure!(groups.contains(parent.as_str()), "group {:?} reports to {parent:?}, which is not listed", group.name);
             anyhow::ensure!(parent != &group.name, "group {:?} reports to itself", group.name);
         }
-        anyhow::ensure!(group.meetings_per_year.is_none_or(|m| (1..=52).contains(&m)), "group {:?}: meetings_per_year must be 1 to 52", group.name);
+        anyhow::ensure!(
+            group.meetings_per_year.is_none_or(|m| (1..=52).contains(&m)),
+            "group {:?}: meetings_per_year must be 1 to 52",
+            group.name
+        );
         let mut seats = std::collections::HashSet::new();
         for m in &group.members {
             known_org(&m.organisation, &format!("a member of {:?}", group.name))?;
-            anyhow::ensure!(seats.insert((m.name.as_str(), m.role.code())), "group {:?} lists {:?} as {} twice", group.name, m.name, m.role.code());
+            anyhow::ensure!(
+                seats.insert((m.name.as_str(), m.role.code())),
+                "group {:?} lists {:?} as {} twice",
+                group.name,
+                m.name,
+                m.role.code()
+            );
         }
     }
     if let Some(a) = &file.arrangements {
@@ -246,9 +255,7 @@ pub async fn run(pool: &PgPool, dir: &Path) -> anyhow::Result<Vec<PartnershipFil
         )
         .execute(&mut *tx)
         .await?;
-        let partnership_id = sqlx::query_scalar!("select id from partnership where slug = $1", file.slug)
-            .fetch_one(&mut *tx)
-            .await?;
+        let partnership_id = sqlx::query_scalar!("select id from partnership where slug = $1", file.slug).fetch_one(&mut *tx).await?;
         for org in &file.organisations {
             sqlx::query!(
                 "insert into organisation (partnership_id, id, name, sector, is_statutory_partner, is_relevant_agency, last_section11_on)
@@ -290,9 +297,8 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused() {
-        let err = parse("slug = \"x\"\nname = \"X\"\nshort_name = \"X\"\nscope = \"children\"\ncolour = \"red\"\n")
-            .unwrap_err()
-            .to_string();
+        let err =
+            parse("slug = \"x\"\nname = \"X\"\nshort_name = \"X\"\nscope = \"children\"\ncolour = \"red\"\n").unwrap_err().to_string();
         assert!(err.contains("colour"), "{err}");
     }
 

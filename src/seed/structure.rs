@@ -11,13 +11,12 @@ use crate::db::Tx;
 use crate::structure::default_review_date;
 
 pub async fn load(tx: &mut Tx, partnership_id: Uuid, file: &PartnershipFile) -> anyhow::Result<()> {
-    let organisations: HashMap<String, Uuid> =
-        sqlx::query!("select name, id from organisation where partnership_id = $1", partnership_id)
-            .fetch_all(&mut **tx)
-            .await?
-            .into_iter()
-            .map(|r| (r.name, r.id))
-            .collect();
+    let organisations: HashMap<String, Uuid> = sqlx::query!("select name, id from organisation where partnership_id = $1", partnership_id)
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.name, r.id))
+        .collect();
     let org_id = |name: &Option<String>| name.as_ref().and_then(|n| organisations.get(n).copied());
     let since = file.arrangements.as_ref().map(|a| a.since).unwrap_or_else(|| chrono::Utc::now().date_naive());
     let mut added = HashMap::<&str, usize>::new();
@@ -109,13 +108,12 @@ pub async fn load(tx: &mut Tx, partnership_id: Uuid, file: &PartnershipFile) -> 
         }
     }
     *added.entry("groups").or_default() += new_groups.len();
-    let group_ids: HashMap<String, Uuid> =
-        sqlx::query!("select name, id from partnership_group where partnership_id = $1", partnership_id)
-            .fetch_all(&mut **tx)
-            .await?
-            .into_iter()
-            .map(|r| (r.name, r.id))
-            .collect();
+    let group_ids: HashMap<String, Uuid> = sqlx::query!("select name, id from partnership_group where partnership_id = $1", partnership_id)
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.name, r.id))
+        .collect();
     for group in &file.groups {
         let Some(&group_id) = new_groups.get(group.name.as_str()) else { continue };
         if let Some(parent) = group.reports_to.as_ref().and_then(|p| group_ids.get(p)) {
@@ -179,7 +177,7 @@ pub async fn load(tx: &mut Tx, partnership_id: Uuid, file: &PartnershipFile) -> 
             .in_partnership(partnership_id)
             .subject(partnership_id)
             .after(json!({ "source": format!("seed/{}.toml", file.slug), "added": added }))
-            .record(&mut **tx)
+            .record(tx)
             .await?;
     }
     Ok(())

@@ -96,12 +96,7 @@ fn label(lines: &[String], cx: f64, top: f64, fill: &str) -> TextEl {
         .set("font-family", "Helvetica Neue, Helvetica, Arial, sans-serif")
         .set("fill", fill);
     for (i, line) in lines.iter().enumerate() {
-        text = text.add(
-            svg::node::element::TSpan::new("")
-                .set("x", cx)
-                .set("y", first + i as f64 * line_h)
-                .add(Text::new(line.clone())),
-        );
+        text = text.add(svg::node::element::TSpan::new("").set("x", cx).set("y", first + i as f64 * line_h).add(Text::new(line.clone())));
     }
     text
 }

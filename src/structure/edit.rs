@@ -6,11 +6,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
@@ -23,10 +23,13 @@ use crate::calendar::today;
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::partnerships::Member;
+use crate::partnerships::change;
 use crate::people::Email;
 use crate::roles::Capability;
-use crate::partnerships::change;
-use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done, required_text};
+use crate::web::{
+    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done,
+    required_text,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -185,7 +188,14 @@ fn validate_group(form: &GroupForm, parents: &[Choice], errors: &mut FormErrors)
     .filter(|_| errors.is_empty())
 }
 
-async fn group_form(state: &AppState, session: &Session, member: Member, errors: FormErrors, form: GroupForm, editing: Option<Uuid>) -> Result<Response> {
+async fn group_form(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    errors: FormErrors,
+    form: GroupForm,
+    editing: Option<Uuid>,
+) -> Result<Response> {
     let mut tx = member.begin(state).await?;
     let parents = group_choices(&mut tx, &member, editing).await?;
     tx.commit().await?;
@@ -258,7 +268,12 @@ async fn create_group(
     done(&session, format!("{} added", g.name), format!("/p/{}/groups/{id}", member.partnership.slug)).await
 }
 
-async fn edit_group_page(State(state): State<AppState>, session: Session, member: Member, Path((_, group_id)): Path<(String, String)>) -> Result<Response> {
+async fn edit_group_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, group_id)): Path<(String, String)>,
+) -> Result<Response> {
     member.require(Capability::ManageStructure)?;
     let GroupDetail { group, .. } = load_group(&state, &member, &group_id, false).await?;
     let ends = DateParts::from_date(group.ends_on);
@@ -386,9 +401,14 @@ async fn retire_group(
         .await;
     }
     let today = today();
-    sqlx::query!("update partnership_group set retired_on = $3 where partnership_id = $1 and id = $2", member.partnership.id, id, today as _)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "update partnership_group set retired_on = $3 where partnership_id = $1 and id = $2",
+        member.partnership.id,
+        id,
+        today as _
+    )
+    .execute(&mut *tx)
+    .await?;
     change(&member, "group.retired", "group", id, &address)
         .before(json!({ "name": name, "retired_on": null }))
         .after(json!({ "name": name, "retired_on": today }))
@@ -441,7 +461,14 @@ async fn people_choices(tx: &mut Tx, member: &Member) -> Result<Vec<Choice>> {
         .collect())
 }
 
-async fn seat_form(state: &AppState, session: &Session, member: Member, errors: FormErrors, form: SeatForm, group_id: &str) -> Result<Response> {
+async fn seat_form(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    errors: FormErrors,
+    form: SeatForm,
+    group_id: &str,
+) -> Result<Response> {
     let detail = load_group(state, &member, group_id, false).await?;
     let mut tx = member.begin(state).await?;
     let organisations = organisation_choices(&mut tx, &member).await?;
@@ -461,7 +488,12 @@ async fn seat_form(state: &AppState, session: &Session, member: Member, errors: 
     if errors.is_empty() { Ok(page.into_response()) } else { reject(page) }
 }
 
-async fn new_seat_page(State(state): State<AppState>, session: Session, member: Member, Path((_, group_id)): Path<(String, String)>) -> Result<Response> {
+async fn new_seat_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, group_id)): Path<(String, String)>,
+) -> Result<Response> {
     member.require(Capability::ManageStructure)?;
     let start = DateParts::from_date(Some(today()));
     let form = SeatForm {
@@ -491,10 +523,12 @@ async fn create_seat(
     let organisation = errors.check("organisation_id", chosen(&form.organisation_id, &organisations));
     let people = people_choices(&mut tx, &member).await?;
     let account = errors.check("membership_id", chosen(&form.membership_id, &people));
-    let role = errors.check("role_in_group", RoleInGroup::from_code(&form.role_in_group).ok_or_else(|| "Select their role in the group".to_owned()));
+    let role = errors
+        .check("role_in_group", RoleInGroup::from_code(&form.role_in_group).ok_or_else(|| "Select their role in the group".to_owned()));
     let starts = DateParts { day: form.starts_on_day.clone(), month: form.starts_on_month.clone(), year: form.starts_on_year.clone() };
     let starts_on = errors.check("starts_on_day", starts.parse("Start date", true));
-    let (Some(name), Some(organisation), Some(account), Some(role), Some(Some(starts_on))) = (name, organisation, account, role, starts_on) else {
+    let (Some(name), Some(organisation), Some(account), Some(role), Some(Some(starts_on))) = (name, organisation, account, role, starts_on)
+    else {
         drop(tx);
         return seat_form(&state, &session, member, errors, form, &group_id).await;
     };
@@ -522,7 +556,8 @@ async fn create_seat(
             .await?;
     }
     tx.commit().await?;
-    done(&session, format!("{name} added to {}", detail.group.name), format!("/p/{}/groups/{}", member.partnership.slug, detail.group.id)).await
+    done(&session, format!("{name} added to {}", detail.group.name), format!("/p/{}/groups/{}", member.partnership.slug, detail.group.id))
+        .await
 }
 
 async fn end_seat(
@@ -557,9 +592,14 @@ async fn end_seat(
             format!("{}'s membership, which had not begun, is withdrawn", seat.person_name)
         }
         Ending::EndOn(day) => {
-            sqlx::query!("update group_member set ends_on = $3 where partnership_id = $1 and id = $2", member.partnership.id, seat_id, day as _)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "update group_member set ends_on = $3 where partnership_id = $1 and id = $2",
+                member.partnership.id,
+                seat_id,
+                day as _
+            )
+            .execute(&mut *tx)
+            .await?;
             change(&member, "group_member.ended", "group_member", seat_id, &address)
                 .before(before)
                 .after(json!({ "person_name": seat.person_name, "role_in_group": seat.role_in_group, "starts_on": seat.starts_on, "ends_on": day }))
@@ -603,7 +643,14 @@ struct TermsFormPage {
     group_name: String,
 }
 
-async fn terms_form(state: &AppState, session: &Session, member: Member, errors: FormErrors, form: TermsForm, group_id: &str) -> Result<Response> {
+async fn terms_form(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    errors: FormErrors,
+    form: TermsForm,
+    group_id: &str,
+) -> Result<Response> {
     let detail = load_group(state, &member, group_id, false).await?;
     let page = TermsFormPage {
         layout: Layout::workspace(session, &member, "structure").await?,
@@ -616,7 +663,12 @@ async fn terms_form(state: &AppState, session: &Session, member: Member, errors:
     if errors.is_empty() { Ok(page.into_response()) } else { reject(page) }
 }
 
-async fn new_terms_page(State(state): State<AppState>, session: Session, member: Member, Path((_, group_id)): Path<(String, String)>) -> Result<Response> {
+async fn new_terms_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, group_id)): Path<(String, String)>,
+) -> Result<Response> {
     member.require(Capability::ManageStructure)?;
     let detail = load_group(&state, &member, &group_id, false).await?;
     // A new version starts from the current text.
@@ -653,13 +705,14 @@ async fn create_terms(
     let mut errors = FormErrors::default();
     let summary = errors.check("summary", required_text(&form.summary, "terms of reference", 20000));
     let adopted = DateParts { day: form.adopted_on_day.clone(), month: form.adopted_on_month.clone(), year: form.adopted_on_year.clone() };
-    let review = DateParts { day: form.review_due_on_day.clone(), month: form.review_due_on_month.clone(), year: form.review_due_on_year.clone() };
+    let review =
+        DateParts { day: form.review_due_on_day.clone(), month: form.review_due_on_month.clone(), year: form.review_due_on_year.clone() };
     let adopted_on = errors.check("adopted_on_day", adopted.parse("Date adopted", true)).flatten();
     let review_due_on = errors.check("review_due_on_day", review.parse("Review date", false));
-    if let (Some(adopted_on), Some(Some(review))) = (adopted_on, review_due_on) {
-        if review <= adopted_on {
-            errors.add("review_due_on_day", "Review date must be after the date adopted");
-        }
+    if let (Some(adopted_on), Some(Some(review))) = (adopted_on, review_due_on)
+        && review <= adopted_on
+    {
+        errors.add("review_due_on_day", "Review date must be after the date adopted");
     }
     let (Some(summary), Some(adopted_on), Some(review_due_on)) = (summary, adopted_on, review_due_on) else {
         return terms_form(&state, &session, member, errors, form, &group_id).await;
@@ -735,7 +788,13 @@ struct OrganisationFormPage {
     editing: Option<Uuid>,
 }
 
-async fn organisation_form(session: &Session, member: Member, errors: FormErrors, form: OrganisationForm, editing: Option<Uuid>) -> Result<Response> {
+async fn organisation_form(
+    session: &Session,
+    member: Member,
+    errors: FormErrors,
+    form: OrganisationForm,
+    editing: Option<Uuid>,
+) -> Result<Response> {
     let page = OrganisationFormPage {
         layout: Layout::workspace(session, &member, "agencies").await?,
         member,
@@ -838,7 +897,12 @@ async fn create_organisation(
     done(&session, format!("{} added", o.name), format!("/p/{}/agencies", member.partnership.slug)).await
 }
 
-async fn edit_organisation_page(State(state): State<AppState>, session: Session, member: Member, Path((_, organisation_id)): Path<(String, String)>) -> Result<Response> {
+async fn edit_organisation_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, organisation_id)): Path<(String, String)>,
+) -> Result<Response> {
     member.require(Capability::ManageStructure)?;
     let id = parse_id(&organisation_id)?;
     let mut tx = member.begin(&state).await?;
@@ -942,7 +1006,11 @@ async fn retire_organisation(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    change(&member, "organisation.retired", "organisation", id, &address).before(json!({ "name": name })).after(json!({ "name": name, "retired_on": today() })).record(&mut tx).await?;
+    change(&member, "organisation.retired", "organisation", id, &address)
+        .before(json!({ "name": name }))
+        .after(json!({ "name": name, "retired_on": today() }))
+        .record(&mut tx)
+        .await?;
     tx.commit().await?;
     done(&session, format!("{name} retired. Its history is kept."), format!("/p/{}/agencies", member.partnership.slug)).await
 }
@@ -1067,7 +1135,14 @@ struct PostPage {
     can_manage: bool,
 }
 
-async fn post_view(state: &AppState, session: &Session, member: Member, errors: FormErrors, form: HolderForm, post_id: &str) -> Result<Response> {
+async fn post_view(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    errors: FormErrors,
+    form: HolderForm,
+    post_id: &str,
+) -> Result<Response> {
     let id = parse_id(post_id)?;
     let mut tx = member.begin(state).await?;
     let post = super::posts(&mut tx, member.partnership.id).await?.into_iter().find(|p| p.id == id).ok_or(AppError::NotFound)?;
@@ -1084,7 +1159,12 @@ async fn post_view(state: &AppState, session: &Session, member: Member, errors: 
     if errors.is_empty() { Ok(page.into_response()) } else { reject(page) }
 }
 
-async fn post_page(State(state): State<AppState>, session: Session, member: Member, Path((_, post_id)): Path<(String, String)>) -> Result<Response> {
+async fn post_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, post_id)): Path<(String, String)>,
+) -> Result<Response> {
     post_view(&state, &session, member, FormErrors::default(), HolderForm::default(), &post_id).await
 }
 
@@ -1104,10 +1184,10 @@ async fn add_holder(
     let ends = DateParts { day: form.ends_on_day.clone(), month: form.ends_on_month.clone(), year: form.ends_on_year.clone() };
     let starts_on = errors.check("starts_on_day", starts.parse("Start date", true)).flatten();
     let ends_on = errors.check("ends_on_day", ends.parse("End date", false));
-    if let (Some(s), Some(Some(e))) = (starts_on, ends_on) {
-        if e < s {
-            errors.add("ends_on_day", "End date must be the same as or after the start date");
-        }
+    if let (Some(s), Some(Some(e))) = (starts_on, ends_on)
+        && e < s
+    {
+        errors.add("ends_on_day", "End date must be the same as or after the start date");
     }
     let (Some(name), Some(starts_on), Some(ends_on)) = (name, starts_on, ends_on) else {
         return post_view(&state, &session, member, errors, form, &post_id).await;
@@ -1116,10 +1196,14 @@ async fn add_holder(
         return post_view(&state, &session, member, errors, form, &post_id).await;
     }
     let mut tx = member.begin(&state).await?;
-    sqlx::query_scalar!("select id from post where partnership_id = $1 and id = $2 and retired_on is null for update", member.partnership.id, id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    sqlx::query_scalar!(
+        "select id from post where partnership_id = $1 and id = $2 and retired_on is null for update",
+        member.partnership.id,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
     let holder_id = Uuid::new_v4();
     let inserted = sqlx::query!(
         "insert into post_holder (partnership_id, id, post_id, holder_name, starts_on, ends_on) values ($1, $2, $3, $4, $5, $6)
@@ -1175,9 +1259,14 @@ async fn end_holder(
             format!("{}'s appointment, which had not begun, is withdrawn", holder.holder_name)
         }
         Ending::EndOn(day) => {
-            sqlx::query!("update post_holder set ends_on = $3 where partnership_id = $1 and id = $2", member.partnership.id, holder_id, day as _)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "update post_holder set ends_on = $3 where partnership_id = $1 and id = $2",
+                member.partnership.id,
+                holder_id,
+                day as _
+            )
+            .execute(&mut *tx)
+            .await?;
             change(&member, "post_holder.ended", "post_holder", holder_id, &address)
                 .before(before)
                 .after(json!({ "holder_name": holder.holder_name, "starts_on": holder.starts_on, "ends_on": day }))
@@ -1208,7 +1297,11 @@ async fn retire_post(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    change(&member, "post.retired", "post", id, &address).before(json!({ "title": title })).after(json!({ "title": title, "retired_on": today() })).record(&mut tx).await?;
+    change(&member, "post.retired", "post", id, &address)
+        .before(json!({ "title": title }))
+        .after(json!({ "title": title, "retired_on": today() }))
+        .record(&mut tx)
+        .await?;
     tx.commit().await?;
     done(&session, format!("{title} retired. Its history is kept."), format!("/p/{}/structure", member.partnership.slug)).await
 }
@@ -1239,7 +1332,8 @@ async fn link_form(state: &AppState, session: &Session, member: Member, errors: 
     let mut tx = member.begin(state).await?;
     let groups = group_choices(&mut tx, &member, None).await?;
     tx.commit().await?;
-    let page = LinkFormPage { layout: Layout::workspace(session, &member, "structure").await?, member, errors: errors.clone(), form, groups };
+    let page =
+        LinkFormPage { layout: Layout::workspace(session, &member, "structure").await?, member, errors: errors.clone(), form, groups };
     if errors.is_empty() { Ok(page.into_response()) } else { reject(page) }
 }
 
@@ -1309,7 +1403,11 @@ async fn retire_link(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    change(&member, "board_link.retired", "board_link", id, &address).before(json!({ "board_name": board })).after(json!({ "board_name": board, "retired_on": today() })).record(&mut tx).await?;
+    change(&member, "board_link.retired", "board_link", id, &address)
+        .before(json!({ "board_name": board }))
+        .after(json!({ "board_name": board, "retired_on": today() }))
+        .record(&mut tx)
+        .await?;
     tx.commit().await?;
     done(&session, format!("Link to {board} retired"), format!("/p/{}/structure", member.partnership.slug)).await
 }
@@ -1348,7 +1446,8 @@ async fn arrangements_page(State(state): State<AppState>, session: Session, memb
         decision_making: a.decision_making,
         section11_interval_months: a.section11_interval_months.to_string(),
     };
-    Ok(ArrangementsPage { layout: Layout::workspace(&session, &member, "structure").await?, member, errors: FormErrors::default(), form }.into_response())
+    Ok(ArrangementsPage { layout: Layout::workspace(&session, &member, "structure").await?, member, errors: FormErrors::default(), form }
+        .into_response())
 }
 
 async fn update_arrangements(

@@ -68,9 +68,7 @@ impl Organisation {
     /// When the next Section 11 self-assessment is due; today when it has never had one.
     pub fn section11_due(&self, interval_months: i32, today: NaiveDate) -> NaiveDate {
         match self.last_section11_on {
-            Some(last) => last
-                .checked_add_months(chrono::Months::new(interval_months.max(1) as u32))
-                .unwrap_or(NaiveDate::MAX),
+            Some(last) => last.checked_add_months(chrono::Months::new(interval_months.max(1) as u32)).unwrap_or(NaiveDate::MAX),
             None => today,
         }
     }
@@ -330,12 +328,18 @@ pub fn needs_attention(
         }
     }
     for p in posts.iter().filter(|p| p.current(today).is_none()) {
-        items.push(Attention { message: format!("{}: nobody holds this post now", p.title), href: format!("/p/{slug}/structure/posts/{}", p.id) });
+        items.push(Attention {
+            message: format!("{}: nobody holds this post now", p.title),
+            href: format!("/p/{slug}/structure/posts/{}", p.id),
+        });
     }
     let overdue = organisations.iter().filter(|o| o.section11_overdue(arrangement.section11_interval_months, today)).count();
     if overdue > 0 {
         items.push(Attention {
-            message: format!("{overdue} relevant {} with a Section 11 self-assessment overdue", if overdue == 1 { "agency" } else { "agencies" }),
+            message: format!(
+                "{overdue} relevant {} with a Section 11 self-assessment overdue",
+                if overdue == 1 { "agency" } else { "agencies" }
+            ),
             href: format!("/p/{slug}/agencies?overdue=1"),
         });
     }

@@ -2,9 +2,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
-use axum::Router;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -96,11 +96,7 @@ async fn structure_page(State(state): State<AppState>, session: Session, member:
                 .collect(),
         })
         .collect();
-    let other_posts = posts
-        .iter()
-        .filter(|p| !partner_kinds.contains(&p.kind.as_str()))
-        .map(|p| PostLine::new(p, today))
-        .collect();
+    let other_posts = posts.iter().filter(|p| !partner_kinds.contains(&p.kind.as_str())).map(|p| PostLine::new(p, today)).collect();
     let can_manage = member.roles.allows(Capability::ManageStructure);
     let attention = if can_manage {
         super::needs_attention(&member.partnership.slug, &groups, &posts, &organisations, &arrangement, today)
@@ -195,11 +191,7 @@ pub async fn load_group(state: &AppState, member: &Member, group_id: &str, inclu
     let pid = member.partnership.id;
     let mut tx = member.begin(state).await?;
     let all = super::groups(&mut tx, pid, true).await?;
-    let group = all
-        .iter()
-        .find(|g| g.id == group_id && (include_retired || g.retired_on.is_none()))
-        .cloned()
-        .ok_or(AppError::NotFound)?;
+    let group = all.iter().find(|g| g.id == group_id && (include_retired || g.retired_on.is_none())).cloned().ok_or(AppError::NotFound)?;
     let seats = sqlx::query_as!(
         Seat,
         r#"select m.id, m.person_name, o.name as "organisation_name?", m.role_in_group,

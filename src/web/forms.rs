@@ -75,11 +75,7 @@ pub fn required_text(value: &str, what: &str, max: usize) -> Result<String, Stri
 /// Optional text: trimmed, at most `max` characters.
 pub fn optional_text(value: &str, what: &str, max: usize) -> Result<String, String> {
     let value = value.trim();
-    if value.chars().count() > max {
-        Err(format!("The {what} must be {max} characters or fewer"))
-    } else {
-        Ok(value.to_owned())
-    }
+    if value.chars().count() > max { Err(format!("The {what} must be {max} characters or fewer")) } else { Ok(value.to_owned()) }
 }
 
 /// A GOV.UK date input: three fields, `<name>_day`, `<name>_month`, `<name>_year`.

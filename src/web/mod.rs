@@ -88,15 +88,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let trust_forwarded = matches!(std::env::var("TRUST_FORWARDED_FOR").as_deref(), Ok("true" | "1"));
-        if trust_forwarded {
-            if let Some(first) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-            {
-                return Ok(Self(first.trim().to_owned()));
-            }
+        if trust_forwarded
+            && let Some(first) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next())
+        {
+            return Ok(Self(first.trim().to_owned()));
         }
         let address = parts
             .extensions
@@ -169,6 +164,11 @@ impl Layout {
 pub async fn redirect_with(session: &Session, message: String, to: String) -> Result<axum::response::Response> {
     set_flash(session, message).await?;
     Ok(axum::response::IntoResponse::into_response(axum::response::Redirect::to(&to)))
+}
+
+/// Whether a select's option is the chosen value (for templates, whatever string types they hold).
+pub fn is_selected(option: impl AsRef<str>, value: impl AsRef<str>) -> bool {
+    option.as_ref() == value.as_ref()
 }
 
 /// A record id from the address; anything else is a page that does not exist.

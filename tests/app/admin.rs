@@ -55,7 +55,14 @@ async fn a_platform_administrator_sees_every_partnership_and_adds_one() {
     let again = browser
         .post(
             "/admin/partnerships/new",
-            &[("name", "Another"), ("short_name", "A"), ("slug", "reading"), ("scope", "adults"), ("manager_name", "X"), ("manager_email", "x@y.org")],
+            &[
+                ("name", "Another"),
+                ("short_name", "A"),
+                ("slug", "reading"),
+                ("scope", "adults"),
+                ("manager_name", "X"),
+                ("manager_email", "x@y.org"),
+            ],
         )
         .await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -64,7 +71,9 @@ async fn a_platform_administrator_sees_every_partnership_and_adds_one() {
         .post("/admin/partnerships/new", &[("name", ""), ("slug", "Not A Slug!"), ("scope", "everyone"), ("manager_email", "nope")])
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    for message in ["Enter the partnership", "Web address name must be", "Select whom the arrangements cover", "Enter the person", "correct format"] {
+    for message in
+        ["Enter the partnership", "Web address name must be", "Select whom the arrangements cover", "Enter the person", "correct format"]
+    {
         assert!(bad.contains(message), "{message}");
     }
 }
@@ -85,8 +94,6 @@ async fn partnership_members_cannot_use_platform_administration() {
     let mut browser = app.signed_in("bm@swindon.example").await;
     assert_eq!(browser.get("/admin/partnerships").await.status, StatusCode::FORBIDDEN);
     assert_eq!(browser.get("/admin/partnerships/new").await.status, StatusCode::FORBIDDEN);
-    let post = browser
-        .post("/admin/partnerships/new", &[("name", "X"), ("short_name", "X"), ("slug", "x"), ("scope", "children")])
-        .await;
+    let post = browser.post("/admin/partnerships/new", &[("name", "X"), ("short_name", "X"), ("slug", "x"), ("scope", "children")]).await;
     assert_eq!(post.status, StatusCode::FORBIDDEN);
 }

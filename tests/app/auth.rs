@@ -34,9 +34,7 @@ async fn sign_in_returns_to_the_page_asked_for() {
     assert_eq!(refused.status, StatusCode::SEE_OTHER);
     assert_eq!(refused.location.as_deref(), Some("/login?next=%2Fp%2Fswindon%2Fpeople"));
     browser.get(refused.location.as_deref().unwrap()).await;
-    let response = browser
-        .post("/login", &[("email", "jo@swindon.example"), ("password", PASSWORD), ("next", "/p/swindon/people")])
-        .await;
+    let response = browser.post("/login", &[("email", "jo@swindon.example"), ("password", PASSWORD), ("next", "/p/swindon/people")]).await;
     assert_eq!(response.location.as_deref(), Some("/p/swindon/people"));
 }
 
@@ -53,10 +51,8 @@ async fn a_wrong_password_and_an_unknown_account_get_the_same_message() {
         assert!(page.contains("govuk-error-summary"));
         assert!(page.contains("Enter a correct email address and password"));
     }
-    let failures: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'sign_in.failed'")
-        .fetch_one(&app.owner)
-        .await
-        .unwrap();
+    let failures: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'sign_in.failed'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(failures, 2, "both failed sign-ins are in the audit log");
 }
 
@@ -133,23 +129,31 @@ async fn a_person_changes_their_password_and_other_sessions_end() {
 
     laptop.get("/account/password").await;
     let wrong = laptop
-        .post("/account/password", &[("current_password", "nope"), ("new_password", "a brand new passphrase"), ("confirm_password", "a brand new passphrase")])
+        .post(
+            "/account/password",
+            &[("current_password", "nope"), ("new_password", "a brand new passphrase"), ("confirm_password", "a brand new passphrase")],
+        )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.contains("Your current password is not correct"));
 
     let mismatch = laptop
-        .post("/account/password", &[("current_password", PASSWORD), ("new_password", "a brand new passphrase"), ("confirm_password", "something else")])
+        .post(
+            "/account/password",
+            &[("current_password", PASSWORD), ("new_password", "a brand new passphrase"), ("confirm_password", "something else")],
+        )
         .await;
     assert!(mismatch.contains("The passwords do not match"));
 
-    let short = laptop
-        .post("/account/password", &[("current_password", PASSWORD), ("new_password", "short"), ("confirm_password", "short")])
-        .await;
+    let short =
+        laptop.post("/account/password", &[("current_password", PASSWORD), ("new_password", "short"), ("confirm_password", "short")]).await;
     assert!(short.contains("10 characters or more"));
 
     let changed = laptop
-        .post("/account/password", &[("current_password", PASSWORD), ("new_password", "a brand new passphrase"), ("confirm_password", "a brand new passphrase")])
+        .post(
+            "/account/password",
+            &[("current_password", PASSWORD), ("new_password", "a brand new passphrase"), ("confirm_password", "a brand new passphrase")],
+        )
         .await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER);
     assert_eq!(laptop.get("/p/swindon/").await.status, StatusCode::OK, "this session carries on");
@@ -187,9 +191,8 @@ async fn an_invited_person_sets_a_password_once() {
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
     let mut manager = app.signed_in("bm@swindon.example").await;
     manager.get("/p/swindon/people/new").await;
-    let added = manager
-        .post("/p/swindon/people/new", &[("name", "Alex New"), ("email", "alex@swindon.example"), ("roles", "viewer")])
-        .await;
+    let added =
+        manager.post("/p/swindon/people/new", &[("name", "Alex New"), ("email", "alex@swindon.example"), ("roles", "viewer")]).await;
     assert_eq!(added.status, StatusCode::SEE_OTHER);
     let people = manager.get("/p/swindon/people").await;
     let start = people.body.find("/invitations/").expect("the flash gives the invitation link");
@@ -201,9 +204,7 @@ async fn an_invited_person_sets_a_password_once() {
     assert!(page.contains("alex@swindon.example"));
     let short = invitee.post(&link, &[("new_password", "short"), ("confirm_password", "short")]).await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let set = invitee
-        .post(&link, &[("new_password", "alex's own passphrase"), ("confirm_password", "alex's own passphrase")])
-        .await;
+    let set = invitee.post(&link, &[("new_password", "alex's own passphrase"), ("confirm_password", "alex's own passphrase")]).await;
     assert_eq!(set.status, StatusCode::SEE_OTHER);
     assert_eq!(invitee.get("/p/swindon/").await.status, StatusCode::OK);
 

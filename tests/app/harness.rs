@@ -5,15 +5,15 @@
 //! `scripts/test`); without it, a private cluster is started under
 //! `target/test-postgres` and left running for the next run.
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
-use axum::Router;
 use http_body_util::BodyExt;
+use partnership_hub::AppState;
 use partnership_hub::config::Config;
 use partnership_hub::db::{self, Target};
 use partnership_hub::roles::Role;
-use partnership_hub::AppState;
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -77,10 +77,8 @@ async fn ensure_template(admin: &PgPool) {
 fn template_fingerprint() -> String {
     use sha2::{Digest, Sha256};
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<_> = ["migrations", "seed"]
-        .iter()
-        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap().map(|e| e.unwrap().path()))
-        .collect();
+    let mut files: Vec<_> =
+        ["migrations", "seed"].iter().flat_map(|d| std::fs::read_dir(root.join(d)).unwrap().map(|e| e.unwrap().path())).collect();
     files.sort();
     let mut hasher = Sha256::new();
     for f in files {
@@ -104,10 +102,7 @@ impl TestApp {
         let admin = db::connect_owner(&Target::from_url(&admin_url).unwrap()).await.unwrap();
         ensure_template(&admin).await;
         let database = format!("test_{}", Uuid::new_v4().simple());
-        sqlx::query(&format!("create database {database} template hub_template_{}", template_fingerprint()))
-            .execute(&admin)
-            .await
-            .unwrap();
+        sqlx::query(&format!("create database {database} template hub_template_{}", template_fingerprint())).execute(&admin).await.unwrap();
         admin.close().await;
         let target = Target::from_url(&with_database(&admin_url, &database)).unwrap();
         let owner = db::connect_owner(&target).await.unwrap();
@@ -176,21 +171,26 @@ impl TestApp {
             .fetch_one(&self.owner)
             .await
             .unwrap();
-        sqlx::query("insert into board_link (partnership_id, id, board_name, group_id) values ($1, $2, 'Test board', $3) on conflict do nothing")
-            .bind(pid)
-            .bind(Uuid::new_v4())
-            .bind(group)
-            .execute(&self.owner)
-            .await
-            .unwrap();
+        sqlx::query(
+            "insert into board_link (partnership_id, id, board_name, group_id) values ($1, $2, 'Test board', $3) on conflict do nothing",
+        )
+        .bind(pid)
+        .bind(Uuid::new_v4())
+        .bind(group)
+        .execute(&self.owner)
+        .await
+        .unwrap();
         let mut ids = std::collections::HashMap::new();
         ids.insert("slug", slug.to_owned());
         ids.insert("membership_id", one("select id from membership where partnership_id = $1 limit 1").await);
         ids.insert("group_id", group.to_string());
         ids.insert("organisation_id", one("select id from organisation where partnership_id = $1 limit 1").await);
         ids.insert("link_id", one("select id from board_link where partnership_id = $1 limit 1").await);
-        let (post, holder): (Uuid, Uuid) =
-            sqlx::query_as("select post_id, id from post_holder where partnership_id = $1 limit 1").bind(pid).fetch_one(&self.owner).await.unwrap();
+        let (post, holder): (Uuid, Uuid) = sqlx::query_as("select post_id, id from post_holder where partnership_id = $1 limit 1")
+            .bind(pid)
+            .fetch_one(&self.owner)
+            .await
+            .unwrap();
         ids.insert("post_id", post.to_string());
         ids.insert("holder_id", holder.to_string());
         let seat: Uuid = sqlx::query_scalar("select id from group_member where partnership_id = $1 and group_id = $2 limit 1")
@@ -371,7 +371,9 @@ impl Browser {
         let boundary = "----partnership-hub-test-boundary";
         let mut body = Vec::new();
         for (name, value) in fields {
-            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+            );
         }
         body.extend_from_slice(
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"paper_file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n", file.0)

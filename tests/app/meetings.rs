@@ -7,12 +7,14 @@ use uuid::Uuid;
 use crate::harness::TestApp;
 
 async fn group_id(app: &TestApp, slug: &str, name: &str) -> Uuid {
-    sqlx::query_scalar("select g.id from partnership_group g join partnership p on p.id = g.partnership_id where p.slug = $1 and g.name = $2")
-        .bind(slug)
-        .bind(name)
-        .fetch_one(&app.owner)
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "select g.id from partnership_group g join partnership p on p.id = g.partnership_id where p.slug = $1 and g.name = $2",
+    )
+    .bind(slug)
+    .bind(name)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap()
 }
 
 fn date_fields(day: NaiveDate) -> [(&'static str, String); 3] {
@@ -67,23 +69,33 @@ async fn a_business_manager_plans_a_years_meetings_on_working_days_once() {
     let planned = browser.post(&path, &fields).await;
     assert_eq!(planned.status, StatusCode::SEE_OTHER, "{}", planned.body);
     let days: Vec<chrono::DateTime<chrono::Utc>> =
-        sqlx::query_scalar("select starts_at from meeting where group_id = $1 order by starts_at").bind(executive).fetch_all(&app.owner).await.unwrap();
+        sqlx::query_scalar("select starts_at from meeting where group_id = $1 order by starts_at")
+            .bind(executive)
+            .fetch_all(&app.owner)
+            .await
+            .unwrap();
     assert_eq!(days.len(), partnership_hub::meetings::plan_dates(first, 8).len());
     assert!(days.len() >= 7);
     for at in &days {
         let day = partnership_hub::meetings::uk_date(*at);
         assert!(calendar::is_working_day(day), "{day} is a working day");
         assert!(day < year.next().starts_on());
-        assert_eq!(at.with_timezone(&chrono_tz::Europe::London).format("%H:%M").to_string(), "14:00", "UK time kept across the clock change");
+        assert_eq!(
+            at.with_timezone(&chrono_tz::Europe::London).format("%H:%M").to_string(),
+            "14:00",
+            "UK time kept across the clock change"
+        );
     }
     // Planning again adds nothing.
     assert_eq!(browser.post(&path, &fields).await.status, StatusCode::SEE_OTHER);
-    let again: i64 = sqlx::query_scalar("select count(*) from meeting where group_id = $1").bind(executive).fetch_one(&app.owner).await.unwrap();
+    let again: i64 =
+        sqlx::query_scalar("select count(*) from meeting where group_id = $1").bind(executive).fetch_one(&app.owner).await.unwrap();
     assert_eq!(again as usize, days.len());
     let list = browser.get("/p/swindon/meetings").await;
     assert!(list.contains("Swindon Safeguarding Executive"));
     assert!(list.contains("Civic Offices"));
-    let planned_audit: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'meetings.planned'").fetch_one(&app.owner).await.unwrap();
+    let planned_audit: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'meetings.planned'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(planned_audit, 2);
 }
 
@@ -106,11 +118,17 @@ async fn bad_meeting_details_are_explained() {
     };
     let plan = format!("/p/swindon/groups/{delivery}/meetings/plan");
     let one = format!("/p/swindon/groups/{delivery}/meetings/new");
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+    // (where, what is sent, what the page must say)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (&plan, form(&past, &[("start_time", "10:00"), ("end_time", "12:00")]), "must be today or in the future"),
         (&one, form(&future, &[("start_time", "12:00"), ("end_time", "10:00")]), "End time must be after the start time"),
         (&one, form(&future, &[("start_time", "noon"), ("end_time", "13:00")]), "24-hour clock"),
-        (&one, form(&future, &[("start_time", "10:00"), ("end_time", "11:00"), ("online_link", "javascript:alert(1)")]), "starting https://"),
+        (
+            &one,
+            form(&future, &[("start_time", "10:00"), ("end_time", "11:00"), ("online_link", "javascript:alert(1)")]),
+            "starting https://",
+        ),
         (&one, vec![("start_time", "10:00"), ("end_time", "11:00")], "Enter the date"),
         (&one, form(&saturday, &[("start_time", "10:00"), ("end_time", "11:00")]), "must be a working day"),
     ];
@@ -119,7 +137,9 @@ async fn bad_meeting_details_are_explained() {
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{path} {fields:?}");
         assert!(page.contains(message), "{path} {fields:?} should say {message:?}");
     }
-    let as_required = browser.post(&format!("/p/swindon/groups/{focus}/meetings/plan"), &form(&future, &[("start_time", "10:00"), ("end_time", "11:00")])).await;
+    let as_required = browser
+        .post(&format!("/p/swindon/groups/{focus}/meetings/plan"), &form(&future, &[("start_time", "10:00"), ("end_time", "11:00")]))
+        .await;
     assert!(as_required.contains("meets as required"));
     let count: i64 = sqlx::query_scalar("select count(*) from meeting").fetch_one(&app.owner).await.unwrap();
     assert_eq!(count, 0, "nothing half-saved");
@@ -147,7 +167,8 @@ async fn items_before_the_cut_off_are_proposed_and_after_it_are_late_requests() 
     assert_eq!(police.post(&format!("{far}/items"), &item).await.status, StatusCode::SEE_OTHER, "a double submit");
     let late = police.post(&format!("{near}/items"), &[("title", "Urgent case"), ("purpose", "decision")]).await;
     assert_eq!(late.status, StatusCode::SEE_OTHER);
-    let statuses: Vec<(String, String)> = sqlx::query_as("select title, status from agenda_item order by title").fetch_all(&app.owner).await.unwrap();
+    let statuses: Vec<(String, String)> =
+        sqlx::query_as("select title, status from agenda_item order by title").fetch_all(&app.owner).await.unwrap();
     assert_eq!(statuses, [("Exploitation data".to_owned(), "proposed".to_owned()), ("Urgent case".to_owned(), "late_request".to_owned())]);
     let empty = police.post(&format!("{far}/items"), &[("title", ""), ("purpose", "gossip")]).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -159,16 +180,21 @@ async fn items_before_the_cut_off_are_proposed_and_after_it_are_late_requests() 
     assert!(near_page.contains("Late request"));
     let item_id: Uuid = sqlx::query_scalar("select id from agenda_item where title = 'Urgent case'").fetch_one(&app.owner).await.unwrap();
     manager.post(&format!("{near}/items/{item_id}/decide"), &[("decision", "refuse"), ("reason", "")]).await;
-    let still: String = sqlx::query_scalar("select status from agenda_item where id = $1").bind(item_id).fetch_one(&app.owner).await.unwrap();
+    let still: String =
+        sqlx::query_scalar("select status from agenda_item where id = $1").bind(item_id).fetch_one(&app.owner).await.unwrap();
     assert_eq!(still, "late_request");
     manager.post(&format!("{near}/items/{item_id}/decide"), &[("decision", "refuse"), ("reason", "Take it to the next meeting")]).await;
-    let proposed_id: Uuid = sqlx::query_scalar("select id from agenda_item where title = 'Exploitation data'").fetch_one(&app.owner).await.unwrap();
+    let proposed_id: Uuid =
+        sqlx::query_scalar("select id from agenda_item where title = 'Exploitation data'").fetch_one(&app.owner).await.unwrap();
     manager.post(&format!("{far}/items/{proposed_id}/decide"), &[("decision", "accept")]).await;
     let page = manager.get(&far).await;
     assert!(page.contains("1. Exploitation data"));
     let refused = manager.get(&near).await;
     assert!(refused.contains("Urgent case: Take it to the next meeting"));
-    let actions: Vec<String> = sqlx::query_scalar("select action from audit_log where action like 'agenda_item.%' order by id").fetch_all(&app.owner).await.unwrap();
+    let actions: Vec<String> = sqlx::query_scalar("select action from audit_log where action like 'agenda_item.%' order by id")
+        .fetch_all(&app.owner)
+        .await
+        .unwrap();
     assert_eq!(actions, ["agenda_item.submitted", "agenda_item.submitted", "agenda_item.refused", "agenda_item.accepted"]);
 }
 
@@ -200,7 +226,10 @@ async fn attendance_shows_whether_warwickshires_quorum_is_met_and_who_is_missing
     let mut manager = app.signed_in("bm@warwickshire.example").await;
     let meeting = add_meeting(&mut manager, "warwickshire", dspg, calendar::working_days_after(calendar::today(), 12)).await;
     let before_any = manager.get(&meeting).await;
-    assert!(!before_any.contains("Not quorate") && before_any.contains("Quorum: Quorum of 3"), "nothing to judge before attendance is recorded");
+    assert!(
+        !before_any.contains("Not quorate") && before_any.contains("Quorum: Quorum of 3"),
+        "nothing to judge before attendance is recorded"
+    );
     let seats: Vec<(Uuid, String, Option<String>)> = sqlx::query_as(
         "select s.id, s.person_name, o.sector from group_member s left join organisation o on o.id = s.organisation_id where s.group_id = $1",
     )
@@ -210,20 +239,26 @@ async fn attendance_shows_whether_warwickshires_quorum_is_met_and_who_is_missing
     .unwrap();
     let seat_of = |sector: &str| seats.iter().find(|(_, _, s)| s.as_deref() == Some(sector)).map(|(id, _, _)| id.to_string()).unwrap();
     let linked = seats.iter().find(|(_, n, _)| n == "Linked member").unwrap().0.to_string();
-    let police_seats: Vec<String> = seats.iter().filter(|(_, _, s)| s.as_deref() == Some("police")).map(|(id, _, _)| id.to_string()).collect();
+    let police_seats: Vec<String> =
+        seats.iter().filter(|(_, _, s)| s.as_deref() == Some("police")).map(|(id, _, _)| id.to_string()).collect();
 
     // The police's delegated partner sends apologies ahead, naming a deputy.
     let mut police = app.signed_in("dsp-police@warwickshire.example").await;
     police.get(&meeting).await;
-    let own = police.post(&format!("{meeting}/attendance"), &[(&format!("status_{linked}"), "deputy"), (&format!("deputy_{linked}"), "")]).await;
+    let own =
+        police.post(&format!("{meeting}/attendance"), &[(&format!("status_{linked}"), "deputy"), (&format!("deputy_{linked}"), "")]).await;
     assert_eq!(own.status, StatusCode::SEE_OTHER);
     let nothing: i64 = sqlx::query_scalar("select count(*) from attendance").fetch_one(&app.owner).await.unwrap();
     assert_eq!(nothing, 0, "a deputy must be named");
     let own = police
-        .post(&format!("{meeting}/attendance"), &[(&format!("status_{linked}"), "apologies"), (&format!("status_{}", seat_of("local_authority")), "absent")])
+        .post(
+            &format!("{meeting}/attendance"),
+            &[(&format!("status_{linked}"), "apologies"), (&format!("status_{}", seat_of("local_authority")), "absent")],
+        )
         .await;
     assert_eq!(own.status, StatusCode::SEE_OTHER);
-    let recorded: Vec<(Uuid, String)> = sqlx::query_as("select group_member_id, status from attendance").fetch_all(&app.owner).await.unwrap();
+    let recorded: Vec<(Uuid, String)> =
+        sqlx::query_as("select group_member_id, status from attendance").fetch_all(&app.owner).await.unwrap();
     assert_eq!(recorded.len(), 1, "a member records only their own attendance");
 
     // On the day: council, ICB and education present; the police not represented.
@@ -243,11 +278,14 @@ async fn attendance_shows_whether_warwickshires_quorum_is_met_and_who_is_missing
 
     // A police deputy makes it quorate.
     let seat = &police_seats[0];
-    manager.post(&format!("{meeting}/attendance"), &[(&format!("status_{seat}"), "deputy"), (&format!("deputy_{seat}"), "DCI Deputy")]).await;
+    manager
+        .post(&format!("{meeting}/attendance"), &[(&format!("status_{seat}"), "deputy"), (&format!("deputy_{seat}"), "DCI Deputy")])
+        .await;
     let page = manager.get(&meeting).await;
     assert!(page.contains("Quorate"), "{}", &page.body[page.body.find("Attendance").unwrap()..][..600]);
     assert!(page.contains("Apologies, deputy: DCI Deputy"));
-    let audits: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'attendance.recorded'").fetch_one(&app.owner).await.unwrap();
+    let audits: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'attendance.recorded'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(audits, 3);
 }
 
@@ -271,7 +309,8 @@ async fn a_cancelled_meeting_keeps_its_reason_and_cannot_be_changed() {
     let changed = browser.post(&format!("{meeting}/edit"), &form(&date, &[("start_time", "11:00"), ("end_time", "12:00")])).await;
     assert_eq!(changed.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(changed.contains("cancelled and cannot be changed"));
-    let cancellations: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'meeting.cancelled'").fetch_one(&app.owner).await.unwrap();
+    let cancellations: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'meeting.cancelled'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(cancellations, 1, "cancelling twice records one cancellation");
 }
 
@@ -297,7 +336,8 @@ async fn circulating_the_pack_late_is_flagged_against_the_rule() {
     let page = browser.get(&later).await;
     assert!(page.contains("8 working days before the meeting"));
     assert!(!page.contains("Later than the rule"));
-    let stamps: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'meeting.pack_circulated'").fetch_one(&app.owner).await.unwrap();
+    let stamps: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'meeting.pack_circulated'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(stamps, 2);
 }
 
@@ -320,7 +360,10 @@ async fn a_member_sees_the_next_meetings_of_their_groups_on_their_home_page() {
     assert!(home.contains("Swindon Safeguarding Executive</a>"));
     assert!(!home.contains("Delivery Group</a>"), "only the groups they sit on");
     let home = manager.get("/p/swindon/").await;
-    assert!(home.contains("Swindon Safeguarding Executive</a>") && home.contains("Delivery Group</a>"), "the business manager sees every group's");
+    assert!(
+        home.contains("Swindon Safeguarding Executive</a>") && home.contains("Delivery Group</a>"),
+        "the business manager sees every group's"
+    );
 }
 
 #[tokio::test]

@@ -14,8 +14,16 @@ async fn add_meeting(browser: &mut Browser, group: Uuid, day: chrono::NaiveDate)
     let path = format!("/p/swindon/groups/{group}/meetings/new");
     browser.get(&path).await;
     let page = browser
-        .post(&path, &[("date_day", &day.day().to_string()), ("date_month", &day.month().to_string()), ("date_year", &day.year().to_string()),
-            ("start_time", "10:00"), ("end_time", "12:00")])
+        .post(
+            &path,
+            &[
+                ("date_day", &day.day().to_string()),
+                ("date_month", &day.month().to_string()),
+                ("date_year", &day.year().to_string()),
+                ("start_time", "10:00"),
+                ("end_time", "12:00"),
+            ],
+        )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     page.location.unwrap()
@@ -50,21 +58,38 @@ async fn minutes_go_from_draft_to_published_and_confidential_passages_never_leak
     assert!(bm.get(&minutes).await.contains("Start the minutes"));
     bm.post(&format!("{minutes}/start"), &[]).await;
     bm.post(&format!("{minutes}/start"), &[]).await;
-    let sections: Vec<(Uuid, String)> = sqlx::query_as("select id, heading from minute_section order by position").fetch_all(&app.owner).await.unwrap();
+    let sections: Vec<(Uuid, String)> =
+        sqlx::query_as("select id, heading from minute_section order by position").fetch_all(&app.owner).await.unwrap();
     assert_eq!(sections.len(), 1, "one section per agenda item, once");
     assert_eq!(sections[0].1, "Case review update");
     bm.post(&format!("{minutes}/sections"), &[("heading", "Any other business")]).await;
-    let sections: Vec<(Uuid, String)> = sqlx::query_as("select id, heading from minute_section order by position").fetch_all(&app.owner).await.unwrap();
+    let sections: Vec<(Uuid, String)> =
+        sqlx::query_as("select id, heading from minute_section order by position").fetch_all(&app.owner).await.unwrap();
     let (case, aob) = (sections[0].0, sections[1].0);
     let saved = bm
-        .post(&minutes, &[(&format!("body_{case}"), "Child A: SECRET DETAIL of the case."), (&format!("confidential_{case}"), "yes"),
-            (&format!("body_{aob}"), "The chair thanked members.")])
+        .post(
+            &minutes,
+            &[
+                (&format!("body_{case}"), "Child A: SECRET DETAIL of the case."),
+                (&format!("confidential_{case}"), "yes"),
+                (&format!("body_{aob}"), "The chair thanked members."),
+            ],
+        )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER);
     let due = calendar::working_days_after(calendar::today(), 20);
     let action = bm
-        .post(&format!("{minutes}/actions"), &[("section_id", &aob.to_string()), ("description", "Circulate the thank-you letter"), ("owner", &nurse.to_string()),
-            ("due_day", &due.day().to_string()), ("due_month", &due.month().to_string()), ("due_year", &due.year().to_string())])
+        .post(
+            &format!("{minutes}/actions"),
+            &[
+                ("section_id", &aob.to_string()),
+                ("description", "Circulate the thank-you letter"),
+                ("owner", &nurse.to_string()),
+                ("due_day", &due.day().to_string()),
+                ("due_month", &due.month().to_string()),
+                ("due_year", &due.year().to_string()),
+            ],
+        )
         .await;
     assert_eq!(action.status, StatusCode::SEE_OTHER, "{}", action.body);
     let bad_action = bm.post(&format!("{minutes}/actions"), &[("section_id", &aob.to_string()), ("description", ""), ("owner", "")]).await;
@@ -78,8 +103,11 @@ async fn minutes_go_from_draft_to_published_and_confidential_passages_never_leak
     let draft = nurse_browser.get(&minutes).await;
     assert_eq!(draft.status, StatusCode::OK);
     assert!(draft.contains("SECRET DETAIL"), "members of the group read the full draft");
-    assert!(nurse_browser.post(&format!("{minutes}/comments"), &[("body", "Please add my apologies.")]).await.status == StatusCode::SEE_OTHER);
-    let mail: i64 = sqlx::query_scalar("select count(*) from outbox where subject like 'Draft minutes%'").fetch_one(&app.owner).await.unwrap();
+    assert!(
+        nurse_browser.post(&format!("{minutes}/comments"), &[("body", "Please add my apologies.")]).await.status == StatusCode::SEE_OTHER
+    );
+    let mail: i64 =
+        sqlx::query_scalar("select count(*) from outbox where subject like 'Draft minutes%'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(mail, 1, "the group's member was told");
 
     // Someone not in the group sees nothing until publication, and then not the confidential passage.
@@ -88,7 +116,7 @@ async fn minutes_go_from_draft_to_published_and_confidential_passages_never_leak
     assert_eq!(reader.post(&format!("{minutes}/comments"), &[("body", "Me too")]).await.status, StatusCode::FORBIDDEN);
 
     // Approval needs a later meeting of the group.
-    let not_later = bm.post(&format!("{minutes}/approve"), &[("approved_at_meeting_id", &meeting.rsplit('/').next().unwrap().to_string())]).await;
+    let not_later = bm.post(&format!("{minutes}/approve"), &[("approved_at_meeting_id", meeting.rsplit('/').next().unwrap())]).await;
     assert_eq!(not_later.status, StatusCode::UNPROCESSABLE_ENTITY);
     let later_id = later.rsplit('/').next().unwrap().to_string();
     assert_eq!(bm.post(&format!("{minutes}/approve"), &[("approved_at_meeting_id", &later_id)]).await.status, StatusCode::SEE_OTHER);
@@ -108,7 +136,11 @@ async fn minutes_go_from_draft_to_published_and_confidential_passages_never_leak
     assert!(published.contains("Attendance"));
     let redirected = reader.get(&minutes).await;
     assert_eq!(redirected.status, StatusCode::SEE_OTHER, "others are sent to the published version");
-    let statuses: Vec<String> = sqlx::query_scalar("select after->>'status' from audit_log where action = 'minutes.status_changed' order by id").fetch_all(&app.owner).await.unwrap();
+    let statuses: Vec<String> =
+        sqlx::query_scalar("select after->>'status' from audit_log where action = 'minutes.status_changed' order by id")
+            .fetch_all(&app.owner)
+            .await
+            .unwrap();
     assert_eq!(statuses, ["circulated", "approved", "published"]);
 }
 

@@ -111,7 +111,10 @@ async fn changes_queue_their_mail_in_the_same_transaction_once() {
     let app = TestApp::spawn().await;
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
     let nurse = app.add_member("nurse@swindon.example", "swindon", &[Role::DelegatedSafeguardingPartner]).await;
-    let executive: Uuid = sqlx::query_scalar("select id from partnership_group where name = 'Swindon Safeguarding Executive'").fetch_one(&app.owner).await.unwrap();
+    let executive: Uuid = sqlx::query_scalar("select id from partnership_group where name = 'Swindon Safeguarding Executive'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
     sqlx::query(
         "insert into group_member (partnership_id, id, group_id, person_name, membership_id, role_in_group, starts_on)
          select partnership_id, $1, $2, 'Executive Nurse', id, 'member', date '2024-01-01' from membership where id = $3",
@@ -127,7 +130,8 @@ async fn changes_queue_their_mail_in_the_same_transaction_once() {
     // A new person gets their invitation by mail.
     browser.get("/p/swindon/people/new").await;
     browser.post("/p/swindon/people/new", &[("name", "New Person"), ("email", "new@swindon.example"), ("roles", "viewer")]).await;
-    let invitation: String = sqlx::query_scalar("select body from outbox where to_email = 'new@swindon.example'").fetch_one(&app.owner).await.unwrap();
+    let invitation: String =
+        sqlx::query_scalar("select body from outbox where to_email = 'new@swindon.example'").fetch_one(&app.owner).await.unwrap();
     assert!(invitation.contains("/invitations/"), "{invitation}");
 
     // Circulating papers and cancelling tell the group's members once each, however often clicked.
@@ -136,16 +140,26 @@ async fn changes_queue_their_mail_in_the_same_transaction_once() {
     browser.get(&path).await;
     use chrono::Datelike;
     let page = browser
-        .post(&path, &[("date_day", &day.day().to_string()), ("date_month", &day.month().to_string()), ("date_year", &day.year().to_string()),
-            ("start_time", "10:00"), ("end_time", "12:00")])
+        .post(
+            &path,
+            &[
+                ("date_day", &day.day().to_string()),
+                ("date_month", &day.month().to_string()),
+                ("date_year", &day.year().to_string()),
+                ("start_time", "10:00"),
+                ("end_time", "12:00"),
+            ],
+        )
         .await;
     let meeting = page.location.unwrap();
     for _ in 0..2 {
         browser.post(&format!("{meeting}/circulate"), &[]).await;
         browser.post(&format!("{meeting}/cancel"), &[("reason", "No quorum expected")]).await;
     }
-    let to_nurse: Vec<String> =
-        sqlx::query_scalar("select subject from outbox where to_email = 'nurse@swindon.example' order by id").fetch_all(&app.owner).await.unwrap();
+    let to_nurse: Vec<String> = sqlx::query_scalar("select subject from outbox where to_email = 'nurse@swindon.example' order by id")
+        .fetch_all(&app.owner)
+        .await
+        .unwrap();
     assert_eq!(to_nurse.len(), 2, "{to_nurse:?}");
     assert!(to_nurse[0].starts_with("Papers: Swindon Safeguarding Executive"));
     assert!(to_nurse[1].starts_with("Cancelled: Swindon Safeguarding Executive"));

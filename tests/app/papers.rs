@@ -13,7 +13,10 @@ async fn setup() -> (TestApp, String, Uuid) {
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
     let nurse = app.add_member("nurse@swindon.example", "swindon", &[Role::DelegatedSafeguardingPartner]).await;
     app.add_member("reader@swindon.example", "swindon", &[Role::Viewer]).await;
-    let executive: Uuid = sqlx::query_scalar("select id from partnership_group where name = 'Swindon Safeguarding Executive'").fetch_one(&app.owner).await.unwrap();
+    let executive: Uuid = sqlx::query_scalar("select id from partnership_group where name = 'Swindon Safeguarding Executive'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
     sqlx::query(
         "insert into group_member (partnership_id, id, group_id, person_name, membership_id, role_in_group, starts_on)
          select partnership_id, $1, $2, 'Executive Nurse (linked)', id, 'member', date '2024-01-01' from membership where id = $3",
@@ -29,8 +32,16 @@ async fn setup() -> (TestApp, String, Uuid) {
     let path = format!("/p/swindon/groups/{executive}/meetings/new");
     bm.get(&path).await;
     let page = bm
-        .post(&path, &[("date_day", &day.day().to_string()), ("date_month", &day.month().to_string()), ("date_year", &day.year().to_string()),
-            ("start_time", "10:00"), ("end_time", "12:00")])
+        .post(
+            &path,
+            &[
+                ("date_day", &day.day().to_string()),
+                ("date_month", &day.month().to_string()),
+                ("date_year", &day.year().to_string()),
+                ("start_time", "10:00"),
+                ("end_time", "12:00"),
+            ],
+        )
         .await;
     (app, page.location.unwrap(), executive)
 }
@@ -40,11 +51,13 @@ async fn a_member_of_the_group_uploads_a_paper_and_the_group_downloads_it() {
     let (app, meeting, _) = setup().await;
     let mut nurse = app.signed_in("nurse@swindon.example").await;
     nurse.get(&meeting).await;
-    let uploaded = nurse.upload(&format!("{meeting}/papers"), &[("paper_title", "Health performance report")], ("Q2 report.pdf", PDF)).await;
+    let uploaded =
+        nurse.upload(&format!("{meeting}/papers"), &[("paper_title", "Health performance report")], ("Q2 report.pdf", PDF)).await;
     assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.body);
     let again = nurse.upload(&format!("{meeting}/papers"), &[("paper_title", "Health performance report")], ("Q2 report.pdf", PDF)).await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
-    let (id, sha, size): (Uuid, String, i64) = sqlx::query_as("select id, sha256, size_bytes from paper").fetch_one(&app.owner).await.unwrap();
+    let (id, sha, size): (Uuid, String, i64) =
+        sqlx::query_as("select id, sha256, size_bytes from paper").fetch_one(&app.owner).await.unwrap();
     assert_eq!(size, PDF.len() as i64);
     assert_eq!(sha.len(), 64);
     let count: i64 = sqlx::query_scalar("select count(*) from paper").fetch_one(&app.owner).await.unwrap();
@@ -74,7 +87,8 @@ async fn files_are_judged_by_their_content_and_size() {
     let (app, meeting, _) = setup().await;
     let mut bm = app.signed_in("bm@swindon.example").await;
     bm.get(&meeting).await;
-    let disguised = bm.upload(&format!("{meeting}/papers"), &[("paper_title", "Looks like a PDF")], ("report.pdf", b"<script>alert(1)</script>")).await;
+    let disguised =
+        bm.upload(&format!("{meeting}/papers"), &[("paper_title", "Looks like a PDF")], ("report.pdf", b"<script>alert(1)</script>")).await;
     assert_eq!(disguised.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(disguised.contains("The file must be a PDF, Word, Excel, PowerPoint or OpenDocument file"));
     let empty = bm.upload(&format!("{meeting}/papers"), &[], ("nothing.pdf", b"")).await;

@@ -48,10 +48,8 @@ async fn a_business_manager_adds_a_delegated_partner_with_their_organisation() {
     assert!(people.contains("Delegated safeguarding partner, Group chair"));
     assert!(people.contains("Invited"));
 
-    let audit: serde_json::Value = sqlx::query_scalar("select after from audit_log where action = 'person.added'")
-        .fetch_one(&app.owner)
-        .await
-        .unwrap();
+    let audit: serde_json::Value =
+        sqlx::query_scalar("select after from audit_log where action = 'person.added'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(audit["email"], "deborah.smith@wiltshire.police.example");
     assert_eq!(audit["roles"], serde_json::json!(["delegated_safeguarding_partner", "group_chair"]));
 }
@@ -70,8 +68,14 @@ async fn bad_input_on_the_person_form_is_explained_not_an_error_page() {
         (vec![("name", "Al"), ("email", "not an email"), ("roles", "viewer")], "Enter an email address in the correct format"),
         (vec![("name", "Al"), ("email", "a@b.org")], "Select at least one role"),
         (vec![("name", "Al"), ("email", "a@b.org"), ("roles", "emperor")], "Select roles from the list"),
-        (vec![("name", "Al"), ("email", "a@b.org"), ("roles", "viewer"), ("organisation_id", "nonsense")], "Select an organisation from the list"),
-        (vec![("name", "Al"), ("email", "a@b.org"), ("roles", "viewer"), ("organisation_id", &warwickshire_org)], "Select an organisation from the list"),
+        (
+            vec![("name", "Al"), ("email", "a@b.org"), ("roles", "viewer"), ("organisation_id", "nonsense")],
+            "Select an organisation from the list",
+        ),
+        (
+            vec![("name", "Al"), ("email", "a@b.org"), ("roles", "viewer"), ("organisation_id", &warwickshire_org)],
+            "Select an organisation from the list",
+        ),
     ];
     for (fields, message) in cases {
         let page = browser.post("/p/swindon/people/new", &fields).await;
@@ -94,12 +98,11 @@ async fn submitting_the_same_person_twice_adds_them_once() {
     let second = browser.post("/p/swindon/people/new", &fields).await;
     assert_eq!(second.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(second.contains("is already a member of this partnership"));
-    let memberships: i64 = sqlx::query_scalar(
-        "select count(*) from membership m join app_user u on u.id = m.user_id where u.email = 'pat@swindon.example'",
-    )
-    .fetch_one(&app.owner)
-    .await
-    .unwrap();
+    let memberships: i64 =
+        sqlx::query_scalar("select count(*) from membership m join app_user u on u.id = m.user_id where u.email = 'pat@swindon.example'")
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
     assert_eq!(memberships, 1);
 }
 
@@ -149,10 +152,8 @@ async fn removing_a_person_ends_their_access_and_is_audited() {
     let removed = browser.post(&format!("/p/swindon/people/{leaver}/remove"), &[]).await;
     assert_eq!(removed.status, StatusCode::SEE_OTHER);
     assert_eq!(theirs.get("/p/swindon/").await.status, StatusCode::NOT_FOUND);
-    let before: serde_json::Value = sqlx::query_scalar("select before from audit_log where action = 'person.removed'")
-        .fetch_one(&app.owner)
-        .await
-        .unwrap();
+    let before: serde_json::Value =
+        sqlx::query_scalar("select before from audit_log where action = 'person.removed'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(before["email"], "leaver@swindon.example");
 }
 

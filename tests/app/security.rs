@@ -21,9 +21,30 @@ pub fn declared_routes() -> Vec<(Method, String)> {
     let mut routes = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        for line in text.lines() {
-            let Some(rest) = line.trim().strip_prefix(".route(\"") else { continue };
-            let (path, handlers) = rest.split_once('"').unwrap();
+        // Each `.route(` call, however it is laid out: its path, then its handlers up to the matching parenthesis.
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(".route(") {
+            rest = &rest[at + ".route(".len()..];
+            let Some(open) = rest.find('"') else { break };
+            let after_open = &rest[open + 1..];
+            let close = after_open.find('"').unwrap();
+            let path = &after_open[..close];
+            let mut depth = 1;
+            let mut end = 0;
+            for (i, c) in rest.char_indices() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = i;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let handlers = &rest[open + 1 + close + 1..end];
             if handlers.contains("get(") {
                 routes.push((Method::GET, path.to_owned()));
             }
@@ -98,10 +119,8 @@ async fn forms_without_this_sessions_token_are_refused() {
     let mut wrong = vec![("csrf_token", "0000")];
     wrong.extend_from_slice(&fields);
     assert_eq!(browser.post_raw("/p/swindon/people/new", &wrong).await.status, StatusCode::FORBIDDEN);
-    let count: i64 = sqlx::query_scalar("select count(*) from app_user where email = 'forged@example.org'")
-        .fetch_one(&app.owner)
-        .await
-        .unwrap();
+    let count: i64 =
+        sqlx::query_scalar("select count(*) from app_user where email = 'forged@example.org'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(count, 0);
 }
 
@@ -133,7 +152,12 @@ async fn unknown_addresses_get_a_proper_not_found_page() {
     let app = TestApp::spawn().await;
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
     let mut browser = app.signed_in("bm@swindon.example").await;
-    for path in ["/no-such-page", "/p/no-such-partnership/", "/p/swindon/people/not-a-uuid", "/p/swindon/people/00000000-0000-0000-0000-000000000000"] {
+    for path in [
+        "/no-such-page",
+        "/p/no-such-partnership/",
+        "/p/swindon/people/not-a-uuid",
+        "/p/swindon/people/00000000-0000-0000-0000-000000000000",
+    ] {
         let page = browser.get(path).await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
         assert!(page.contains("Page not found"), "{path}");

@@ -5,12 +5,14 @@ use uuid::Uuid;
 use crate::harness::TestApp;
 
 async fn group_id(app: &TestApp, slug: &str, name: &str) -> Uuid {
-    sqlx::query_scalar("select g.id from partnership_group g join partnership p on p.id = g.partnership_id where p.slug = $1 and g.name = $2")
-        .bind(slug)
-        .bind(name)
-        .fetch_one(&app.owner)
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "select g.id from partnership_group g join partnership p on p.id = g.partnership_id where p.slug = $1 and g.name = $2",
+    )
+    .bind(slug)
+    .bind(name)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -25,20 +27,43 @@ async fn the_seeded_structure_says_what_the_partnerships_documents_say() {
     let of = |slug: &str| groups.iter().filter(|(s, _, _)| s == slug).map(|(_, n, m)| (n.as_str(), *m)).collect::<Vec<_>>();
     let swindon = of("swindon");
     assert_eq!(swindon[0], ("Swindon Safeguarding Executive", Some(8)), "the Executive meets 8 times a year");
-    for subgroup in ["Delivery Group", "Workforce Development", "Practice Review Group", "Policies and Procedures", "Communication and Engagement",
-        "Performance and Quality Assurance (Adults)", "Performance and Quality Assurance (Children)", "Swindon Safeguarding Adult Board",
-        "Swindon Safeguarding Children Partnership"] {
+    for subgroup in [
+        "Delivery Group",
+        "Workforce Development",
+        "Practice Review Group",
+        "Policies and Procedures",
+        "Communication and Engagement",
+        "Performance and Quality Assurance (Adults)",
+        "Performance and Quality Assurance (Children)",
+        "Swindon Safeguarding Adult Board",
+        "Swindon Safeguarding Children Partnership",
+    ] {
         assert!(swindon.contains(&(subgroup, Some(4))), "Swindon's {subgroup} meets four times a year");
     }
     assert!(swindon.contains(&("Priority Focus Groups", None)), "Priority Focus Groups meet as required");
     let warwickshire: Vec<&str> = of("warwickshire").into_iter().map(|(n, _)| n).collect();
     assert_eq!(warwickshire.len(), 10, "the ten groups of Warwickshire's section 26");
-    for name in ["Safeguarding Review Group", "Assurance and Review Group", "Education Safeguarding Group", "Learning & Development Group",
-        "Adolescent Safeguarding Group", "Families First Steering Subgroup", "Practice Priority Subgroup", "Delegated Safeguarding Partners Group"] {
+    for name in [
+        "Safeguarding Review Group",
+        "Assurance and Review Group",
+        "Education Safeguarding Group",
+        "Learning & Development Group",
+        "Adolescent Safeguarding Group",
+        "Families First Steering Subgroup",
+        "Practice Priority Subgroup",
+        "Delegated Safeguarding Partners Group",
+    ] {
         assert!(warwickshire.contains(&name), "{name}");
     }
     let telford: Vec<&str> = of("telford-wrekin").into_iter().map(|(n, _)| n).collect();
-    for name in ["Safeguarding Executive", "Neglect", "Domestic Abuse", "Exploitation", "Corporate Parenting Strategic Group", "Safeguarding Partnership"] {
+    for name in [
+        "Safeguarding Executive",
+        "Neglect",
+        "Domestic Abuse",
+        "Exploitation",
+        "Corporate Parenting Strategic Group",
+        "Safeguarding Partnership",
+    ] {
         assert!(telford.contains(&name), "{name}");
     }
     let agencies: Vec<(String, i64)> = sqlx::query_as(
@@ -69,10 +94,14 @@ async fn loading_the_seed_again_adds_nothing_and_keeps_what_people_changed() {
         n
     };
     let before = count().await;
-    sqlx::query("update partnership_group set purpose = 'Changed by the business manager' where name = 'Delivery Group'").execute(&app.owner).await.unwrap();
+    sqlx::query("update partnership_group set purpose = 'Changed by the business manager' where name = 'Delivery Group'")
+        .execute(&app.owner)
+        .await
+        .unwrap();
     partnership_hub::seed::run(&app.owner, &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed")).await.unwrap();
     assert_eq!(count().await, before);
-    let purpose: String = sqlx::query_scalar("select purpose from partnership_group where name = 'Delivery Group'").fetch_one(&app.owner).await.unwrap();
+    let purpose: String =
+        sqlx::query_scalar("select purpose from partnership_group where name = 'Delivery Group'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(purpose, "Changed by the business manager");
 }
 
@@ -83,9 +112,17 @@ async fn every_member_sees_the_arrangements_and_a_chart_of_every_current_group()
     let mut browser = app.signed_in("viewer@warwickshire.example").await;
     let page = browser.get("/p/warwickshire/structure").await;
     assert_eq!(page.status, StatusCode::OK);
-    for text in ["Warwickshire County Council", "Coventry and Warwickshire Integrated Care Board", "Warwickshire Police",
-        "Education (local authority and education providers)", "Chief Constable, Warwickshire Police", "Independent Scrutineer",
-        "Quorum of 3", "yearly rotating basis", "Children"] {
+    for text in [
+        "Warwickshire County Council",
+        "Coventry and Warwickshire Integrated Care Board",
+        "Warwickshire Police",
+        "Education (local authority and education providers)",
+        "Chief Constable, Warwickshire Police",
+        "Independent Scrutineer",
+        "Quorum of 3",
+        "yearly rotating basis",
+        "Children",
+    ] {
         assert!(page.contains(text), "the structure page says {text:?}");
     }
     // Education's two-year terms: who holds it now (2025/27) and who is next (2027/29).
@@ -142,8 +179,18 @@ async fn a_group_page_shows_purpose_terms_chair_and_members() {
     let mut browser = app.signed_in("chair@swindon.example").await;
     let page = browser.get(&format!("/p/swindon/groups/{executive}")).await;
     assert_eq!(page.status, StatusCode::OK);
-    for text in ["8 times a year", "Independent Chair", "Executive Nurse", "Swindon Clinical Commissioning Group", "Invited when needed",
-        "Adopted", "1 April 2025", "Review due", "Delivery Group", "sets the budget"] {
+    for text in [
+        "8 times a year",
+        "Independent Chair",
+        "Executive Nurse",
+        "Swindon Clinical Commissioning Group",
+        "Invited when needed",
+        "Adopted",
+        "1 April 2025",
+        "Review due",
+        "Delivery Group",
+        "sets the budget",
+    ] {
         assert!(page.contains(text), "{text}");
     }
     assert!(!page.contains("Change the group"), "only business managers change groups");
@@ -159,8 +206,16 @@ async fn a_business_manager_adds_a_time_limited_group_with_a_chair_and_terms_and
     let created = browser
         .post(
             "/p/telford-wrekin/groups/new",
-            &[("name", "Child Sexual Abuse Task Group"), ("kind", "task_and_finish"), ("purpose", "Review the response to child sexual abuse."),
-              ("meetings_per_year", "6"), ("reports_to", &executive.to_string()), ("ends_on_day", "31"), ("ends_on_month", "3"), ("ends_on_year", "2027")],
+            &[
+                ("name", "Child Sexual Abuse Task Group"),
+                ("kind", "task_and_finish"),
+                ("purpose", "Review the response to child sexual abuse."),
+                ("meetings_per_year", "6"),
+                ("reports_to", &executive.to_string()),
+                ("ends_on_day", "31"),
+                ("ends_on_month", "3"),
+                ("ends_on_year", "2027"),
+            ],
         )
         .await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
@@ -171,14 +226,29 @@ async fn a_business_manager_adds_a_time_limited_group_with_a_chair_and_terms_and
 
     browser.get(&format!("{group_path}/members/new")).await;
     let seat = browser
-        .post(&format!("{group_path}/members/new"), &[("person_name", "Head of Public Protection"), ("role_in_group", "chair"),
-            ("starts_on_day", "1"), ("starts_on_month", "1"), ("starts_on_year", "2026")])
+        .post(
+            &format!("{group_path}/members/new"),
+            &[
+                ("person_name", "Head of Public Protection"),
+                ("role_in_group", "chair"),
+                ("starts_on_day", "1"),
+                ("starts_on_month", "1"),
+                ("starts_on_year", "2026"),
+            ],
+        )
         .await;
     assert_eq!(seat.status, StatusCode::SEE_OTHER, "{}", seat.body);
     browser.get(&format!("{group_path}/terms/new")).await;
     let terms = browser
-        .post(&format!("{group_path}/terms/new"), &[("summary", "Purpose, membership, quorum."), ("adopted_on_day", "10"),
-            ("adopted_on_month", "11"), ("adopted_on_year", "2026")])
+        .post(
+            &format!("{group_path}/terms/new"),
+            &[
+                ("summary", "Purpose, membership, quorum."),
+                ("adopted_on_day", "10"),
+                ("adopted_on_month", "11"),
+                ("adopted_on_year", "2026"),
+            ],
+        )
         .await;
     assert_eq!(terms.status, StatusCode::SEE_OTHER, "{}", terms.body);
     let page = browser.get(&group_path).await;
@@ -202,7 +272,10 @@ async fn a_business_manager_adds_a_time_limited_group_with_a_chair_and_terms_and
     let edit = format!("{group_path}/edit");
     browser.get(&edit).await;
     let changed = browser
-        .post(&edit, &[("name", "CSA Task Group"), ("kind", "task_and_finish"), ("meetings_per_year", ""), ("reports_to", &executive.to_string())])
+        .post(
+            &edit,
+            &[("name", "CSA Task Group"), ("kind", "task_and_finish"), ("meetings_per_year", ""), ("reports_to", &executive.to_string())],
+        )
         .await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
     let (before, after): (serde_json::Value, serde_json::Value) =
@@ -234,7 +307,10 @@ async fn a_group_with_groups_under_it_cannot_be_retired_or_made_to_report_to_its
     let page = browser.get(&format!("/p/swindon/groups/{delivery}")).await;
     assert!(page.contains("was not retired"));
     let cycle = browser
-        .post(&format!("/p/swindon/groups/{executive}/edit"), &[("name", "Swindon Safeguarding Executive"), ("kind", "executive"), ("reports_to", &delivery.to_string())])
+        .post(
+            &format!("/p/swindon/groups/{executive}/edit"),
+            &[("name", "Swindon Safeguarding Executive"), ("kind", "executive"), ("reports_to", &delivery.to_string())],
+        )
         .await;
     assert_eq!(cycle.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(cycle.contains("Select an option from the list"));
@@ -245,27 +321,75 @@ async fn bad_input_on_structure_forms_is_explained() {
     let app = TestApp::spawn().await;
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
     let delivery = group_id(&app, "swindon", "Delivery Group").await;
-    let warwickshire_org: Uuid = sqlx::query_scalar("select id from organisation where name = 'Warwickshire Police'").fetch_one(&app.owner).await.unwrap();
+    let warwickshire_org: Uuid =
+        sqlx::query_scalar("select id from organisation where name = 'Warwickshire Police'").fetch_one(&app.owner).await.unwrap();
     let warwickshire_group = group_id(&app, "warwickshire", "Safeguarding Review Group").await;
     let mut browser = app.signed_in("bm@swindon.example").await;
     browser.get("/p/swindon/structure").await;
     let long = "x".repeat(201);
     let (warwickshire_group, warwickshire_org) = (warwickshire_group.to_string(), warwickshire_org.to_string());
-    let cases: Vec<(String, Vec<(&str, &str)>, &str)> = vec![
+    // (where, what is sent, what the page must say)
+    type Case<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         ("/p/swindon/groups/new".into(), vec![("name", ""), ("kind", "subgroup")], "Enter the group&#39;s name"),
         ("/p/swindon/groups/new".into(), vec![("name", &long), ("kind", "subgroup")], "200 characters or fewer"),
         ("/p/swindon/groups/new".into(), vec![("name", "X"), ("kind", "cabal")], "Select the kind of group"),
-        ("/p/swindon/groups/new".into(), vec![("name", "X"), ("kind", "subgroup"), ("meetings_per_year", "99")], "whole number from 1 to 52"),
-        ("/p/swindon/groups/new".into(), vec![("name", "X"), ("kind", "subgroup"), ("ends_on_day", "31"), ("ends_on_month", "2"), ("ends_on_year", "2027")], "End date must be a real date"),
-        ("/p/swindon/groups/new".into(), vec![("name", "X"), ("kind", "subgroup"), ("reports_to", &warwickshire_group)], "Select an option from the list"),
+        (
+            "/p/swindon/groups/new".into(),
+            vec![("name", "X"), ("kind", "subgroup"), ("meetings_per_year", "99")],
+            "whole number from 1 to 52",
+        ),
+        (
+            "/p/swindon/groups/new".into(),
+            vec![("name", "X"), ("kind", "subgroup"), ("ends_on_day", "31"), ("ends_on_month", "2"), ("ends_on_year", "2027")],
+            "End date must be a real date",
+        ),
+        (
+            "/p/swindon/groups/new".into(),
+            vec![("name", "X"), ("kind", "subgroup"), ("reports_to", &warwickshire_group)],
+            "Select an option from the list",
+        ),
         ("/p/swindon/groups/new".into(), vec![("name", "Delivery Group"), ("kind", "subgroup")], "A group with this name already exists"),
-        (format!("/p/swindon/groups/{delivery}/members/new"), vec![("person_name", "X"), ("role_in_group", "member"), ("organisation_id", &warwickshire_org),
-            ("starts_on_day", "1"), ("starts_on_month", "1"), ("starts_on_year", "2026")], "Select an option from the list"),
-        (format!("/p/swindon/groups/{delivery}/members/new"), vec![("person_name", "X"), ("role_in_group", "member")], "Enter the start date"),
-        (format!("/p/swindon/groups/{delivery}/terms/new"), vec![("summary", "Text"), ("adopted_on_day", "1"), ("adopted_on_month", "4"), ("adopted_on_year", "2026"),
-            ("review_due_on_day", "1"), ("review_due_on_month", "1"), ("review_due_on_year", "2026")], "Review date must be after the date adopted"),
-        ("/p/swindon/agencies/new".into(), vec![("name", "Agency"), ("sector", "health"), ("contact_email", "not-an-email")], "correct format"),
-        ("/p/swindon/agencies/new".into(), vec![("name", "Agency"), ("sector", "health"), ("section11_day", "1"), ("section11_month", "1"), ("section11_year", "2099")], "today or in the past"),
+        (
+            format!("/p/swindon/groups/{delivery}/members/new"),
+            vec![
+                ("person_name", "X"),
+                ("role_in_group", "member"),
+                ("organisation_id", &warwickshire_org),
+                ("starts_on_day", "1"),
+                ("starts_on_month", "1"),
+                ("starts_on_year", "2026"),
+            ],
+            "Select an option from the list",
+        ),
+        (
+            format!("/p/swindon/groups/{delivery}/members/new"),
+            vec![("person_name", "X"), ("role_in_group", "member")],
+            "Enter the start date",
+        ),
+        (
+            format!("/p/swindon/groups/{delivery}/terms/new"),
+            vec![
+                ("summary", "Text"),
+                ("adopted_on_day", "1"),
+                ("adopted_on_month", "4"),
+                ("adopted_on_year", "2026"),
+                ("review_due_on_day", "1"),
+                ("review_due_on_month", "1"),
+                ("review_due_on_year", "2026"),
+            ],
+            "Review date must be after the date adopted",
+        ),
+        (
+            "/p/swindon/agencies/new".into(),
+            vec![("name", "Agency"), ("sector", "health"), ("contact_email", "not-an-email")],
+            "correct format",
+        ),
+        (
+            "/p/swindon/agencies/new".into(),
+            vec![("name", "Agency"), ("sector", "health"), ("section11_day", "1"), ("section11_month", "1"), ("section11_year", "2099")],
+            "today or in the past",
+        ),
         ("/p/swindon/agencies/new".into(), vec![("name", "NSPCC"), ("sector", "voluntary")], "already listed"),
         ("/p/swindon/structure/posts/new".into(), vec![("kind", "lead_partner"), ("title", "")], "Enter the post&#39;s title"),
         ("/p/swindon/structure/links/new".into(), vec![("board_name", "")], "Enter the board&#39;s name"),
@@ -289,21 +413,45 @@ async fn the_next_holder_of_a_post_can_be_recorded_in_advance() {
     let mut browser = app.signed_in("bm@warwickshire.example").await;
     browser.get("/p/warwickshire/structure/posts/new").await;
     let created = browser
-        .post("/p/warwickshire/structure/posts/new", &[("kind", "delegated_partner"), ("title", "Delegated safeguarding partner: Education"),
-            ("notes", "Two-year terms")])
+        .post(
+            "/p/warwickshire/structure/posts/new",
+            &[("kind", "delegated_partner"), ("title", "Delegated safeguarding partner: Education"), ("notes", "Two-year terms")],
+        )
         .await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
     let post_path = created.location.unwrap();
-    for (name, start, end) in [("Head teacher A", ("1", "9", "2025"), ("31", "8", "2027")), ("Head teacher B", ("1", "9", "2027"), ("31", "8", "2029"))] {
+    for (name, start, end) in
+        [("Head teacher A", ("1", "9", "2025"), ("31", "8", "2027")), ("Head teacher B", ("1", "9", "2027"), ("31", "8", "2029"))]
+    {
         let added = browser
-            .post(&post_path, &[("holder_name", name), ("starts_on_day", start.0), ("starts_on_month", start.1), ("starts_on_year", start.2),
-                ("ends_on_day", end.0), ("ends_on_month", end.1), ("ends_on_year", end.2)])
+            .post(
+                &post_path,
+                &[
+                    ("holder_name", name),
+                    ("starts_on_day", start.0),
+                    ("starts_on_month", start.1),
+                    ("starts_on_year", start.2),
+                    ("ends_on_day", end.0),
+                    ("ends_on_month", end.1),
+                    ("ends_on_year", end.2),
+                ],
+            )
             .await;
         assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
     }
     let backwards = browser
-        .post(&post_path, &[("holder_name", "Backwards"), ("starts_on_day", "1"), ("starts_on_month", "9"), ("starts_on_year", "2029"),
-            ("ends_on_day", "1"), ("ends_on_month", "9"), ("ends_on_year", "2028")])
+        .post(
+            &post_path,
+            &[
+                ("holder_name", "Backwards"),
+                ("starts_on_day", "1"),
+                ("starts_on_month", "9"),
+                ("starts_on_year", "2029"),
+                ("ends_on_day", "1"),
+                ("ends_on_month", "9"),
+                ("ends_on_year", "2028"),
+            ],
+        )
         .await;
     assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(backwards.contains("End date must be the same as or after the start date"));
@@ -312,7 +460,8 @@ async fn the_next_holder_of_a_post_can_be_recorded_in_advance() {
     let b = page.body.find("Head teacher B").unwrap();
     assert!(page.body[a..b].contains("Current"));
     assert!(page.body[b..].contains("Next"));
-    let holders: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'post_holder.added'").fetch_one(&app.owner).await.unwrap();
+    let holders: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'post_holder.added'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(holders, 2);
 }
 
@@ -327,19 +476,36 @@ async fn relevant_agencies_show_section_11_due_dates_and_the_overdue_list() {
     assert!(all.contains("Barnardo&#39;s"));
     let overdue_count = all.body.matches("govuk-tag--red\">Overdue").count();
     let overdue = browser.get("/p/warwickshire/agencies?overdue=1").await;
-    assert_eq!(overdue.body.matches("<tr class=\"govuk-table__row\">").count() - 1, overdue_count, "one row per overdue agency (plus the header)");
+    assert_eq!(
+        overdue.body.matches("<tr class=\"govuk-table__row\">").count() - 1,
+        overdue_count,
+        "one row per overdue agency (plus the header)"
+    );
     assert!(overdue_count > 0 && overdue_count < 21);
 
     // Recording a new assessment takes the agency off the overdue list, and is audited.
-    let fire: Uuid = sqlx::query_scalar("select id from organisation where name = 'Warwickshire Fire and Rescue Service'").fetch_one(&app.owner).await.unwrap();
+    let fire: Uuid = sqlx::query_scalar("select id from organisation where name = 'Warwickshire Fire and Rescue Service'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
     let path = format!("/p/warwickshire/agencies/{fire}");
     assert!(browser.get(&path).await.contains("Warwickshire Fire and Rescue Service"));
     let today = partnership_hub::calendar::today();
     use chrono::Datelike;
     let saved = browser
-        .post(&path, &[("name", "Warwickshire Fire and Rescue Service"), ("sector", "other"), ("relevant_agency", "yes"), ("contact_name", "Safeguarding lead"),
-            ("contact_email", "safeguarding@fire.example"), ("section11_day", &today.day().to_string()), ("section11_month", &today.month().to_string()),
-            ("section11_year", &today.year().to_string())])
+        .post(
+            &path,
+            &[
+                ("name", "Warwickshire Fire and Rescue Service"),
+                ("sector", "other"),
+                ("relevant_agency", "yes"),
+                ("contact_name", "Safeguarding lead"),
+                ("contact_email", "safeguarding@fire.example"),
+                ("section11_day", &today.day().to_string()),
+                ("section11_month", &today.month().to_string()),
+                ("section11_year", &today.year().to_string()),
+            ],
+        )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     assert!(browser.get("/p/warwickshire/agencies").await.contains("Warwickshire Fire and Rescue Service updated"));
@@ -374,9 +540,15 @@ async fn the_structure_page_runs_the_same_number_of_queries_however_many_groups(
         sqlx::query("insert into partnership_group (partnership_id, id, name, kind, reports_to_id, meetings_per_year) values ($1, $2, $3, 'subgroup', $4, 4)")
             .bind(swindon).bind(id).bind(format!("Extra group {n}")).bind(delivery)
             .execute(&app.owner).await.unwrap();
-        sqlx::query("insert into group_member (partnership_id, id, group_id, person_name, role_in_group) values ($1, $2, $3, 'A chair', 'chair')")
-            .bind(swindon).bind(Uuid::new_v4()).bind(id)
-            .execute(&app.owner).await.unwrap();
+        sqlx::query(
+            "insert into group_member (partnership_id, id, group_id, person_name, role_in_group) values ($1, $2, $3, 'A chair', 'chair')",
+        )
+        .bind(swindon)
+        .bind(Uuid::new_v4())
+        .bind(id)
+        .execute(&app.owner)
+        .await
+        .unwrap();
         sqlx::query("insert into terms_of_reference (partnership_id, id, group_id, adopted_on, review_due_on) values ($1, $2, $3, '2026-04-01', '2027-04-01')")
             .bind(swindon).bind(Uuid::new_v4()).bind(id)
             .execute(&app.owner).await.unwrap();
@@ -391,11 +563,12 @@ async fn ending_a_seat_keeps_it_as_history_and_withdrawing_an_appointment_not_be
     let app = TestApp::spawn().await;
     app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
     let dspg = group_id(&app, "warwickshire", "Delegated Safeguarding Partners Group").await;
-    let (seat, name): (Uuid, String) = sqlx::query_as("select id, person_name from group_member where group_id = $1 and role_in_group = 'member' limit 1")
-        .bind(dspg)
-        .fetch_one(&app.owner)
-        .await
-        .unwrap();
+    let (seat, name): (Uuid, String) =
+        sqlx::query_as("select id, person_name from group_member where group_id = $1 and role_in_group = 'member' limit 1")
+            .bind(dspg)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
     let mut browser = app.signed_in("bm@warwickshire.example").await;
     browser.get(&format!("/p/warwickshire/groups/{dspg}")).await;
     let ended = browser.post(&format!("/p/warwickshire/groups/{dspg}/members/{seat}/end"), &[]).await;
@@ -404,21 +577,21 @@ async fn ending_a_seat_keeps_it_as_history_and_withdrawing_an_appointment_not_be
     assert_eq!(again.status, StatusCode::SEE_OTHER, "a second click does no harm");
     let page = browser.get(&format!("/p/warwickshire/groups/{dspg}")).await;
     assert!(page.contains(&name), "the seat stays as history");
-    let ended_rows: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'group_member.ended'").fetch_one(&app.owner).await.unwrap();
+    let ended_rows: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'group_member.ended'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(ended_rows, 1);
 
     // Education's 2027/29 representative has not begun: ending it withdraws the appointment.
-    let (post, next): (Uuid, Uuid) = sqlx::query_as(
-        "select h.post_id, h.id from post_holder h where h.holder_name like '%2027/29%'",
-    )
-    .fetch_one(&app.owner)
-    .await
-    .unwrap();
+    let (post, next): (Uuid, Uuid) = sqlx::query_as("select h.post_id, h.id from post_holder h where h.holder_name like '%2027/29%'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
     let page = browser.get(&format!("/p/warwickshire/structure/posts/{post}")).await;
     assert!(page.contains("Withdraw appointment of Education lead safeguarding partner representative, 2027/29"));
     let withdrawn = browser.post(&format!("/p/warwickshire/structure/posts/{post}/holders/{next}/end"), &[]).await;
     assert_eq!(withdrawn.status, StatusCode::SEE_OTHER);
-    let before: serde_json::Value = sqlx::query_scalar("select before from audit_log where action = 'post_holder.withdrawn'").fetch_one(&app.owner).await.unwrap();
+    let before: serde_json::Value =
+        sqlx::query_scalar("select before from audit_log where action = 'post_holder.withdrawn'").fetch_one(&app.owner).await.unwrap();
     assert_eq!(before["starts_on"], "2027-09-01");
     assert!(browser.get(&format!("/p/warwickshire/structure/posts/{post}")).await.contains("which had not begun, is withdrawn"));
     assert!(!browser.get("/p/warwickshire/structure").await.contains("2027/29"), "no longer shown as next");

@@ -94,9 +94,7 @@ async fn row_level_security_shows_one_partnership_only() {
         let visible: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&mut *conn).await.unwrap();
         assert_eq!(visible, 0, "{table} without a partnership context");
     }
-    let role: (bool, bool) = sqlx::query_as("select rolsuper, rolbypassrls from pg_roles where rolname = current_user")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
+    let role: (bool, bool) =
+        sqlx::query_as("select rolsuper, rolbypassrls from pg_roles where rolname = current_user").fetch_one(&mut *conn).await.unwrap();
     assert_eq!(role, (false, false), "the application runs as a role RLS binds");
 }
