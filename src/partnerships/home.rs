@@ -95,8 +95,26 @@ pub struct HomePage {
 }
 
 pub async fn role_home(State(state): State<AppState>, session: Session, member: Member) -> Result<HomePage> {
+    const KEY_ROLES: [Role; 5] = [
+        Role::LeadSafeguardingPartner,
+        Role::DelegatedSafeguardingPartner,
+        Role::Deputy,
+        Role::IndependentScrutineer,
+        Role::BusinessManager,
+    ];
+    const PARTNER_ROLES: [Role; 3] = [Role::LeadSafeguardingPartner, Role::DelegatedSafeguardingPartner, Role::Deputy];
     let mut tx = member.begin(&state).await?;
-    let everyone = people::list(&mut tx, member.partnership.id).await?;
+    let key_people = people::with_roles(&mut tx, member.partnership.id, &KEY_ROLES, None).await?;
+    // Partners and deputies see the others from their own organisation.
+    let colleagues = match (&member.organisation_name, PARTNER_ROLES.iter().any(|r| member.roles.has(*r))) {
+        (Some(org), true) => people::with_roles(&mut tx, member.partnership.id, &Role::ALL, Some(org))
+            .await?
+            .into_iter()
+            .filter(|p| p.membership_id != member.membership_id)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let (people_count, held) = people::census(&mut tx, member.partnership.id).await?;
     let can_view_audit = member.roles.allows(Capability::ViewAuditLog);
     let recent_changes = if can_view_audit { audit::recent(&mut tx, member.partnership.id, 8).await? } else { Vec::new() };
     let all_groups = member.roles.allows(Capability::ManageMeetings);
@@ -118,24 +136,7 @@ pub async fn role_home(State(state): State<AppState>, session: Session, member: 
     let my_actions = crate::actions::open_actions(&mut tx, member.partnership.id, Some(member.membership_id), None).await?;
     tx.commit().await?;
 
-    const KEY_ROLES: [Role; 5] = [
-        Role::LeadSafeguardingPartner,
-        Role::DelegatedSafeguardingPartner,
-        Role::Deputy,
-        Role::IndependentScrutineer,
-        Role::BusinessManager,
-    ];
-    let key_people = everyone.iter().filter(|p| KEY_ROLES.iter().any(|r| p.roles.has(*r))).cloned().collect();
-    let partner_roles = [Role::LeadSafeguardingPartner, Role::DelegatedSafeguardingPartner, Role::Deputy];
-    let colleagues = match (&member.organisation_name, partner_roles.iter().any(|r| member.roles.has(*r))) {
-        (Some(org), true) => everyone
-            .iter()
-            .filter(|p| p.organisation_name.as_ref() == Some(org) && p.membership_id != member.membership_id)
-            .cloned()
-            .collect(),
-        _ => Vec::new(),
-    };
-    let vacant_roles = Role::ALL.into_iter().filter(|r| !everyone.iter().any(|p| p.roles.has(*r))).collect();
+    let vacant_roles = Role::ALL.into_iter().filter(|r| !held.has(*r)).collect();
     let other_partnerships =
         my_partnerships(&state, &member.user).await?.into_iter().filter(|p| p.slug != member.partnership.slug).collect();
 
@@ -143,7 +144,7 @@ pub async fn role_home(State(state): State<AppState>, session: Session, member: 
         layout: Layout::workspace(&session, &member, "home").await?,
         can_manage_people: member.roles.allows(Capability::ManagePeople),
         can_view_audit,
-        people_count: everyone.len(),
+        people_count: people_count as usize,
         key_people,
         colleagues,
         vacant_roles,

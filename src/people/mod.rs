@@ -92,14 +92,43 @@ impl From<PersonRow> for Person {
 
 /// Everyone in a partnership, by name: one query whatever the number of people.
 pub async fn list(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<Person>> {
-    select_people(conn, partnership_id, None).await
+    select_people(conn, partnership_id, None, None, None).await
+}
+
+/// People holding any of `roles`, optionally only those of one organisation.
+pub async fn with_roles(
+    conn: &mut PgConnection,
+    partnership_id: Uuid,
+    roles: &[Role],
+    organisation: Option<&str>,
+) -> sqlx::Result<Vec<Person>> {
+    let codes = roles.iter().map(|r| r.code().to_owned()).collect();
+    select_people(conn, partnership_id, None, Some(codes), organisation).await
+}
+
+/// How many people the partnership has, and which roles somebody holds.
+pub async fn census(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<(i64, Roles)> {
+    let row = sqlx::query!(
+        r#"select (select count(*) from membership where partnership_id = $1) as "people!",
+                  array(select distinct role from membership_role where partnership_id = $1) as "held!""#,
+        partnership_id
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.people, Roles::from_codes(row.held.iter().map(String::as_str))))
 }
 
 pub async fn find(conn: &mut PgConnection, partnership_id: Uuid, membership_id: Uuid) -> sqlx::Result<Option<Person>> {
-    Ok(select_people(conn, partnership_id, Some(membership_id)).await?.pop())
+    Ok(select_people(conn, partnership_id, Some(membership_id), None, None).await?.pop())
 }
 
-async fn select_people(conn: &mut PgConnection, partnership_id: Uuid, membership_id: Option<Uuid>) -> sqlx::Result<Vec<Person>> {
+async fn select_people(
+    conn: &mut PgConnection,
+    partnership_id: Uuid,
+    membership_id: Option<Uuid>,
+    roles: Option<Vec<String>>,
+    organisation: Option<&str>,
+) -> sqlx::Result<Vec<Person>> {
     let rows = sqlx::query_as!(
         PersonRow,
         r#"select m.id as membership_id, u.display_name, u.email, m.job_title,
@@ -111,10 +140,15 @@ async fn select_people(conn: &mut PgConnection, partnership_id: Uuid, membership
            left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
            left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
            where m.partnership_id = $1 and ($2::uuid is null or m.id = $2)
+             and ($3::text[] is null or exists (select 1 from membership_role h
+                                                 where h.partnership_id = m.partnership_id and h.membership_id = m.id and h.role = any($3)))
+             and ($4::text is null or o.name = $4)
            group by m.partnership_id, m.id, u.id, o.name
            order by u.display_name, u.email"#,
         partnership_id,
-        membership_id
+        membership_id,
+        roles.as_deref(),
+        organisation
     )
     .fetch_all(conn)
     .await?;

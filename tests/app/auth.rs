@@ -22,6 +22,10 @@ async fn a_member_signs_in_and_sees_their_partnership() {
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.contains("<h1 class=\"govuk-heading-l\">Swindon Safeguarding Partnership</h1>"));
     assert!(home.contains("Runs the partnership day to day"), "the business manager's role is explained");
+    assert!(home.contains("1 person belongs to the partnership"));
+    let vacant = &home.body[home.body.find("Nobody holds these roles yet").expect("vacant roles are listed")..];
+    assert!(vacant.contains("Independent scrutineer") && !vacant[..vacant.find("</ul>").unwrap()].contains("Business manager"));
+    assert!(home.contains("Who's who") && home.contains("Person jo"), "the business manager is among the key people");
     assert!(app.audit_actions().await.contains(&"sign_in".to_owned()));
 }
 
