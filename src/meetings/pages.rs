@@ -128,6 +128,51 @@ async fn meetings(tx: &mut Tx, partnership_id: Uuid, meeting_id: Option<Uuid>) -
     .await
 }
 
+/// A late request goes to the group's chair (and vice chair) and the business managers, who decide it.
+async fn notify_late_request(
+    tx: &mut Tx,
+    member: &Member,
+    meeting: &MeetingRow,
+    base_url: &str,
+    item_id: Uuid,
+    title: &str,
+) -> sqlx::Result<()> {
+    let recipients = sqlx::query!(
+        "select distinct u.email, u.display_name
+         from membership m join app_user u on u.id = m.user_id
+         where m.partnership_id = $1 and (
+             exists (select 1 from membership_role r where r.partnership_id = m.partnership_id and r.membership_id = m.id and r.role = 'business_manager')
+             or exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.membership_id = m.id and s.group_id = $2
+                          and s.role_in_group in ('chair', 'vice_chair') and (s.ends_on is null or s.ends_on >= current_date)))",
+        member.partnership.id,
+        meeting.group_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let subject = format!("Late agenda item: {title}");
+    let body = format!(
+        "{} asked, after the cut-off, for \"{title}\" to go on the agenda of the {} on {}.\n\nAccept or refuse it on the meeting page: {base_url}/p/{}/meetings/{}",
+        member.user.display_name,
+        meeting.group_name,
+        meeting.when(),
+        member.partnership.slug,
+        meeting.id
+    );
+    for r in recipients {
+        crate::outbox::enqueue(
+            tx,
+            Some(member.partnership.id),
+            &r.email,
+            &r.display_name,
+            &subject,
+            &body,
+            &format!("late-request:{item_id}:{}", r.email),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 pub(super) async fn find_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<MeetingRow> {
     let id = parse_id(meeting_id)?;
     meetings(tx, member.partnership.id, Some(id)).await?.pop().ok_or(AppError::NotFound)
@@ -933,6 +978,9 @@ async fn submit_item(
             .after(json!({ "meeting_id": meeting.id, "title": title, "purpose": purpose, "presenter": presenter, "status": status }))
             .record(&mut tx)
             .await?;
+        if late {
+            notify_late_request(&mut tx, &member, &meeting, &state.config.public_url, id, &title).await?;
+        }
     }
     tx.commit().await?;
     let message = if late {

@@ -167,6 +167,11 @@ async fn items_before_the_cut_off_are_proposed_and_after_it_are_late_requests() 
     assert_eq!(police.post(&format!("{far}/items"), &item).await.status, StatusCode::SEE_OTHER, "a double submit");
     let late = police.post(&format!("{near}/items"), &[("title", "Urgent case"), ("purpose", "decision")]).await;
     assert_eq!(late.status, StatusCode::SEE_OTHER);
+    let told: Vec<String> = sqlx::query_scalar("select to_email from outbox where subject = 'Late agenda item: Urgent case'")
+        .fetch_all(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(told, ["bm@warwickshire.example"], "the business manager hears of the late request");
     let statuses: Vec<(String, String)> =
         sqlx::query_as("select title, status from agenda_item order by title").fetch_all(&app.owner).await.unwrap();
     assert_eq!(statuses, [("Exploitation data".to_owned(), "proposed".to_owned()), ("Urgent case".to_owned(), "late_request".to_owned())]);
