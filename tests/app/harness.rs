@@ -246,6 +246,35 @@ impl TestApp {
         ids
     }
 
+    pub async fn group_id(&self, slug: &str, name: &str) -> Uuid {
+        sqlx::query_scalar(
+            "select g.id from partnership_group g join partnership p on p.id = g.partnership_id where p.slug = $1 and g.name = $2",
+        )
+        .bind(slug)
+        .bind(name)
+        .fetch_one(&self.owner)
+        .await
+        .unwrap()
+    }
+
+    /// A seat on a group linked to a member's account, so they may submit items, send apologies and read papers.
+    pub async fn seat(&self, membership: Uuid, group: Uuid, person_name: &str, organisation: Option<&str>) {
+        sqlx::query(
+            "insert into group_member (partnership_id, id, group_id, person_name, organisation_id, membership_id, role_in_group, starts_on)
+             select m.partnership_id, $1, $2, $3, (select id from organisation where partnership_id = m.partnership_id and name = $5),
+                    m.id, 'member', date '2024-01-01'
+             from membership m where m.id = $4",
+        )
+        .bind(Uuid::new_v4())
+        .bind(group)
+        .bind(person_name)
+        .bind(membership)
+        .bind(organisation)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+    }
+
     /// How many statements this test's database has run so far, leaving out
     /// the `set role` each new pooled connection runs once (the pool opens
     /// connections when it likes, which is not the page's doing).

@@ -6,17 +6,6 @@ use uuid::Uuid;
 
 use crate::harness::TestApp;
 
-async fn group_id(app: &TestApp, slug: &str, name: &str) -> Uuid {
-    sqlx::query_scalar(
-        "select g.id from partnership_group g join partnership p on p.id = g.partnership_id where p.slug = $1 and g.name = $2",
-    )
-    .bind(slug)
-    .bind(name)
-    .fetch_one(&app.owner)
-    .await
-    .unwrap()
-}
-
 fn date_fields(day: NaiveDate) -> [(&'static str, String); 3] {
     [("date_day", day.day().to_string()), ("date_month", day.month().to_string()), ("date_year", day.year().to_string())]
 }
@@ -37,27 +26,11 @@ async fn add_meeting(browser: &mut crate::harness::Browser, slug: &str, group: U
     page.location.unwrap()
 }
 
-/// Link a demo-style account to a seat on the group, so it may submit items and send apologies.
-async fn seat_for(app: &TestApp, membership: Uuid, group: Uuid, organisation: Option<&str>) {
-    sqlx::query(
-        "insert into group_member (partnership_id, id, group_id, person_name, organisation_id, membership_id, role_in_group, starts_on)
-         select m.partnership_id, $1, $2, 'Linked member', (select id from organisation where partnership_id = m.partnership_id and name = $4), m.id, 'member', date '2024-01-01'
-         from membership m where m.id = $3",
-    )
-    .bind(Uuid::new_v4())
-    .bind(group)
-    .bind(membership)
-    .bind(organisation)
-    .execute(&app.owner)
-    .await
-    .unwrap();
-}
-
 #[tokio::test]
 async fn a_business_manager_plans_a_years_meetings_on_working_days_once() {
     let app = TestApp::spawn().await;
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
-    let executive = group_id(&app, "swindon", "Swindon Safeguarding Executive").await;
+    let executive = app.group_id("swindon", "Swindon Safeguarding Executive").await;
     let mut browser = app.signed_in("bm@swindon.example").await;
     let path = format!("/p/swindon/groups/{executive}/meetings/plan");
     assert!(browser.get(&path).await.contains("meets 8 times a year"));
@@ -103,8 +76,8 @@ async fn a_business_manager_plans_a_years_meetings_on_working_days_once() {
 async fn bad_meeting_details_are_explained() {
     let app = TestApp::spawn().await;
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
-    let delivery = group_id(&app, "swindon", "Delivery Group").await;
-    let focus = group_id(&app, "swindon", "Priority Focus Groups").await;
+    let delivery = app.group_id("swindon", "Delivery Group").await;
+    let focus = app.group_id("swindon", "Priority Focus Groups").await;
     let mut browser = app.signed_in("bm@swindon.example").await;
     browser.get("/p/swindon/meetings").await;
     let past = date_fields(calendar::today() - Duration::days(3));
@@ -150,8 +123,8 @@ async fn items_before_the_cut_off_are_proposed_and_after_it_are_late_requests() 
     let app = TestApp::spawn().await;
     app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
     let member = app.add_member("police@warwickshire.example", "warwickshire", &[Role::GroupMember]).await;
-    let dspg = group_id(&app, "warwickshire", "Delegated Safeguarding Partners Group").await;
-    seat_for(&app, member, dspg, Some("Warwickshire Police")).await;
+    let dspg = app.group_id("warwickshire", "Delegated Safeguarding Partners Group").await;
+    app.seat(member, dspg, "Linked member", Some("Warwickshire Police")).await;
     let mut manager = app.signed_in("bm@warwickshire.example").await;
     // One meeting well ahead of the cut-off, one inside it (3 working days away).
     let far = add_meeting(&mut manager, "warwickshire", dspg, calendar::working_days_after(calendar::today(), 30)).await;
@@ -208,7 +181,7 @@ async fn only_members_of_the_group_and_business_managers_submit_items() {
     let app = TestApp::spawn().await;
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
     app.add_member("viewer@swindon.example", "swindon", &[Role::Viewer, Role::GroupMember]).await;
-    let executive = group_id(&app, "swindon", "Swindon Safeguarding Executive").await;
+    let executive = app.group_id("swindon", "Swindon Safeguarding Executive").await;
     let mut manager = app.signed_in("bm@swindon.example").await;
     let meeting = add_meeting(&mut manager, "swindon", executive, calendar::working_days_after(calendar::today(), 25)).await;
     let mut outsider = app.signed_in("viewer@swindon.example").await;
@@ -226,8 +199,8 @@ async fn attendance_shows_whether_warwickshires_quorum_is_met_and_who_is_missing
     let app = TestApp::spawn().await;
     app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
     let police_member = app.add_member("dsp-police@warwickshire.example", "warwickshire", &[Role::DelegatedSafeguardingPartner]).await;
-    let dspg = group_id(&app, "warwickshire", "Delegated Safeguarding Partners Group").await;
-    seat_for(&app, police_member, dspg, Some("Warwickshire Police")).await;
+    let dspg = app.group_id("warwickshire", "Delegated Safeguarding Partners Group").await;
+    app.seat(police_member, dspg, "Linked member", Some("Warwickshire Police")).await;
     let mut manager = app.signed_in("bm@warwickshire.example").await;
     let meeting = add_meeting(&mut manager, "warwickshire", dspg, calendar::working_days_after(calendar::today(), 12)).await;
     let before_any = manager.get(&meeting).await;
@@ -298,7 +271,7 @@ async fn attendance_shows_whether_warwickshires_quorum_is_met_and_who_is_missing
 async fn a_cancelled_meeting_keeps_its_reason_and_cannot_be_changed() {
     let app = TestApp::spawn().await;
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
-    let delivery = group_id(&app, "swindon", "Delivery Group").await;
+    let delivery = app.group_id("swindon", "Delivery Group").await;
     let mut browser = app.signed_in("bm@swindon.example").await;
     let day = calendar::working_days_after(calendar::today(), 20);
     let meeting = add_meeting(&mut browser, "swindon", delivery, day).await;
@@ -323,7 +296,7 @@ async fn a_cancelled_meeting_keeps_its_reason_and_cannot_be_changed() {
 async fn circulating_the_pack_late_is_flagged_against_the_rule() {
     let app = TestApp::spawn().await;
     app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
-    let dspg = group_id(&app, "warwickshire", "Delegated Safeguarding Partners Group").await;
+    let dspg = app.group_id("warwickshire", "Delegated Safeguarding Partners Group").await;
     let mut browser = app.signed_in("bm@warwickshire.example").await;
     let soon = add_meeting(&mut browser, "warwickshire", dspg, calendar::working_days_after(calendar::today(), 3)).await;
     let later = add_meeting(&mut browser, "warwickshire", dspg, calendar::working_days_after(calendar::today(), 8)).await;
@@ -352,10 +325,10 @@ async fn a_member_sees_the_next_meetings_of_their_groups_on_their_home_page() {
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
     let member = app.add_member("nurse@swindon.example", "swindon", &[Role::DelegatedSafeguardingPartner]).await;
     let other = app.add_member("other@swindon.example", "swindon", &[Role::GroupMember]).await;
-    let executive = group_id(&app, "swindon", "Swindon Safeguarding Executive").await;
-    let delivery = group_id(&app, "swindon", "Delivery Group").await;
-    seat_for(&app, member, executive, None).await;
-    seat_for(&app, other, delivery, None).await;
+    let executive = app.group_id("swindon", "Swindon Safeguarding Executive").await;
+    let delivery = app.group_id("swindon", "Delivery Group").await;
+    app.seat(member, executive, "Linked member", None).await;
+    app.seat(other, delivery, "Linked member", None).await;
     let mut manager = app.signed_in("bm@swindon.example").await;
     add_meeting(&mut manager, "swindon", executive, calendar::working_days_after(calendar::today(), 15)).await;
     add_meeting(&mut manager, "swindon", delivery, calendar::working_days_after(calendar::today(), 16)).await;
@@ -378,11 +351,11 @@ async fn a_personal_calendar_feed_lists_my_groups_meetings_in_every_partnership_
     app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
     let in_swindon = app.add_member("scrutineer@example.org", "swindon", &[Role::IndependentScrutineer]).await;
     let in_warwickshire = app.add_member("scrutineer@example.org", "warwickshire", &[Role::IndependentScrutineer]).await;
-    let executive = group_id(&app, "swindon", "Swindon Safeguarding Executive").await;
-    let delivery = group_id(&app, "swindon", "Delivery Group").await;
-    let dspg = group_id(&app, "warwickshire", "Delegated Safeguarding Partners Group").await;
-    seat_for(&app, in_swindon, executive, None).await;
-    seat_for(&app, in_warwickshire, dspg, None).await;
+    let executive = app.group_id("swindon", "Swindon Safeguarding Executive").await;
+    let delivery = app.group_id("swindon", "Delivery Group").await;
+    let dspg = app.group_id("warwickshire", "Delegated Safeguarding Partners Group").await;
+    app.seat(in_swindon, executive, "Linked member", None).await;
+    app.seat(in_warwickshire, dspg, "Linked member", None).await;
     let mut swindon = app.signed_in("bm@swindon.example").await;
     let exec_meeting = add_meeting(&mut swindon, "swindon", executive, calendar::working_days_after(calendar::today(), 15)).await;
     add_meeting(&mut swindon, "swindon", delivery, calendar::working_days_after(calendar::today(), 16)).await;

@@ -6,10 +6,6 @@ use uuid::Uuid;
 
 use crate::harness::{Browser, TestApp};
 
-async fn group_id(app: &TestApp, name: &str) -> Uuid {
-    sqlx::query_scalar("select id from partnership_group where name = $1").bind(name).fetch_one(&app.owner).await.unwrap()
-}
-
 async fn add_meeting(browser: &mut Browser, group: Uuid, day: chrono::NaiveDate) -> String {
     let path = format!("/p/swindon/groups/{group}/meetings/new");
     browser.get(&path).await;
@@ -35,17 +31,8 @@ async fn minutes_go_from_draft_to_published_and_confidential_passages_never_leak
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
     let nurse = app.add_member("nurse@swindon.example", "swindon", &[Role::DelegatedSafeguardingPartner]).await;
     app.add_member("reader@swindon.example", "swindon", &[Role::Viewer]).await;
-    let executive = group_id(&app, "Swindon Safeguarding Executive").await;
-    sqlx::query(
-        "insert into group_member (partnership_id, id, group_id, person_name, membership_id, role_in_group, starts_on)
-         select partnership_id, $1, $2, 'Executive Nurse (linked)', id, 'member', date '2024-01-01' from membership where id = $3",
-    )
-    .bind(Uuid::new_v4())
-    .bind(executive)
-    .bind(nurse)
-    .execute(&app.owner)
-    .await
-    .unwrap();
+    let executive = app.group_id("swindon", "Swindon Safeguarding Executive").await;
+    app.seat(nurse, executive, "Executive Nurse (linked)", None).await;
 
     let mut bm = app.signed_in("bm@swindon.example").await;
     let meeting = add_meeting(&mut bm, executive, calendar::working_days_after(calendar::today(), 15)).await;
@@ -150,7 +137,7 @@ async fn an_action_from_the_minutes_is_on_its_owners_home_page_until_done() {
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
     let owner = app.add_member("owner@swindon.example", "swindon", &[Role::GroupMember]).await;
     app.add_member("someone@swindon.example", "swindon", &[Role::GroupMember]).await;
-    let delivery = group_id(&app, "Delivery Group").await;
+    let delivery = app.group_id("swindon", "Delivery Group").await;
     let swindon = app.partnership_id("swindon").await;
     let (overdue, later) = (Uuid::new_v4(), Uuid::new_v4());
     for (id, text, due) in [(overdue, "Send the audit report", "2026-01-31"), (later, "Book the training venue", "2099-01-31")] {

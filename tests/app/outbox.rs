@@ -2,7 +2,6 @@ use axum::http::StatusCode;
 use partnership_hub::outbox::{self, Mail, Transport};
 use partnership_hub::roles::Role;
 use std::sync::{Arc, Mutex};
-use uuid::Uuid;
 
 use crate::harness::TestApp;
 
@@ -111,20 +110,8 @@ async fn changes_queue_their_mail_in_the_same_transaction_once() {
     let app = TestApp::spawn().await;
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
     let nurse = app.add_member("nurse@swindon.example", "swindon", &[Role::DelegatedSafeguardingPartner]).await;
-    let executive: Uuid = sqlx::query_scalar("select id from partnership_group where name = 'Swindon Safeguarding Executive'")
-        .fetch_one(&app.owner)
-        .await
-        .unwrap();
-    sqlx::query(
-        "insert into group_member (partnership_id, id, group_id, person_name, membership_id, role_in_group, starts_on)
-         select partnership_id, $1, $2, 'Executive Nurse', id, 'member', date '2024-01-01' from membership where id = $3",
-    )
-    .bind(Uuid::new_v4())
-    .bind(executive)
-    .bind(nurse)
-    .execute(&app.owner)
-    .await
-    .unwrap();
+    let executive = app.group_id("swindon", "Swindon Safeguarding Executive").await;
+    app.seat(nurse, executive, "Executive Nurse", None).await;
     let mut browser = app.signed_in("bm@swindon.example").await;
 
     // A new person gets their invitation by mail.

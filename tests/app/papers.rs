@@ -13,20 +13,8 @@ async fn setup() -> (TestApp, String, Uuid) {
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
     let nurse = app.add_member("nurse@swindon.example", "swindon", &[Role::DelegatedSafeguardingPartner]).await;
     app.add_member("reader@swindon.example", "swindon", &[Role::Viewer]).await;
-    let executive: Uuid = sqlx::query_scalar("select id from partnership_group where name = 'Swindon Safeguarding Executive'")
-        .fetch_one(&app.owner)
-        .await
-        .unwrap();
-    sqlx::query(
-        "insert into group_member (partnership_id, id, group_id, person_name, membership_id, role_in_group, starts_on)
-         select partnership_id, $1, $2, 'Executive Nurse (linked)', id, 'member', date '2024-01-01' from membership where id = $3",
-    )
-    .bind(Uuid::new_v4())
-    .bind(executive)
-    .bind(nurse)
-    .execute(&app.owner)
-    .await
-    .unwrap();
+    let executive = app.group_id("swindon", "Swindon Safeguarding Executive").await;
+    app.seat(nurse, executive, "Executive Nurse (linked)", None).await;
     let mut bm = app.signed_in("bm@swindon.example").await;
     let day = calendar::working_days_after(calendar::today(), 15);
     let path = format!("/p/swindon/groups/{executive}/meetings/new");

@@ -4,17 +4,6 @@ use uuid::Uuid;
 
 use crate::harness::TestApp;
 
-async fn group_id(app: &TestApp, slug: &str, name: &str) -> Uuid {
-    sqlx::query_scalar(
-        "select g.id from partnership_group g join partnership p on p.id = g.partnership_id where p.slug = $1 and g.name = $2",
-    )
-    .bind(slug)
-    .bind(name)
-    .fetch_one(&app.owner)
-    .await
-    .unwrap()
-}
-
 #[tokio::test]
 async fn the_seeded_structure_says_what_the_partnerships_documents_say() {
     let app = TestApp::spawn().await;
@@ -175,7 +164,7 @@ async fn a_business_manager_sees_what_needs_attention() {
 async fn a_group_page_shows_purpose_terms_chair_and_members() {
     let app = TestApp::spawn().await;
     app.add_member("chair@swindon.example", "swindon", &[Role::GroupChair]).await;
-    let executive = group_id(&app, "swindon", "Swindon Safeguarding Executive").await;
+    let executive = app.group_id("swindon", "Swindon Safeguarding Executive").await;
     let mut browser = app.signed_in("chair@swindon.example").await;
     let page = browser.get(&format!("/p/swindon/groups/{executive}")).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -200,7 +189,7 @@ async fn a_group_page_shows_purpose_terms_chair_and_members() {
 async fn a_business_manager_adds_a_time_limited_group_with_a_chair_and_terms_and_it_is_audited() {
     let app = TestApp::spawn().await;
     app.add_member("bm@telford.example", "telford-wrekin", &[Role::BusinessManager]).await;
-    let executive = group_id(&app, "telford-wrekin", "Safeguarding Executive").await;
+    let executive = app.group_id("telford-wrekin", "Safeguarding Executive").await;
     let mut browser = app.signed_in("bm@telford.example").await;
     browser.get("/p/telford-wrekin/groups/new").await;
     let created = browser
@@ -298,8 +287,8 @@ async fn a_business_manager_adds_a_time_limited_group_with_a_chair_and_terms_and
 async fn a_group_with_groups_under_it_cannot_be_retired_or_made_to_report_to_its_own_subgroup() {
     let app = TestApp::spawn().await;
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
-    let executive = group_id(&app, "swindon", "Swindon Safeguarding Executive").await;
-    let delivery = group_id(&app, "swindon", "Delivery Group").await;
+    let executive = app.group_id("swindon", "Swindon Safeguarding Executive").await;
+    let delivery = app.group_id("swindon", "Delivery Group").await;
     let mut browser = app.signed_in("bm@swindon.example").await;
     browser.get("/p/swindon/structure").await;
     let refused = browser.post(&format!("/p/swindon/groups/{delivery}/retire"), &[]).await;
@@ -320,10 +309,10 @@ async fn a_group_with_groups_under_it_cannot_be_retired_or_made_to_report_to_its
 async fn bad_input_on_structure_forms_is_explained() {
     let app = TestApp::spawn().await;
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
-    let delivery = group_id(&app, "swindon", "Delivery Group").await;
+    let delivery = app.group_id("swindon", "Delivery Group").await;
     let warwickshire_org: Uuid =
         sqlx::query_scalar("select id from organisation where name = 'Warwickshire Police'").fetch_one(&app.owner).await.unwrap();
-    let warwickshire_group = group_id(&app, "warwickshire", "Safeguarding Review Group").await;
+    let warwickshire_group = app.group_id("warwickshire", "Safeguarding Review Group").await;
     let mut browser = app.signed_in("bm@swindon.example").await;
     browser.get("/p/swindon/structure").await;
     let long = "x".repeat(201);
@@ -534,7 +523,7 @@ async fn the_structure_page_runs_the_same_number_of_queries_however_many_groups(
     browser.get("/p/swindon/structure").await;
     let with_seeded_groups = statements_for_page(&app, &mut browser, "/p/swindon/structure").await;
     let swindon = app.partnership_id("swindon").await;
-    let delivery = group_id(&app, "swindon", "Delivery Group").await;
+    let delivery = app.group_id("swindon", "Delivery Group").await;
     for n in 0..40 {
         let id = Uuid::new_v4();
         sqlx::query("insert into partnership_group (partnership_id, id, name, kind, reports_to_id, meetings_per_year) values ($1, $2, $3, 'subgroup', $4, 4)")
@@ -562,7 +551,7 @@ async fn the_structure_page_runs_the_same_number_of_queries_however_many_groups(
 async fn ending_a_seat_keeps_it_as_history_and_withdrawing_an_appointment_not_begun_is_audited() {
     let app = TestApp::spawn().await;
     app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
-    let dspg = group_id(&app, "warwickshire", "Delegated Safeguarding Partners Group").await;
+    let dspg = app.group_id("warwickshire", "Delegated Safeguarding Partners Group").await;
     let (seat, name): (Uuid, String) =
         sqlx::query_as("select id, person_name from group_member where group_id = $1 and role_in_group = 'member' limit 1")
             .bind(dspg)
