@@ -481,7 +481,8 @@ async fn add_action(
     done(&session, format!("Action for {} added", owner.display_name), to_minutes(&member, &meeting)).await
 }
 
-/// Move the minutes on from one status to the next; a repeated click finds them moved already and does nothing.
+/// Move the minutes on from one status to the next; answers false (and does
+/// nothing) when they are not at `from`, as after a repeated click.
 async fn advance(
     state: &AppState,
     member: &Member,
@@ -490,12 +491,12 @@ async fn advance(
     from: &str,
     to: &str,
     approved_at: Option<Uuid>,
-) -> Result<Option<MeetingRow>> {
+) -> Result<bool> {
     let mut tx = member.begin(state).await?;
     let meeting = find_meeting(&mut tx, member, meeting_id).await?;
     let status = locked_status(&mut tx, member, &meeting).await?;
     if status != from {
-        return Ok(None);
+        return Ok(false);
     }
     sqlx::query!(
         "update minutes set status = $3,
@@ -523,7 +524,7 @@ async fn advance(
         notify_group(&mut tx, member, &meeting, &state.config.public_url, "minutes", &subject, &body).await?;
     }
     tx.commit().await?;
-    Ok(Some(meeting))
+    Ok(true)
 }
 
 async fn circulate(
@@ -536,8 +537,8 @@ async fn circulate(
     member.require(Capability::ManageMeetings)?;
     let to = format!("/p/{}/meetings/{meeting_id}/minutes", member.partnership.slug);
     match advance(&state, &member, &address, &meeting_id, "draft", "circulated", None).await? {
-        Some(_) => done(&session, "Draft minutes circulated to the group for comment".into(), to).await,
-        None => done(&session, "The minutes were already circulated".into(), to).await,
+        true => done(&session, "Draft minutes circulated to the group for comment".into(), to).await,
+        false => done(&session, "The minutes were already circulated".into(), to).await,
     }
 }
 
@@ -625,8 +626,8 @@ async fn approve(
         return render(&state, &session, member, &meeting_id, errors).await;
     }
     match advance(&state, &member, &address, &meeting_id, "circulated", "approved", later).await? {
-        Some(_) => done(&session, "Minutes recorded as approved".into(), to).await,
-        None => done(&session, "Only circulated minutes can be approved".into(), to).await,
+        true => done(&session, "Minutes recorded as approved".into(), to).await,
+        false => done(&session, "Only circulated minutes can be approved".into(), to).await,
     }
 }
 
@@ -640,8 +641,8 @@ async fn publish(
     member.require(Capability::ManageMeetings)?;
     let to = format!("/p/{}/meetings/{meeting_id}/minutes", member.partnership.slug);
     match advance(&state, &member, &address, &meeting_id, "approved", "published", None).await? {
-        Some(_) => done(&session, "Minutes published, without the passages marked confidential".into(), to).await,
-        None => done(&session, "Only approved minutes can be published".into(), to).await,
+        true => done(&session, "Minutes published, without the passages marked confidential".into(), to).await,
+        false => done(&session, "Only approved minutes can be published".into(), to).await,
     }
 }
 

@@ -988,6 +988,33 @@ async fn update_organisation(
     done(&session, format!("{} updated", o.name), format!("/p/{}/agencies", member.partnership.slug)).await
 }
 
+/// A record just retired, for the audit log and the message.
+struct Retirement<'a> {
+    action: &'a str,
+    subject_type: &'a str,
+    /// The field that names the record in the audit log ("name", "title", "board_name").
+    field: &'a str,
+    id: Uuid,
+    name: String,
+    message: String,
+    to: String,
+}
+
+/// The end of every retirement: the audit record, the commit and the message.
+async fn retired(mut tx: Tx, session: &Session, member: &Member, address: &str, r: Retirement<'_>) -> Result<Response> {
+    let named = |retired_on: Option<NaiveDate>| {
+        let mut record = serde_json::Map::new();
+        record.insert(r.field.to_owned(), json!(r.name));
+        if let Some(day) = retired_on {
+            record.insert("retired_on".to_owned(), json!(day));
+        }
+        serde_json::Value::Object(record)
+    };
+    change(member, r.action, r.subject_type, r.id, address).before(named(None)).after(named(Some(today()))).record(&mut tx).await?;
+    tx.commit().await?;
+    done(session, r.message, r.to).await
+}
+
 async fn retire_organisation(
     State(state): State<AppState>,
     session: Session,
@@ -1006,13 +1033,9 @@ async fn retire_organisation(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    change(&member, "organisation.retired", "organisation", id, &address)
-        .before(json!({ "name": name }))
-        .after(json!({ "name": name, "retired_on": today() }))
-        .record(&mut tx)
-        .await?;
-    tx.commit().await?;
-    done(&session, format!("{name} retired. Its history is kept."), format!("/p/{}/agencies", member.partnership.slug)).await
+    let (message, to) = (format!("{name} retired. Its history is kept."), format!("/p/{}/agencies", member.partnership.slug));
+    let r = Retirement { action: "organisation.retired", subject_type: "organisation", field: "name", id, name, message, to };
+    retired(tx, &session, &member, &address, r).await
 }
 
 // ---------------------------------------------------------------- posts and holders
@@ -1297,13 +1320,9 @@ async fn retire_post(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    change(&member, "post.retired", "post", id, &address)
-        .before(json!({ "title": title }))
-        .after(json!({ "title": title, "retired_on": today() }))
-        .record(&mut tx)
-        .await?;
-    tx.commit().await?;
-    done(&session, format!("{title} retired. Its history is kept."), format!("/p/{}/structure", member.partnership.slug)).await
+    let (message, to) = (format!("{title} retired. Its history is kept."), format!("/p/{}/structure", member.partnership.slug));
+    let r = Retirement { action: "post.retired", subject_type: "post", field: "title", id, name: title, message, to };
+    retired(tx, &session, &member, &address, r).await
 }
 
 // ---------------------------------------------------------------- links to other boards
@@ -1403,13 +1422,9 @@ async fn retire_link(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    change(&member, "board_link.retired", "board_link", id, &address)
-        .before(json!({ "board_name": board }))
-        .after(json!({ "board_name": board, "retired_on": today() }))
-        .record(&mut tx)
-        .await?;
-    tx.commit().await?;
-    done(&session, format!("Link to {board} retired"), format!("/p/{}/structure", member.partnership.slug)).await
+    let (message, to) = (format!("Link to {board} retired"), format!("/p/{}/structure", member.partnership.slug));
+    let r = Retirement { action: "board_link.retired", subject_type: "board_link", field: "board_name", id, name: board, message, to };
+    retired(tx, &session, &member, &address, r).await
 }
 
 // ---------------------------------------------------------------- the arrangements text
