@@ -205,6 +205,7 @@ async fn serve(database: &Database) -> anyhow::Result<()> {
             tokio::spawn(crate::outbox::run_worker(pool.clone(), Arc::new(crate::outbox::LogTransport)))
         }
     };
+    let decisions = tokio::spawn(crate::decisions::run_worker(pool.clone()));
     let state = crate::AppState { db: pool, config: Arc::new(config.clone()), files: crate::files::from_env()? };
     let app = crate::build_router(state);
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
@@ -213,6 +214,7 @@ async fn serve(database: &Database) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     deletion.abort();
+    decisions.abort();
     mailer.abort();
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod decisions;
 pub mod error;
 pub mod files;
 pub mod meetings;

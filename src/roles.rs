@@ -27,6 +27,10 @@ pub enum Capability {
     ManageStructure,
     /// Plan meetings, build agendas, decide late items, record attendance.
     ManageMeetings,
+    /// Raise decisions for any body, record partners' responses on their behalf, call votes, withdraw.
+    ManageDecisions,
+    /// Nominate deputies to respond to decisions for one's own organisation.
+    NominateDeputies,
 }
 
 impl Role {
@@ -95,8 +99,13 @@ impl Role {
             (self, capability),
             (
                 Role::BusinessManager,
-                Capability::ManagePeople | Capability::ViewAuditLog | Capability::ManageStructure | Capability::ManageMeetings
+                Capability::ManagePeople
+                    | Capability::ViewAuditLog
+                    | Capability::ManageStructure
+                    | Capability::ManageMeetings
+                    | Capability::ManageDecisions
             ) | (Role::IndependentScrutineer, Capability::ViewAuditLog)
+                | (Role::DelegatedSafeguardingPartner, Capability::NominateDeputies)
         )
     }
 }

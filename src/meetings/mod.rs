@@ -10,6 +10,7 @@ mod pages;
 mod papers;
 
 pub use feed::{FeedMeeting, to_ics};
+pub use papers::Paper;
 
 pub fn router() -> axum::Router<crate::web::AppState> {
     pages::router().merge(feed::router()).merge(minutes::router()).merge(papers::router())

@@ -4,14 +4,10 @@
 //! may see the group's papers.
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, State};
-use axum::http::header;
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use object_store::ObjectStoreExt;
-use object_store::path::Path as StorePath;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -22,12 +18,10 @@ use crate::partnerships::Member;
 use crate::roles::Capability;
 use crate::web::{AppState, ClientAddress, FormErrors, set_flash};
 
-/// The largest paper accepted, in bytes (20 MiB).
-pub const MAX_PAPER_BYTES: usize = 20 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/p/{slug}/meetings/{meeting_id}/papers", post(upload).layer(DefaultBodyLimit::max(MAX_PAPER_BYTES + 64 * 1024)))
+        .route("/p/{slug}/meetings/{meeting_id}/papers", post(upload).layer(DefaultBodyLimit::max(crate::files::MAX_DOCUMENT_BYTES + 64 * 1024)))
         .route("/p/{slug}/meetings/{meeting_id}/papers/{paper_id}", get(download))
 }
 
@@ -42,19 +36,7 @@ pub struct Paper {
 impl Paper {
     /// "PDF, 1.2 MB"
     pub fn describe(&self) -> String {
-        let kind = match self.content_type.as_str() {
-            "application/pdf" => "PDF",
-            t if t.contains("word") || t.contains("opendocument.text") => "Document",
-            t if t.contains("sheet") || t.contains("excel") => "Spreadsheet",
-            t if t.contains("presentation") => "Presentation",
-            _ => "File",
-        };
-        let size = self.size_bytes as f64;
-        if size >= 1024.0 * 1024.0 {
-            format!("{kind}, {:.1} MB", size / (1024.0 * 1024.0))
-        } else {
-            format!("{kind}, {} KB", (size / 1024.0).ceil() as i64)
-        }
+        crate::files::describe_document(&self.content_type, self.size_bytes)
     }
 }
 
@@ -74,20 +56,6 @@ pub async fn papers(tx: &mut crate::db::Tx, partnership_id: Uuid, meeting_id: Uu
     .await
 }
 
-/// A file name safe to put in a header: letters, digits, dot, dash, underscore and space.
-fn safe_filename(name: &str) -> String {
-    let cleaned: String = name
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or("")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') { c } else { '_' })
-        .take(120)
-        .collect();
-    let trimmed = cleaned.trim_matches(['.', ' ']).to_owned();
-    if trimmed.is_empty() { "paper".to_owned() } else { trimmed }
-}
-
 async fn upload(
     State(state): State<AppState>,
     session: Session,
@@ -103,66 +71,11 @@ async fn upload(
     }
     drop(tx);
     // Read the upload only once the meeting and the person's right to it are known.
-    let mut multipart = Multipart::from_request(request, &state).await.map_err(|_| AppError::BadRequest)?;
     let mut errors = FormErrors::default();
-    let (mut title, mut filename, mut bytes, mut too_big) = (String::new(), String::new(), Vec::new(), false);
-    // A body over the limit is an error from the stream itself; either way the answer is the same message.
-    let too_large = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { Ok(()) } else { Err(AppError::BadRequest) }
-    };
-    'fields: loop {
-        let mut field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(e) => {
-                too_large(e)?;
-                too_big = true;
-                break;
-            }
-        };
-        match field.name() {
-            Some("paper_title") => title = field.text().await.map_err(|_| AppError::BadRequest)?,
-            Some("paper_file") => {
-                filename = field.file_name().unwrap_or("").to_owned();
-                loop {
-                    match field.chunk().await {
-                        Ok(Some(chunk)) if bytes.len() + chunk.len() <= MAX_PAPER_BYTES => bytes.extend_from_slice(&chunk),
-                        Ok(Some(_)) => {
-                            too_big = true;
-                            break 'fields;
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            too_large(e)?;
-                            too_big = true;
-                            break 'fields;
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    let title = title.trim().to_owned();
-    let title =
-        if title.is_empty() { filename.rsplit_once('.').map(|(stem, _)| stem).unwrap_or(&filename).trim().to_owned() } else { title };
-    let kind = crate::files::document_type(&bytes);
-    if too_big {
-        errors.add("paper_file", format!("The file must be {} MB or smaller", MAX_PAPER_BYTES / (1024 * 1024)));
-    } else if bytes.is_empty() {
-        errors.add("paper_file", "Choose a file to upload");
-    } else if kind.is_none() {
-        errors.add("paper_file", "The file must be a PDF, Word, Excel, PowerPoint or OpenDocument file");
-    }
-    if title.chars().count() > 200 {
-        errors.add("paper_title", "The title must be 200 characters or fewer");
-    } else if title.is_empty() && errors.is_empty() {
-        errors.add("paper_title", "Enter a title for the paper");
-    }
-    let Some((content_type, _)) = kind.filter(|_| errors.is_empty()) else {
+    let Some(upload) = crate::files::read_document(request, "paper_title", "paper_file", &mut errors).await? else {
         return render_meeting_with_errors(&state, &session, member, &meeting_id, errors).await;
     };
-    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let crate::files::Upload { title, filename, bytes, content_type, sha256 } = upload;
     let size = bytes.len() as i64;
     let id = Uuid::new_v4();
     let key = format!("{}/papers/{id}", member.partnership.id);
@@ -180,13 +93,7 @@ async fn upload(
         set_flash(&session, "That file is already among the papers").await?;
         return Ok(Redirect::to(&to).into_response());
     }
-    // Stored before the row is written: a failure after this leaves an unreferenced file, never a row without its file.
-    state
-        .files
-        .put(&StorePath::from(key.as_str()), bytes.into())
-        .await
-        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("storing a paper")))?;
-    let filename = safe_filename(&filename);
+    crate::files::store(&state.files, &key, bytes).await?;
     let inserted = sqlx::query!(
         "insert into paper (partnership_id, id, meeting_id, title, filename, content_type, size_bytes, sha256, storage_key, uploaded_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (partnership_id, meeting_id, sha256) do nothing",
@@ -239,35 +146,5 @@ async fn download(
     .await?
     .ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    let bytes = state
-        .files
-        .get(&StorePath::from(paper.storage_key.as_str()))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("reading a paper")))?
-        .bytes()
-        .await
-        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("reading a paper")))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, paper.content_type),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", safe_filename(&paper.filename))),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_filename;
-
-    #[test]
-    fn file_names_are_made_safe_for_headers() {
-        assert_eq!(safe_filename("Annual report 2025-26.pdf"), "Annual report 2025-26.pdf");
-        assert_eq!(safe_filename("../../etc/passwd"), "passwd");
-        assert_eq!(safe_filename("C:\\\\Users\\\\x\\\\paper\".pdf"), "paper_.pdf");
-        assert_eq!(safe_filename("bad\r\nname.pdf"), "bad__name.pdf", "no header injection");
-        assert_eq!(safe_filename("..."), "paper");
-    }
+    crate::files::download(&state.files, &paper.storage_key, &paper.filename, paper.content_type).await
 }

@@ -62,6 +62,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(crate::structure::router())
         .merge(crate::meetings::router())
         .merge(crate::actions::router())
+        .merge(crate::decisions::router())
         .fallback(crate::error::not_found)
         .layer(middleware::from_fn(csrf::verify))
         .layer(sessions)

@@ -1,0 +1,64 @@
+//! The public decision register: every decision that has closed and is not
+//! confidential, with its outcome and, for a formal vote, each partner's vote.
+//! Comments, papers and open decisions stay inside the partnership.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use tower_sessions::Session;
+
+use super::pages::{RegisterLine, register_lines};
+use super::{Decision, Stage, VoterLine, find, voters};
+use crate::db::begin_tenant;
+use crate::error::{AppError, Result};
+use crate::partnerships::Partnership;
+use crate::web::{AppState, Layout, record_id};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/public/{slug}/decisions", get(public_register)).route("/public/{slug}/decisions/{decision_id}", get(public_decision))
+}
+
+async fn partnership(state: &AppState, slug: &str) -> Result<Partnership> {
+    let mut conn = state.db.acquire().await?;
+    Partnership::by_slug(&mut conn, slug).await?.ok_or(AppError::NotFound)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "decisions/public_register.html")]
+struct PublicRegister {
+    layout: Layout,
+    partnership: Partnership,
+    decisions: Vec<RegisterLine>,
+}
+
+async fn public_register(State(state): State<AppState>, session: Session, Path(slug): Path<String>) -> Result<PublicRegister> {
+    let partnership = partnership(&state, &slug).await?;
+    let mut tx = begin_tenant(&state.db, partnership.id, None).await?;
+    let decisions = register_lines(&mut tx, partnership.id, true).await?;
+    tx.commit().await?;
+    Ok(PublicRegister { layout: Layout::anonymous(&session).await?, partnership, decisions })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "decisions/public_decision.html")]
+struct PublicDecision {
+    layout: Layout,
+    partnership: Partnership,
+    decision: Decision,
+    stage: Stage,
+    /// Each partner's final position; shown for a formal vote, which the arrangements say is recorded.
+    votes: Vec<VoterLine>,
+}
+
+async fn public_decision(State(state): State<AppState>, session: Session, Path((slug, decision_id)): Path<(String, String)>) -> Result<PublicDecision> {
+    let partnership = partnership(&state, &slug).await?;
+    let mut tx = begin_tenant(&state.db, partnership.id, None).await?;
+    let decision =
+        find(&mut tx, partnership.id, record_id(&decision_id)?).await?.filter(|d| !d.confidential && !d.is_open()).ok_or(AppError::NotFound)?;
+    let stage = decision.stage();
+    let votes = if stage == Stage::Vote { voters(&mut tx, partnership.id, decision.id, stage).await? } else { Vec::new() };
+    tx.commit().await?;
+    Ok(PublicDecision { layout: Layout::anonymous(&session).await?, partnership, decision, stage, votes })
+}
