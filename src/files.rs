@@ -66,7 +66,11 @@ pub fn describe_document(content_type: &str, size_bytes: i64) -> String {
         _ => "File",
     };
     let size = size_bytes as f64;
-    if size >= 1024.0 * 1024.0 { format!("{kind}, {:.1} MB", size / (1024.0 * 1024.0)) } else { format!("{kind}, {} KB", (size / 1024.0).ceil() as i64) }
+    if size >= 1024.0 * 1024.0 {
+        format!("{kind}, {:.1} MB", size / (1024.0 * 1024.0))
+    } else {
+        format!("{kind}, {} KB", (size / 1024.0).ceil() as i64)
+    }
 }
 
 /// A document that arrived in a form, checked by content and size.
@@ -145,13 +149,9 @@ pub async fn read_document(
         errors.add(title_field, "Enter a title");
     }
     match kind {
-        Some((content_type, _)) if errors.iter().count() == before => Ok(Some(Upload {
-            sha256: hex::encode(Sha256::digest(&bytes)),
-            filename: safe_filename(&filename),
-            title,
-            bytes,
-            content_type,
-        })),
+        Some((content_type, _)) if errors.iter().count() == before => {
+            Ok(Some(Upload { sha256: hex::encode(Sha256::digest(&bytes)), filename: safe_filename(&filename), title, bytes, content_type }))
+        }
         _ => Ok(None),
     }
 }
@@ -159,7 +159,10 @@ pub async fn read_document(
 /// Put a document in the store. Callers store before writing the row that
 /// names it: a failure then leaves an unreferenced file, never a row without its file.
 pub async fn store(files: &Files, key: &str, bytes: Vec<u8>) -> Result<()> {
-    files.put(&StorePath::from(key), bytes.into()).await.map_err(|e| AppError::Internal(anyhow::Error::new(e).context("storing a document")))?;
+    files
+        .put(&StorePath::from(key), bytes.into())
+        .await
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("storing a document")))?;
     Ok(())
 }
 

@@ -197,15 +197,17 @@ async fn nominate(
     let mut errors = FormErrors::default();
     // Only a colleague from the same organisation can speak for it.
     let deputy = match Uuid::parse_str(&form.membership_id) {
-        Ok(id) if id != member.membership_id => sqlx::query!(
-            "select m.id, u.display_name from membership m join app_user u on u.id = m.user_id
+        Ok(id) if id != member.membership_id => {
+            sqlx::query!(
+                "select m.id, u.display_name from membership m join app_user u on u.id = m.user_id
              where m.partnership_id = $1 and m.id = $2 and m.organisation_id = $3",
-            pid,
-            id,
-            organisation_id
-        )
-        .fetch_optional(&mut *tx)
-        .await?,
+                pid,
+                id,
+                organisation_id
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+        }
         _ => None,
     };
     if deputy.is_none() {
@@ -214,15 +216,17 @@ async fn nominate(
     let (decision_id, starts_on, ends_on) = match form.scope.as_str() {
         "decision" => {
             let decision = match Uuid::parse_str(&form.decision_id) {
-                Ok(id) => sqlx::query_scalar!(
-                    "select d.id from decision d join decision_voter v on v.partnership_id = d.partnership_id and v.decision_id = d.id
+                Ok(id) => {
+                    sqlx::query_scalar!(
+                        "select d.id from decision d join decision_voter v on v.partnership_id = d.partnership_id and v.decision_id = d.id
                      where d.partnership_id = $1 and d.id = $2 and v.organisation_id = $3 and d.outcome is null",
-                    pid,
-                    id,
-                    organisation_id
-                )
-                .fetch_optional(&mut *tx)
-                .await?,
+                        pid,
+                        id,
+                        organisation_id
+                    )
+                    .fetch_optional(&mut *tx)
+                    .await?
+                }
                 Err(_) => None,
             };
             if decision.is_none() {
@@ -289,7 +293,12 @@ async fn nominate(
             .await?;
     }
     tx.commit().await?;
-    redirect_with(&session, format!("{} can now respond for your organisation", deputy.display_name), format!("/p/{}/deputies", member.partnership.slug)).await
+    redirect_with(
+        &session,
+        format!("{} can now respond for your organisation", deputy.display_name),
+        format!("/p/{}/deputies", member.partnership.slug),
+    )
+    .await
 }
 
 async fn revoke(
@@ -321,7 +330,11 @@ async fn revoke(
         )
         .execute(&mut *tx)
         .await?;
-        change(&member, "deputy.revoked", "decision_deputy", id, &address).before(json!({ "revoked": false })).after(json!({ "revoked": true })).record(&mut tx).await?;
+        change(&member, "deputy.revoked", "decision_deputy", id, &address)
+            .before(json!({ "revoked": false }))
+            .after(json!({ "revoked": true }))
+            .record(&mut tx)
+            .await?;
     }
     tx.commit().await?;
     redirect_with(&session, "Nomination revoked".into(), format!("/p/{}/deputies", member.partnership.slug)).await

@@ -24,7 +24,7 @@ use crate::meetings::{QuorumRule, uk_date};
 use crate::outbox;
 use crate::structure::Sector;
 
-pub use pages::{Awaiting, awaiting};
+pub use pages::{Awaiting, RegisterLine, awaiting, awaiting_in, register_lines};
 
 pub fn router() -> axum::Router<crate::web::AppState> {
     pages::router().merge(deputies::router()).merge(public::router())
@@ -206,7 +206,12 @@ pub struct Tally {
 impl Tally {
     pub fn of(voices: &[Voice]) -> Tally {
         let count = |p| voices.iter().filter(|v| v.position == Some(p)).count() as i32;
-        Tally { agree: count(Position::Agree), disagree: count(Position::Disagree), abstain: count(Position::Abstain), voters: voices.len() as i32 }
+        Tally {
+            agree: count(Position::Agree),
+            disagree: count(Position::Disagree),
+            abstain: count(Position::Abstain),
+            voters: voices.len() as i32,
+        }
     }
     pub fn responded(&self) -> i32 {
         self.agree + self.disagree + self.abstain
@@ -264,8 +269,11 @@ impl Verdict {
         match self.outcome {
             Outcome::NoQuorum if t.responded() == 0 => "No partner responded, so the quorum was not met.".to_owned(),
             Outcome::NoQuorum => {
-                let missing: Vec<String> =
-                    self.missing.iter().map(|alternatives| alternatives.iter().map(|s| name_of(s)).collect::<Vec<_>>().join(" or ")).collect();
+                let missing: Vec<String> = self
+                    .missing
+                    .iter()
+                    .map(|alternatives| alternatives.iter().map(|s| name_of(s)).collect::<Vec<_>>().join(" or "))
+                    .collect();
                 format!("The quorum was not met: no response from {}.", missing.join(", "))
             }
             Outcome::CarriedByConsensus => {
@@ -282,7 +290,13 @@ impl Verdict {
                 format!("{} for, {} against, {} abstaining: a tie is not carried.", t.agree, t.disagree, t.abstain)
             }
             Outcome::NotCarried => {
-                format!("{} for, {} against, {} abstaining: not carried, which needs {}.", t.agree, t.disagree, t.abstain, majority_of.label())
+                format!(
+                    "{} for, {} against, {} abstaining: not carried, which needs {}.",
+                    t.agree,
+                    t.disagree,
+                    t.abstain,
+                    majority_of.label()
+                )
             }
             Outcome::Withdrawn => String::new(),
         }
@@ -489,7 +503,12 @@ pub async fn responders(conn: &mut PgConnection, partnership_id: Uuid, decision_
 
 /// The organisations this member may respond for in a decision (usually one, often none).
 pub async fn may_respond_for(conn: &mut PgConnection, partnership_id: Uuid, decision_id: Uuid, user_id: Uuid) -> sqlx::Result<Vec<Uuid>> {
-    Ok(responders(conn, partnership_id, decision_id).await?.into_iter().filter(|r| r.user_id == user_id).map(|r| r.organisation_id).collect())
+    Ok(responders(conn, partnership_id, decision_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.user_id == user_id)
+        .map(|r| r.organisation_id)
+        .collect())
 }
 
 /// Judge the decision if its stage can be judged, and lock the outcome. The
@@ -520,7 +539,11 @@ pub async fn settle(tx: &mut Tx, partnership_id: Uuid, decision_id: Uuid, actor:
         return Ok(None);
     };
     let note = verdict.explain(stage, majority_of, |sector| {
-        lines.iter().find(|l| l.sector == sector).map(|l| l.organisation_name.clone()).unwrap_or_else(|| Sector::label_of(sector).to_owned())
+        lines
+            .iter()
+            .find(|l| l.sector == sector)
+            .map(|l| l.organisation_name.clone())
+            .unwrap_or_else(|| Sector::label_of(sector).to_owned())
     });
     let t = verdict.tally;
     sqlx::query!(
@@ -701,15 +724,17 @@ mod tests {
             judge(Stage::Vote, &voices([Some(Agree), Some(Agree), Some(Disagree), Some(Agree)]), &q, MajorityOf::VotesCast, false).unwrap();
         assert_eq!(carried.outcome, Outcome::CarriedByMajority);
         assert_eq!(carried.tally, Tally { agree: 3, disagree: 1, abstain: 0, voters: 4 });
-        let tie =
-            judge(Stage::Vote, &voices([Some(Agree), Some(Disagree), Some(Disagree), Some(Agree)]), &q, MajorityOf::VotesCast, false).unwrap();
+        let tie = judge(Stage::Vote, &voices([Some(Agree), Some(Disagree), Some(Disagree), Some(Agree)]), &q, MajorityOf::VotesCast, false)
+            .unwrap();
         assert_eq!(tie.outcome, Outcome::NotCarried);
         assert!(tie.explain(Stage::Vote, MajorityOf::VotesCast, |s| s.to_owned()).contains("a tie is not carried"));
         let with_abstention =
-            judge(Stage::Vote, &voices([Some(Agree), Some(Agree), Some(Disagree), Some(Abstain)]), &q, MajorityOf::VotesCast, false).unwrap();
+            judge(Stage::Vote, &voices([Some(Agree), Some(Agree), Some(Disagree), Some(Abstain)]), &q, MajorityOf::VotesCast, false)
+                .unwrap();
         assert_eq!(with_abstention.outcome, Outcome::CarriedByMajority);
         let of_all =
-            judge(Stage::Vote, &voices([Some(Agree), Some(Agree), Some(Disagree), Some(Abstain)]), &q, MajorityOf::AllVoters, false).unwrap();
+            judge(Stage::Vote, &voices([Some(Agree), Some(Agree), Some(Disagree), Some(Abstain)]), &q, MajorityOf::AllVoters, false)
+                .unwrap();
         assert_eq!(of_all.outcome, Outcome::NotCarried, "2 of 4 is not more than half of all voters");
     }
 
@@ -719,12 +744,15 @@ mod tests {
         let verdict = judge(Stage::Vote, &voices([Some(Agree), Some(Agree), None, Some(Agree)]), &q, MajorityOf::VotesCast, true).unwrap();
         assert_eq!(verdict.outcome, Outcome::NoQuorum);
         assert_eq!(verdict.missing, vec![vec!["police".to_owned()]]);
-        let note = verdict.explain(Stage::Vote, MajorityOf::VotesCast, |s| if s == "police" { "Warwickshire Police".into() } else { s.into() });
+        let note =
+            verdict.explain(Stage::Vote, MajorityOf::VotesCast, |s| if s == "police" { "Warwickshire Police".into() } else { s.into() });
         assert!(note.contains("no response from Warwickshire Police"), "{note}");
         // Education stands in for the council.
-        let education = judge(Stage::Vote, &voices([None, Some(Agree), Some(Agree), Some(Agree)]), &q, MajorityOf::VotesCast, true).unwrap();
+        let education =
+            judge(Stage::Vote, &voices([None, Some(Agree), Some(Agree), Some(Agree)]), &q, MajorityOf::VotesCast, true).unwrap();
         assert_eq!(education.outcome, Outcome::CarriedByMajority);
-        let nobody = judge(Stage::Consensus, &voices([None; 4]), &QuorumRule::from_stored(vec![], String::new()), MajorityOf::VotesCast, true);
+        let nobody =
+            judge(Stage::Consensus, &voices([None; 4]), &QuorumRule::from_stored(vec![], String::new()), MajorityOf::VotesCast, true);
         assert_eq!(nobody.unwrap().outcome, Outcome::NoQuorum);
     }
 }

@@ -21,7 +21,9 @@ use crate::error::{AppError, Result};
 use crate::meetings::{parse_time, uk_datetime};
 use crate::partnerships::{Member, change};
 use crate::roles::Capability;
-use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id, redirect_with, required_text};
+use crate::web::{
+    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id, redirect_with, required_text,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -91,16 +93,24 @@ async fn settle_due(state: &AppState, member: &Member) -> Result<()> {
     Ok(())
 }
 
-pub async fn register_lines(tx: &mut Tx, partnership_id: Uuid, public_only: bool) -> sqlx::Result<Vec<RegisterLine>> {
+/// The register: everything, or what the public may see; all of it or one meeting's.
+pub async fn register_lines(
+    tx: &mut Tx,
+    partnership_id: Uuid,
+    public_only: bool,
+    meeting: Option<Uuid>,
+) -> sqlx::Result<Vec<RegisterLine>> {
     sqlx::query_as!(
         RegisterLine,
         r#"select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage,
                   d.closes_at as "closes_at: DateTime<Utc>", d.outcome, d.outcome_at as "outcome_at: DateTime<Utc>"
            from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
            where d.partnership_id = $1 and (not $2 or (not d.confidential and d.outcome is not null))
+             and ($3::uuid is null or d.meeting_id = $3)
            order by d.number desc"#,
         partnership_id,
-        public_only
+        public_only,
+        meeting
     )
     .fetch_all(&mut **tx)
     .await
@@ -120,9 +130,9 @@ struct RegisterPage {
 async fn register(State(state): State<AppState>, session: Session, member: Member) -> Result<RegisterPage> {
     settle_due(&state, &member).await?;
     let mut tx = member.begin(&state).await?;
-    let lines = register_lines(&mut tx, member.partnership.id, false).await?;
+    let lines = register_lines(&mut tx, member.partnership.id, false, None).await?;
     let can_raise = !raisable_groups(&mut tx, &member).await?.is_empty();
-    let awaiting = awaiting_in(&mut tx, &member).await?;
+    let awaiting = awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
     tx.commit().await?;
     let (open, decided) = lines.into_iter().partition(|l| l.outcome.is_none());
     Ok(RegisterPage { layout: Layout::workspace(&session, &member, "decisions").await?, member, open, decided, can_raise, awaiting })
@@ -149,11 +159,8 @@ impl Awaiting {
     }
 }
 
-async fn awaiting_in(tx: &mut Tx, member: &Member) -> sqlx::Result<Vec<Awaiting>> {
-    awaiting_query(tx, member.partnership.id, member.user.id).await
-}
-
-async fn awaiting_query(tx: &mut Tx, partnership_id: Uuid, user_id: Uuid) -> sqlx::Result<Vec<Awaiting>> {
+/// What waits for this person's response in one partnership.
+pub async fn awaiting_in(tx: &mut Tx, partnership_id: Uuid, user_id: Uuid) -> sqlx::Result<Vec<Awaiting>> {
     // Delegated partners of the voting organisation, and deputies nominated for it.
     sqlx::query_as!(
         Awaiting,
@@ -183,12 +190,13 @@ async fn awaiting_query(tx: &mut Tx, partnership_id: Uuid, user_id: Uuid) -> sql
 /// What awaits a person's response in every partnership they serve, each read in its own tenant context.
 pub async fn awaiting(state: &AppState, user_id: Uuid) -> Result<Vec<Awaiting>> {
     let mut personal = crate::db::begin_personal(&state.db, user_id).await?;
-    let partnerships = sqlx::query_scalar!("select partnership_id from membership where user_id = $1", user_id).fetch_all(&mut *personal).await?;
+    let partnerships =
+        sqlx::query_scalar!("select partnership_id from membership where user_id = $1", user_id).fetch_all(&mut *personal).await?;
     personal.commit().await?;
     let mut all = Vec::new();
     for partnership_id in partnerships {
         let mut tx = begin_tenant(&state.db, partnership_id, Some(user_id)).await?;
-        all.extend(awaiting_query(&mut tx, partnership_id, user_id).await?);
+        all.extend(awaiting_in(&mut tx, partnership_id, user_id).await?);
         tx.commit().await?;
     }
     all.sort_by_key(|a| a.closes_at);
@@ -414,7 +422,12 @@ async fn raise(
         if raised_by != member.user.id {
             return Err(AppError::BadRequest);
         }
-        return redirect_with(&session, "That decision was already raised".into(), format!("/p/{}/decisions/{}", member.partnership.slug, d.id)).await;
+        return redirect_with(
+            &session,
+            "That decision was already raised".into(),
+            format!("/p/{}/decisions/{}", member.partnership.slug, d.id),
+        )
+        .await;
     }
     let quorum = crate::meetings::quorum_rule(&mut tx, pid, d.group_id).await?;
     let rule = super::decision_rule(&mut tx, pid, d.group_id).await?;
@@ -423,7 +436,9 @@ async fn raise(
         None => (Vec::new(), String::new()),
     };
     // Numbers are given one at a time per partnership.
-    sqlx::query!("select pg_advisory_xact_lock(hashtextextended('decision-number:' || ($1::uuid)::text, 0))", pid).execute(&mut *tx).await?;
+    sqlx::query!("select pg_advisory_xact_lock(hashtextextended('decision-number:' || ($1::uuid)::text, 0))", pid)
+        .execute(&mut *tx)
+        .await?;
     let number = sqlx::query_scalar!(r#"select coalesce(max(number), 0) + 1 as "n!" from decision where partnership_id = $1"#, pid)
         .fetch_one(&mut *tx)
         .await?;
@@ -483,7 +498,8 @@ async fn raise(
     );
     notify(&mut tx, pid, d.id, None, &subject, &body, "decision-raised").await?;
     tx.commit().await?;
-    redirect_with(&session, format!("Decision D{number} raised: {}", d.title), format!("/p/{}/decisions/{}", member.partnership.slug, d.id)).await
+    redirect_with(&session, format!("Decision D{number} raised: {}", d.title), format!("/p/{}/decisions/{}", member.partnership.slug, d.id))
+        .await
 }
 
 /// One version of a response, for the full record.
@@ -585,7 +601,12 @@ struct PageForms {
 
 impl Default for PageForms {
     fn default() -> Self {
-        PageForms { errors: FormErrors::default(), response: ResponseForm::default(), vote: VoteForm { deadline_time: "17:00".into(), ..VoteForm::default() }, withdraw: WithdrawForm::default() }
+        PageForms {
+            errors: FormErrors::default(),
+            response: ResponseForm::default(),
+            vote: VoteForm { deadline_time: "17:00".into(), ..VoteForm::default() },
+            withdraw: WithdrawForm::default(),
+        }
     }
 }
 
@@ -634,7 +655,8 @@ async fn render(state: &AppState, session: &Session, member: Member, raw_id: &st
     let can_manage = member.roles.allows(Capability::ManageDecisions);
     let consensus_reached = !lines.is_empty() && lines.iter().all(|l| l.position() == Some(Position::Agree));
     let anyone_objects = lines.iter().any(|l| matches!(l.position(), Some(Position::Disagree | Position::Abstain)));
-    let can_call_vote = decision.is_open() && stage == Stage::Consensus && decision.majority_vote && manages && anyone_objects && !consensus_reached;
+    let can_call_vote =
+        decision.is_open() && stage == Stage::Consensus && decision.majority_vote && manages && anyone_objects && !consensus_reached;
     let can_withdraw = decision.is_open() && (manages || decision.raised_by == member.user.id);
     let deputies = sqlx::query_scalar!(
         r#"select u.display_name || ' (' || o.name || ')' as "d!"
@@ -650,10 +672,18 @@ async fn render(state: &AppState, session: &Session, member: Member, raw_id: &st
     .await?;
     tx.commit().await?;
     let name_of = |sector: &str| {
-        lines.iter().find(|l| l.sector == sector).map(|l| l.organisation_name.clone()).unwrap_or_else(|| crate::structure::Sector::label_of(sector).to_owned())
+        lines
+            .iter()
+            .find(|l| l.sector == sector)
+            .map(|l| l.organisation_name.clone())
+            .unwrap_or_else(|| crate::structure::Sector::label_of(sector).to_owned())
     };
-    let quorum_names =
-        decision.quorum().requirements.iter().map(|alternatives| alternatives.iter().map(|s| name_of(s)).collect::<Vec<_>>().join(" or ")).collect();
+    let quorum_names = decision
+        .quorum()
+        .requirements
+        .iter()
+        .map(|alternatives| alternatives.iter().map(|s| name_of(s)).collect::<Vec<_>>().join(" or "))
+        .collect();
     let outcome_explained = decision.outcome_note.clone();
     let mut response = forms.response;
     if forms.errors.is_empty() || response.seen_version.is_empty() {
@@ -704,7 +734,11 @@ async fn decision_page(
 /// Why a response cannot be taken now, or None when the stage is open.
 fn closed_message(decision: &Decision) -> Option<String> {
     match decision.outcome() {
-        Some(outcome) => Some(format!("This decision closed on {} ({}): responses can no longer be given", decision.decided_on(), outcome.label().to_lowercase())),
+        Some(outcome) => Some(format!(
+            "This decision closed on {} ({}): responses can no longer be given",
+            decision.decided_on(),
+            outcome.label().to_lowercase()
+        )),
         None if decision.closes_at <= Utc::now() => Some("The deadline for responses has passed".to_owned()),
         None => None,
     }
@@ -720,17 +754,19 @@ enum Recorded {
 /// Write an organisation's response unless someone changed it since `seen`
 /// (the decision row is locked by the caller, and the primary key keeps one
 /// current response per organisation and stage whatever happens).
-async fn record_response(
-    tx: &mut Tx,
-    member: &Member,
-    address: &str,
-    decision: &Decision,
+/// A response as submitted, for one organisation.
+struct GivenResponse<'a> {
     organisation_id: Uuid,
     position: Position,
-    comment: &str,
-    proxy_evidence: Option<&str>,
+    comment: &'a str,
+    /// Set when the business manager records it on the partner's behalf.
+    proxy_evidence: Option<&'a str>,
+    /// The version of the organisation's response the person saw (0 for none).
     seen: i32,
-) -> Result<Recorded> {
+}
+
+async fn record_response(tx: &mut Tx, member: &Member, address: &str, decision: &Decision, given: GivenResponse<'_>) -> Result<Recorded> {
+    let GivenResponse { organisation_id, position, comment, proxy_evidence, seen } = given;
     let pid = member.partnership.id;
     let stage = decision.stage();
     let current = sqlx::query!(
@@ -794,7 +830,9 @@ async fn record_response(
         .await?,
     };
     let Some(version) = written else {
-        return Ok(Recorded::Conflict("Your organisation's response changed while you were submitting: read it, then submit again".to_owned()));
+        return Ok(Recorded::Conflict(
+            "Your organisation's response changed while you were submitting: read it, then submit again".to_owned(),
+        ));
     };
     let action = if on_behalf { "decision.response_recorded_on_behalf" } else { "decision.responded" };
     change(member, action, "decision", decision.id, address)
@@ -812,7 +850,11 @@ fn parse_response(form: &ResponseForm, errors: &mut FormErrors, stage: Stage) ->
     if position.is_none() {
         errors.add(
             "position",
-            if stage == Stage::Vote { "Choose whether you vote for, against or abstain" } else { "Choose whether you agree, disagree or abstain" },
+            if stage == Stage::Vote {
+                "Choose whether you vote for, against or abstain"
+            } else {
+                "Choose whether you agree, disagree or abstain"
+            },
         );
     }
     let comment = errors.check("comment", optional_text(&form.comment, "comment", 4000));
@@ -845,11 +887,26 @@ async fn respond(
         drop(tx);
         return render(&state, &session, member, &decision_id, PageForms { errors, response: form, ..PageForms::default() }).await;
     };
-    let outcome = match record_response(&mut tx, &member, &address, &decision, organisation_id, position, &comment, None, seen).await? {
+    let outcome = match record_response(
+        &mut tx,
+        &member,
+        &address,
+        &decision,
+        GivenResponse { organisation_id, position, comment: &comment, proxy_evidence: None, seen },
+    )
+    .await?
+    {
         Recorded::Conflict(message) => {
             drop(tx);
             errors.add("position", message);
-            return render(&state, &session, member, &decision_id, PageForms { errors, response: ResponseForm { seen_version: String::new(), ..form }, ..PageForms::default() }).await;
+            return render(
+                &state,
+                &session,
+                member,
+                &decision_id,
+                PageForms { errors, response: ResponseForm { seen_version: String::new(), ..form }, ..PageForms::default() },
+            )
+            .await;
         }
         Recorded::Unchanged => None,
         Recorded::Saved => settle(&mut tx, pid, decision.id, Some(member.user.id)).await?,
@@ -874,7 +931,15 @@ struct ProxyPage {
     form: ResponseForm,
 }
 
-async fn proxy_form(state: &AppState, session: &Session, member: Member, decision_id: &str, organisation_id: &str, errors: FormErrors, form: Option<ResponseForm>) -> Result<Response> {
+async fn proxy_form(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    decision_id: &str,
+    organisation_id: &str,
+    errors: FormErrors,
+    form: Option<ResponseForm>,
+) -> Result<Response> {
     member.require(Capability::ManageDecisions)?;
     let mut tx = member.begin(state).await?;
     let decision = find_decision(&mut tx, &member, decision_id).await?;
@@ -894,8 +959,15 @@ async fn proxy_form(state: &AppState, session: &Session, member: Member, decisio
         form.seen_version = voice.version.unwrap_or(0).to_string();
     }
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page =
-        ProxyPage { layout: Layout::workspace(session, &member, "decisions").await?, stage: decision.stage(), member, decision, voice, errors, form };
+    let page = ProxyPage {
+        layout: Layout::workspace(session, &member, "decisions").await?,
+        stage: decision.stage(),
+        member,
+        decision,
+        voice,
+        errors,
+        form,
+    };
     Ok((status, page).into_response())
 }
 
@@ -923,7 +995,11 @@ async fn record_proxy(
     settle(&mut tx, pid, id, None).await?;
     let decision = find_decision(&mut tx, &member, &decision_id).await?;
     let organisation_id = record_id(&organisation_raw)?;
-    let voice = voters(&mut tx, pid, decision.id, decision.stage()).await?.into_iter().find(|l| l.organisation_id == organisation_id).ok_or(AppError::NotFound)?;
+    let voice = voters(&mut tx, pid, decision.id, decision.stage())
+        .await?
+        .into_iter()
+        .find(|l| l.organisation_id == organisation_id)
+        .ok_or(AppError::NotFound)?;
     let mut errors = FormErrors::default();
     if let Some(message) = closed_message(&decision) {
         tx.commit().await?;
@@ -931,7 +1007,13 @@ async fn record_proxy(
         return proxy_form(&state, &session, member, &decision_id, &organisation_raw, errors, Some(form)).await;
     }
     let parsed = parse_response(&form, &mut errors, decision.stage());
-    let evidence = errors.check("evidence", required_text(&form.evidence, "how the partner gave this response", 2000));
+    let evidence = errors.check(
+        "evidence",
+        match form.evidence.trim() {
+            "" => Err("Enter how the partner gave this response, for example by email or at a meeting".to_owned()),
+            _ => required_text(&form.evidence, "evidence", 2000),
+        },
+    );
     let (Some((position, comment, seen)), Some(evidence)) = (parsed, evidence) else {
         drop(tx);
         return proxy_form(&state, &session, member, &decision_id, &organisation_raw, errors, Some(form)).await;
@@ -940,11 +1022,28 @@ async fn record_proxy(
         drop(tx);
         return proxy_form(&state, &session, member, &decision_id, &organisation_raw, errors, Some(form)).await;
     }
-    let outcome = match record_response(&mut tx, &member, &address, &decision, organisation_id, position, &comment, Some(&evidence), seen).await? {
+    let outcome = match record_response(
+        &mut tx,
+        &member,
+        &address,
+        &decision,
+        GivenResponse { organisation_id, position, comment: &comment, proxy_evidence: Some(&evidence), seen },
+    )
+    .await?
+    {
         Recorded::Conflict(message) => {
             drop(tx);
             errors.add("position", message);
-            return proxy_form(&state, &session, member, &decision_id, &organisation_raw, errors, Some(ResponseForm { seen_version: String::new(), ..form })).await;
+            return proxy_form(
+                &state,
+                &session,
+                member,
+                &decision_id,
+                &organisation_raw,
+                errors,
+                Some(ResponseForm { seen_version: String::new(), ..form }),
+            )
+            .await;
         }
         Recorded::Unchanged => None,
         Recorded::Saved => settle(&mut tx, pid, decision.id, Some(member.user.id)).await?,
@@ -1017,7 +1116,12 @@ async fn call_vote(
     );
     notify(&mut tx, pid, decision.id, None, &subject, &body, "decision-vote").await?;
     tx.commit().await?;
-    redirect_with(&session, format!("Formal vote called on D{}: votes close {}", decision.number, uk_moment(closes_at)), format!("/p/{}/decisions/{}", member.partnership.slug, decision.id)).await
+    redirect_with(
+        &session,
+        format!("Formal vote called on D{}: votes close {}", decision.number, uk_moment(closes_at)),
+        format!("/p/{}/decisions/{}", member.partnership.slug, decision.id),
+    )
+    .await
 }
 
 async fn withdraw(
@@ -1060,10 +1164,18 @@ async fn withdraw(
         .record(&mut tx)
         .await?;
     let subject = format!("Decision D{} withdrawn", decision.number);
-    let body = format!("Decision D{} ({}) has been withdrawn by {}.\n\nReason: {reason}\n", decision.number, decision.title, member.user.display_name);
+    let body = format!(
+        "Decision D{} ({}) has been withdrawn by {}.\n\nReason: {reason}\n",
+        decision.number, decision.title, member.user.display_name
+    );
     notify(&mut tx, pid, decision.id, Some(decision.raised_by), &subject, &body, "decision-withdrawn").await?;
     tx.commit().await?;
-    redirect_with(&session, format!("Decision D{} withdrawn", decision.number), format!("/p/{}/decisions/{}", member.partnership.slug, decision.id)).await
+    redirect_with(
+        &session,
+        format!("Decision D{} withdrawn", decision.number),
+        format!("/p/{}/decisions/{}", member.partnership.slug, decision.id),
+    )
+    .await
 }
 
 async fn upload_paper(

@@ -17,7 +17,9 @@ use crate::partnerships::Partnership;
 use crate::web::{AppState, Layout, record_id};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/public/{slug}/decisions", get(public_register)).route("/public/{slug}/decisions/{decision_id}", get(public_decision))
+    Router::new()
+        .route("/public/{slug}/decisions", get(public_register))
+        .route("/public/{slug}/decisions/{decision_id}", get(public_decision))
 }
 
 async fn partnership(state: &AppState, slug: &str) -> Result<Partnership> {
@@ -36,7 +38,7 @@ struct PublicRegister {
 async fn public_register(State(state): State<AppState>, session: Session, Path(slug): Path<String>) -> Result<PublicRegister> {
     let partnership = partnership(&state, &slug).await?;
     let mut tx = begin_tenant(&state.db, partnership.id, None).await?;
-    let decisions = register_lines(&mut tx, partnership.id, true).await?;
+    let decisions = register_lines(&mut tx, partnership.id, true, None).await?;
     tx.commit().await?;
     Ok(PublicRegister { layout: Layout::anonymous(&session).await?, partnership, decisions })
 }
@@ -52,11 +54,17 @@ struct PublicDecision {
     votes: Vec<VoterLine>,
 }
 
-async fn public_decision(State(state): State<AppState>, session: Session, Path((slug, decision_id)): Path<(String, String)>) -> Result<PublicDecision> {
+async fn public_decision(
+    State(state): State<AppState>,
+    session: Session,
+    Path((slug, decision_id)): Path<(String, String)>,
+) -> Result<PublicDecision> {
     let partnership = partnership(&state, &slug).await?;
     let mut tx = begin_tenant(&state.db, partnership.id, None).await?;
-    let decision =
-        find(&mut tx, partnership.id, record_id(&decision_id)?).await?.filter(|d| !d.confidential && !d.is_open()).ok_or(AppError::NotFound)?;
+    let decision = find(&mut tx, partnership.id, record_id(&decision_id)?)
+        .await?
+        .filter(|d| !d.confidential && !d.is_open())
+        .ok_or(AppError::NotFound)?;
     let stage = decision.stage();
     let votes = if stage == Stage::Vote { voters(&mut tx, partnership.id, decision.id, stage).await? } else { Vec::new() };
     tx.commit().await?;

@@ -155,6 +155,8 @@ struct MinutesPage {
     can_manage: bool,
     people: Vec<(String, String)>,
     later_meetings: Vec<(String, String)>,
+    /// Decisions put to the partners at this meeting.
+    decisions: Vec<crate::decisions::RegisterLine>,
     errors: FormErrors,
 }
 
@@ -205,6 +207,7 @@ async fn render(state: &AppState, session: &Session, member: Member, meeting_id:
     .into_iter()
     .map(|r| (r.id.to_string(), super::when(r.starts_at, r.ends_at)))
     .collect();
+    let decisions = crate::decisions::register_lines(&mut tx, member.partnership.id, false, Some(loaded.meeting.id)).await?;
     tx.commit().await?;
     let status_code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = MinutesPage {
@@ -219,6 +222,7 @@ async fn render(state: &AppState, session: &Session, member: Member, meeting_id:
         can_manage,
         people,
         later_meetings,
+        decisions,
         errors,
         member,
     };
@@ -656,6 +660,8 @@ struct PublishedPage {
     /// Only the sections not marked confidential.
     sections: Vec<Section>,
     seats: Vec<SeatLine>,
+    /// Decisions taken at the meeting that are not confidential.
+    decisions: Vec<crate::decisions::RegisterLine>,
 }
 
 async fn published_page(
@@ -666,6 +672,7 @@ async fn published_page(
 ) -> Result<PublishedPage> {
     let mut tx = member.begin(&state).await?;
     let loaded = load(&mut tx, &member, &meeting_id).await?;
+    let decisions = crate::decisions::register_lines(&mut tx, member.partnership.id, true, Some(loaded.meeting.id)).await?;
     tx.commit().await?;
     let minutes = loaded.minutes.filter(|m| m.status == "published").ok_or(AppError::NotFound)?;
     Ok(PublishedPage {
@@ -675,5 +682,6 @@ async fn published_page(
         approved_at_meeting: minutes.approved_at_meeting,
         sections: loaded.sections.into_iter().filter(|s| !s.confidential).collect(),
         seats: loaded.seats,
+        decisions,
     })
 }

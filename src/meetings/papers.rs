@@ -18,10 +18,12 @@ use crate::partnerships::Member;
 use crate::roles::Capability;
 use crate::web::{AppState, ClientAddress, FormErrors, set_flash};
 
-
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/p/{slug}/meetings/{meeting_id}/papers", post(upload).layer(DefaultBodyLimit::max(crate::files::MAX_DOCUMENT_BYTES + 64 * 1024)))
+        .route(
+            "/p/{slug}/meetings/{meeting_id}/papers",
+            post(upload).layer(DefaultBodyLimit::max(crate::files::MAX_DOCUMENT_BYTES + 64 * 1024)),
+        )
         .route("/p/{slug}/meetings/{meeting_id}/papers/{paper_id}", get(download))
 }
 

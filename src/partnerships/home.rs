@@ -49,12 +49,15 @@ async fn my_partnerships(state: &AppState, user: &CurrentUser) -> Result<Vec<MyP
 pub struct ChoosePage {
     layout: Layout,
     partnerships: Vec<MyPartnership>,
+    /// Decisions waiting for this person's response, in every partnership.
+    awaiting: Vec<crate::decisions::Awaiting>,
     is_platform_admin: bool,
 }
 
 pub async fn choose(State(state): State<AppState>, session: Session, user: CurrentUser) -> Result<ChoosePage> {
     Ok(ChoosePage {
         partnerships: my_partnerships(&state, &user).await?,
+        awaiting: crate::decisions::awaiting(&state, user.id).await?,
         is_platform_admin: user.is_platform_admin,
         layout: Layout::signed_in(&session, &user).await?,
     })
@@ -89,6 +92,7 @@ pub struct HomePage {
     /// The next meetings of the groups this person sits on (all groups for those who run meetings).
     next_meetings: Vec<NextMeeting>,
     my_actions: Vec<crate::actions::Action>,
+    awaiting: Vec<crate::decisions::Awaiting>,
     other_partnerships: Vec<MyPartnership>,
     can_manage_people: bool,
     can_view_audit: bool,
@@ -134,6 +138,7 @@ pub async fn role_home(State(state): State<AppState>, session: Session, member: 
     .fetch_all(&mut *tx)
     .await?;
     let my_actions = crate::actions::open_actions(&mut tx, member.partnership.id, Some(member.membership_id), None).await?;
+    let awaiting = crate::decisions::awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
     tx.commit().await?;
 
     let vacant_roles = Role::ALL.into_iter().filter(|r| !held.has(*r)).collect();
@@ -151,6 +156,7 @@ pub async fn role_home(State(state): State<AppState>, session: Session, member: 
         recent_changes,
         next_meetings,
         my_actions,
+        awaiting,
         other_partnerships,
         member,
     })

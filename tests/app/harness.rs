@@ -242,6 +242,55 @@ impl TestApp {
         .unwrap();
         ids.insert("paper_id", paper.to_string());
         ids.insert("meeting_id", meeting.to_string());
+        // An open decision of that group, with every statutory partner as a voter, a paper and a deputy.
+        let decision = Uuid::new_v4();
+        sqlx::query(
+            "insert into decision (partnership_id, id, number, group_id, title, question, majority_vote, majority_of, reminder_working_days, closes_at, raised_by)
+             select $1, $2, 1000, $3, 'Pooled budget', 'Agree the budget?', true, 'votes_cast', 2, now() + interval '10 days', m.user_id
+             from membership m where m.partnership_id = $1 limit 1",
+        )
+        .bind(pid)
+        .bind(decision)
+        .bind(group)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        sqlx::query(
+            "insert into decision_voter (partnership_id, decision_id, organisation_id, sector)
+             select partnership_id, $2, id, sector from organisation where partnership_id = $1 and is_statutory_partner",
+        )
+        .bind(pid)
+        .bind(decision)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        let decision_paper = Uuid::new_v4();
+        sqlx::query(
+            "insert into paper (partnership_id, id, decision_id, title, filename, content_type, size_bytes, sha256, storage_key)
+             values ($1, $2, $3, 'Budget options', 'options.pdf', 'application/pdf', 10, repeat('b', 64), $4)",
+        )
+        .bind(pid)
+        .bind(decision_paper)
+        .bind(decision)
+        .bind(format!("{pid}/papers/{decision_paper}"))
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        let nomination = Uuid::new_v4();
+        sqlx::query(
+            "insert into decision_deputy (partnership_id, id, organisation_id, membership_id, decision_id, starts_on, nominated_by)
+             select $1, $2, o.id, m.id, $3, current_date, m.user_id
+             from membership m, organisation o where m.partnership_id = $1 and o.partnership_id = $1 and o.is_statutory_partner limit 1",
+        )
+        .bind(pid)
+        .bind(nomination)
+        .bind(decision)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        ids.insert("decision_id", decision.to_string());
+        ids.insert("decision_paper_id", decision_paper.to_string());
+        ids.insert("nomination_id", nomination.to_string());
         ids.insert("item_id", item.to_string());
         ids
     }
@@ -335,7 +384,8 @@ impl Page {
 }
 
 /// A client that keeps the session cookie and the page's anti-forgery token,
-/// as a browser would.
+/// as a browser would. A clone shares the session, like a second tab.
+#[derive(Clone)]
 pub struct Browser {
     router: Router,
     cookie: Option<String>,

@@ -6,6 +6,7 @@ mod paths;
 
 mod admin;
 mod auth;
+mod decisions;
 mod meetings;
 mod minutes;
 mod outbox;

@@ -60,7 +60,16 @@ pub fn declared_routes() -> Vec<(Method, String)> {
 /// Routes anyone may use without signing in.
 // Signing out needs no sign-in: it ends whatever session there is.
 // A calendar feed is read by calendar programs, which carry no session: its token is the key.
-const PUBLIC: [&str; 5] = ["/login", "/logout", "/healthz", "/invitations/{token}", "/calendar/{token}"];
+const PUBLIC: [&str; 7] = [
+    "/login",
+    "/logout",
+    "/healthz",
+    "/invitations/{token}",
+    "/calendar/{token}",
+    // The public decision register shows closed decisions that are not confidential (see tests/app/decisions.rs).
+    "/public/{slug}/decisions",
+    "/public/{slug}/decisions/{decision_id}",
+];
 
 #[tokio::test]
 async fn no_route_but_the_public_ones_answers_without_a_session() {

@@ -24,7 +24,8 @@ async fn every_partnership_route_refuses_another_partnerships_member() {
     let swindon_ids = app.record_ids("swindon").await;
     let mut swindon_records_under_warwickshire = swindon_ids.clone();
     swindon_records_under_warwickshire.insert("slug", "warwickshire".to_owned());
-    for (method, pattern) in declared_routes().into_iter().filter(|(_, p)| p.contains("{slug}")) {
+    // The public register is for everyone by design; its own tests prove it shows nothing confidential or open.
+    for (method, pattern) in declared_routes().into_iter().filter(|(_, p)| p.contains("{slug}") && !p.starts_with("/public/")) {
         // Swindon's address with Swindon's records, and Warwickshire's address with Swindon's records.
         let mut attempts = vec![crate::paths::fill(&pattern, &swindon_ids)];
         if pattern.matches('{').count() > 1 {
