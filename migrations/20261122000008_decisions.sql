@@ -221,3 +221,5 @@ begin
 end
 $$;
 grant update on decision_rule, decision, decision_deputy, decision_response to hub_app;
+-- A body's own quorum rule can be removed, so the partnership's default applies again (audited).
+grant update, delete on quorum_rule to hub_app;

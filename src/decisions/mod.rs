@@ -10,6 +10,7 @@
 mod deputies;
 mod pages;
 mod public;
+mod rules;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
@@ -27,7 +28,7 @@ use crate::structure::Sector;
 pub use pages::{Awaiting, RegisterLine, awaiting, awaiting_in, register_lines};
 
 pub fn router() -> axum::Router<crate::web::AppState> {
-    pages::router().merge(deputies::router()).merge(public::router())
+    pages::router().merge(deputies::router()).merge(public::router()).merge(rules::router())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -638,3 +638,66 @@ async fn a_decision_taken_at_a_meeting_appears_in_its_minutes() {
     let minutes = p.bm.get(&format!("/p/warwickshire/meetings/{meeting}/minutes")).await;
     assert!(minutes.contains("Agreed at the meeting"), "{}", minutes.body);
 }
+
+#[tokio::test]
+async fn each_body_has_its_own_rules_and_a_decision_keeps_the_rules_it_was_raised_under() {
+    let mut p = warwickshire().await;
+    let before = raise(&mut p, "Raised under the old rules", false).await;
+    let group = p.app.group_id("warwickshire", "Delegated Safeguarding Partners Group").await.to_string();
+    let page = p.bm.get(&format!("/p/warwickshire/decisions/rules?group={group}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.contains("Warwickshire County Council or Education"), "the seeded quorum: {}", page.body);
+    let bad =
+        p.bm.post(
+            "/p/warwickshire/decisions/rules",
+            &[("group_id", &group), ("majority_vote", "yes"), ("majority_of", "all_voters"), ("reminder_working_days", "many")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.contains("a whole number from 0 to 20"));
+    let saved =
+        p.bm.post(
+            "/p/warwickshire/decisions/rules",
+            &[
+                ("group_id", &group),
+                ("quorum_1", "local_authority"),
+                ("quorum_2", "police"),
+                ("majority_vote", "yes"),
+                ("majority_of", "all_voters"),
+                ("reminder_working_days", "3"),
+                ("description", "Agreed by the partners"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let after = raise(&mut p, "Raised under the new rules", false).await;
+    let rules: Vec<(Vec<String>, String, i32)> =
+        sqlx::query_as("select quorum_sectors, majority_of, reminder_working_days from decision where id = any($1) order by number")
+            .bind(vec![before, after])
+            .fetch_all(&p.app.owner)
+            .await
+            .unwrap();
+    assert_eq!(
+        rules[0],
+        (vec!["local_authority|education".to_owned(), "health".to_owned(), "police".to_owned()], "votes_cast".to_owned(), 2)
+    );
+    assert_eq!(rules[1], (vec!["local_authority".to_owned(), "police".to_owned()], "all_voters".to_owned(), 3));
+    // Other groups keep the partnership's default quorum.
+    let other = p.app.group_id("warwickshire", "Safeguarding Review Group").await;
+    let quorum: Vec<String> = sqlx::query_scalar("select required_sectors from quorum_rule where group_id is null and partnership_id = (select partnership_id from partnership_group where id = $1)")
+        .bind(other)
+        .fetch_one(&p.app.owner)
+        .await
+        .unwrap();
+    assert_eq!(quorum.len(), 3);
+    // Only the business manager changes the rules.
+    let refused = p
+        .council
+        .post(
+            "/p/warwickshire/decisions/rules",
+            &[("group_id", &group), ("majority_vote", "no"), ("majority_of", "votes_cast"), ("reminder_working_days", "1")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(p.app.audit_actions().await.contains(&"decision_rules.changed".to_owned()));
+}

@@ -25,6 +25,8 @@ test('raise a decision, partners respond, the chair calls a vote and the outcome
   const page = await browser.newPage()
   await signIn(page)
   await page.waitForURL(`${BASE_URL}/`)
+  await page.goto(`${BASE_URL}/p/swindon/decisions/rules`)
+  await assertAccessible(page, 'the decision rules')
   await page.goto(`${BASE_URL}/p/swindon/decisions`)
   await assertAccessible(page, 'the decision register')
   await page.getByRole('link', { name: 'Raise a decision' }).click()
