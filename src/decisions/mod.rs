@@ -189,6 +189,85 @@ pub async fn decision_rule(conn: &mut PgConnection, partnership_id: Uuid, group_
         .unwrap_or_default())
 }
 
+/// A decision about to be put to the partners, validated.
+#[derive(Clone, Debug)]
+pub struct NewDecision {
+    /// Chosen when the form is shown, so a repeated submission finds the first.
+    pub id: Uuid,
+    pub group_id: Uuid,
+    pub title: String,
+    pub question: String,
+    pub background: String,
+    pub options: String,
+    pub confidential: bool,
+    pub closes_at: DateTime<Utc>,
+    pub meeting_id: Option<Uuid>,
+    pub responds_to: String,
+}
+
+/// What raising a decision fixed: its number, the rules it copied and the partners with a voice.
+pub struct Raised {
+    pub number: i32,
+    pub quorum_sectors: Vec<String>,
+    pub rule: DecisionRule,
+    pub voters: Vec<Uuid>,
+}
+
+/// Number the decision, copy the body's quorum and decision rules onto it and
+/// give every current statutory partner one voice.
+pub async fn put_to_partners(tx: &mut Tx, partnership_id: Uuid, raised_by: Uuid, d: &NewDecision) -> sqlx::Result<Raised> {
+    let quorum = crate::meetings::quorum_rule(tx, partnership_id, d.group_id).await?;
+    let rule = decision_rule(tx, partnership_id, d.group_id).await?;
+    let (quorum_sectors, quorum_description) = match &quorum {
+        Some(q) => (q.requirements.iter().map(|alternatives| alternatives.join("|")).collect::<Vec<_>>(), q.description.clone()),
+        None => (Vec::new(), String::new()),
+    };
+    // Numbers are given one at a time per partnership.
+    sqlx::query!("select pg_advisory_xact_lock(hashtextextended('decision-number:' || ($1::uuid)::text, 0))", partnership_id)
+        .execute(&mut **tx)
+        .await?;
+    let number =
+        sqlx::query_scalar!(r#"select coalesce(max(number), 0) + 1 as "n!" from decision where partnership_id = $1"#, partnership_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    sqlx::query!(
+        "insert into decision (partnership_id, id, number, group_id, title, question, background, options, confidential, meeting_id,
+                               responds_to, quorum_sectors, quorum_description, majority_vote, majority_of, reminder_working_days,
+                               closes_at, raised_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        partnership_id,
+        d.id,
+        number,
+        d.group_id,
+        d.title,
+        d.question,
+        d.background,
+        d.options,
+        d.confidential,
+        d.meeting_id,
+        d.responds_to,
+        &quorum_sectors,
+        quorum_description,
+        rule.majority_vote,
+        rule.majority_of.code(),
+        rule.reminder_working_days,
+        d.closes_at as _,
+        raised_by
+    )
+    .execute(&mut **tx)
+    .await?;
+    let voters = sqlx::query_scalar!(
+        "insert into decision_voter (partnership_id, decision_id, organisation_id, sector)
+         select partnership_id, $2, id, sector from organisation where partnership_id = $1 and is_statutory_partner and retired_on is null
+         returning organisation_id",
+        partnership_id,
+        d.id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(Raised { number, quorum_sectors, rule, voters })
+}
+
 /// One partner organisation's voice in a stage: its sector and what it said, if anything.
 #[derive(Clone, Debug)]
 pub struct Voice {

@@ -15,7 +15,7 @@ use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{Decision, Position, Stage, VoterLine, find, may_respond_for, notify, settle, uk_moment, voters};
+use super::{Decision, NewDecision, Position, Stage, VoterLine, find, may_respond_for, notify, settle, uk_moment, voters};
 use crate::db::{Tx, begin_tenant};
 use crate::error::{AppError, Result};
 use crate::meetings::{parse_time, uk_datetime};
@@ -316,18 +316,6 @@ async fn new_decision(State(state): State<AppState>, session: Session, member: M
     new_page(&state, &session, member, form, FormErrors::default()).await
 }
 
-struct ValidDecision {
-    id: Uuid,
-    group_id: Uuid,
-    title: String,
-    question: String,
-    background: String,
-    options: String,
-    closes_at: DateTime<Utc>,
-    meeting_id: Option<Uuid>,
-    responds_to: String,
-}
-
 /// A deadline from a date and a time, in UK time; it must be in the future.
 fn parse_deadline(parts: DateParts, time: &str, errors: &mut FormErrors, what: &str) -> Option<DateTime<Utc>> {
     let date = errors.check("deadline_day", parts.parse(what, true)).flatten();
@@ -345,7 +333,7 @@ fn parse_deadline(parts: DateParts, time: &str, errors: &mut FormErrors, what: &
     Some(at)
 }
 
-async fn validate_raise(tx: &mut Tx, member: &Member, form: &RaiseForm, errors: &mut FormErrors) -> Result<Option<ValidDecision>> {
+async fn validate_raise(tx: &mut Tx, member: &Member, form: &RaiseForm, errors: &mut FormErrors) -> Result<Option<NewDecision>> {
     let id = Uuid::parse_str(form.decision_id.trim()).map_err(|_| AppError::BadRequest)?;
     let groups = raisable_groups(tx, member).await?;
     let group_id = Uuid::parse_str(&form.group_id).ok().filter(|g| groups.iter().any(|(id, _)| id == g));
@@ -394,7 +382,18 @@ async fn validate_raise(tx: &mut Tx, member: &Member, form: &RaiseForm, errors: 
     }
     Ok(match (group_id, title, question, background, options, closes_at, responds_to) {
         (Some(group_id), Some(title), Some(question), Some(background), Some(options), Some(closes_at), Some(responds_to)) => {
-            Some(ValidDecision { id, group_id, title, question, background, options, closes_at, meeting_id, responds_to })
+            Some(NewDecision {
+                id,
+                group_id,
+                title,
+                question,
+                background,
+                options,
+                confidential: form.confidential.is_some(),
+                closes_at,
+                meeting_id,
+                responds_to,
+            })
         }
         _ => None,
     })
@@ -429,62 +428,14 @@ async fn raise(
         )
         .await;
     }
-    let quorum = crate::meetings::quorum_rule(&mut tx, pid, d.group_id).await?;
-    let rule = super::decision_rule(&mut tx, pid, d.group_id).await?;
-    let (quorum_sectors, quorum_description) = match &quorum {
-        Some(q) => (q.requirements.iter().map(|alternatives| alternatives.join("|")).collect::<Vec<_>>(), q.description.clone()),
-        None => (Vec::new(), String::new()),
-    };
-    // Numbers are given one at a time per partnership.
-    sqlx::query!("select pg_advisory_xact_lock(hashtextextended('decision-number:' || ($1::uuid)::text, 0))", pid)
-        .execute(&mut *tx)
-        .await?;
-    let number = sqlx::query_scalar!(r#"select coalesce(max(number), 0) + 1 as "n!" from decision where partnership_id = $1"#, pid)
-        .fetch_one(&mut *tx)
-        .await?;
-    let confidential = form.confidential.is_some();
-    sqlx::query!(
-        "insert into decision (partnership_id, id, number, group_id, title, question, background, options, confidential, meeting_id,
-                               responds_to, quorum_sectors, quorum_description, majority_vote, majority_of, reminder_working_days,
-                               closes_at, raised_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-        pid,
-        d.id,
-        number,
-        d.group_id,
-        d.title,
-        d.question,
-        d.background,
-        d.options,
-        confidential,
-        d.meeting_id,
-        d.responds_to,
-        &quorum_sectors,
-        quorum_description,
-        rule.majority_vote,
-        rule.majority_of.code(),
-        rule.reminder_working_days,
-        d.closes_at as _,
-        member.user.id
-    )
-    .execute(&mut *tx)
-    .await?;
-    // Every statutory partner has one voice, fixed now.
-    let voters = sqlx::query!(
-        "insert into decision_voter (partnership_id, decision_id, organisation_id, sector)
-         select partnership_id, $2, id, sector from organisation where partnership_id = $1 and is_statutory_partner and retired_on is null
-         returning organisation_id",
-        pid,
-        d.id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let raised = super::put_to_partners(&mut tx, pid, member.user.id, &d).await?;
+    let number = raised.number;
     change(&member, "decision.raised", "decision", d.id, &address)
         .after(json!({
             "number": number, "group_id": d.group_id, "title": d.title, "question": d.question, "background": d.background,
-            "options": d.options, "confidential": confidential, "meeting_id": d.meeting_id, "responds_to": d.responds_to,
-            "closes_at": d.closes_at, "quorum": quorum_sectors, "majority_vote": rule.majority_vote, "majority_of": rule.majority_of.code(),
-            "voters": voters.iter().map(|v| v.organisation_id).collect::<Vec<_>>(),
+            "options": d.options, "confidential": d.confidential, "meeting_id": d.meeting_id, "responds_to": d.responds_to,
+            "closes_at": d.closes_at, "quorum": raised.quorum_sectors, "majority_vote": raised.rule.majority_vote,
+            "majority_of": raised.rule.majority_of.code(), "voters": raised.voters,
         }))
         .record(&mut tx)
         .await?;

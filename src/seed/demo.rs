@@ -125,6 +125,7 @@ pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_fi
             }
             emails.push(email);
         }
+        demo_decision(&mut tx, partnership_id, &p.slug).await?;
     }
     tx.commit().await?;
 
@@ -134,6 +135,41 @@ pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_fi
     let lines: String = emails.iter().map(|e| format!("{e} {password}\n")).collect();
     std::fs::write(accounts_file, lines).with_context(|| format!("writing {}", accounts_file.display()))?;
     Ok(DemoAccounts { password, emails })
+}
+
+/// One open decision for the executive, so a demo delegated partner has something to respond to.
+async fn demo_decision(tx: &mut crate::db::Tx, partnership_id: Uuid, slug: &str) -> anyhow::Result<()> {
+    let any = sqlx::query_scalar!(r#"select exists (select 1 from decision where partnership_id = $1) as "e!""#, partnership_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let raised_by = sqlx::query_scalar!("select id from app_user where email = $1", email_for(Role::BusinessManager, slug))
+        .fetch_one(&mut **tx)
+        .await?;
+    let group = sqlx::query_scalar!(
+        "select id from partnership_group where partnership_id = $1 and retired_on is null
+         order by array_position(array['executive', 'accountability', 'board'], kind), sort_order limit 1",
+        partnership_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (false, Some(group_id)) = (any, group) else { return Ok(()) };
+    let closes_on = crate::calendar::working_days_after(crate::calendar::today(), 10);
+    let closes_at = crate::meetings::uk_datetime(closes_on, chrono::NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default())
+        .context("17:00 exists on a working day")?;
+    let decision = crate::decisions::NewDecision {
+        id: Uuid::new_v4(),
+        group_id,
+        title: "Adopt the updated multi-agency escalation policy".into(),
+        question: "Do the safeguarding partners agree to adopt the updated escalation policy from 1 April?".into(),
+        background: "The policy was revised after the last multi-agency audit, which found practitioners unsure when to escalate disagreements about a child's plan.".into(),
+        options: "1. Adopt the policy from 1 April.\n2. Adopt it after a further round of consultation with relevant agencies.".into(),
+        confidential: false,
+        closes_at,
+        meeting_id: None,
+        responds_to: "Multi-agency audit on escalation".into(),
+    };
+    crate::decisions::put_to_partners(tx, partnership_id, raised_by, &decision).await?;
+    Ok(())
 }
 
 async fn upsert_user(

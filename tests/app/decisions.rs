@@ -701,3 +701,77 @@ async fn each_body_has_its_own_rules_and_a_decision_keeps_the_rules_it_was_raise
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(p.app.audit_actions().await.contains(&"decision_rules.changed".to_owned()));
 }
+
+#[tokio::test]
+async fn the_rotating_chair_raises_and_calls_a_vote_and_a_deputy_for_a_period_responds() {
+    let mut p = warwickshire().await;
+    // Warwickshire's delegated partners chair in rotation: this year the council's.
+    let group = p.app.group_id("warwickshire", "Delegated Safeguarding Partners Group").await;
+    let council: Uuid =
+        sqlx::query_scalar("select m.id from membership m join app_user u on u.id = m.user_id where u.email = 'dsp-council@w.example'")
+            .fetch_one(&p.app.owner)
+            .await
+            .unwrap();
+    p.app.seat(council, group, "Council delegated partner", Some(COUNCIL)).await;
+    sqlx::query("update group_member set role_in_group = 'chair' where membership_id = $1")
+        .bind(council)
+        .execute(&p.app.owner)
+        .await
+        .unwrap();
+    let form = p.council.get("/p/warwickshire/decisions/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.contains("Delegated Safeguarding Partners Group") && !form.contains("Safeguarding Review Group"),
+        "only the group they chair"
+    );
+    // The chair raises it as the business manager would.
+    std::mem::swap(&mut p.bm, &mut p.council);
+    let decision = raise(&mut p, "Extend the scrutineer's tenure", false).await;
+    std::mem::swap(&mut p.bm, &mut p.council);
+
+    // The police delegated partner is on leave: a colleague deputises for a period.
+    let deputy = member_of(&p.app, "deputy-police@w.example", POLICE, &[Role::Deputy]).await;
+    let today = Utc::now().date_naive();
+    let until = today + Duration::days(30);
+    let nominated = p
+        .police
+        .post(
+            "/p/warwickshire/deputies",
+            &[
+                ("membership_id", &deputy.to_string()),
+                ("scope", "period"),
+                ("starts_day", &today.day().to_string()),
+                ("starts_month", &today.month().to_string()),
+                ("starts_year", &today.year().to_string()),
+                ("ends_day", &until.day().to_string()),
+                ("ends_month", &until.month().to_string()),
+                ("ends_year", &until.year().to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(nominated.status, StatusCode::SEE_OTHER, "{}", nominated.body);
+    let mut deputy_browser = p.app.signed_in("deputy-police@w.example").await;
+    assert_eq!(respond(&mut deputy_browser, decision, "disagree", "0").await.status, StatusCode::SEE_OTHER);
+
+    // The chair (not only the business manager) calls the vote.
+    let day = (Utc::now() + Duration::days(7)).date_naive();
+    let called = p
+        .council
+        .post(
+            &format!("/p/warwickshire/decisions/{decision}/vote"),
+            &[
+                ("deadline_day", &day.day().to_string()),
+                ("deadline_month", &day.month().to_string()),
+                ("deadline_year", &day.year().to_string()),
+                ("deadline_time", "12:00"),
+            ],
+        )
+        .await;
+    assert_eq!(called.status, StatusCode::SEE_OTHER, "{}", called.body);
+    // Another delegated partner, who does not chair the group, cannot.
+    let refused = p.icb.post(&format!("/p/warwickshire/decisions/{decision}/vote"), &[("deadline_day", "1")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let stage: String =
+        sqlx::query_scalar("select stage from decision where id = $1").bind(decision).fetch_one(&p.app.owner).await.unwrap();
+    assert_eq!(stage, "vote");
+}
