@@ -120,6 +120,23 @@ create table decision_deputy (
 );
 create index decision_deputy_member_idx on decision_deputy (partnership_id, membership_id) where revoked_at is null;
 
+-- Whether a member speaks for an organisation in a decision: they belong to it
+-- and are its delegated partner, or a deputy it nominated for this decision
+-- or for a period covering today. The one statement of the rule.
+create function may_speak_for(p_partnership uuid, p_membership uuid, p_organisation uuid, p_decision uuid) returns boolean
+language sql stable as $$
+    select exists (
+        select 1 from membership m
+        where m.partnership_id = p_partnership and m.id = p_membership and m.organisation_id = p_organisation
+          and (exists (select 1 from membership_role r where r.partnership_id = m.partnership_id and r.membership_id = m.id
+                         and r.role = 'delegated_safeguarding_partner')
+               or exists (select 1 from decision_deputy n where n.partnership_id = m.partnership_id and n.membership_id = m.id
+                         and n.organisation_id = p_organisation and n.revoked_at is null
+                         and (n.decision_id = p_decision
+                              or (n.decision_id is null and n.starts_on <= current_date
+                                  and (n.ends_on is null or n.ends_on >= current_date))))))
+$$;
+
 -- An organisation's current response in a stage: one row, whoever gives it.
 create table decision_response (
     partnership_id uuid not null,

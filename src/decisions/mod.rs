@@ -566,13 +566,7 @@ pub async fn responders(conn: &mut PgConnection, partnership_id: Uuid, decision_
            join membership m on m.partnership_id = v.partnership_id and m.organisation_id = v.organisation_id
            join app_user u on u.id = m.user_id
            where v.partnership_id = $1 and v.decision_id = $2
-             and (exists (select 1 from membership_role r where r.partnership_id = m.partnership_id and r.membership_id = m.id
-                                and r.role = 'delegated_safeguarding_partner')
-                  or exists (select 1 from decision_deputy n where n.partnership_id = m.partnership_id and n.membership_id = m.id
-                                and n.organisation_id = v.organisation_id and n.revoked_at is null
-                                and (n.decision_id = v.decision_id
-                                     or (n.decision_id is null and n.starts_on <= current_date
-                                         and (n.ends_on is null or n.ends_on >= current_date)))))
+             and may_speak_for(m.partnership_id, m.id, v.organisation_id, v.decision_id)
            order by u.display_name"#,
         partnership_id,
         decision_id

@@ -161,7 +161,6 @@ impl Awaiting {
 
 /// What waits for this person's response in one partnership.
 pub async fn awaiting_in(tx: &mut Tx, partnership_id: Uuid, user_id: Uuid) -> sqlx::Result<Vec<Awaiting>> {
-    // Delegated partners of the voting organisation, and deputies nominated for it.
     sqlx::query_as!(
         Awaiting,
         r#"select p.slug, p.name as partnership_name, d.id, d.number, d.title, d.stage, d.closes_at as "closes_at: DateTime<Utc>"
@@ -172,13 +171,7 @@ pub async fn awaiting_in(tx: &mut Tx, partnership_id: Uuid, user_id: Uuid) -> sq
            where d.partnership_id = $1 and d.outcome is null and d.closes_at > now()
              and not exists (select 1 from decision_response r where r.partnership_id = d.partnership_id and r.decision_id = d.id
                              and r.stage = d.stage and r.organisation_id = v.organisation_id)
-             and (exists (select 1 from membership_role r where r.partnership_id = m.partnership_id and r.membership_id = m.id
-                                and r.role = 'delegated_safeguarding_partner')
-                  or exists (select 1 from decision_deputy n where n.partnership_id = m.partnership_id and n.membership_id = m.id
-                                and n.organisation_id = v.organisation_id and n.revoked_at is null
-                                and (n.decision_id = d.id
-                                     or (n.decision_id is null and n.starts_on <= current_date
-                                         and (n.ends_on is null or n.ends_on >= current_date)))))
+             and may_speak_for(m.partnership_id, m.id, v.organisation_id, d.id)
            order by d.closes_at"#,
         partnership_id,
         user_id

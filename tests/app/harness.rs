@@ -73,8 +73,14 @@ async fn ensure_template(admin: &PgPool) {
         .await;
 }
 
-/// Changes whenever a migration or seed file changes, so a stale template is never used.
+/// Changes whenever a migration or seed file changes, so a stale template is
+/// never used. Read once per run, so every test of the run agrees on it.
 fn template_fingerprint() -> String {
+    static FINGERPRINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    FINGERPRINT.get_or_init(read_fingerprint).clone()
+}
+
+fn read_fingerprint() -> String {
     use sha2::{Digest, Sha256};
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files: Vec<_> =
