@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod partnerships;
 pub mod people;
 pub mod roles;
+pub mod scrutiny;
 pub mod seed;
 pub mod structure;
 pub mod web;

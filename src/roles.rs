@@ -31,6 +31,12 @@ pub enum Capability {
     ManageDecisions,
     /// Nominate deputies to respond to decisions for one's own organisation.
     NominateDeputies,
+    /// Record the scrutiny arrangements, programme of work and annual review; respond to recommendations for anyone.
+    ManageScrutiny,
+    /// Write and submit one's own independent scrutiny reports.
+    WriteScrutinyReports,
+    /// Follow every action of the partnership, not only one's own.
+    ViewAllActions,
 }
 
 impl Role {
@@ -104,8 +110,11 @@ impl Role {
                     | Capability::ManageStructure
                     | Capability::ManageMeetings
                     | Capability::ManageDecisions
-            ) | (Role::IndependentScrutineer, Capability::ViewAuditLog)
-                | (Role::DelegatedSafeguardingPartner, Capability::NominateDeputies)
+                    | Capability::ManageScrutiny
+                    | Capability::ViewAllActions
+            ) | (Role::IndependentScrutineer, Capability::ViewAuditLog | Capability::WriteScrutinyReports | Capability::ViewAllActions)
+                | (Role::DelegatedSafeguardingPartner, Capability::NominateDeputies | Capability::ViewAllActions)
+                | (Role::LeadSafeguardingPartner, Capability::ViewAllActions)
         )
     }
 }

@@ -1,14 +1,17 @@
 //! Actions: what was agreed, who owns it, by when, and how it stands. They
-//! come from minutes now (and from scrutiny and reviews later); overdue is
-//! worked out from the due date, never stored.
+//! come from minutes and from scrutiny recommendations (and reviews later).
+//! Every update is kept with its evidence; overdue is worked out from the due
+//! date, never stored; completion is confirmed by whoever set the action; an
+//! overdue action is escalated to the delegated partners once.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgConnection;
@@ -20,10 +23,28 @@ use crate::calendar::{long_date, today};
 use crate::error::{AppError, Result};
 use crate::partnerships::Member;
 use crate::roles::Capability;
-use crate::web::{AppState, ClientAddress, Layout, Submitted, set_flash};
+use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, optional_text, redirect_with, set_flash};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/p/{slug}/actions", get(index)).route("/p/{slug}/actions/{action_id}", post(update_status))
+    Router::new()
+        .route("/p/{slug}/actions", get(index))
+        .route("/p/{slug}/actions/{action_id}", get(action_page).post(update_status))
+        .route("/p/{slug}/actions/{action_id}/confirm", post(confirm_completion))
+}
+
+/// How an action stands, as people read it.
+pub const STATES: [&str; 6] = ["Not started", "On track", "At risk", "Overdue", "Complete, awaiting confirmation", "Complete"];
+
+/// The state of an action from its stored status, whether it is past due and whether completion was confirmed.
+pub fn state_label(status: &str, overdue: bool, confirmed: bool) -> &'static str {
+    match (status, overdue, confirmed) {
+        ("complete", _, true) => STATES[5],
+        ("complete", _, false) => STATES[4],
+        (_, true, _) => STATES[3],
+        ("on_track", ..) => STATES[1],
+        ("at_risk", ..) => STATES[2],
+        _ => STATES[0],
+    }
 }
 
 pub const STATUSES: [(&str, &str); 4] =
@@ -39,6 +60,7 @@ pub struct Action {
     pub status: String,
     pub group_name: Option<String>,
     pub meeting_id: Option<Uuid>,
+    pub recommendation_lineage_id: Option<Uuid>,
 }
 
 impl Action {
@@ -63,7 +85,7 @@ pub async fn open_actions(
     sqlx::query_as!(
         Action,
         r#"select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status,
-                  g.name as "group_name?", a.meeting_id
+                  g.name as "group_name?", a.meeting_id, a.recommendation_lineage_id
            from action_point a left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
            where a.partnership_id = $1 and a.status <> 'complete'
              and ($2::uuid is null or a.owner_membership_id = $2) and ($3::uuid is null or a.group_id = $3)
@@ -88,19 +110,179 @@ struct IndexPage {
 }
 
 async fn index(State(state): State<AppState>, session: Session, member: Member) -> Result<IndexPage> {
-    let can_manage = member.roles.allows(Capability::ManageMeetings);
+    let can_manage = member.roles.allows(Capability::ViewAllActions);
     let mut tx = member.begin(&state).await?;
-    // Business managers follow every action; others their own.
+    // Business managers, partners and scrutineers follow every action; others their own.
     let all = open_actions(&mut tx, member.partnership.id, (!can_manage).then_some(member.membership_id), None).await?;
     tx.commit().await?;
     let (mine, others) = all.into_iter().partition(|a| a.owner_membership_id == Some(member.membership_id));
     Ok(IndexPage { layout: Layout::workspace(&session, &member, "actions").await?, member, mine, others, can_manage, statuses: STATUSES })
 }
 
-#[derive(Deserialize, Default)]
+/// One update to an action, with its evidence.
+pub struct Update {
+    pub status: String,
+    pub note: String,
+    pub evidence: String,
+    pub updated_by_name: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Update {
+    pub fn status_label(&self) -> &'static str {
+        STATUSES.iter().find(|(c, _)| *c == self.status).map(|(_, l)| *l).unwrap_or("")
+    }
+    pub fn when(&self) -> String {
+        long_date(crate::meetings::uk_date(self.updated_at))
+    }
+}
+
+/// An action with who set it and where it came from.
+pub struct ActionDetail {
+    pub id: Uuid,
+    pub description: String,
+    pub owner_membership_id: Option<Uuid>,
+    pub owner_name: String,
+    pub due_on: NaiveDate,
+    pub status: String,
+    pub set_by: Option<Uuid>,
+    pub set_by_name: Option<String>,
+    pub completion_confirmed_at: Option<DateTime<Utc>>,
+    pub confirmed_by_name: Option<String>,
+    pub meeting_id: Option<Uuid>,
+    pub recommendation_id: Option<Uuid>,
+    pub recommendation_body: Option<String>,
+}
+
+impl ActionDetail {
+    pub fn is_overdue(&self) -> bool {
+        self.status != "complete" && self.due_on < today()
+    }
+    pub fn due(&self) -> String {
+        long_date(self.due_on)
+    }
+    fn confirmed(&self) -> bool {
+        self.completion_confirmed_at.is_some() || self.set_by.is_none()
+    }
+    pub fn state(&self) -> &'static str {
+        state_label(&self.status, self.is_overdue(), self.confirmed())
+    }
+    pub fn awaiting_confirmation(&self) -> bool {
+        self.status == "complete" && !self.confirmed()
+    }
+}
+
+async fn find_action(tx: &mut PgConnection, partnership_id: Uuid, raw: &str) -> Result<ActionDetail> {
+    let id = crate::web::record_id(raw)?;
+    sqlx::query_as!(
+        ActionDetail,
+        r#"select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status, a.set_by,
+                  s.display_name as "set_by_name?", a.completion_confirmed_at as "completion_confirmed_at: DateTime<Utc>",
+                  c.display_name as "confirmed_by_name?", a.meeting_id,
+                  (select r.id from scrutiny_recommendation r
+                   join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.report_id and v.version = r.version
+                   where r.partnership_id = a.partnership_id and r.lineage_id = a.recommendation_lineage_id and v.submitted_at is not null
+                   order by r.version desc limit 1) as "recommendation_id?",
+                  (select r.body from scrutiny_recommendation r where r.partnership_id = a.partnership_id and r.lineage_id = a.recommendation_lineage_id
+                   order by r.version desc limit 1) as "recommendation_body?"
+           from action_point a
+           left join app_user s on s.id = a.set_by
+           left join app_user c on c.id = a.completion_confirmed_by
+           where a.partnership_id = $1 and a.id = $2"#,
+        partnership_id,
+        id
+    )
+    .fetch_optional(tx)
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
+/// Who may update an action: its owner, whoever set it, and those who run meetings or scrutiny.
+fn may_update(member: &Member, action: &ActionDetail) -> bool {
+    action.owner_membership_id == Some(member.membership_id)
+        || action.set_by == Some(member.user.id)
+        || member.roles.allows(Capability::ManageMeetings)
+        || member.roles.allows(Capability::ManageScrutiny)
+}
+
+/// Who confirms completion: whoever set the action, or a business manager.
+fn may_confirm(member: &Member, action: &ActionDetail) -> bool {
+    action.set_by == Some(member.user.id) || member.roles.allows(Capability::ManageScrutiny)
+}
+
+#[derive(Deserialize, Default, Clone)]
 struct StatusForm {
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    evidence: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "actions/action.html")]
+struct ActionPage {
+    layout: Layout,
+    member: Member,
+    action: ActionDetail,
+    updates: Vec<Update>,
+    can_update: bool,
+    can_confirm: bool,
+    statuses: [(&'static str, &'static str); 4],
+    errors: FormErrors,
+    form: StatusForm,
+}
+
+async fn render_action(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    raw: &str,
+    errors: FormErrors,
+    form: Option<StatusForm>,
+) -> Result<Response> {
+    let mut tx = member.begin(state).await?;
+    let action = find_action(&mut tx, member.partnership.id, raw).await?;
+    let can_update = may_update(&member, &action);
+    // Others read an action only where they may follow every action.
+    if !can_update && !member.roles.allows(Capability::ViewAllActions) {
+        return Err(AppError::NotFound);
+    }
+    let updates = sqlx::query_as!(
+        Update,
+        r#"select u.status, u.note, u.evidence, p.display_name as updated_by_name, u.updated_at as "updated_at: DateTime<Utc>"
+           from action_update u join app_user p on p.id = u.updated_by
+           where u.partnership_id = $1 and u.action_id = $2 order by u.updated_at desc"#,
+        member.partnership.id,
+        action.id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let form = form.unwrap_or_else(|| StatusForm { status: action.status.clone(), ..StatusForm::default() });
+    let page = ActionPage {
+        layout: Layout::workspace(session, &member, "actions").await?,
+        can_confirm: action.awaiting_confirmation() && may_confirm(&member, &action),
+        can_update,
+        member,
+        action,
+        updates,
+        statuses: STATUSES,
+        errors,
+        form,
+    };
+    Ok((status, page).into_response())
+}
+
+async fn action_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, action_id)): Path<(String, String)>,
+) -> Result<Response> {
+    render_action(&state, &session, member, &action_id, FormErrors::default(), None).await
 }
 
 async fn update_status(
@@ -111,42 +293,194 @@ async fn update_status(
     Path((_, action_id)): Path<(String, String)>,
     Submitted(form): Submitted<StatusForm>,
 ) -> Result<Response> {
-    let id = Uuid::parse_str(&action_id).map_err(|_| AppError::NotFound)?;
     let mut tx = member.begin(&state).await?;
-    let action = sqlx::query!(
-        "select description, status, owner_membership_id from action_point where partnership_id = $1 and id = $2 for update",
-        member.partnership.id,
-        id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    if action.owner_membership_id != Some(member.membership_id) && !member.roles.allows(Capability::ManageMeetings) {
+    let action = find_action(&mut tx, member.partnership.id, &action_id).await?;
+    if !may_update(&member, &action) {
         return Err(AppError::Forbidden);
     }
+    let mut errors = FormErrors::default();
     if !STATUSES.iter().any(|(c, _)| *c == form.status) {
-        return Err(AppError::BadRequest);
+        errors.add("status", "Choose how the action stands");
     }
-    if action.status != form.status {
+    let note = errors.check("note", optional_text(&form.note, "update", 4000));
+    let evidence = errors.check("evidence", optional_text(&form.evidence, "evidence", 2000));
+    // Completing an action someone else set needs evidence for them to confirm.
+    if form.status == "complete"
+        && action.status != "complete"
+        && action.set_by.is_some_and(|s| s != member.user.id)
+        && evidence.as_deref().is_some_and(str::is_empty)
+    {
+        errors.add("evidence", "Say what shows the action is complete, for the person who set it to confirm");
+    }
+    let (Some(note), Some(evidence)) = (note, evidence.filter(|_| errors.is_empty())) else {
+        drop(tx);
+        return render_action(&state, &session, member, &action_id, errors, Some(form)).await;
+    };
+    if action.status == form.status && note.is_empty() && evidence.is_empty() {
+        // Nothing new (a repeated click): nothing to record.
+        drop(tx);
+        return redirect_with(
+            &session,
+            format!("Action unchanged: {}", action.description),
+            format!("/p/{}/actions/{}", member.partnership.slug, action.id),
+        )
+        .await;
+    }
+    // Whoever set the action confirms completion, unless they completed it themselves.
+    let self_confirmed = form.status == "complete" && (action.set_by.is_none() || action.set_by == Some(member.user.id));
+    sqlx::query!(
+        "update action_point set status = $3,
+                completed_at = case when $3 = 'complete' then coalesce(completed_at, now()) end,
+                completion_confirmed_at = case when $3 = 'complete' and $4 then coalesce(completion_confirmed_at, now()) when $3 = 'complete' then completion_confirmed_at end,
+                completion_confirmed_by = case when $3 = 'complete' and $4 then coalesce(completion_confirmed_by, $5) when $3 = 'complete' then completion_confirmed_by end
+         where partnership_id = $1 and id = $2",
+        member.partnership.id,
+        action.id,
+        form.status,
+        self_confirmed && action.set_by.is_some(),
+        member.user.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "insert into action_update (partnership_id, id, action_id, status, note, evidence, updated_by) values ($1, $2, $3, $4, $5, $6, $7)",
+        member.partnership.id,
+        Uuid::new_v4(),
+        action.id,
+        form.status,
+        note,
+        evidence,
+        member.user.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    Change::new("action.status_changed", "action")
+        .in_partnership(member.partnership.id)
+        .by(Some(member.user.id))
+        .subject(action.id)
+        .from_address(&address)
+        .before(json!({ "status": action.status }))
+        .after(json!({ "status": form.status, "note": note, "evidence": evidence }))
+        .record(&mut tx)
+        .await?;
+    if form.status == "complete"
+        && !self_confirmed
+        && let Some(setter) = action.set_by
+        && let Some(to) = sqlx::query!("select email, display_name from app_user where id = $1", setter).fetch_optional(&mut *tx).await?
+    {
+        let body = format!(
+            "{} has marked this action complete:\n\n{}\n\nEvidence: {evidence}\n\nPlease confirm it in Partnership Hub.\n",
+            member.user.display_name, action.description
+        );
+        crate::outbox::enqueue(
+            &mut tx,
+            Some(member.partnership.id),
+            &to.email,
+            &to.display_name,
+            "An action is ready for you to confirm",
+            &body,
+            &format!("action-complete:{}:{}", action.id, Uuid::new_v4()),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    set_flash(&session, format!("Action updated: {}", action.description)).await?;
+    Ok(Redirect::to(&format!("/p/{}/actions/{}", member.partnership.slug, action.id)).into_response())
+}
+
+async fn confirm_completion(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, action_id)): Path<(String, String)>,
+) -> Result<Response> {
+    let mut tx = member.begin(&state).await?;
+    let action = find_action(&mut tx, member.partnership.id, &action_id).await?;
+    if !may_confirm(&member, &action) {
+        return Err(AppError::Forbidden);
+    }
+    if action.awaiting_confirmation() {
         sqlx::query!(
-            "update action_point set status = $3, completed_at = case when $3 = 'complete' then now() end where partnership_id = $1 and id = $2",
+            "update action_point set completion_confirmed_at = now(), completion_confirmed_by = $3 where partnership_id = $1 and id = $2",
             member.partnership.id,
-            id,
-            form.status
+            action.id,
+            member.user.id
         )
         .execute(&mut *tx)
         .await?;
-        Change::new("action.status_changed", "action")
+        Change::new("action.completion_confirmed", "action")
             .in_partnership(member.partnership.id)
             .by(Some(member.user.id))
-            .subject(id)
+            .subject(action.id)
             .from_address(&address)
-            .before(json!({ "status": action.status }))
-            .after(json!({ "status": form.status }))
+            .after(json!({ "status": "complete", "confirmed": true }))
             .record(&mut tx)
             .await?;
     }
     tx.commit().await?;
-    set_flash(&session, format!("Action updated: {}", action.description)).await?;
-    Ok(Redirect::to(&format!("/p/{}/actions", member.partnership.slug)).into_response())
+    redirect_with(
+        &session,
+        format!("Completion confirmed: {}", action.description),
+        format!("/p/{}/actions/{}", member.partnership.slug, action.id),
+    )
+    .await
+}
+
+/// Tell the delegated partners (and business managers) once about each action
+/// that has gone past its due date, partnership by partnership.
+pub async fn escalate_overdue(pool: &sqlx::PgPool, today: NaiveDate) -> sqlx::Result<usize> {
+    let mut escalated = 0;
+    let partnerships = sqlx::query_scalar!("select id from partnership order by id").fetch_all(pool).await?;
+    for partnership_id in partnerships {
+        let mut tx = crate::db::begin_tenant(pool, partnership_id, None).await?;
+        let overdue = sqlx::query!(
+            r#"update action_point set escalated_at = now()
+               where partnership_id = $1 and status <> 'complete' and due_on < $2 and escalated_at is null
+               returning id, description, owner_name, due_on as "due_on: NaiveDate""#,
+            partnership_id,
+            today as _
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        if !overdue.is_empty() {
+            let people = sqlx::query!(
+                "select distinct u.id, u.email, u.display_name from membership m join app_user u on u.id = m.user_id
+                 join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
+                 where m.partnership_id = $1 and r.role in ('delegated_safeguarding_partner', 'business_manager')",
+                partnership_id
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            for a in &overdue {
+                Change::new("action.escalated", "action")
+                    .in_partnership(partnership_id)
+                    .subject(a.id)
+                    .after(json!({ "due_on": a.due_on }))
+                    .record(&mut tx)
+                    .await?;
+                for p in &people {
+                    let body = format!(
+                        "This action was due on {} and is not complete:\n\n{}\n\nOwner: {}\n\nIt now shows among the overdue actions on the scrutiny page.\n",
+                        long_date(a.due_on),
+                        a.description,
+                        a.owner_name
+                    );
+                    crate::outbox::enqueue(
+                        &mut tx,
+                        Some(partnership_id),
+                        &p.email,
+                        &p.display_name,
+                        "An action is overdue",
+                        &body,
+                        &format!("action-overdue:{}:{}", a.id, p.id),
+                    )
+                    .await?;
+                }
+            }
+            escalated += overdue.len();
+        }
+        tx.commit().await?;
+    }
+    Ok(escalated)
 }

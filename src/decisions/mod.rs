@@ -737,13 +737,19 @@ pub async fn sweep(pool: &PgPool, today: NaiveDate) -> sqlx::Result<Swept> {
 }
 
 /// Run forever in every instance: deadlines are met within a minute even when
-/// nobody opens the decision (pages also settle what they show).
+/// nobody opens the decision (pages also settle what they show), and overdue
+/// actions are escalated.
 pub async fn run_worker(pool: PgPool) {
     loop {
         match sweep(&pool, crate::calendar::today()).await {
             Ok(s) if s != Swept::default() => tracing::info!(closed = s.closed, reminders = s.reminders, "decisions swept"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = ?e, "decision sweep"),
+        }
+        match crate::actions::escalate_overdue(&pool, crate::calendar::today()).await {
+            Ok(n) if n > 0 => tracing::info!(escalated = n, "overdue actions escalated"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = ?e, "escalating overdue actions"),
         }
         tokio::time::sleep(Duration::from_secs(30)).await;
     }

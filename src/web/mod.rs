@@ -63,6 +63,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(crate::meetings::router())
         .merge(crate::actions::router())
         .merge(crate::decisions::router())
+        .merge(crate::scrutiny::router())
         .fallback(crate::error::not_found)
         .layer(middleware::from_fn(csrf::verify))
         .layer(sessions)

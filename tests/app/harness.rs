@@ -294,6 +294,56 @@ impl TestApp {
         .execute(&self.owner)
         .await
         .unwrap();
+        // A submitted scrutiny report with one finding and one recommendation.
+        let report = Uuid::new_v4();
+        let (finding, recommendation) = (Uuid::new_v4(), Uuid::new_v4());
+        sqlx::query(
+            "insert into scrutiny_report (partnership_id, id, author_membership_id, financial_year, quarter, title)
+             select $1, $2, id, 2026, 2, 'Front door' from membership where partnership_id = $1 limit 1",
+        )
+        .bind(pid)
+        .bind(report)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        sqlx::query("insert into scrutiny_report_version (partnership_id, report_id, version, summary, methods) values ($1, $2, 1, 'Summary', '{interviews}')")
+            .bind(pid)
+            .bind(report)
+            .execute(&self.owner)
+            .await
+            .unwrap();
+        sqlx::query("insert into scrutiny_finding (partnership_id, id, report_id, version, position, title, assurance) values ($1, $2, $3, 1, 1, 'Thresholds', 'limited')")
+            .bind(pid)
+            .bind(finding)
+            .bind(report)
+            .execute(&self.owner)
+            .await
+            .unwrap();
+        sqlx::query(
+            "insert into scrutiny_recommendation (partnership_id, id, finding_id, report_id, version, lineage_id, body, addressee_organisation_id)
+             select $1, $2, $3, $4, 1, $2, 'Review thresholds', id from organisation where partnership_id = $1 and is_statutory_partner limit 1",
+        )
+        .bind(pid)
+        .bind(recommendation)
+        .bind(finding)
+        .bind(report)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        sqlx::query(
+            "update scrutiny_report_version set submitted_at = now(), responses_due_on = current_date + 28, filename = 'report.pdf',
+                    content_type = 'application/pdf', size_bytes = 10, sha256 = repeat('c', 64), storage_key = $1::text || '/scrutiny/' || $2::text
+             where partnership_id = $1 and report_id = $2",
+        )
+        .bind(pid)
+        .bind(report)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        ids.insert("report_id", report.to_string());
+        ids.insert("version", "1".to_owned());
+        ids.insert("finding_id", finding.to_string());
+        ids.insert("recommendation_id", recommendation.to_string());
         ids.insert("decision_id", decision.to_string());
         ids.insert("decision_paper_id", decision_paper.to_string());
         ids.insert("nomination_id", nomination.to_string());
@@ -450,6 +500,11 @@ impl Browser {
 
     /// Upload a file as a browser would: multipart, with the form token in the action's query string.
     pub async fn upload(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> Page {
+        self.upload_as(path, fields, "paper_file", file).await
+    }
+
+    /// Upload a file in the named field.
+    pub async fn upload_as(&mut self, path: &str, fields: &[(&str, &str)], field: &str, file: (&str, &[u8])) -> Page {
         if self.csrf.is_none() {
             self.get("/login").await;
         }
@@ -461,7 +516,7 @@ impl Browser {
             );
         }
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"paper_file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n", file.0)
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n", file.0)
                 .as_bytes(),
         );
         body.extend_from_slice(file.1);

@@ -12,6 +12,7 @@ mod minutes;
 mod outbox;
 mod papers;
 mod people;
+mod scrutiny;
 mod security;
 mod structure;
 mod tenancy;

@@ -1,0 +1,346 @@
+//! Independent scrutiny: the arrangements (who scrutinises, their tenure and
+//! review), the programme of work, quarterly reports with findings and
+//! recommendations, partners' responses and the actions that follow, and the
+//! annual review of the scrutiny function. One page shows it all at a glance.
+
+mod arrangements;
+mod chart;
+mod reports;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use crate::calendar::{FinancialYear, long_date, today};
+use crate::db::Tx;
+use crate::error::Result;
+use crate::partnerships::Member;
+use crate::roles::Capability;
+use crate::web::{AppState, Layout};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/p/{slug}/scrutiny", get(dashboard)).merge(arrangements::router()).merge(reports::router())
+}
+
+/// How much assurance a finding gives.
+pub const ASSURANCE: [(&str, &str); 4] =
+    [("substantial", "Substantial"), ("reasonable", "Reasonable"), ("limited", "Limited"), ("none", "No assurance")];
+
+/// How scrutineers gather evidence (Windsor & Maidenhead's list, and case audit).
+pub const METHODS: [(&str, &str); 6] = [
+    ("interviews", "Interviews"),
+    ("focus_groups", "Focus groups"),
+    ("data_analysis", "Data analysis"),
+    ("observation", "Observation"),
+    ("peer_review", "Peer review"),
+    ("case_audit", "Case file audit"),
+];
+
+pub const RESPONSES: [(&str, &str); 3] =
+    [("accepted", "Accepted"), ("partly_accepted", "Partly accepted"), ("not_accepted", "Not accepted")];
+
+pub fn label_of(list: &[(&'static str, &'static str)], code: &str) -> &'static str {
+    list.iter().find(|(c, _)| *c == code).map(|(_, l)| *l).unwrap_or("")
+}
+
+pub fn methods_label(methods: &[String]) -> String {
+    methods.iter().map(|m| label_of(&METHODS, m)).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(", ")
+}
+
+/// "Q2 2026/27 (July to September 2026)"
+pub fn quarter_label(financial_year: i32, quarter: i32) -> String {
+    let months = match quarter {
+        1 => format!("April to June {financial_year}"),
+        2 => format!("July to September {financial_year}"),
+        3 => format!("October to December {financial_year}"),
+        _ => format!("January to March {}", financial_year + 1),
+    };
+    format!("Q{quarter} {} ({months})", FinancialYear { start_year: financial_year }.label())
+}
+
+/// The financial year and quarter a date falls in.
+pub fn quarter_of(date: NaiveDate) -> (i32, i32) {
+    use chrono::Datelike;
+    let year = FinancialYear::containing(date).start_year;
+    let quarter = match date.month() {
+        4..=6 => 1,
+        7..=9 => 2,
+        10..=12 => 3,
+        _ => 4,
+    };
+    (year, quarter)
+}
+
+/// An action with where it came from, for the scrutiny page.
+pub struct TrackedAction {
+    pub id: Uuid,
+    pub description: String,
+    pub owner_name: String,
+    pub due_on: NaiveDate,
+    pub status: String,
+    pub completion_confirmed: bool,
+    pub from_recommendation: bool,
+}
+
+impl TrackedAction {
+    pub fn is_overdue(&self) -> bool {
+        self.status != "complete" && self.due_on < today()
+    }
+    pub fn due(&self) -> String {
+        long_date(self.due_on)
+    }
+    /// Not started, on track, at risk, overdue, awaiting confirmation, complete.
+    pub fn state(&self) -> &'static str {
+        crate::actions::state_label(&self.status, self.is_overdue(), self.completion_confirmed)
+    }
+}
+
+/// A recommendation as the dashboard and the scrutineer follow it.
+#[derive(Clone)]
+pub struct Followed {
+    pub id: Uuid,
+    pub report_id: Uuid,
+    pub report_title: String,
+    pub body: String,
+    pub addressee: String,
+    pub response: Option<String>,
+    pub responses_due_on: Option<NaiveDate>,
+    pub author_membership_id: Uuid,
+    pub actions_total: i64,
+    pub actions_done: i64,
+}
+
+impl Followed {
+    pub fn response_label(&self) -> &'static str {
+        match &self.response {
+            Some(r) => label_of(&RESPONSES, r),
+            None => "Awaiting a response",
+        }
+    }
+    pub fn response_overdue(&self) -> bool {
+        self.response.is_none() && self.responses_due_on.is_some_and(|d| d < today())
+    }
+    pub fn due(&self) -> String {
+        self.responses_due_on.map(long_date).unwrap_or_default()
+    }
+}
+
+/// Every current recommendation (those of each report's latest submitted version) with its response and actions.
+async fn followed(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<Followed>> {
+    sqlx::query_as!(
+        Followed,
+        r#"select r.id, r.report_id, sr.title as report_title, r.body,
+                  coalesce(o.name, g.name, '') as "addressee!", resp.response as "response?",
+                  v.responses_due_on as "responses_due_on: NaiveDate", sr.author_membership_id,
+                  (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id) as "actions_total!",
+                  (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id
+                     and a.status = 'complete' and (a.completion_confirmed_at is not null or a.set_by is null)) as "actions_done!"
+           from scrutiny_recommendation r
+           join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.report_id and v.version = r.version
+           join scrutiny_report sr on sr.partnership_id = r.partnership_id and sr.id = r.report_id
+           left join organisation o on o.partnership_id = r.partnership_id and o.id = r.addressee_organisation_id
+           left join partnership_group g on g.partnership_id = r.partnership_id and g.id = r.addressee_group_id
+           left join recommendation_response resp on resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id
+           where r.partnership_id = $1 and v.submitted_at is not null and v.superseded_at is null
+           order by v.submitted_at desc, r.body"#,
+        partnership_id
+    )
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// A quarter's reports, as the dashboard lists them.
+pub struct QuarterReports {
+    pub quarter: i32,
+    pub label: String,
+    pub reports: Vec<ReportLine>,
+    pub planned: Vec<String>,
+}
+
+pub struct ReportLine {
+    pub id: Uuid,
+    pub title: String,
+    pub author_name: String,
+    pub author_membership_id: Uuid,
+    pub quarter: i32,
+    pub latest_submitted: Option<i32>,
+    pub has_draft: bool,
+}
+
+impl ReportLine {
+    pub fn status(&self) -> String {
+        match (self.latest_submitted, self.has_draft) {
+            (Some(1), false) => "Submitted".to_owned(),
+            (Some(v), false) => format!("Submitted (version {v})"),
+            (Some(v), true) => format!("Submitted (version {v}); a correction is in draft"),
+            (None, _) => "Draft".to_owned(),
+        }
+    }
+}
+
+/// A bar of a chart and the row of its table.
+pub struct Count {
+    pub label: &'static str,
+    pub count: i64,
+}
+
+#[derive(Deserialize)]
+struct DashboardQuery {
+    year: Option<i32>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "scrutiny/dashboard.html")]
+struct Dashboard {
+    layout: Layout,
+    member: Member,
+    year: i32,
+    year_label: String,
+    quarters: Vec<QuarterReports>,
+    findings: Vec<Count>,
+    findings_chart: String,
+    recommendations: Vec<Count>,
+    actions: Vec<Count>,
+    actions_chart: String,
+    overdue_actions: Vec<TrackedAction>,
+    overdue_responses: Vec<Followed>,
+    /// For a scrutineer: what became of their own recommendations.
+    mine: Vec<Followed>,
+    appointments: Vec<arrangements::Appointment>,
+    latest_review: Option<arrangements::Review>,
+    can_manage: bool,
+    can_write: bool,
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Query(query): Query<DashboardQuery>,
+) -> Result<Dashboard> {
+    let year = query.year.filter(|y| (2000..=2200).contains(y)).unwrap_or_else(|| FinancialYear::containing(today()).start_year);
+    let pid = member.partnership.id;
+    let mut tx = member.begin(&state).await?;
+    let reports = sqlx::query_as!(
+        ReportLine,
+        r#"select r.id, r.title, u.display_name as author_name, r.author_membership_id, r.quarter,
+                  (select max(version) from scrutiny_report_version v where v.partnership_id = r.partnership_id and v.report_id = r.id
+                     and v.submitted_at is not null) as latest_submitted,
+                  exists (select 1 from scrutiny_report_version v where v.partnership_id = r.partnership_id and v.report_id = r.id
+                     and v.submitted_at is null) as "has_draft!"
+           from scrutiny_report r join membership m on m.partnership_id = r.partnership_id and m.id = r.author_membership_id
+           join app_user u on u.id = m.user_id
+           where r.partnership_id = $1 and r.financial_year = $2
+           order by r.quarter, r.created_at"#,
+        pid,
+        year
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    // Drafts are their author's alone.
+    let reports: Vec<ReportLine> =
+        reports.into_iter().filter(|r| r.latest_submitted.is_some() || r.author_membership_id == member.membership_id).collect();
+    let programme = arrangements::programme(&mut tx, pid, year).await?;
+    let quarters = (1..=4)
+        .map(|q| QuarterReports {
+            quarter: q,
+            label: quarter_label(year, q),
+            reports: reports
+                .iter()
+                .filter(|r| r.quarter == q)
+                .map(|r| ReportLine { title: r.title.clone(), author_name: r.author_name.clone(), ..*r })
+                .collect(),
+            planned: programme.iter().filter(|p| p.quarter == q).map(|p| p.theme.clone()).collect(),
+        })
+        .collect();
+    let findings_by = sqlx::query!(
+        r#"select f.assurance, count(*) as "n!" from scrutiny_finding f
+           join scrutiny_report_version v on v.partnership_id = f.partnership_id and v.report_id = f.report_id and v.version = f.version
+           join scrutiny_report r on r.partnership_id = f.partnership_id and r.id = f.report_id
+           where f.partnership_id = $1 and r.financial_year = $2 and v.submitted_at is not null and v.superseded_at is null
+           group by f.assurance"#,
+        pid,
+        year
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let findings: Vec<Count> = ASSURANCE
+        .iter()
+        .map(|(code, label)| Count { label, count: findings_by.iter().find(|f| f.assurance == *code).map(|f| f.n).unwrap_or(0) })
+        .collect();
+    let all_recommendations = followed(&mut tx, pid).await?;
+    let mut recommendations: Vec<Count> = RESPONSES
+        .iter()
+        .map(|(code, label)| Count {
+            label,
+            count: all_recommendations.iter().filter(|r| r.response.as_deref() == Some(*code)).count() as i64,
+        })
+        .collect();
+    recommendations
+        .push(Count { label: "Awaiting a response", count: all_recommendations.iter().filter(|r| r.response.is_none()).count() as i64 });
+    let tracked = sqlx::query_as!(
+        TrackedAction,
+        r#"select id, description, owner_name, due_on as "due_on: NaiveDate", status,
+                  completion_confirmed_at is not null or set_by is null as "completion_confirmed!",
+                  recommendation_lineage_id is not null as "from_recommendation!"
+           from action_point where partnership_id = $1 order by due_on"#,
+        pid
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let from_scrutiny: Vec<&TrackedAction> = tracked.iter().filter(|a| a.from_recommendation).collect();
+    let actions: Vec<Count> = crate::actions::STATES
+        .iter()
+        .map(|label| Count { label, count: from_scrutiny.iter().filter(|a| a.state() == *label).count() as i64 })
+        .collect();
+    let appointments = arrangements::appointments(&mut tx, pid).await?;
+    let latest_review = arrangements::reviews(&mut tx, pid).await?.into_iter().next();
+    tx.commit().await?;
+    let mine = all_recommendations.iter().filter(|r| r.author_membership_id == member.membership_id).cloned().collect();
+    let overdue_responses = all_recommendations.iter().filter(|r| r.response_overdue()).cloned().collect();
+    Ok(Dashboard {
+        layout: Layout::workspace(&session, &member, "scrutiny").await?,
+        year_label: FinancialYear { start_year: year }.label(),
+        year,
+        quarters,
+        findings_chart: chart::bars("Findings by assurance rating", &findings),
+        findings,
+        recommendations,
+        actions_chart: chart::bars("Actions from recommendations by status", &actions),
+        actions,
+        // Every overdue action of the partnership escalates here, for the delegated partners.
+        overdue_actions: tracked.into_iter().filter(TrackedAction::is_overdue).collect(),
+        overdue_responses,
+        mine,
+        appointments,
+        latest_review,
+        can_manage: member.roles.allows(Capability::ManageScrutiny),
+        can_write: member.roles.allows(Capability::WriteScrutinyReports),
+        member,
+    })
+}
+
+/// "Friday 4 December 2026"
+pub fn day_of(at: DateTime<Utc>) -> String {
+    long_date(crate::meetings::uk_date(at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quarters_follow_the_financial_year() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(quarter_of(d(2026, 4, 1)), (2026, 1));
+        assert_eq!(quarter_of(d(2026, 12, 31)), (2026, 3));
+        assert_eq!(quarter_of(d(2027, 3, 31)), (2026, 4));
+        assert_eq!(quarter_label(2026, 4), "Q4 2026/27 (January to March 2027)");
+    }
+}
