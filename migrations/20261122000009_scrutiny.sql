@@ -29,6 +29,8 @@ create table scrutiny_appointment (
     notes text not null default '' check (length(notes) <= 2000),
     created_at timestamptz not null default now(),
     primary key (partnership_id, id),
+    -- The same person added twice (a double submit, or the seed loaded again) is one appointment.
+    unique (partnership_id, kind, name, starts_on),
     check (ends_on is null or ends_on >= starts_on),
     foreign key (partnership_id, membership_id) references membership (partnership_id, id)
 );

@@ -361,9 +361,9 @@ async fn add_appointment(
         return render(&state, &session, member, Forms { errors, appointment: form, ..Forms::default() }).await;
     };
     let id = Uuid::new_v4();
-    sqlx::query!(
+    let inserted = sqlx::query!(
         "insert into scrutiny_appointment (partnership_id, id, kind, name, agency, membership_id, starts_on, ends_on, review_due_on, notes)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (partnership_id, kind, name, starts_on) do nothing",
         pid,
         id,
         form.kind,
@@ -377,10 +377,12 @@ async fn add_appointment(
     )
     .execute(&mut *tx)
     .await?;
-    change(&member, "scrutiny.appointed", "scrutiny_appointment", id, &address)
-        .after(json!({ "kind": form.kind, "name": name, "agency": agency, "membership_id": membership_id, "starts_on": starts_on, "ends_on": ends_on, "review_due_on": review_due_on }))
-        .record(&mut tx)
-        .await?;
+    if inserted.rows_affected() == 1 {
+        change(&member, "scrutiny.appointed", "scrutiny_appointment", id, &address)
+            .after(json!({ "kind": form.kind, "name": name, "agency": agency, "membership_id": membership_id, "starts_on": starts_on, "ends_on": ends_on, "review_due_on": review_due_on }))
+            .record(&mut tx)
+            .await?;
+    }
     tx.commit().await?;
     redirect_with(
         &session,

@@ -60,6 +60,9 @@ pub struct ArrangementsEntry {
     pub quorum: Vec<String>,
     #[serde(default)]
     pub quorum_description: String,
+    /// The group independent scrutiny reports go to.
+    #[serde(default)]
+    pub scrutiny_reports_to: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,6 +215,9 @@ pub fn parse(text: &str) -> anyhow::Result<PartnershipFile> {
         }
     }
     if let Some(a) = &file.arrangements {
+        if let Some(g) = &a.scrutiny_reports_to {
+            anyhow::ensure!(groups.contains(g.as_str()), "scrutiny reports go to group {g:?}, which is not listed");
+        }
         for requirement in &a.quorum {
             for sector in requirement.split('|') {
                 anyhow::ensure!(Sector::from_code(sector).is_some(), "quorum names sector {sector:?}, which is not one of the sectors");

@@ -82,6 +82,30 @@ pub async fn load(tx: &mut Tx, partnership_id: Uuid, file: &PartnershipFile) -> 
             )
             .execute(&mut **tx)
             .await?;
+            // Scrutineers and independent persons are also the scrutiny arrangements' people.
+            let kind = match (post.kind, &post.organisation) {
+                (super::PostKind::IndependentScrutineer, Some(_)) => Some("scrutiny_agency"),
+                (super::PostKind::IndependentScrutineer, None) => Some("independent_scrutineer"),
+                (super::PostKind::IndependentPerson, _) => Some("independent_person"),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                let inserted = sqlx::query!(
+                    "insert into scrutiny_appointment (partnership_id, id, kind, name, agency, starts_on, ends_on, notes)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing",
+                    partnership_id,
+                    Uuid::new_v4(),
+                    kind,
+                    holder.name,
+                    post.organisation.clone().unwrap_or_default(),
+                    holder.starts_on as _,
+                    holder.ends_on as _,
+                    post.notes,
+                )
+                .execute(&mut **tx)
+                .await?;
+                *added.entry("scrutiny appointments").or_default() += inserted.rows_affected() as usize;
+            }
         }
     }
 
@@ -170,6 +194,19 @@ pub async fn load(tx: &mut Tx, partnership_id: Uuid, file: &PartnershipFile) -> 
         .execute(&mut **tx)
         .await?;
         *added.entry("links").or_default() += inserted.rows_affected() as usize;
+    }
+
+    // Where scrutiny reports go, unless someone has already chosen.
+    if let Some(group) = file.arrangements.as_ref().and_then(|a| a.scrutiny_reports_to.as_ref()) {
+        let updated = sqlx::query!(
+            "update arrangement set scrutiny_group_id = (select id from partnership_group where partnership_id = $1 and name = $2)
+             where partnership_id = $1 and scrutiny_group_id is null",
+            partnership_id,
+            group
+        )
+        .execute(&mut **tx)
+        .await?;
+        *added.entry("scrutiny settings").or_default() += updated.rows_affected() as usize;
     }
 
     if added.values().any(|n| *n > 0) {

@@ -448,3 +448,33 @@ async fn the_business_manager_records_the_arrangements_programme_and_annual_revi
         .unwrap();
     assert_eq!(due, partnership_hub::calendar::working_days_after(today, 15));
 }
+
+#[tokio::test]
+async fn the_seeded_arrangements_name_who_scrutinises_and_where_reports_go() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@windsor.example", "windsor-maidenhead", &[Role::BusinessManager]).await;
+    let mut bm = app.signed_in("bm@windsor.example").await;
+    let page = bm.get("/p/windsor-maidenhead/scrutiny/arrangements").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.contains("Aidhour") && page.contains("Scrutiny agency"), "{}", page.body);
+    assert_eq!(
+        page.body.matches(r#"<td class="govuk-table__cell">Independent person</td>"#).count(),
+        2,
+        "two voluntary Independent Persons"
+    );
+    let group: String = sqlx::query_scalar(
+        "select g.name from arrangement a join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.scrutiny_group_id
+         join partnership p on p.id = a.partnership_id where p.slug = 'windsor-maidenhead'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(group, "Executive Steering Group");
+    let tenure: (chrono::NaiveDate, Option<chrono::NaiveDate>) = sqlx::query_as(
+        "select starts_on, ends_on from scrutiny_appointment a join partnership p on p.id = a.partnership_id where p.slug = 'warwickshire'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(tenure.1, chrono::NaiveDate::from_ymd_opt(2027, 3, 31), "Warwickshire's scrutineer: a three-year tenure");
+}
