@@ -193,6 +193,8 @@ alter table action_point
     add column completion_confirmed_by uuid references app_user (id),
     -- When the delegated partners were told it is overdue.
     add column escalated_at timestamptz;
+create index action_point_recommendation_idx on action_point (partnership_id, recommendation_lineage_id)
+    where recommendation_lineage_id is not null;
 
 create table action_update (
     partnership_id uuid not null,
