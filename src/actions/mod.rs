@@ -73,6 +73,9 @@ impl Action {
     pub fn status_label(&self) -> &'static str {
         STATUSES.iter().find(|(c, _)| *c == self.status).map(|(_, l)| *l).unwrap_or("Unknown")
     }
+    pub fn owned_by(&self, membership: &Uuid) -> bool {
+        self.owner_membership_id.as_ref() == Some(membership)
+    }
 }
 
 /// Open actions: all of the partnership's, or one owner's, or one group's; one query.
@@ -106,6 +109,8 @@ struct IndexPage {
     mine: Vec<Action>,
     others: Vec<Action>,
     can_manage: bool,
+    /// Whether this person may update anyone's action from the list (others use each action's page).
+    can_update_all: bool,
     statuses: [(&'static str, &'static str); 4],
 }
 
@@ -116,7 +121,16 @@ async fn index(State(state): State<AppState>, session: Session, member: Member) 
     let all = open_actions(&mut tx, member.partnership.id, (!can_manage).then_some(member.membership_id), None).await?;
     tx.commit().await?;
     let (mine, others) = all.into_iter().partition(|a| a.owner_membership_id == Some(member.membership_id));
-    Ok(IndexPage { layout: Layout::workspace(&session, &member, "actions").await?, member, mine, others, can_manage, statuses: STATUSES })
+    let can_update_all = member.roles.allows(Capability::ManageMeetings) || member.roles.allows(Capability::ManageScrutiny);
+    Ok(IndexPage {
+        layout: Layout::workspace(&session, &member, "actions").await?,
+        member,
+        mine,
+        others,
+        can_manage,
+        can_update_all,
+        statuses: STATUSES,
+    })
 }
 
 /// One update to an action, with its evidence.

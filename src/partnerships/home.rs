@@ -92,6 +92,8 @@ pub struct HomePage {
     /// The next meetings of the groups this person sits on (all groups for those who run meetings).
     next_meetings: Vec<NextMeeting>,
     my_actions: Vec<crate::actions::Action>,
+    /// Every overdue action, for those who follow them all (escalated to the delegated partners).
+    overdue_actions: Vec<crate::actions::Action>,
     awaiting: Vec<crate::decisions::Awaiting>,
     other_partnerships: Vec<MyPartnership>,
     can_manage_people: bool,
@@ -139,6 +141,11 @@ pub async fn role_home(State(state): State<AppState>, session: Session, member: 
     .await?;
     let my_actions = crate::actions::open_actions(&mut tx, member.partnership.id, Some(member.membership_id), None).await?;
     let awaiting = crate::decisions::awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
+    let overdue_actions = if member.roles.allows(Capability::ViewAllActions) {
+        crate::actions::open_actions(&mut tx, member.partnership.id, None, None).await?.into_iter().filter(|a| a.is_overdue()).collect()
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
 
     let vacant_roles = Role::ALL.into_iter().filter(|r| !held.has(*r)).collect();
@@ -156,6 +163,7 @@ pub async fn role_home(State(state): State<AppState>, session: Session, member: 
         recent_changes,
         next_meetings,
         my_actions,
+        overdue_actions,
         awaiting,
         other_partnerships,
         member,
