@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::audit::Change;
 use crate::calendar::{long_date, today};
 use crate::error::{AppError, Result};
-use crate::partnerships::Member;
+use crate::partnerships::{Member, change};
 use crate::roles::Capability;
 use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, optional_text, redirect_with, set_flash};
 
@@ -368,11 +368,7 @@ async fn update_status(
     )
     .execute(&mut *tx)
     .await?;
-    Change::new("action.status_changed", "action")
-        .in_partnership(member.partnership.id)
-        .by(Some(member.user.id))
-        .subject(action.id)
-        .from_address(&address)
+    change(&member, "action.status_changed", "action", action.id, &address)
         .before(json!({ "status": action.status }))
         .after(json!({ "status": form.status, "note": note, "evidence": evidence }))
         .record(&mut tx)
@@ -423,11 +419,7 @@ async fn confirm_completion(
         )
         .execute(&mut *tx)
         .await?;
-        Change::new("action.completion_confirmed", "action")
-            .in_partnership(member.partnership.id)
-            .by(Some(member.user.id))
-            .subject(action.id)
-            .from_address(&address)
+        change(&member, "action.completion_confirmed", "action", action.id, &address)
             .after(json!({ "status": "complete", "confirmed": true }))
             .record(&mut tx)
             .await?;

@@ -205,6 +205,12 @@ async fn content(
     Ok((findings, recommendations))
 }
 
+/// Commit the change, then back to the report with a message.
+async fn back_to_report(tx: Tx, session: &Session, member: &Member, report: Uuid, anchor: &str, message: String) -> Result<Response> {
+    tx.commit().await?;
+    redirect_with(session, message, format!("/p/{}/scrutiny/reports/{report}{anchor}", member.partnership.slug)).await
+}
+
 /// Statutory partners and active groups a recommendation can be addressed to.
 async fn addressees(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = sqlx::query!(
@@ -488,8 +494,7 @@ async fn save_draft(
         .after(json!({ "version": draft.version, "summary": summary, "methods": methods }))
         .record(&mut tx)
         .await?;
-    tx.commit().await?;
-    redirect_with(&session, "Draft saved".into(), format!("/p/{}/scrutiny/reports/{}", member.partnership.slug, report.id)).await
+    back_to_report(tx, &session, &member, report.id, "", "Draft saved".into()).await
 }
 
 async fn upload_file(
@@ -531,13 +536,7 @@ async fn upload_file(
         .after(json!({ "version": draft.version, "filename": upload.filename, "content_type": upload.content_type, "size_bytes": size, "sha256": upload.sha256 }))
         .record(&mut tx)
         .await?;
-    tx.commit().await?;
-    redirect_with(
-        &session,
-        format!("{} attached to the draft", upload.filename),
-        format!("/p/{}/scrutiny/reports/{}", member.partnership.slug, report.id),
-    )
-    .await
+    back_to_report(tx, &session, &member, report.id, "", format!("{} attached to the draft", upload.filename)).await
 }
 
 async fn download_file(
@@ -620,13 +619,7 @@ async fn add_finding(
             .record(&mut tx)
             .await?;
     }
-    tx.commit().await?;
-    redirect_with(
-        &session,
-        format!("Finding added: {title}"),
-        format!("/p/{}/scrutiny/reports/{}#findings", member.partnership.slug, report.id),
-    )
-    .await
+    back_to_report(tx, &session, &member, report.id, "#findings", format!("Finding added: {title}")).await
 }
 
 async fn remove_finding(
@@ -652,13 +645,7 @@ async fn remove_finding(
         .before(json!({ "finding_id": finding_id, "version": draft.version, "title": removed.title, "assurance": removed.assurance }))
         .record(&mut tx)
         .await?;
-    tx.commit().await?;
-    redirect_with(
-        &session,
-        format!("Finding removed: {}", removed.title),
-        format!("/p/{}/scrutiny/reports/{}#findings", member.partnership.slug, report.id),
-    )
-    .await
+    back_to_report(tx, &session, &member, report.id, "#findings", format!("Finding removed: {}", removed.title)).await
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -1052,11 +1039,13 @@ async fn correct(
         .after(json!({ "version": next, "corrects": latest.version, "reason": reason }))
         .record(&mut tx)
         .await?;
-    tx.commit().await?;
-    redirect_with(
+    back_to_report(
+        tx,
         &session,
+        &member,
+        report.id,
+        "",
         format!("Version {next} started as a copy of version {}: change it, then submit it", latest.version),
-        format!("/p/{}/scrutiny/reports/{}", member.partnership.slug, report.id),
     )
     .await
 }
