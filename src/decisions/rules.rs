@@ -121,40 +121,59 @@ async fn bodies(tx: &mut Tx, partnership_id: Uuid) -> Result<(Vec<BodyRules>, Ve
     .collect();
     let name_of =
         |code: &str| sectors.iter().find(|(s, _)| s == code).map(|(_, n)| n.clone()).unwrap_or_else(|| Sector::label_of(code).to_owned());
+    let describe = |required: &[String]| -> Vec<String> {
+        crate::meetings::QuorumRule::from_stored(required.to_vec(), String::new())
+            .requirements
+            .iter()
+            .map(|alternatives| alternatives.iter().map(|s| name_of(s)).collect::<Vec<_>>().join(" or "))
+            .collect()
+    };
+    // Every rule of the partnership at once; each group takes its own or the default.
+    let quorums = sqlx::query!("select group_id, required_sectors from quorum_rule where partnership_id = $1", partnership_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    let rules: Vec<(Option<Uuid>, DecisionRule)> = sqlx::query!(
+        "select group_id, majority_vote, majority_of, reminder_working_days, description from decision_rule where partnership_id = $1",
+        partnership_id
+    )
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .map(|r| {
+        let rule = DecisionRule {
+            majority_vote: r.majority_vote,
+            majority_of: super::MajorityOf::from_code(&r.majority_of),
+            reminder_working_days: r.reminder_working_days,
+            description: r.description,
+        };
+        (r.group_id, rule)
+    })
+    .collect();
+    let quorum_of = |g: Option<Uuid>| quorums.iter().find(|q| q.group_id == g).map(|q| q.required_sectors.as_slice());
+    let rule_of = |g: Option<Uuid>| rules.iter().find(|(id, _)| *id == g).map(|(_, r)| r.clone());
     let groups = sqlx::query!(
-        "select g.id, g.name,
-                exists (select 1 from decision_rule r where r.partnership_id = g.partnership_id and r.group_id = g.id)
-                  or exists (select 1 from quorum_rule q where q.partnership_id = g.partnership_id and q.group_id = g.id) as \"own!\"
-         from partnership_group g where g.partnership_id = $1 and g.retired_on is null
-         order by array_position(array['accountability', 'executive', 'board'], g.kind), g.sort_order, g.name",
+        "select id, name from partnership_group where partnership_id = $1 and retired_on is null
+         order by array_position(array['accountability', 'executive', 'board'], kind), sort_order, name",
         partnership_id
     )
     .fetch_all(&mut **tx)
     .await?;
-    let default_quorum =
-        sqlx::query_scalar!("select required_sectors from quorum_rule where partnership_id = $1 and group_id is null", partnership_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    let default_rule =
-        sqlx::query_scalar!(r#"select count(*) as "n!" from decision_rule where partnership_id = $1 and group_id is null"#, partnership_id)
-            .fetch_one(&mut **tx)
-            .await?;
-    let describe = |required: Vec<Vec<String>>| -> Vec<String> {
-        required.iter().map(|alternatives| alternatives.iter().map(|s| name_of(s)).collect::<Vec<_>>().join(" or ")).collect()
-    };
     let mut out = vec![BodyRules {
         group_id: None,
         name: "Every group without rules of its own".to_owned(),
-        own: default_quorum.is_some() || default_rule > 0,
-        quorum: describe(
-            default_quorum.map(|q| crate::meetings::QuorumRule::from_stored(q, String::new()).requirements).unwrap_or_default(),
-        ),
-        rule: decision_rule(tx, partnership_id, NO_GROUP).await?,
+        own: quorum_of(None).is_some() || rule_of(None).is_some(),
+        quorum: describe(quorum_of(None).unwrap_or_default()),
+        rule: rule_of(None).unwrap_or_default(),
     }];
     for g in groups {
-        let quorum = quorum_rule(tx, partnership_id, g.id).await?.map(|q| q.requirements).unwrap_or_default();
-        let rule = decision_rule(tx, partnership_id, g.id).await?;
-        out.push(BodyRules { group_id: Some(g.id), name: g.name, own: g.own, quorum: describe(quorum), rule });
+        let own = quorum_of(Some(g.id)).is_some() || rule_of(Some(g.id)).is_some();
+        out.push(BodyRules {
+            group_id: Some(g.id),
+            name: g.name,
+            own,
+            quorum: describe(quorum_of(Some(g.id)).or(quorum_of(None)).unwrap_or_default()),
+            rule: rule_of(Some(g.id)).or_else(|| rule_of(None)).unwrap_or_default(),
+        });
     }
     Ok((out, sectors))
 }

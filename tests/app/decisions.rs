@@ -775,3 +775,34 @@ async fn the_rotating_chair_raises_and_calls_a_vote_and_a_deputy_for_a_period_re
         sqlx::query_scalar("select stage from decision where id = $1").bind(decision).fetch_one(&p.app.owner).await.unwrap();
     assert_eq!(stage, "vote");
 }
+
+/// The statements the database ran to serve one page.
+async fn statements_for(app: &TestApp, browser: &mut Browser, path: &str) -> i64 {
+    let before = app.statements_run().await;
+    assert_eq!(browser.get(path).await.status, StatusCode::OK, "{path}");
+    app.statements_run().await - before
+}
+
+#[tokio::test]
+async fn the_register_and_the_rules_run_the_same_number_of_queries_however_many_decisions_and_groups() {
+    let mut p = warwickshire().await;
+    raise(&mut p, "The first decision", false).await;
+    p.bm.get("/p/warwickshire/decisions").await;
+    let register = statements_for(&p.app, &mut p.bm, "/p/warwickshire/decisions").await;
+    let rules = statements_for(&p.app, &mut p.bm, "/p/warwickshire/decisions/rules").await;
+    for n in 0..12 {
+        raise(&mut p, &format!("Decision {n}"), n % 2 == 0).await;
+    }
+    let pid = p.app.partnership_id("warwickshire").await;
+    for n in 0..15 {
+        sqlx::query("insert into partnership_group (partnership_id, id, name, kind) values ($1, $2, $3, 'subgroup')")
+            .bind(pid)
+            .bind(Uuid::new_v4())
+            .bind(format!("Extra group {n}"))
+            .execute(&p.app.owner)
+            .await
+            .unwrap();
+    }
+    assert_eq!(statements_for(&p.app, &mut p.bm, "/p/warwickshire/decisions").await, register);
+    assert_eq!(statements_for(&p.app, &mut p.bm, "/p/warwickshire/decisions/rules").await, rules);
+}

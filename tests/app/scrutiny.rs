@@ -483,3 +483,26 @@ async fn the_seeded_arrangements_name_who_scrutinises_and_where_reports_go() {
     .unwrap();
     assert_eq!(tenure.1, chrono::NaiveDate::from_ymd_opt(2027, 3, 31), "Warwickshire's scrutineer: a three-year tenure");
 }
+
+#[tokio::test]
+async fn the_scrutiny_page_runs_the_same_number_of_queries_however_many_reports() {
+    let mut s = scene().await;
+    submitted_recommendation(&mut s).await;
+    s.bm.get("/p/warwickshire/scrutiny").await;
+    let before = s.app.statements_run().await;
+    assert_eq!(s.bm.get("/p/warwickshire/scrutiny").await.status, StatusCode::OK);
+    let one_report = s.app.statements_run().await - before;
+    // Four more scrutineers, each with a submitted report with recommendations.
+    for n in 0..4 {
+        let email = format!("scrutineer{n}@example.org");
+        member_of(&s.app, &email, "warwickshire", None, &[Role::IndependentScrutineer]).await;
+        let mut other = s.app.signed_in(&email).await;
+        let report = start_report(&mut other, "warwickshire", &format!("Report {n}")).await;
+        fill_draft(&s.app, &mut other, report).await;
+        assert_eq!(other.post(&format!("/p/warwickshire/scrutiny/reports/{report}/submit"), &[]).await.status, StatusCode::SEE_OTHER);
+    }
+    let before = s.app.statements_run().await;
+    let page = s.bm.get("/p/warwickshire/scrutiny").await;
+    assert!(page.contains("Report 3"));
+    assert_eq!(s.app.statements_run().await - before, one_report);
+}

@@ -15,6 +15,28 @@ async function as (email) {
 
 const banner = page => page.locator('.govuk-notification-banner').textContent()
 
+test('the business manager records the scrutiny arrangements, with errors explained', async () => {
+  const bm = await as('bm@swindon.example')
+  await bm.goto(`${BASE_URL}/p/swindon/scrutiny/arrangements`)
+  await assertAccessible(bm, 'the scrutiny arrangements')
+  await bm.getByRole('button', { name: 'Add', exact: true }).click()
+  assert.match(await bm.locator('.govuk-error-summary').textContent(), /Enter the name/)
+  await assertAccessible(bm, 'the scrutiny arrangements with errors')
+  await bm.getByLabel('Role').selectOption('independent_scrutineer')
+  await bm.getByLabel('Name', { exact: true }).fill('Independent Scrutineer')
+  await bm.getByLabel('Account (optional)').selectOption({ label: 'Independent Scrutineer' })
+  const start = bm.getByRole('group', { name: 'Start of tenure' })
+  await start.getByLabel('Day').fill('1')
+  await start.getByLabel('Month').fill('4')
+  await start.getByLabel('Year').fill('2025')
+  await bm.getByRole('button', { name: 'Add', exact: true }).click()
+  assert.match(await banner(bm), /added to the scrutiny arrangements/)
+  await bm.getByLabel('Theme').fill('Neglect')
+  await bm.getByLabel('Quarter', { exact: true }).selectOption({ index: 1 })
+  await bm.getByRole('button', { name: 'Add to the programme' }).click()
+  assert.match(await banner(bm), /Neglect added to the programme/)
+})
+
 test('a scrutineer submits quarterly findings, a partner responds and the action is completed and confirmed', async () => {
   const scrutineer = await as('scrutineer@swindon.example')
   await scrutineer.goto(`${BASE_URL}/p/swindon/scrutiny`)
