@@ -7,7 +7,6 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
-use tower_sessions::Session;
 
 use super::pages::{RegisterLine, register_lines};
 use super::{Decision, Stage, VoterLine, find, voters};
@@ -35,12 +34,13 @@ struct PublicRegister {
     decisions: Vec<RegisterLine>,
 }
 
-async fn public_register(State(state): State<AppState>, session: Session, Path(slug): Path<String>) -> Result<PublicRegister> {
+async fn public_register(State(state): State<AppState>, Path(slug): Path<String>) -> Result<PublicRegister> {
     let partnership = partnership(&state, &slug).await?;
     let mut tx = begin_tenant(&state.db, partnership.id, None).await?;
     let decisions = register_lines(&mut tx, partnership.id, true, None).await?;
     tx.commit().await?;
-    Ok(PublicRegister { layout: Layout::anonymous(&session).await?, partnership, decisions })
+    // No session: the public pages have no forms, so a visitor leaves nothing behind.
+    Ok(PublicRegister { layout: Layout::bare(), partnership, decisions })
 }
 
 #[derive(Template, WebTemplate)]
@@ -54,11 +54,7 @@ struct PublicDecision {
     votes: Vec<VoterLine>,
 }
 
-async fn public_decision(
-    State(state): State<AppState>,
-    session: Session,
-    Path((slug, decision_id)): Path<(String, String)>,
-) -> Result<PublicDecision> {
+async fn public_decision(State(state): State<AppState>, Path((slug, decision_id)): Path<(String, String)>) -> Result<PublicDecision> {
     let partnership = partnership(&state, &slug).await?;
     let mut tx = begin_tenant(&state.db, partnership.id, None).await?;
     let decision = find(&mut tx, partnership.id, record_id(&decision_id)?)
@@ -68,5 +64,5 @@ async fn public_decision(
     let stage = decision.stage();
     let votes = if stage == Stage::Vote { voters(&mut tx, partnership.id, decision.id, stage).await? } else { Vec::new() };
     tx.commit().await?;
-    Ok(PublicDecision { layout: Layout::anonymous(&session).await?, partnership, decision, stage, votes })
+    Ok(PublicDecision { layout: Layout::bare(), partnership, decision, stage, votes })
 }

@@ -806,3 +806,15 @@ async fn the_register_and_the_rules_run_the_same_number_of_queries_however_many_
     assert_eq!(statements_for(&p.app, &mut p.bm, "/p/warwickshire/decisions").await, register);
     assert_eq!(statements_for(&p.app, &mut p.bm, "/p/warwickshire/decisions/rules").await, rules);
 }
+
+#[tokio::test]
+async fn reading_the_public_register_stores_no_session() {
+    let app = TestApp::spawn().await;
+    let before: i64 = sqlx::query_scalar("select count(*) from tower_sessions.session").fetch_one(&app.owner).await.unwrap();
+    let mut visitor = app.browser();
+    let page = visitor.get("/public/warwickshire/decisions").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.headers.get(axum::http::header::SET_COOKIE).is_none(), "no cookie for a reader of the public register");
+    let after: i64 = sqlx::query_scalar("select count(*) from tower_sessions.session").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(after, before);
+}
