@@ -192,7 +192,9 @@ alter table action_point
     add column completion_confirmed_at timestamptz,
     add column completion_confirmed_by uuid references app_user (id),
     -- When the delegated partners were told it is overdue.
-    add column escalated_at timestamptz;
+    add column escalated_at timestamptz,
+    -- Done is done when whoever set it confirmed it, or nobody set it (actions from minutes).
+    add column completion_confirmed boolean generated always as (completion_confirmed_at is not null or set_by is null) stored;
 create index action_point_recommendation_idx on action_point (partnership_id, recommendation_lineage_id)
     where recommendation_lineage_id is not null;
 

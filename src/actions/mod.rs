@@ -61,6 +61,7 @@ pub struct Action {
     pub group_name: Option<String>,
     pub meeting_id: Option<Uuid>,
     pub recommendation_lineage_id: Option<Uuid>,
+    pub completion_confirmed: bool,
 }
 
 impl Action {
@@ -76,26 +77,50 @@ impl Action {
     pub fn owned_by(&self, membership: &Uuid) -> bool {
         self.owner_membership_id.as_ref() == Some(membership)
     }
+    /// Not started, on track, at risk, overdue, awaiting confirmation, complete.
+    pub fn state(&self) -> &'static str {
+        state_label(&self.status, self.is_overdue(), self.completion_confirmed)
+    }
 }
 
-/// Open actions: all of the partnership's, or one owner's, or one group's; one query.
+/// Which actions to list.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ActionFilter {
+    pub owner: Option<Uuid>,
+    pub group: Option<Uuid>,
+    pub recommendation_lineage: Option<Uuid>,
+    /// Only those due before this day (overdue, when it is today).
+    pub due_before: Option<NaiveDate>,
+    pub include_complete: bool,
+}
+
+/// Open actions: all of the partnership's, or one owner's, or one group's.
 pub async fn open_actions(
     conn: &mut PgConnection,
     partnership_id: Uuid,
     owner: Option<Uuid>,
     group: Option<Uuid>,
 ) -> sqlx::Result<Vec<Action>> {
+    list(conn, partnership_id, ActionFilter { owner, group, ..ActionFilter::default() }).await
+}
+
+/// The actions the filter asks for, in due order; one query.
+pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, filter: ActionFilter) -> sqlx::Result<Vec<Action>> {
     sqlx::query_as!(
         Action,
         r#"select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status,
-                  g.name as "group_name?", a.meeting_id, a.recommendation_lineage_id
+                  g.name as "group_name?", a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed as "completion_confirmed!"
            from action_point a left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
-           where a.partnership_id = $1 and a.status <> 'complete'
+           where a.partnership_id = $1 and ($5 or a.status <> 'complete')
              and ($2::uuid is null or a.owner_membership_id = $2) and ($3::uuid is null or a.group_id = $3)
+             and ($4::uuid is null or a.recommendation_lineage_id = $4) and ($6::date is null or a.due_on < $6)
            order by a.due_on, a.created_at"#,
         partnership_id,
-        owner,
-        group
+        filter.owner,
+        filter.group,
+        filter.recommendation_lineage,
+        filter.include_complete,
+        filter.due_before as _
     )
     .fetch_all(conn)
     .await
@@ -161,7 +186,7 @@ pub struct ActionDetail {
     pub status: String,
     pub set_by: Option<Uuid>,
     pub set_by_name: Option<String>,
-    pub completion_confirmed_at: Option<DateTime<Utc>>,
+    pub completion_confirmed: bool,
     pub confirmed_by_name: Option<String>,
     pub meeting_id: Option<Uuid>,
     pub recommendation_id: Option<Uuid>,
@@ -175,14 +200,11 @@ impl ActionDetail {
     pub fn due(&self) -> String {
         long_date(self.due_on)
     }
-    fn confirmed(&self) -> bool {
-        self.completion_confirmed_at.is_some() || self.set_by.is_none()
-    }
     pub fn state(&self) -> &'static str {
-        state_label(&self.status, self.is_overdue(), self.confirmed())
+        state_label(&self.status, self.is_overdue(), self.completion_confirmed)
     }
     pub fn awaiting_confirmation(&self) -> bool {
-        self.status == "complete" && !self.confirmed()
+        self.status == "complete" && !self.completion_confirmed
     }
 }
 
@@ -191,7 +213,7 @@ async fn find_action(tx: &mut PgConnection, partnership_id: Uuid, raw: &str) -> 
     sqlx::query_as!(
         ActionDetail,
         r#"select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status, a.set_by,
-                  s.display_name as "set_by_name?", a.completion_confirmed_at as "completion_confirmed_at: DateTime<Utc>",
+                  s.display_name as "set_by_name?", a.completion_confirmed as "completion_confirmed!",
                   c.display_name as "confirmed_by_name?", a.meeting_id,
                   (select r.id from scrutiny_recommendation r
                    join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.report_id and v.version = r.version
@@ -308,6 +330,15 @@ async fn update_status(
     Submitted(form): Submitted<StatusForm>,
 ) -> Result<Response> {
     let mut tx = member.begin(&state).await?;
+    // Updates to one action (a double click among them) wait here for each other, then read what the first wrote.
+    sqlx::query_scalar!(
+        "select id from action_point where partnership_id = $1 and id = $2 for update",
+        member.partnership.id,
+        crate::web::record_id(&action_id)?
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
     let action = find_action(&mut tx, member.partnership.id, &action_id).await?;
     if !may_update(&member, &action) {
         return Err(AppError::Forbidden);
@@ -330,7 +361,16 @@ async fn update_status(
         drop(tx);
         return render_action(&state, &session, member, &action_id, errors, Some(form)).await;
     };
-    if action.status == form.status && note.is_empty() && evidence.is_empty() {
+    let latest = sqlx::query!(
+        "select status, note, evidence, updated_by from action_update where partnership_id = $1 and action_id = $2 order by updated_at desc limit 1",
+        member.partnership.id,
+        action.id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let repeated =
+        latest.is_some_and(|l| l.status == form.status && l.note == note && l.evidence == evidence && l.updated_by == member.user.id);
+    if action.status == form.status && ((note.is_empty() && evidence.is_empty()) || repeated) {
         // Nothing new (a repeated click): nothing to record.
         drop(tx);
         return redirect_with(
@@ -356,10 +396,11 @@ async fn update_status(
     )
     .execute(&mut *tx)
     .await?;
+    let update_id = Uuid::new_v4();
     sqlx::query!(
         "insert into action_update (partnership_id, id, action_id, status, note, evidence, updated_by) values ($1, $2, $3, $4, $5, $6, $7)",
         member.partnership.id,
-        Uuid::new_v4(),
+        update_id,
         action.id,
         form.status,
         note,
@@ -373,7 +414,9 @@ async fn update_status(
         .after(json!({ "status": form.status, "note": note, "evidence": evidence }))
         .record(&mut tx)
         .await?;
+    // The person who set it hears once, when it becomes complete.
     if form.status == "complete"
+        && action.status != "complete"
         && !self_confirmed
         && let Some(setter) = action.set_by
         && let Some(to) = sqlx::query!("select email, display_name from app_user where id = $1", setter).fetch_optional(&mut *tx).await?
@@ -389,7 +432,7 @@ async fn update_status(
             &to.display_name,
             "An action is ready for you to confirm",
             &body,
-            &format!("action-complete:{}:{}", action.id, Uuid::new_v4()),
+            &format!("action-complete:{}:{update_id}", action.id),
         )
         .await?;
     }

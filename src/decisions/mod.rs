@@ -214,8 +214,9 @@ pub struct Raised {
 }
 
 /// Number the decision, copy the body's quorum and decision rules onto it and
-/// give every current statutory partner one voice.
-pub async fn put_to_partners(tx: &mut Tx, partnership_id: Uuid, raised_by: Uuid, d: &NewDecision) -> sqlx::Result<Raised> {
+/// give every current statutory partner one voice. None when a decision with
+/// this id exists already (the same form submitted twice, even at once).
+pub async fn put_to_partners(tx: &mut Tx, partnership_id: Uuid, raised_by: Uuid, d: &NewDecision) -> sqlx::Result<Option<Raised>> {
     let quorum = crate::meetings::quorum_rule(tx, partnership_id, d.group_id).await?;
     let rule = decision_rule(tx, partnership_id, d.group_id).await?;
     let (quorum_sectors, quorum_description) = match &quorum {
@@ -230,11 +231,12 @@ pub async fn put_to_partners(tx: &mut Tx, partnership_id: Uuid, raised_by: Uuid,
         sqlx::query_scalar!(r#"select coalesce(max(number), 0) + 1 as "n!" from decision where partnership_id = $1"#, partnership_id)
             .fetch_one(&mut **tx)
             .await?;
-    sqlx::query!(
+    let inserted = sqlx::query!(
         "insert into decision (partnership_id, id, number, group_id, title, question, background, options, confidential, meeting_id,
                                responds_to, quorum_sectors, quorum_description, majority_vote, majority_of, reminder_working_days,
                                closes_at, raised_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+         on conflict (partnership_id, id) do nothing",
         partnership_id,
         d.id,
         number,
@@ -256,6 +258,9 @@ pub async fn put_to_partners(tx: &mut Tx, partnership_id: Uuid, raised_by: Uuid,
     )
     .execute(&mut **tx)
     .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(None);
+    }
     let voters = sqlx::query_scalar!(
         "insert into decision_voter (partnership_id, decision_id, organisation_id, sector)
          select partnership_id, $2, id, sector from organisation where partnership_id = $1 and is_statutory_partner and retired_on is null
@@ -265,7 +270,7 @@ pub async fn put_to_partners(tx: &mut Tx, partnership_id: Uuid, raised_by: Uuid,
     )
     .fetch_all(&mut **tx)
     .await?;
-    Ok(Raised { number, quorum_sectors, rule, voters })
+    Ok(Some(Raised { number, quorum_sectors, rule, voters }))
 }
 
 /// One partner organisation's voice in a stage: its sector and what it said, if anything.

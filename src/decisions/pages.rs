@@ -406,22 +406,17 @@ async fn raise(
         drop(tx);
         return new_page(&state, &session, member, form, errors).await;
     };
-    // The same form submitted again: show what the first submission raised.
-    if let Some(raised_by) = sqlx::query_scalar!("select raised_by from decision where partnership_id = $1 and id = $2", pid, d.id)
-        .fetch_optional(&mut *tx)
-        .await?
-    {
-        if raised_by != member.user.id {
+    let Some(raised) = super::put_to_partners(&mut tx, pid, member.user.id, &d).await? else {
+        // The same form submitted again: show what the first submission raised.
+        let raised_by = sqlx::query_scalar!("select raised_by from decision where partnership_id = $1 and id = $2", pid, d.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if raised_by != Some(member.user.id) {
             return Err(AppError::BadRequest);
         }
-        return redirect_with(
-            &session,
-            "That decision was already raised".into(),
-            format!("/p/{}/decisions/{}", member.partnership.slug, d.id),
-        )
-        .await;
-    }
-    let raised = super::put_to_partners(&mut tx, pid, member.user.id, &d).await?;
+        let to = format!("/p/{}/decisions/{}", member.partnership.slug, d.id);
+        return redirect_with(&session, "That decision was already raised".into(), to).await;
+    };
     let number = raised.number;
     change(&member, "decision.raised", "decision", d.id, &address)
         .after(json!({
@@ -789,7 +784,8 @@ async fn record_response(tx: &mut Tx, member: &Member, address: &str, decision: 
     Ok(Recorded::Saved)
 }
 
-fn parse_response(form: &ResponseForm, errors: &mut FormErrors, stage: Stage) -> Option<(Position, String, i32)> {
+/// The response on the form; a hidden version that is not a number is a tampered form, not a typing slip.
+fn parse_response(form: &ResponseForm, errors: &mut FormErrors, stage: Stage) -> Result<Option<(Position, String, i32)>> {
     let position = Position::from_code(&form.position);
     if position.is_none() {
         errors.add(
@@ -802,8 +798,8 @@ fn parse_response(form: &ResponseForm, errors: &mut FormErrors, stage: Stage) ->
         );
     }
     let comment = errors.check("comment", optional_text(&form.comment, "comment", 4000));
-    let seen = form.seen_version.trim().parse::<i32>().map_err(|_| AppError::BadRequest).ok()?;
-    Some((position?, comment?, seen))
+    let seen = form.seen_version.trim().parse::<i32>().map_err(|_| AppError::BadRequest)?;
+    Ok(position.zip(comment).map(|(p, c)| (p, c, seen)))
 }
 
 async fn respond(
@@ -827,7 +823,7 @@ async fn respond(
         errors.add("position", message);
         return render(&state, &session, member, &decision_id, PageForms { errors, response: form, ..PageForms::default() }).await;
     }
-    let Some((position, comment, seen)) = parse_response(&form, &mut errors, decision.stage()).filter(|_| errors.is_empty()) else {
+    let Some((position, comment, seen)) = parse_response(&form, &mut errors, decision.stage())?.filter(|_| errors.is_empty()) else {
         drop(tx);
         return render(&state, &session, member, &decision_id, PageForms { errors, response: form, ..PageForms::default() }).await;
     };
@@ -950,7 +946,7 @@ async fn record_proxy(
         errors.add("position", message);
         return proxy_form(&state, &session, member, &decision_id, &organisation_raw, errors, Some(form)).await;
     }
-    let parsed = parse_response(&form, &mut errors, decision.stage());
+    let parsed = parse_response(&form, &mut errors, decision.stage())?;
     let evidence = errors.check(
         "evidence",
         match form.evidence.trim() {

@@ -142,7 +142,8 @@ pub async fn role_home(State(state): State<AppState>, session: Session, member: 
     let my_actions = crate::actions::open_actions(&mut tx, member.partnership.id, Some(member.membership_id), None).await?;
     let awaiting = crate::decisions::awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
     let overdue_actions = if member.roles.allows(Capability::ViewAllActions) {
-        crate::actions::open_actions(&mut tx, member.partnership.id, None, None).await?.into_iter().filter(|a| a.is_overdue()).collect()
+        let overdue = crate::actions::ActionFilter { due_before: Some(crate::calendar::today()), ..Default::default() };
+        crate::actions::list(&mut tx, member.partnership.id, overdue).await?
     } else {
         Vec::new()
     };

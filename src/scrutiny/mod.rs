@@ -77,30 +77,6 @@ pub fn quarter_of(date: NaiveDate) -> (i32, i32) {
     (year, quarter)
 }
 
-/// An action with where it came from, for the scrutiny page.
-pub struct TrackedAction {
-    pub id: Uuid,
-    pub description: String,
-    pub owner_name: String,
-    pub due_on: NaiveDate,
-    pub status: String,
-    pub completion_confirmed: bool,
-    pub from_recommendation: bool,
-}
-
-impl TrackedAction {
-    pub fn is_overdue(&self) -> bool {
-        self.status != "complete" && self.due_on < today()
-    }
-    pub fn due(&self) -> String {
-        long_date(self.due_on)
-    }
-    /// Not started, on track, at risk, overdue, awaiting confirmation, complete.
-    pub fn state(&self) -> &'static str {
-        crate::actions::state_label(&self.status, self.is_overdue(), self.completion_confirmed)
-    }
-}
-
 /// A recommendation as the dashboard and the scrutineer follow it.
 #[derive(Clone)]
 pub struct Followed {
@@ -140,7 +116,7 @@ async fn followed(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<Followe
                   v.responses_due_on as "responses_due_on: NaiveDate", sr.author_membership_id,
                   (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id) as "actions_total!",
                   (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id
-                     and a.status = 'complete' and (a.completion_confirmed_at is not null or a.set_by is null)) as "actions_done!"
+                     and a.status = 'complete' and a.completion_confirmed) as "actions_done!"
            from scrutiny_recommendation r
            join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.report_id and v.version = r.version
            join scrutiny_report sr on sr.partnership_id = r.partnership_id and sr.id = r.report_id
@@ -157,17 +133,16 @@ async fn followed(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<Followe
 
 /// A quarter's reports, as the dashboard lists them.
 pub struct QuarterReports {
-    pub quarter: i32,
     pub label: String,
     pub reports: Vec<ReportLine>,
     pub planned: Vec<String>,
 }
 
+#[derive(Clone)]
 pub struct ReportLine {
     pub id: Uuid,
     pub title: String,
     pub author_name: String,
-    pub author_membership_id: Uuid,
     pub quarter: i32,
     pub latest_submitted: Option<i32>,
     pub has_draft: bool,
@@ -190,9 +165,10 @@ pub struct Count {
     pub count: i64,
 }
 
+/// Read as text: a year that is not a number shows this year rather than an error.
 #[derive(Deserialize)]
 struct DashboardQuery {
-    year: Option<i32>,
+    year: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -208,7 +184,7 @@ struct Dashboard {
     recommendations: Vec<Count>,
     actions: Vec<Count>,
     actions_chart: String,
-    overdue_actions: Vec<TrackedAction>,
+    overdue_actions: Vec<crate::actions::Action>,
     overdue_responses: Vec<Followed>,
     /// For a scrutineer: what became of their own recommendations.
     mine: Vec<Followed>,
@@ -224,12 +200,16 @@ async fn dashboard(
     member: Member,
     Query(query): Query<DashboardQuery>,
 ) -> Result<Dashboard> {
-    let year = query.year.filter(|y| (2000..=2200).contains(y)).unwrap_or_else(|| FinancialYear::containing(today()).start_year);
+    let year = query
+        .year
+        .and_then(|y| y.trim().parse::<i32>().ok())
+        .filter(|y| (2000..=2200).contains(y))
+        .unwrap_or_else(|| FinancialYear::containing(today()).start_year);
     let pid = member.partnership.id;
     let mut tx = member.begin(&state).await?;
     let reports = sqlx::query_as!(
         ReportLine,
-        r#"select r.id, r.title, u.display_name as author_name, r.author_membership_id, r.quarter,
+        r#"select r.id, r.title, u.display_name as author_name, r.quarter,
                   (select max(version) from scrutiny_report_version v where v.partnership_id = r.partnership_id and v.report_id = r.id
                      and v.submitted_at is not null) as latest_submitted,
                   exists (select 1 from scrutiny_report_version v where v.partnership_id = r.partnership_id and v.report_id = r.id
@@ -237,25 +217,21 @@ async fn dashboard(
            from scrutiny_report r join membership m on m.partnership_id = r.partnership_id and m.id = r.author_membership_id
            join app_user u on u.id = m.user_id
            where r.partnership_id = $1 and r.financial_year = $2
+             -- Drafts are their author's alone.
+             and (r.author_membership_id = $3 or exists (select 1 from scrutiny_report_version v where v.partnership_id = r.partnership_id
+                                                          and v.report_id = r.id and v.submitted_at is not null))
            order by r.quarter, r.created_at"#,
         pid,
-        year
+        year,
+        member.membership_id
     )
     .fetch_all(&mut *tx)
     .await?;
-    // Drafts are their author's alone.
-    let reports: Vec<ReportLine> =
-        reports.into_iter().filter(|r| r.latest_submitted.is_some() || r.author_membership_id == member.membership_id).collect();
     let programme = arrangements::programme(&mut tx, pid, year).await?;
     let quarters = (1..=4)
         .map(|q| QuarterReports {
-            quarter: q,
             label: quarter_label(year, q),
-            reports: reports
-                .iter()
-                .filter(|r| r.quarter == q)
-                .map(|r| ReportLine { title: r.title.clone(), author_name: r.author_name.clone(), ..*r })
-                .collect(),
+            reports: reports.iter().filter(|r| r.quarter == q).cloned().collect(),
             planned: programme.iter().filter(|p| p.quarter == q).map(|p| p.theme.clone()).collect(),
         })
         .collect();
@@ -284,17 +260,8 @@ async fn dashboard(
         .collect();
     recommendations
         .push(Count { label: "Awaiting a response", count: all_recommendations.iter().filter(|r| r.response.is_none()).count() as i64 });
-    let tracked = sqlx::query_as!(
-        TrackedAction,
-        r#"select id, description, owner_name, due_on as "due_on: NaiveDate", status,
-                  completion_confirmed_at is not null or set_by is null as "completion_confirmed!",
-                  recommendation_lineage_id is not null as "from_recommendation!"
-           from action_point where partnership_id = $1 order by due_on"#,
-        pid
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let from_scrutiny: Vec<&TrackedAction> = tracked.iter().filter(|a| a.from_recommendation).collect();
+    let tracked = crate::actions::list(&mut tx, pid, crate::actions::ActionFilter { include_complete: true, ..Default::default() }).await?;
+    let from_scrutiny: Vec<&crate::actions::Action> = tracked.iter().filter(|a| a.recommendation_lineage_id.is_some()).collect();
     let actions: Vec<Count> = crate::actions::STATES
         .iter()
         .map(|label| Count { label, count: from_scrutiny.iter().filter(|a| a.state() == *label).count() as i64 })
@@ -315,7 +282,7 @@ async fn dashboard(
         actions_chart: chart::bars("Actions from recommendations by status", &actions),
         actions,
         // Every overdue action of the partnership escalates here, for the delegated partners.
-        overdue_actions: tracked.into_iter().filter(TrackedAction::is_overdue).collect(),
+        overdue_actions: tracked.into_iter().filter(crate::actions::Action::is_overdue).collect(),
         overdue_responses,
         mine,
         appointments,

@@ -17,7 +17,7 @@ use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{ASSURANCE, METHODS, RESPONSES, TrackedAction, day_of, label_of, methods_label, quarter_label, quarter_of};
+use super::{ASSURANCE, METHODS, RESPONSES, day_of, label_of, methods_label, quarter_label, quarter_of};
 use crate::calendar::{long_date, today, working_days_after};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
@@ -190,7 +190,7 @@ async fn content(
         r#"select r.id, r.finding_id, r.body, coalesce(o.name, g.name, '') as "addressee!", resp.response as "response?",
                   (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id) as "actions_total!",
                   (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id
-                     and a.status = 'complete' and (a.completion_confirmed_at is not null or a.set_by is null)) as "actions_done!"
+                     and a.status = 'complete' and a.completion_confirmed) as "actions_done!"
            from scrutiny_recommendation r
            left join organisation o on o.partnership_id = r.partnership_id and o.id = r.addressee_organisation_id
            left join partnership_group g on g.partnership_id = r.partnership_id and g.id = r.addressee_group_id
@@ -298,26 +298,11 @@ async fn create_report(
     };
     let pid = member.partnership.id;
     let mut tx = member.begin(&state).await?;
-    let existing = sqlx::query_scalar!(
-        "select id from scrutiny_report where partnership_id = $1 and author_membership_id = $2 and financial_year = $3 and quarter = $4",
-        pid,
-        member.membership_id,
-        year,
-        quarter
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(id) = existing {
-        return redirect_with(
-            &session,
-            format!("You already have a report for {}", quarter_label(year, quarter)),
-            format!("/p/{}/scrutiny/reports/{id}", member.partnership.slug),
-        )
-        .await;
-    }
+    // One report per scrutineer per quarter: a second start, even at the same moment, finds the first.
     let id = Uuid::new_v4();
-    sqlx::query!(
-        "insert into scrutiny_report (partnership_id, id, author_membership_id, financial_year, quarter, title) values ($1, $2, $3, $4, $5, $6)",
+    let inserted = sqlx::query!(
+        "insert into scrutiny_report (partnership_id, id, author_membership_id, financial_year, quarter, title) values ($1, $2, $3, $4, $5, $6)
+         on conflict (partnership_id, author_membership_id, financial_year, quarter) do nothing",
         pid,
         id,
         member.membership_id,
@@ -327,6 +312,23 @@ async fn create_report(
     )
     .execute(&mut *tx)
     .await?;
+    if inserted.rows_affected() == 0 {
+        let existing = sqlx::query_scalar!(
+            "select id from scrutiny_report where partnership_id = $1 and author_membership_id = $2 and financial_year = $3 and quarter = $4",
+            pid,
+            member.membership_id,
+            year,
+            quarter
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        return redirect_with(
+            &session,
+            format!("You already have a report for {}", quarter_label(year, quarter)),
+            format!("/p/{}/scrutiny/reports/{existing}", member.partnership.slug),
+        )
+        .await;
+    }
     sqlx::query!("insert into scrutiny_report_version (partnership_id, report_id, version) values ($1, $2, 1)", pid, id)
         .execute(&mut *tx)
         .await?;
@@ -373,9 +375,10 @@ struct CorrectionForm {
     reason: String,
 }
 
+/// Read as text: a version that is not a number is a page that does not exist.
 #[derive(Deserialize)]
 struct VersionQuery {
-    version: Option<i32>,
+    version: Option<String>,
 }
 
 #[derive(Default)]
@@ -458,7 +461,11 @@ async fn report_page(
     Path((_, report_id)): Path<(String, String)>,
     Query(query): Query<VersionQuery>,
 ) -> Result<Response> {
-    render_report(&state, &session, member, &report_id, ReportForms { version: query.version, ..ReportForms::default() }).await
+    let version = match query.version.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(raw.trim().parse::<i32>().map_err(|_| AppError::NotFound)?),
+    };
+    render_report(&state, &session, member, &report_id, ReportForms { version, ..ReportForms::default() }).await
 }
 
 async fn save_draft(
@@ -1140,7 +1147,7 @@ struct RecommendationPage {
     member: Member,
     rec: CurrentRecommendation,
     response: Option<(String, String, String, String)>,
-    actions: Vec<TrackedAction>,
+    actions: Vec<crate::actions::Action>,
     may_respond: bool,
     superseded: bool,
     people: Vec<(String, String)>,
@@ -1179,16 +1186,9 @@ async fn render_recommendation(
     .fetch_optional(&mut *tx)
     .await?
     .map(|r| (label_of(&RESPONSES, &r.response).to_owned(), r.reasons, r.display_name, day_of(r.responded_at)));
-    let actions = sqlx::query_as!(
-        TrackedAction,
-        r#"select id, description, owner_name, due_on as "due_on: NaiveDate", status,
-                  completion_confirmed_at is not null or set_by is null as "completion_confirmed!", true as "from_recommendation!"
-           from action_point where partnership_id = $1 and recommendation_lineage_id = $2 order by due_on"#,
-        pid,
-        rec.lineage_id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let filter =
+        crate::actions::ActionFilter { recommendation_lineage: Some(rec.lineage_id), include_complete: true, ..Default::default() };
+    let actions = crate::actions::list(&mut tx, pid, filter).await?;
     let may_respond = !superseded && may_respond(&mut tx, &member, &rec).await?;
     let people = if may_respond {
         crate::people::list(&mut tx, pid).await?.into_iter().map(|p| (p.membership_id.to_string(), p.display_name)).collect()
@@ -1259,12 +1259,15 @@ async fn insert_action(
     address: &str,
     rec: &CurrentRecommendation,
     action: (String, Uuid, String, NaiveDate),
-) -> Result<Uuid> {
+) -> Result<()> {
     let (description, owner, owner_name, due) = action;
     let id = Uuid::new_v4();
-    sqlx::query!(
+    // The same action for the same recommendation twice (a double click) is one action; the caller holds the recommendation's lock.
+    let inserted = sqlx::query!(
         "insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, group_id, set_by, recommendation_lineage_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9
+         where not exists (select 1 from action_point where partnership_id = $1 and recommendation_lineage_id = $9
+                           and description = $3 and owner_membership_id = $4 and due_on = $6)",
         member.partnership.id,
         id,
         description,
@@ -1277,11 +1280,21 @@ async fn insert_action(
     )
     .execute(&mut **tx)
     .await?;
-    change(member, "action.set", "action", id, address)
-        .after(json!({ "description": description, "owner_membership_id": owner, "due_on": due, "recommendation_id": rec.id }))
-        .record(tx)
+    if inserted.rows_affected() == 1 {
+        change(member, "action.set", "action", id, address)
+            .after(json!({ "description": description, "owner_membership_id": owner, "due_on": due, "recommendation_id": rec.id }))
+            .record(tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Answers and actions for one recommendation wait here for each other.
+async fn lock_recommendation(tx: &mut Tx, partnership_id: Uuid, rec: &CurrentRecommendation) -> sqlx::Result<()> {
+    sqlx::query!("select id from scrutiny_recommendation where partnership_id = $1 and id = $2 for update", partnership_id, rec.id)
+        .fetch_one(&mut **tx)
         .await?;
-    Ok(id)
+    Ok(())
 }
 
 async fn respond(
@@ -1298,9 +1311,9 @@ async fn respond(
     if !may_respond(&mut tx, &member, &rec).await? {
         return Err(AppError::Forbidden);
     }
-    // One response per recommendation: concurrent answers wait here for each other.
+    lock_recommendation(&mut tx, pid, &rec).await?;
     let before = sqlx::query!(
-        "select response, reasons from recommendation_response where partnership_id = $1 and lineage_id = $2 for update",
+        "select response, reasons from recommendation_response where partnership_id = $1 and lineage_id = $2",
         pid,
         rec.lineage_id
     )
@@ -1372,6 +1385,7 @@ async fn add_action(
     if !may_respond(&mut tx, &member, &rec).await? {
         return Err(AppError::Forbidden);
     }
+    lock_recommendation(&mut tx, member.partnership.id, &rec).await?;
     let mut errors = FormErrors::default();
     let Some(action) = parse_action(&mut tx, &member, &form, &mut errors, true).await?.filter(|_| errors.is_empty()) else {
         drop(tx);

@@ -818,3 +818,46 @@ async fn reading_the_public_register_stores_no_session() {
     let after: i64 = sqlx::query_scalar("select count(*) from tower_sessions.session").fetch_one(&app.owner).await.unwrap();
     assert_eq!(after, before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_raise_form_sent_twice_at_once_raises_one_decision() {
+    let p = warwickshire().await;
+    let group = p.app.group_id("warwickshire", "Delegated Safeguarding Partners Group").await.to_string();
+    let id = Uuid::new_v4().to_string();
+    let day = (Utc::now() + Duration::days(14)).date_naive();
+    let (d, m, y) = (day.day().to_string(), day.month().to_string(), day.year().to_string());
+    let mut tasks = Vec::new();
+    for _ in 0..2 {
+        let (mut bm, group, id, d, m, y) = (p.bm.clone(), group.clone(), id.clone(), d.clone(), m.clone(), y.clone());
+        tasks.push(tokio::spawn(async move {
+            bm.post(
+                "/p/warwickshire/decisions",
+                &[
+                    ("decision_id", &id),
+                    ("group_id", &group),
+                    ("title", "Twice"),
+                    ("question", "Q"),
+                    ("deadline_day", &d),
+                    ("deadline_month", &m),
+                    ("deadline_year", &y),
+                ],
+            )
+            .await
+            .status
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::SEE_OTHER);
+    }
+    let count: i64 = sqlx::query_scalar("select count(*) from decision").fetch_one(&p.app.owner).await.unwrap();
+    assert_eq!(count, 1);
+}
+
+#[tokio::test]
+async fn a_tampered_response_form_is_a_bad_request_not_a_silent_page() {
+    let mut p = warwickshire().await;
+    let decision = raise(&mut p, "Tampered", false).await;
+    assert_eq!(respond(&mut p.police, decision, "agree", "not a number").await.status, StatusCode::BAD_REQUEST);
+    let responses: i64 = sqlx::query_scalar("select count(*) from decision_response").fetch_one(&p.app.owner).await.unwrap();
+    assert_eq!(responses, 0);
+}

@@ -506,3 +506,42 @@ async fn the_scrutiny_page_runs_the_same_number_of_queries_however_many_reports(
     assert!(page.contains("Report 3"));
     assert_eq!(s.app.statements_run().await - before, one_report);
 }
+
+#[tokio::test]
+async fn double_clicks_set_one_action_record_one_update_and_send_one_mail() {
+    let mut s = scene().await;
+    let (_, rec) = submitted_recommendation(&mut s).await;
+    let due = (Utc::now() + Duration::days(30)).date_naive();
+    let owner = s.owner.to_string();
+    let (d, m, y) = (due.day().to_string(), due.month().to_string(), due.year().to_string());
+    let fields = [
+        ("response", "accepted"),
+        ("action_description", "Threshold training"),
+        ("action_owner", owner.as_str()),
+        ("action_due_day", d.as_str()),
+        ("action_due_month", m.as_str()),
+        ("action_due_year", y.as_str()),
+    ];
+    let path = format!("/p/warwickshire/scrutiny/recommendations/{rec}");
+    assert_eq!(s.icb.post(&path, &fields).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(s.icb.post(&path, &fields).await.status, StatusCode::SEE_OTHER);
+    let actions: Vec<Uuid> = sqlx::query_scalar("select id from action_point where recommendation_lineage_id is not null")
+        .fetch_all(&s.app.owner)
+        .await
+        .unwrap();
+    assert_eq!(actions.len(), 1);
+    let mut owner = s.app.signed_in("safeguarding-lead@w.example").await;
+    let done = [("status", "complete"), ("evidence", "Register of attendance")];
+    for _ in 0..2 {
+        assert_eq!(owner.post(&format!("/p/warwickshire/actions/{}", actions[0]), &done).await.status, StatusCode::SEE_OTHER);
+    }
+    let updates: i64 = sqlx::query_scalar("select count(*) from action_update").fetch_one(&s.app.owner).await.unwrap();
+    assert_eq!(updates, 1);
+    let mails: i64 =
+        sqlx::query_scalar("select count(*) from outbox where dedupe_key like 'action-complete:%'").fetch_one(&s.app.owner).await.unwrap();
+    assert_eq!(mails, 1);
+    // A year or version that is not a number is not an error page.
+    assert_eq!(s.bm.get("/p/warwickshire/scrutiny?year=last").await.status, StatusCode::OK);
+    let report: Uuid = sqlx::query_scalar("select id from scrutiny_report").fetch_one(&s.app.owner).await.unwrap();
+    assert_eq!(s.bm.get(&format!("/p/warwickshire/scrutiny/reports/{report}?version=x")).await.status, StatusCode::NOT_FOUND);
+}
