@@ -4,7 +4,8 @@
 //! `data/england-and-wales-bank-holidays.csv` (2019 to 2030); a one-off
 //! holiday announced later is one more line there.
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Europe::London;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
@@ -130,6 +131,43 @@ pub fn today() -> NaiveDate {
 /// "1 April 2025"
 pub fn long_date(date: NaiveDate) -> String {
     date.format("%-d %B %Y").to_string()
+}
+
+/// England's clock: meeting times are entered and shown in UK time.
+pub fn uk_datetime(date: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
+    // An hour that does not exist (the spring change) is refused; an ambiguous one takes the earlier.
+    London.from_local_datetime(&date.and_time(time)).earliest().map(|t| t.with_timezone(&Utc))
+}
+
+pub fn uk_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&London).date_naive()
+}
+
+/// "Tuesday 14 April 2026, 10:00 to 12:00"
+pub fn when(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> String {
+    let (s, e) = (starts_at.with_timezone(&London), ends_at.with_timezone(&London));
+    if s.date_naive() == e.date_naive() {
+        format!("{}, {} to {}", s.format("%A %-d %B %Y"), s.format("%H:%M"), e.format("%H:%M"))
+    } else {
+        format!("{} to {}", s.format("%A %-d %B %Y, %H:%M"), e.format("%A %-d %B %Y, %H:%M"))
+    }
+}
+
+/// A time typed as "14:00", "1400" or "9:30".
+pub fn parse_time(input: &str, what: &str) -> Result<NaiveTime, String> {
+    let raw = input.trim().replace('.', ":");
+    if raw.is_empty() {
+        return Err(format!("Enter the {what}"));
+    }
+    let normalised = if raw.contains(':') {
+        raw
+    } else if raw.len() == 4 {
+        format!("{}:{}", &raw[..2], &raw[2..])
+    } else {
+        raw
+    };
+    NaiveTime::parse_from_str(&normalised, "%H:%M")
+        .map_err(|_| format!("Enter the {what} as hours and minutes on the 24-hour clock, like 14:00"))
 }
 
 #[cfg(test)]

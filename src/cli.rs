@@ -6,8 +6,6 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use tower_sessions::ExpiredDeletion;
-use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Config;
 use crate::db::{self, Target, cluster::LocalCluster};
@@ -195,27 +193,16 @@ impl Command {
 
 async fn serve(database: &Database) -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    let pool = db::connect_app(&database.target, 16).await.context("connecting to the database")?;
-    let store = PostgresStore::new(pool.clone());
-    let deletion = tokio::spawn(store.continuously_delete_expired(tokio::time::Duration::from_secs(600)));
-    let mailer = match crate::outbox::SmtpTransport::from_env()? {
-        Some(smtp) => tokio::spawn(crate::outbox::run_worker(pool.clone(), Arc::new(smtp))),
-        None => {
-            tracing::info!("no SMTP_URL: outgoing mail is written to the log");
-            tokio::spawn(crate::outbox::run_worker(pool.clone(), Arc::new(crate::outbox::LogTransport)))
-        }
-    };
-    let decisions = tokio::spawn(crate::decisions::run_worker(pool.clone()));
-    let state = crate::AppState { db: pool, config: Arc::new(config.clone()), files: crate::files::from_env()? };
+    let pool = db::connect_app(&database.target, config.app_database_url.as_deref(), 16).await.context("connecting to the database")?;
+    let workers = crate::worker::start(&pool, &config)?;
+    let state = crate::AppState { db: pool, files: crate::files::from_config(&config)?, config: Arc::new(config.clone()) };
     let app = crate::build_router(state);
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    deletion.abort();
-    decisions.abort();
-    mailer.abort();
+    workers.stop();
     Ok(())
 }
 
@@ -245,7 +232,7 @@ async fn add_user(
     organisation: Option<&str>,
     platform_admin: bool,
 ) -> anyhow::Result<()> {
-    let email = crate::people::Email::parse(email).map_err(anyhow::Error::msg)?;
+    let email = crate::email::Email::parse(email).map_err(anyhow::Error::msg)?;
     let name = crate::people::PersonName::parse(name).map_err(anyhow::Error::msg)?;
     let roles = roles
         .iter()
@@ -268,9 +255,8 @@ async fn add_user(
     .await?;
     if let Some(slug) = partnership {
         anyhow::ensure!(!roles.is_empty(), "give at least one --role for the partnership");
-        let partnership = crate::partnerships::Partnership::by_slug(&mut tx, slug)
-            .await?
-            .with_context(|| format!("no partnership with slug {slug:?}"))?;
+        let partnership =
+            crate::tenant::Partnership::by_slug(&mut tx, slug).await?.with_context(|| format!("no partnership with slug {slug:?}"))?;
         let organisation_id = match organisation {
             Some(org) => Some(
                 sqlx::query_scalar!("select id from organisation where partnership_id = $1 and name = $2", partnership.id, org)

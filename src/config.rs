@@ -1,4 +1,6 @@
 //! Settings read from the environment, with defaults that run locally.
+//! Every setting is read here, once, at start-up; nothing else reads the environment
+//! (but the command line's `DATABASE_URL`, `DATA_DIR`, `SEED_DIR` and `PG_BINDIR`, read before a server exists).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -13,6 +15,24 @@ pub struct Config {
     pub node_modules_dir: std::path::PathBuf,
     /// The address people use, for links in invitations (`PUBLIC_URL`).
     pub public_url: String,
+    /// Behind a reverse proxy, take the client address from `X-Forwarded-For` (`TRUST_FORWARDED_FOR`).
+    pub trust_forwarded_for: bool,
+    /// An S3-compatible store for uploaded files, `s3://bucket/prefix` (`STORAGE_URL`); else the folder `files_dir`.
+    pub storage_url: Option<String>,
+    /// Folder for uploaded files when no store is set (`FILES_DIR`, default `.data/files`).
+    pub files_dir: std::path::PathBuf,
+    /// SMTP server for outgoing mail (`SMTP_URL`); unset, mail is written to the log.
+    pub smtp_url: Option<String>,
+    /// Sender of outgoing mail (`MAIL_FROM`).
+    pub mail_from: String,
+    /// A separate login for serving (`APP_DATABASE_URL`); unset, connections switch to `hub_app`.
+    pub app_database_url: Option<String>,
+}
+
+const DEFAULT_MAIL_FROM: &str = "Partnership Hub <no-reply@partnership-hub.invalid>";
+
+fn flag(name: &str) -> bool {
+    matches!(std::env::var(name).as_deref(), Ok("1" | "true" | "yes"))
 }
 
 impl Config {
@@ -25,7 +45,7 @@ impl Config {
             Ok(b) => b.parse().map_err(|_| anyhow::anyhow!("BIND must be an IP address, got {b:?}"))?,
             Err(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
         };
-        let cookie_secure = matches!(std::env::var("COOKIE_SECURE").as_deref(), Ok("1" | "true" | "yes"));
+        let cookie_secure = flag("COOKIE_SECURE");
         let public_url = std::env::var("PUBLIC_URL").unwrap_or_else(|_| format!("http://{bind}:{port}")).trim_end_matches('/').to_owned();
         Ok(Self {
             listen: SocketAddr::new(bind, port),
@@ -33,6 +53,12 @@ impl Config {
             static_dir: std::env::var("STATIC_DIR").unwrap_or_else(|_| "static".into()).into(),
             node_modules_dir: std::env::var("NODE_MODULES_DIR").unwrap_or_else(|_| "node_modules".into()).into(),
             public_url,
+            trust_forwarded_for: flag("TRUST_FORWARDED_FOR"),
+            storage_url: std::env::var("STORAGE_URL").ok(),
+            files_dir: std::env::var("FILES_DIR").unwrap_or_else(|_| ".data/files".into()).into(),
+            smtp_url: std::env::var("SMTP_URL").ok(),
+            mail_from: std::env::var("MAIL_FROM").unwrap_or_else(|_| DEFAULT_MAIL_FROM.into()),
+            app_database_url: std::env::var("APP_DATABASE_URL").ok(),
         })
     }
 
@@ -44,6 +70,12 @@ impl Config {
             static_dir: "static".into(),
             node_modules_dir: "node_modules".into(),
             public_url: "http://127.0.0.1:8080".into(),
+            trust_forwarded_for: false,
+            storage_url: None,
+            files_dir: ".data/files".into(),
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.into(),
+            app_database_url: None,
         }
     }
 }

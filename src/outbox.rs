@@ -74,12 +74,12 @@ pub struct SmtpTransport {
 }
 
 impl SmtpTransport {
-    /// From `SMTP_URL` and `MAIL_FROM`.
-    pub fn from_env() -> anyhow::Result<Option<Self>> {
-        let Ok(url) = std::env::var("SMTP_URL") else { return Ok(None) };
-        let from = std::env::var("MAIL_FROM").unwrap_or_else(|_| "Partnership Hub <no-reply@partnership-hub.invalid>".into());
+    /// From `SMTP_URL` and `MAIL_FROM`; None when no SMTP server is set.
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Option<Self>> {
+        let Some(url) = config.smtp_url.as_deref() else { return Ok(None) };
+        let from = &config.mail_from;
         Ok(Some(SmtpTransport {
-            transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(&url)?.build(),
+            transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build(),
             from: from.parse().map_err(|e| anyhow::anyhow!("MAIL_FROM {from:?}: {e}"))?,
         }))
     }

@@ -6,11 +6,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::json;
@@ -21,16 +19,9 @@ use uuid::Uuid;
 use crate::audit::Change;
 use crate::calendar::{long_date, today};
 use crate::error::{AppError, Result};
-use crate::partnerships::{Member, change};
-use crate::roles::Capability;
+use crate::roles::{Capability, Role};
+use crate::tenant::{Member, change};
 use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, optional_text, redirect_with, set_flash};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/p/{slug}/actions", get(index))
-        .route("/p/{slug}/actions/{action_id}", get(action_page).post(update_status))
-        .route("/p/{slug}/actions/{action_id}/confirm", post(confirm_completion))
-}
 
 /// How an action stands, as people read it.
 pub const STATES: [&str; 6] = ["Not started", "On track", "At risk", "Overdue", "Complete, awaiting confirmation", "Complete"];
@@ -126,9 +117,68 @@ pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, filter: ActionF
     .await
 }
 
+/// A new action and where it came from.
+#[derive(Clone, Debug)]
+pub struct NewAction {
+    pub description: String,
+    pub owner_membership_id: Uuid,
+    pub owner_name: String,
+    pub due_on: NaiveDate,
+    pub group_id: Option<Uuid>,
+    /// Set in the minutes of this meeting (and this section of them).
+    pub meeting_id: Option<Uuid>,
+    pub minute_section_id: Option<Uuid>,
+    /// Set in answer to this scrutiny recommendation (across its versions).
+    pub recommendation_lineage_id: Option<Uuid>,
+}
+
+/// Set an action: the one writer of new actions, whatever they come from.
+/// The same action from the same origin twice (a double click, two tabs) is
+/// one action: the origin is locked for the transaction, then the insert
+/// skips an identical row. Audited. Answers the new action's id, or None for
+/// a repeat.
+pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action: &NewAction) -> Result<Option<Uuid>> {
+    let pid = member.partnership.id;
+    let origin = format!("action:{pid}:{:?}:{:?}", action.meeting_id, action.recommendation_lineage_id);
+    sqlx::query!("select pg_advisory_xact_lock(hashtextextended($1, 0))", origin).execute(&mut *conn).await?;
+    let id = Uuid::new_v4();
+    let inserted = sqlx::query!(
+        "insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, group_id,
+                                   meeting_id, minute_section_id, recommendation_lineage_id, set_by)
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+         where not exists (select 1 from action_point where partnership_id = $1 and description = $3 and owner_membership_id = $4
+                           and due_on = $6 and meeting_id is not distinct from $8 and minute_section_id is not distinct from $9
+                           and recommendation_lineage_id is not distinct from $10)",
+        pid,
+        id,
+        action.description,
+        action.owner_membership_id,
+        action.owner_name,
+        action.due_on as _,
+        action.group_id,
+        action.meeting_id,
+        action.minute_section_id,
+        action.recommendation_lineage_id,
+        member.user.id
+    )
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(None);
+    }
+    change(member, "action.set", "action", id, address)
+        .after(json!({
+            "description": action.description, "owner": action.owner_name, "owner_membership_id": action.owner_membership_id,
+            "due_on": action.due_on, "meeting_id": action.meeting_id, "recommendation_lineage_id": action.recommendation_lineage_id
+        }))
+        .record(conn)
+        .await?;
+    Ok(Some(id))
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "actions/index.html")]
-struct IndexPage {
+pub(crate) struct IndexPage {
     layout: Layout,
     member: Member,
     mine: Vec<Action>,
@@ -139,7 +189,7 @@ struct IndexPage {
     statuses: [(&'static str, &'static str); 4],
 }
 
-async fn index(State(state): State<AppState>, session: Session, member: Member) -> Result<IndexPage> {
+pub(crate) async fn index(State(state): State<AppState>, session: Session, member: Member) -> Result<IndexPage> {
     let can_manage = member.roles.allows(Capability::ViewAllActions);
     let mut tx = member.begin(&state).await?;
     // Business managers, partners and scrutineers follow every action; others their own.
@@ -148,7 +198,7 @@ async fn index(State(state): State<AppState>, session: Session, member: Member) 
     let (mine, others) = all.into_iter().partition(|a| a.owner_membership_id == Some(member.membership_id));
     let can_update_all = member.roles.allows(Capability::ManageMeetings) || member.roles.allows(Capability::ManageScrutiny);
     Ok(IndexPage {
-        layout: Layout::workspace(&session, &member, "actions").await?,
+        layout: member.layout(&session, "actions").await?,
         member,
         mine,
         others,
@@ -172,7 +222,7 @@ impl Update {
         STATUSES.iter().find(|(c, _)| *c == self.status).map(|(_, l)| *l).unwrap_or("")
     }
     pub fn when(&self) -> String {
-        long_date(crate::meetings::uk_date(self.updated_at))
+        long_date(crate::calendar::uk_date(self.updated_at))
     }
 }
 
@@ -247,7 +297,7 @@ fn may_confirm(member: &Member, action: &ActionDetail) -> bool {
 }
 
 #[derive(Deserialize, Default, Clone)]
-struct StatusForm {
+pub(crate) struct StatusForm {
     #[serde(default)]
     status: String,
     #[serde(default)]
@@ -299,7 +349,7 @@ async fn render_action(
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let form = form.unwrap_or_else(|| StatusForm { status: action.status.clone(), ..StatusForm::default() });
     let page = ActionPage {
-        layout: Layout::workspace(session, &member, "actions").await?,
+        layout: member.layout(session, "actions").await?,
         can_confirm: action.awaiting_confirmation() && may_confirm(&member, &action),
         can_update,
         member,
@@ -312,7 +362,7 @@ async fn render_action(
     Ok((status, page).into_response())
 }
 
-async fn action_page(
+pub(crate) async fn action_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -321,7 +371,7 @@ async fn action_page(
     render_action(&state, &session, member, &action_id, FormErrors::default(), None).await
 }
 
-async fn update_status(
+pub(crate) async fn update_status(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -441,7 +491,7 @@ async fn update_status(
     Ok(Redirect::to(&format!("/p/{}/actions/{}", member.partnership.slug, action.id)).into_response())
 }
 
-async fn confirm_completion(
+pub(crate) async fn confirm_completion(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -493,14 +543,8 @@ pub async fn escalate_overdue(pool: &sqlx::PgPool, today: NaiveDate) -> sqlx::Re
         .fetch_all(&mut *tx)
         .await?;
         if !overdue.is_empty() {
-            let people = sqlx::query!(
-                "select distinct u.id, u.email, u.display_name from membership m join app_user u on u.id = m.user_id
-                 join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
-                 where m.partnership_id = $1 and r.role in ('delegated_safeguarding_partner', 'business_manager')",
-                partnership_id
-            )
-            .fetch_all(&mut *tx)
-            .await?;
+            let escalated_to = [Role::DelegatedSafeguardingPartner, Role::BusinessManager];
+            let people = crate::people::holding(&mut tx, partnership_id, &escalated_to).await?;
             for a in &overdue {
                 Change::new("action.escalated", "action")
                     .in_partnership(partnership_id)
@@ -522,7 +566,7 @@ pub async fn escalate_overdue(pool: &sqlx::PgPool, today: NaiveDate) -> sqlx::Re
                         &p.display_name,
                         "An action is overdue",
                         &body,
-                        &format!("action-overdue:{}:{}", a.id, p.id),
+                        &format!("action-overdue:{}:{}", a.id, p.user_id),
                     )
                     .await?;
                 }

@@ -3,24 +3,19 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
 use serde::Deserialize;
 use sqlx::PgConnection;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{password, random_token, sha256_hex, start_session};
+use super::{password, start_session};
 use crate::audit::Change;
 use crate::error::{AppError, Result};
+use crate::tokens::{random_token, sha256_hex};
 use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, set_flash};
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/invitations/{token}", get(accept_page).post(accept))
-}
 
 /// A new invitation for `user_id`; answers the token for the link. Only its hash is stored.
 pub async fn create(conn: &mut PgConnection, user_id: Uuid, partnership_id: Option<Uuid>, invited_by: Uuid) -> sqlx::Result<String> {
@@ -58,7 +53,7 @@ async fn find_open(conn: &mut PgConnection, token: &str) -> sqlx::Result<Option<
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/invitation.html")]
-struct AcceptPage {
+pub(crate) struct AcceptPage {
     layout: Layout,
     errors: FormErrors,
     token: String,
@@ -66,7 +61,7 @@ struct AcceptPage {
     display_name: String,
 }
 
-async fn accept_page(State(state): State<AppState>, session: Session, Path(token): Path<String>) -> Result<AcceptPage> {
+pub(crate) async fn accept_page(State(state): State<AppState>, session: Session, Path(token): Path<String>) -> Result<AcceptPage> {
     let mut conn = state.db.acquire().await?;
     let invitee = find_open(&mut conn, &token).await?.ok_or(AppError::NotFound)?;
     Ok(AcceptPage {
@@ -79,14 +74,14 @@ async fn accept_page(State(state): State<AppState>, session: Session, Path(token
 }
 
 #[derive(Deserialize)]
-struct AcceptForm {
+pub(crate) struct AcceptForm {
     #[serde(default)]
     new_password: String,
     #[serde(default)]
     confirm_password: String,
 }
 
-async fn accept(
+pub(crate) async fn accept(
     State(state): State<AppState>,
     session: Session,
     Path(token): Path<String>,

@@ -1,53 +1,32 @@
 //! Signing in and out, passwords, invitations, and who is asking.
 
-mod invitations;
+pub mod invitations;
 pub mod password;
-mod throttle;
+pub mod throttle;
 
 pub use invitations::create as create_invitation;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use rand::RngCore;
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
 use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::audit::Change;
+use crate::email::Email;
 use crate::error::{AppError, Result};
-use crate::people::Email;
-use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, set_flash};
+use crate::tokens::sha256_hex;
+use crate::web::{AppState, ClientAddress, FormErrors, HeaderUser, Layout, Submitted, set_flash};
 
 const USER_KEY: &str = "user_id";
 /// Changes when the password changes, so other sessions of that person end.
 const STAMP_KEY: &str = "auth_stamp";
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
-        .route("/account/password", get(password_page).post(change_password))
-        .merge(invitations::router())
-}
-
-/// 32 random bytes, hex: session-bound tokens and invitation links.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-pub fn sha256_hex(value: &str) -> String {
-    hex::encode(Sha256::digest(value.as_bytes()))
-}
 
 fn auth_stamp(password_hash: Option<&str>) -> String {
     sha256_hex(password_hash.unwrap_or(""))[..16].to_owned()
@@ -63,28 +42,70 @@ pub struct CurrentUser {
     pub is_platform_admin: bool,
 }
 
+impl CurrentUser {
+    /// How this person appears in the page header.
+    pub fn header(&self) -> HeaderUser {
+        HeaderUser { display_name: self.display_name.clone(), is_platform_admin: self.is_platform_admin }
+    }
+
+    /// The layout of a page outside any partnership's workspace.
+    pub async fn layout(&self, session: &Session) -> Result<Layout> {
+        Layout::signed_in(session, self.header(), None).await
+    }
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let claim = SessionClaim::from_request_parts(parts, state).await?;
+        let mut conn = state.db.acquire().await?;
+        claim.resolve(&mut conn).await
+    }
+}
+
+/// Who the session says is signed in, before the database has confirmed it.
+/// Read before any transaction begins, so the session store's own query never
+/// waits for a second connection while the request holds one.
+pub struct SessionClaim {
+    session: Session,
+    user_id: Uuid,
+    stamp: String,
+    /// Where to come back to after signing in again.
+    next: String,
+}
+
+impl FromRequestParts<AppState> for SessionClaim {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let session =
             Session::from_request_parts(parts, state).await.map_err(|_| AppError::Internal(anyhow::anyhow!("no session layer")))?;
-        let sign_in =
-            || AppError::SignInRequired { next: parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into()) };
+        let next = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
         let Some(user_id) = session.get::<Uuid>(USER_KEY).await? else {
-            return Err(sign_in());
+            return Err(AppError::SignInRequired { next });
         };
         let stamp = session.get::<String>(STAMP_KEY).await?.unwrap_or_default();
-        let row = sqlx::query!("select id, email, display_name, is_platform_admin, password_hash from app_user where id = $1", user_id)
-            .fetch_optional(&state.db)
-            .await?;
+        Ok(SessionClaim { session, user_id, stamp, next })
+    }
+}
+
+impl SessionClaim {
+    /// The signed-in person, read on `conn` (a workspace request reads them
+    /// inside its own transaction). A session whose password has changed since
+    /// is ended.
+    pub async fn resolve(self, conn: &mut PgConnection) -> Result<CurrentUser> {
+        let row =
+            sqlx::query!("select id, email, display_name, is_platform_admin, password_hash from app_user where id = $1", self.user_id)
+                .fetch_optional(conn)
+                .await?;
         match row {
-            Some(u) if auth_stamp(u.password_hash.as_deref()) == stamp => {
+            Some(u) if auth_stamp(u.password_hash.as_deref()) == self.stamp => {
                 Ok(CurrentUser { id: u.id, email: u.email, display_name: u.display_name, is_platform_admin: u.is_platform_admin })
             }
             _ => {
-                session.flush().await?;
-                Err(sign_in())
+                self.session.flush().await?;
+                Err(AppError::SignInRequired { next: self.next })
             }
         }
     }
@@ -108,11 +129,11 @@ struct LoginPage {
 }
 
 #[derive(Deserialize)]
-struct NextQuery {
+pub(crate) struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_page(State(state): State<AppState>, session: Session, Query(q): Query<NextQuery>) -> Result<Response> {
+pub(crate) async fn login_page(State(state): State<AppState>, session: Session, Query(q): Query<NextQuery>) -> Result<Response> {
     if let Some(user_id) = session.get::<Uuid>(USER_KEY).await? {
         let exists =
             sqlx::query_scalar!("select exists (select 1 from app_user where id = $1) as \"e!\"", user_id).fetch_one(&state.db).await?;
@@ -130,7 +151,7 @@ async fn login_page(State(state): State<AppState>, session: Session, Query(q): Q
 }
 
 #[derive(Deserialize)]
-struct LoginForm {
+pub(crate) struct LoginForm {
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -140,7 +161,7 @@ struct LoginForm {
 }
 
 #[tracing::instrument(skip_all)]
-async fn login(
+pub(crate) async fn login(
     State(state): State<AppState>,
     session: Session,
     ClientAddress(address): ClientAddress,
@@ -186,7 +207,7 @@ async fn login(
     Ok(Redirect::to(&next).into_response())
 }
 
-async fn logout(State(state): State<AppState>, session: Session, ClientAddress(address): ClientAddress) -> Result<Response> {
+pub(crate) async fn logout(State(state): State<AppState>, session: Session, ClientAddress(address): ClientAddress) -> Result<Response> {
     if let Some(user_id) = session.get::<Uuid>(USER_KEY).await? {
         let mut conn = state.db.acquire().await?;
         Change::new("sign_out", "account").by(Some(user_id)).subject(user_id).from_address(&address).record(&mut conn).await?;
@@ -206,17 +227,17 @@ async fn start_session(session: &Session, user_id: Uuid, password_hash: &str) ->
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/password.html")]
-struct PasswordPage {
+pub(crate) struct PasswordPage {
     layout: Layout,
     errors: FormErrors,
 }
 
-async fn password_page(session: Session, user: CurrentUser) -> Result<PasswordPage> {
-    Ok(PasswordPage { layout: Layout::signed_in(&session, &user).await?, errors: FormErrors::default() })
+pub(crate) async fn password_page(session: Session, user: CurrentUser) -> Result<PasswordPage> {
+    Ok(PasswordPage { layout: user.layout(&session).await?, errors: FormErrors::default() })
 }
 
 #[derive(Deserialize)]
-struct PasswordForm {
+pub(crate) struct PasswordForm {
     #[serde(default)]
     current_password: String,
     #[serde(default)]
@@ -225,7 +246,7 @@ struct PasswordForm {
     confirm_password: String,
 }
 
-async fn change_password(
+pub(crate) async fn change_password(
     State(state): State<AppState>,
     session: Session,
     user: CurrentUser,
@@ -247,7 +268,7 @@ async fn change_password(
         }
     }
     if !errors.is_empty() {
-        let page = PasswordPage { layout: Layout::signed_in(&session, &user).await?, errors };
+        let page = PasswordPage { layout: user.layout(&session).await?, errors };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let new_hash = password::hash(form.new_password).await?;

@@ -32,11 +32,11 @@ pub async fn connect_owner(target: &Target) -> anyhow::Result<PgPool> {
 ///
 /// Every connection switches to `hub_app`, a role that owns nothing and is not
 /// a superuser, so row-level security applies even when `DATABASE_URL` names the
-/// owner. Set `APP_DATABASE_URL` to log in as a separate role instead.
-pub async fn connect_app(target: &Target, max_connections: u32) -> anyhow::Result<PgPool> {
-    let (options, switch_role) = match std::env::var("APP_DATABASE_URL") {
-        Ok(url) => (PgConnectOptions::from_str(&url)?, false),
-        Err(_) => (target.options.clone(), true),
+/// owner. `app_login` (`APP_DATABASE_URL`) logs in as a separate role instead.
+pub async fn connect_app(target: &Target, app_login: Option<&str>, max_connections: u32) -> anyhow::Result<PgPool> {
+    let (options, switch_role) = match app_login {
+        Some(url) => (PgConnectOptions::from_str(url)?, false),
+        None => (target.options.clone(), true),
     };
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
@@ -80,14 +80,20 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 /// every tenant row with `app.partnership_id`.
 pub async fn begin_tenant(pool: &PgPool, partnership_id: Uuid, user_id: Option<Uuid>) -> sqlx::Result<Tx> {
     let mut tx = pool.begin().await?;
+    enter_tenant(&mut tx, partnership_id, user_id).await?;
+    Ok(tx)
+}
+
+/// Put a transaction already begun into one partnership's tenant context, as one person.
+pub async fn enter_tenant(tx: &mut Tx, partnership_id: Uuid, user_id: Option<Uuid>) -> sqlx::Result<()> {
     sqlx::query!(
         r#"select set_config('app.partnership_id', $1, true) as "partnership_id!", set_config('app.user_id', $2, true) as "user_id!""#,
         partnership_id.to_string(),
         user_id.map(|u| u.to_string()).unwrap_or_default(),
     )
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    Ok(tx)
+    Ok(())
 }
 
 /// Begin a transaction outside any partnership, as one person: they see only

@@ -4,11 +4,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
@@ -18,15 +16,9 @@ use uuid::Uuid;
 use crate::calendar::{long_date, today};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
-use crate::partnerships::{Member, change};
 use crate::roles::Capability;
+use crate::tenant::{Member, change};
 use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, record_id, redirect_with};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/p/{slug}/deputies", get(deputies_page).post(nominate))
-        .route("/p/{slug}/deputies/{nomination_id}/revoke", post(revoke))
-}
 
 pub struct Nomination {
     pub id: Uuid,
@@ -72,7 +64,7 @@ async fn own_organisation(tx: &mut Tx, member: &Member) -> Result<Uuid> {
 }
 
 #[derive(Deserialize, Default, Clone)]
-struct NominationForm {
+pub(crate) struct NominationForm {
     #[serde(default)]
     membership_id: String,
     /// "decision" or "period"
@@ -168,7 +160,7 @@ async fn render(state: &AppState, session: &Session, member: Member, errors: For
     tx.commit().await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = DeputiesPage {
-        layout: Layout::workspace(session, &member, "decisions").await?,
+        layout: member.layout(session, "decisions").await?,
         can_nominate: organisation.is_some(),
         member,
         nominations,
@@ -180,11 +172,11 @@ async fn render(state: &AppState, session: &Session, member: Member, errors: For
     Ok((status, page).into_response())
 }
 
-async fn deputies_page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
+pub(crate) async fn deputies_page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
     render(&state, &session, member, FormErrors::default(), NominationForm { scope: "decision".into(), ..NominationForm::default() }).await
 }
 
-async fn nominate(
+pub(crate) async fn nominate(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -301,7 +293,7 @@ async fn nominate(
     .await
 }
 
-async fn revoke(
+pub(crate) async fn revoke(
     State(state): State<AppState>,
     session: Session,
     member: Member,

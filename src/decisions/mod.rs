@@ -7,29 +7,25 @@
 //! The outcome is judged at the deadline, or as soon as every partner has
 //! responded, and then locked (a trigger refuses any later change).
 
-mod deputies;
-mod pages;
-mod public;
-mod rules;
+pub mod deputies;
+pub mod pages;
+pub mod public;
+pub mod rules;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
-use std::time::Duration;
 use uuid::Uuid;
 
 use crate::audit::Change;
+use crate::calendar::uk_date;
 use crate::calendar::working_days_before;
 use crate::db::{Tx, begin_tenant};
-use crate::meetings::{QuorumRule, uk_date};
+use crate::meetings::QuorumRule;
 use crate::outbox;
 use crate::structure::Sector;
 
 pub use pages::{Awaiting, RegisterLine, awaiting, awaiting_in, register_lines};
-
-pub fn router() -> axum::Router<crate::web::AppState> {
-    pages::router().merge(deputies::router()).merge(public::router()).merge(rules::router())
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Position {
@@ -656,7 +652,7 @@ pub async fn settle(tx: &mut Tx, partnership_id: Uuid, decision_id: Uuid, actor:
 }
 
 /// Mail every responder of every partner (and `also`, such as whoever raised it), once per event.
-pub(crate) async fn notify(
+pub async fn notify(
     tx: &mut Tx,
     partnership_id: Uuid,
     decision_id: Uuid,
@@ -739,25 +735,6 @@ pub async fn sweep(pool: &PgPool, today: NaiveDate) -> sqlx::Result<Swept> {
         tx.commit().await?;
     }
     Ok(swept)
-}
-
-/// Run forever in every instance: deadlines are met within a minute even when
-/// nobody opens the decision (pages also settle what they show), and overdue
-/// actions are escalated.
-pub async fn run_worker(pool: PgPool) {
-    loop {
-        match sweep(&pool, crate::calendar::today()).await {
-            Ok(s) if s != Swept::default() => tracing::info!(closed = s.closed, reminders = s.reminders, "decisions swept"),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = ?e, "decision sweep"),
-        }
-        match crate::actions::escalate_overdue(&pool, crate::calendar::today()).await {
-            Ok(n) if n > 0 => tracing::info!(escalated = n, "overdue actions escalated"),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = ?e, "escalating overdue actions"),
-        }
-        tokio::time::sleep(Duration::from_secs(30)).await;
-    }
 }
 
 #[cfg(test)]

@@ -4,11 +4,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::{DateTime, NaiveTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
@@ -16,30 +14,14 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{Decision, NewDecision, Position, Stage, VoterLine, find, may_respond_for, notify, settle, uk_moment, voters};
+use crate::calendar::{parse_time, uk_datetime};
 use crate::db::{Tx, begin_tenant};
 use crate::error::{AppError, Result};
-use crate::meetings::{parse_time, uk_datetime};
-use crate::partnerships::{Member, change};
 use crate::roles::Capability;
+use crate::tenant::{Member, change};
 use crate::web::{
     AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id, redirect_with, required_text,
 };
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/p/{slug}/decisions", get(register).post(raise))
-        .route("/p/{slug}/decisions/new", get(new_decision))
-        .route("/p/{slug}/decisions/{decision_id}", get(decision_page))
-        .route("/p/{slug}/decisions/{decision_id}/respond", axum::routing::post(respond))
-        .route("/p/{slug}/decisions/{decision_id}/proxy/{organisation_id}", get(proxy_page).post(record_proxy))
-        .route("/p/{slug}/decisions/{decision_id}/vote", axum::routing::post(call_vote))
-        .route("/p/{slug}/decisions/{decision_id}/withdraw", axum::routing::post(withdraw))
-        .route(
-            "/p/{slug}/decisions/{decision_id}/papers",
-            axum::routing::post(upload_paper).layer(DefaultBodyLimit::max(crate::files::MAX_DOCUMENT_BYTES + 64 * 1024)),
-        )
-        .route("/p/{slug}/decisions/{decision_id}/papers/{decision_paper_id}", get(download_paper))
-}
 
 /// A line of the register.
 pub struct RegisterLine {
@@ -72,7 +54,7 @@ impl RegisterLine {
         uk_moment(self.closes_at)
     }
     pub fn decided_on(&self) -> String {
-        self.outcome_at.map(|at| crate::calendar::long_date(crate::meetings::uk_date(at))).unwrap_or_default()
+        self.outcome_at.map(|at| crate::calendar::long_date(crate::calendar::uk_date(at))).unwrap_or_default()
     }
 }
 
@@ -118,7 +100,7 @@ pub async fn register_lines(
 
 #[derive(Template, WebTemplate)]
 #[template(path = "decisions/register.html")]
-struct RegisterPage {
+pub(crate) struct RegisterPage {
     layout: Layout,
     member: Member,
     open: Vec<RegisterLine>,
@@ -127,7 +109,7 @@ struct RegisterPage {
     awaiting: Vec<Awaiting>,
 }
 
-async fn register(State(state): State<AppState>, session: Session, member: Member) -> Result<RegisterPage> {
+pub(crate) async fn register(State(state): State<AppState>, session: Session, member: Member) -> Result<RegisterPage> {
     settle_due(&state, &member).await?;
     let mut tx = member.begin(&state).await?;
     let lines = register_lines(&mut tx, member.partnership.id, false, None).await?;
@@ -135,7 +117,7 @@ async fn register(State(state): State<AppState>, session: Session, member: Membe
     let awaiting = awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
     tx.commit().await?;
     let (open, decided) = lines.into_iter().partition(|l| l.outcome.is_none());
-    Ok(RegisterPage { layout: Layout::workspace(&session, &member, "decisions").await?, member, open, decided, can_raise, awaiting })
+    Ok(RegisterPage { layout: member.layout(&session, "decisions").await?, member, open, decided, can_raise, awaiting })
 }
 
 /// A decision waiting for this person's organisation to respond.
@@ -222,7 +204,7 @@ async fn chairs_or_manages(tx: &mut Tx, member: &Member, decision: &Decision) ->
 }
 
 #[derive(Deserialize, Default, Clone)]
-pub(super) struct RaiseForm {
+pub(crate) struct RaiseForm {
     /// Made when the form is shown: submitting the same form twice raises one decision.
     #[serde(default)]
     decision_id: String,
@@ -282,7 +264,7 @@ async fn new_page(state: &AppState, session: &Session, member: Member, form: Rai
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
-    .map(|m| (m.id.to_string(), format!("{}: {}", m.name, crate::meetings::when(m.starts_at, m.ends_at))))
+    .map(|m| (m.id.to_string(), format!("{}: {}", m.name, crate::calendar::when(m.starts_at, m.ends_at))))
     .collect();
     let partners = sqlx::query_scalar!(
         "select name from organisation where partnership_id = $1 and is_statutory_partner and retired_on is null order by name",
@@ -293,7 +275,7 @@ async fn new_page(state: &AppState, session: &Session, member: Member, form: Rai
     tx.commit().await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = NewPage {
-        layout: Layout::workspace(session, &member, "decisions").await?,
+        layout: member.layout(session, "decisions").await?,
         member,
         errors,
         form,
@@ -304,7 +286,7 @@ async fn new_page(state: &AppState, session: &Session, member: Member, form: Rai
     Ok((status, page).into_response())
 }
 
-async fn new_decision(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
+pub(crate) async fn new_decision(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
     let form = RaiseForm { decision_id: Uuid::new_v4().to_string(), deadline_time: "17:00".into(), ..RaiseForm::default() };
     new_page(&state, &session, member, form, FormErrors::default()).await
 }
@@ -392,7 +374,7 @@ async fn validate_raise(tx: &mut Tx, member: &Member, form: &RaiseForm, errors: 
     })
 }
 
-async fn raise(
+pub(crate) async fn raise(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -467,7 +449,7 @@ impl HistoryLine {
 }
 
 #[derive(Deserialize, Default, Clone)]
-pub(super) struct ResponseForm {
+pub(crate) struct ResponseForm {
     #[serde(default)]
     position: String,
     #[serde(default)]
@@ -480,7 +462,7 @@ pub(super) struct ResponseForm {
 }
 
 #[derive(Deserialize, Default, Clone)]
-pub(super) struct VoteForm {
+pub(crate) struct VoteForm {
     #[serde(default)]
     deadline_day: String,
     #[serde(default)]
@@ -492,7 +474,7 @@ pub(super) struct VoteForm {
 }
 
 #[derive(Deserialize, Default, Clone)]
-pub(super) struct WithdrawForm {
+pub(crate) struct WithdrawForm {
     #[serde(default)]
     reason: String,
 }
@@ -636,7 +618,7 @@ async fn render(state: &AppState, session: &Session, member: Member, raw_id: &st
     }
     let status = if forms.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = DecisionPage {
-        layout: Layout::workspace(session, &member, "decisions").await?,
+        layout: member.layout(session, "decisions").await?,
         can_add_papers: decision.is_open() && (manages || decision.raised_by == member.user.id),
         member,
         stage,
@@ -661,7 +643,7 @@ async fn render(state: &AppState, session: &Session, member: Member, raw_id: &st
     Ok((status, page).into_response())
 }
 
-async fn decision_page(
+pub(crate) async fn decision_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -802,7 +784,7 @@ fn parse_response(form: &ResponseForm, errors: &mut FormErrors, stage: Stage) ->
     Ok(position.zip(comment).map(|(p, c)| (p, c, seen)))
 }
 
-async fn respond(
+pub(crate) async fn respond(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -899,19 +881,12 @@ async fn proxy_form(
         form.seen_version = voice.version.unwrap_or(0).to_string();
     }
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page = ProxyPage {
-        layout: Layout::workspace(session, &member, "decisions").await?,
-        stage: decision.stage(),
-        member,
-        decision,
-        voice,
-        errors,
-        form,
-    };
+    let page =
+        ProxyPage { layout: member.layout(session, "decisions").await?, stage: decision.stage(), member, decision, voice, errors, form };
     Ok((status, page).into_response())
 }
 
-async fn proxy_page(
+pub(crate) async fn proxy_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -920,7 +895,7 @@ async fn proxy_page(
     proxy_form(&state, &session, member, &decision_id, &organisation_id, FormErrors::default(), None).await
 }
 
-async fn record_proxy(
+pub(crate) async fn record_proxy(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -996,7 +971,7 @@ async fn record_proxy(
     redirect_with(&session, message, format!("/p/{}/decisions/{}", member.partnership.slug, decision.id)).await
 }
 
-async fn call_vote(
+pub(crate) async fn call_vote(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1064,7 +1039,7 @@ async fn call_vote(
     .await
 }
 
-async fn withdraw(
+pub(crate) async fn withdraw(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1118,7 +1093,7 @@ async fn withdraw(
     .await
 }
 
-async fn upload_paper(
+pub(crate) async fn upload_paper(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1137,7 +1112,7 @@ async fn upload_paper(
         errors.add("paper_file", "Papers cannot be added to a closed decision");
         return render(&state, &session, member, &decision_id, PageForms { errors, ..PageForms::default() }).await;
     }
-    let Some(upload) = crate::files::read_document(request, "paper_title", "paper_file", &mut errors).await? else {
+    let Some(upload) = crate::web::upload::read_document(request, "paper_title", "paper_file", &mut errors).await? else {
         return render(&state, &session, member, &decision_id, PageForms { errors, ..PageForms::default() }).await;
     };
     let pid = member.partnership.id;
@@ -1184,7 +1159,7 @@ async fn upload_paper(
     redirect_with(&session, format!("{} added to the papers", upload.title), to).await
 }
 
-async fn download_paper(
+pub(crate) async fn download_paper(
     State(state): State<AppState>,
     member: Member,
     Path((_, decision_id, paper_id)): Path<(String, String, String)>,

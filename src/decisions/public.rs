@@ -4,22 +4,14 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::get;
 
 use super::pages::{RegisterLine, register_lines};
 use super::{Decision, Stage, VoterLine, find, voters};
 use crate::db::begin_tenant;
 use crate::error::{AppError, Result};
-use crate::partnerships::Partnership;
+use crate::tenant::Partnership;
 use crate::web::{AppState, Layout, record_id};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/public/{slug}/decisions", get(public_register))
-        .route("/public/{slug}/decisions/{decision_id}", get(public_decision))
-}
 
 async fn partnership(state: &AppState, slug: &str) -> Result<Partnership> {
     let mut conn = state.db.acquire().await?;
@@ -28,13 +20,13 @@ async fn partnership(state: &AppState, slug: &str) -> Result<Partnership> {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "decisions/public_register.html")]
-struct PublicRegister {
+pub(crate) struct PublicRegister {
     layout: Layout,
     partnership: Partnership,
     decisions: Vec<RegisterLine>,
 }
 
-async fn public_register(State(state): State<AppState>, Path(slug): Path<String>) -> Result<PublicRegister> {
+pub(crate) async fn public_register(State(state): State<AppState>, Path(slug): Path<String>) -> Result<PublicRegister> {
     let partnership = partnership(&state, &slug).await?;
     let mut tx = begin_tenant(&state.db, partnership.id, None).await?;
     let decisions = register_lines(&mut tx, partnership.id, true, None).await?;
@@ -45,7 +37,7 @@ async fn public_register(State(state): State<AppState>, Path(slug): Path<String>
 
 #[derive(Template, WebTemplate)]
 #[template(path = "decisions/public_decision.html")]
-struct PublicDecision {
+pub(crate) struct PublicDecision {
     layout: Layout,
     partnership: Partnership,
     decision: Decision,
@@ -54,7 +46,10 @@ struct PublicDecision {
     votes: Vec<VoterLine>,
 }
 
-async fn public_decision(State(state): State<AppState>, Path((slug, decision_id)): Path<(String, String)>) -> Result<PublicDecision> {
+pub(crate) async fn public_decision(
+    State(state): State<AppState>,
+    Path((slug, decision_id)): Path<(String, String)>,
+) -> Result<PublicDecision> {
     let partnership = partnership(&state, &slug).await?;
     let mut tx = begin_tenant(&state.db, partnership.id, None).await?;
     let decision = find(&mut tx, partnership.id, record_id(&decision_id)?)

@@ -6,11 +6,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
@@ -20,14 +18,10 @@ use super::{DecisionRule, decision_rule};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::meetings::quorum_rule;
-use crate::partnerships::Member;
 use crate::roles::Capability;
 use crate::structure::Sector;
+use crate::tenant::Member;
 use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, optional_text, redirect_with};
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/p/{slug}/decisions/rules", get(rules_page).post(save_rules))
-}
 
 /// The rules one body works under, and whether they are its own.
 pub struct BodyRules {
@@ -55,7 +49,7 @@ const NO_GROUP: Uuid = Uuid::nil();
 const QUORUM_ROWS: usize = 4;
 
 #[derive(Deserialize, Default, Clone)]
-struct RulesForm {
+pub(crate) struct RulesForm {
     #[serde(default)]
     group_id: String,
     #[serde(default)]
@@ -87,7 +81,7 @@ impl RulesForm {
 }
 
 #[derive(Deserialize)]
-struct RulesQuery {
+pub(crate) struct RulesQuery {
     #[serde(default)]
     group: Option<String>,
 }
@@ -185,7 +179,7 @@ async fn render(state: &AppState, session: &Session, member: Member, form: Rules
     let groups = bodies.iter().filter_map(|b| b.group_id.map(|id| (id.to_string(), b.name.clone()))).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = RulesPage {
-        layout: Layout::workspace(session, &member, "decisions").await?,
+        layout: member.layout(session, "decisions").await?,
         can_manage: member.roles.allows(Capability::ManageDecisions),
         member,
         bodies,
@@ -232,7 +226,12 @@ async fn form_for(tx: &mut Tx, partnership_id: Uuid, group_id: Option<Uuid>) -> 
     })
 }
 
-async fn rules_page(State(state): State<AppState>, session: Session, member: Member, Query(query): Query<RulesQuery>) -> Result<Response> {
+pub(crate) async fn rules_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Query(query): Query<RulesQuery>,
+) -> Result<Response> {
     let mut tx = member.begin(&state).await?;
     let group_id = match query.group.as_deref().filter(|g| !g.is_empty()) {
         Some(raw) => Some(
@@ -252,7 +251,7 @@ async fn rules_page(State(state): State<AppState>, session: Session, member: Mem
     render(&state, &session, member, form, FormErrors::default()).await
 }
 
-async fn save_rules(
+pub(crate) async fn save_rules(
     State(state): State<AppState>,
     session: Session,
     member: Member,

@@ -5,29 +5,21 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::{DateTime, Utc};
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 use tower_sessions::Session;
 use uuid::Uuid;
 
 use crate::audit::Change;
-use crate::auth::{CurrentUser, random_token, sha256_hex};
+use crate::auth::CurrentUser;
 use crate::db::{begin_personal, begin_tenant};
 use crate::error::{AppError, Result};
-use crate::partnerships::Member;
+use crate::tenant::Member;
+use crate::tokens::{random_token, sha256_hex};
 use crate::web::{AppState, ClientAddress, Layout};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/account/calendar", get(feed_page).post(reset_feed))
-        .route("/calendar/{token}", get(feed))
-        .route("/p/{slug}/meetings/{meeting_id}/ics", get(one_meeting))
-}
 
 /// A meeting as a calendar shows it.
 pub struct FeedMeeting {
@@ -115,7 +107,7 @@ async fn meetings_for(state: &AppState, user_id: Uuid) -> Result<Vec<FeedMeeting
     Ok(meetings)
 }
 
-async fn feed(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response> {
+pub(crate) async fn feed(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response> {
     let token = token.strip_suffix(".ics").unwrap_or(&token);
     let user_id = sqlx::query_scalar!("select user_id from calendar_feed where token_hash = $1", sha256_hex(token))
         .fetch_optional(&state.db)
@@ -125,7 +117,11 @@ async fn feed(State(state): State<AppState>, Path(token): Path<String>) -> Resul
     Ok(ics_response(to_ics("Partnership Hub meetings", &meetings, &state.config.public_url), "meetings.ics"))
 }
 
-async fn one_meeting(State(state): State<AppState>, member: Member, Path((_, meeting_id)): Path<(String, String)>) -> Result<Response> {
+pub(crate) async fn one_meeting(
+    State(state): State<AppState>,
+    member: Member,
+    Path((_, meeting_id)): Path<(String, String)>,
+) -> Result<Response> {
     let id = Uuid::parse_str(&meeting_id).map_err(|_| AppError::NotFound)?;
     let mut tx = member.begin(&state).await?;
     let meeting = sqlx::query_as!(
@@ -144,13 +140,13 @@ async fn one_meeting(State(state): State<AppState>, member: Member, Path((_, mee
     .await?
     .ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    let name = format!("{}, {}", meeting.group_name, super::long(super::uk_date(meeting.starts_at)));
+    let name = format!("{}, {}", meeting.group_name, crate::calendar::long_date(crate::calendar::uk_date(meeting.starts_at)));
     Ok(ics_response(to_ics(&name, &[meeting], &state.config.public_url), "meeting.ics"))
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "meetings/feed.html")]
-struct FeedPage {
+pub(crate) struct FeedPage {
     layout: Layout,
     has_feed: bool,
     /// Shown once, right after the feed is made or reset.
@@ -162,14 +158,14 @@ fn button_label(has_feed: bool) -> &'static str {
     if has_feed { "Reset my calendar feed" } else { "Create my calendar feed" }
 }
 
-async fn feed_page(State(state): State<AppState>, session: Session, user: CurrentUser) -> Result<FeedPage> {
+pub(crate) async fn feed_page(State(state): State<AppState>, session: Session, user: CurrentUser) -> Result<FeedPage> {
     let has_feed = sqlx::query_scalar!(r#"select exists (select 1 from calendar_feed where user_id = $1) as "e!""#, user.id)
         .fetch_one(&state.db)
         .await?;
-    Ok(FeedPage { layout: Layout::signed_in(&session, &user).await?, has_feed, new_url: None, button_label: button_label(has_feed) })
+    Ok(FeedPage { layout: user.layout(&session).await?, has_feed, new_url: None, button_label: button_label(has_feed) })
 }
 
-async fn reset_feed(
+pub(crate) async fn reset_feed(
     State(state): State<AppState>,
     session: Session,
     user: CurrentUser,
@@ -188,7 +184,7 @@ async fn reset_feed(
     Change::new("calendar_feed.reset", "account").by(Some(user.id)).subject(user.id).from_address(&address).record(&mut tx).await?;
     tx.commit().await?;
     Ok(FeedPage {
-        layout: Layout::signed_in(&session, &user).await?,
+        layout: user.layout(&session).await?,
         has_feed: true,
         button_label: button_label(true),
         new_url: Some(format!("{}/calendar/{token}.ics", state.config.public_url)),

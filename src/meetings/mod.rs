@@ -4,61 +4,21 @@
 //!
 //! Every deadline counts English working days (see [`crate::calendar`]).
 
-mod feed;
-mod minutes;
-mod pages;
-mod papers;
+pub mod agenda;
+pub mod feed;
+pub mod pages;
+pub mod papers;
 
+pub use agenda::{Proposal, Proposed, next_meeting, propose};
 pub use feed::{FeedMeeting, to_ics};
+pub use pages::{MeetingRow, SeatLine, find_meeting, is_seat_holder, load_seats, notify_group};
 pub use papers::Paper;
 
-pub fn router() -> axum::Router<crate::web::AppState> {
-    pages::router().merge(feed::router()).merge(minutes::router()).merge(papers::router())
-}
-
-use chrono::{DateTime, Duration, Months, NaiveDate, NaiveTime, TimeZone, Utc};
-use chrono_tz::Europe::London;
+use chrono::{Duration, Months, NaiveDate};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::calendar::{self, FinancialYear, long_date, next_working_day_from, working_days_before};
-
-/// England's clock: meeting times are entered and shown in UK time.
-pub fn uk_datetime(date: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
-    // An hour that does not exist (the spring change) is refused; an ambiguous one takes the earlier.
-    London.from_local_datetime(&date.and_time(time)).earliest().map(|t| t.with_timezone(&Utc))
-}
-
-pub fn uk_date(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&London).date_naive()
-}
-
-/// "Tuesday 14 April 2026, 10:00 to 12:00"
-pub fn when(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> String {
-    let (s, e) = (starts_at.with_timezone(&London), ends_at.with_timezone(&London));
-    if s.date_naive() == e.date_naive() {
-        format!("{}, {} to {}", s.format("%A %-d %B %Y"), s.format("%H:%M"), e.format("%H:%M"))
-    } else {
-        format!("{} to {}", s.format("%A %-d %B %Y, %H:%M"), e.format("%A %-d %B %Y, %H:%M"))
-    }
-}
-
-/// A time typed as "14:00", "1400" or "9:30".
-pub fn parse_time(input: &str, what: &str) -> Result<NaiveTime, String> {
-    let raw = input.trim().replace('.', ":");
-    if raw.is_empty() {
-        return Err(format!("Enter the {what}"));
-    }
-    let normalised = if raw.contains(':') {
-        raw
-    } else if raw.len() == 4 {
-        format!("{}:{}", &raw[..2], &raw[2..])
-    } else {
-        raw
-    };
-    NaiveTime::parse_from_str(&normalised, "%H:%M")
-        .map_err(|_| format!("Enter the {what} as hours and minutes on the 24-hour clock, like 14:00"))
-}
+use crate::calendar::{FinancialYear, next_working_day_from, working_days_before};
 
 /// The partnership's deadlines for a meeting on `meeting_day`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,17 +117,11 @@ pub async fn quorum_rule(conn: &mut PgConnection, partnership_id: Uuid, group_id
     Ok(row.map(|r| QuorumRule::from_stored(r.required_sectors, r.description)))
 }
 
-pub fn today() -> NaiveDate {
-    calendar::today()
-}
-
-pub fn long(date: NaiveDate) -> String {
-    long_date(date)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calendar::{parse_time, uk_datetime, when};
+    use chrono::NaiveTime;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -188,7 +142,7 @@ mod tests {
         let dates = plan_dates(d(2026, 4, 14), 4);
         assert_eq!(dates, [d(2026, 4, 14), d(2026, 7, 14), d(2026, 10, 14), d(2027, 1, 14)]);
         let eight = plan_dates(d(2026, 5, 5), 8);
-        assert!(eight.iter().all(|day| calendar::is_working_day(*day)));
+        assert!(eight.iter().all(|day| crate::calendar::is_working_day(*day)));
         assert!(eight.iter().all(|day| *day < d(2027, 4, 1)));
         assert_eq!(eight.len(), 8, "{eight:?}");
         // Planning from October: meetings that would fall after March belong to next year's plan.

@@ -3,11 +3,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::json;
@@ -15,36 +13,23 @@ use std::collections::HashMap;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{Deadlines, QuorumRule, long, parse_time, plan_dates, today, uk_date, uk_datetime, when};
+use super::agenda::{Proposal, propose};
+use super::{Deadlines, QuorumRule, plan_dates};
 use crate::calendar::{FinancialYear, working_days_between};
+use crate::calendar::{long_date as long, parse_time, today, uk_date, uk_datetime, when};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
-use crate::partnerships::Member;
-use crate::partnerships::change;
 use crate::roles::Capability;
 use crate::structure::Sector;
+use crate::tenant::Member;
+use crate::tenant::change;
 use crate::web::{
     AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done,
     required_text,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/p/{slug}/meetings", get(index))
-        .route("/p/{slug}/groups/{group_id}/meetings/plan", get(plan_page).post(plan))
-        .route("/p/{slug}/groups/{group_id}/meetings/new", get(new_meeting_page).post(create_meeting))
-        .route("/p/{slug}/meetings/{meeting_id}", get(meeting_page))
-        .route("/p/{slug}/meetings/{meeting_id}/edit", get(edit_meeting_page).post(update_meeting))
-        .route("/p/{slug}/meetings/{meeting_id}/cancel", post(cancel_meeting))
-        .route("/p/{slug}/meetings/{meeting_id}/items", post(submit_item))
-        .route("/p/{slug}/meetings/{meeting_id}/items/{item_id}/decide", post(decide_item))
-        .route("/p/{slug}/meetings/{meeting_id}/agenda", post(order_agenda))
-        .route("/p/{slug}/meetings/{meeting_id}/attendance", post(record_attendance))
-        .route("/p/{slug}/meetings/{meeting_id}/circulate", post(circulate_pack))
-}
-
 /// Tell the people with a seat on the meeting's group (and an account) about it, in the caller's transaction.
-pub(super) async fn notify_group(
+pub async fn notify_group(
     tx: &mut Tx,
     member: &Member,
     meeting: &MeetingRow,
@@ -53,17 +38,8 @@ pub(super) async fn notify_group(
     subject: &str,
     body: &str,
 ) -> sqlx::Result<()> {
-    let recipients = sqlx::query!(
-        "select distinct u.email, u.display_name
-         from group_member s
-         join membership m on m.partnership_id = s.partnership_id and m.id = s.membership_id
-         join app_user u on u.id = m.user_id
-         where s.partnership_id = $1 and s.group_id = $2 and (s.ends_on is null or s.ends_on >= current_date)",
-        member.partnership.id,
-        meeting.group_id
-    )
-    .fetch_all(&mut **tx)
-    .await?;
+    let seated = crate::people::Audience { group: Some(meeting.group_id), ..Default::default() };
+    let recipients = crate::people::audience(tx, member.partnership.id, seated).await?;
     let link = format!("{base_url}/p/{}/meetings/{}", member.partnership.slug, meeting.id);
     for r in recipients {
         let body = format!("Dear {},\n\n{body}\n\nThe meeting page: {link}\n\n{}", r.display_name, member.partnership.name);
@@ -128,52 +104,12 @@ async fn meetings(tx: &mut Tx, partnership_id: Uuid, meeting_id: Option<Uuid>) -
     .await
 }
 
-/// A late request goes to the group's chair (and vice chair) and the business managers, who decide it.
-async fn notify_late_request(
-    tx: &mut Tx,
-    member: &Member,
-    meeting: &MeetingRow,
-    base_url: &str,
-    item_id: Uuid,
-    title: &str,
-) -> sqlx::Result<()> {
-    let recipients = sqlx::query!(
-        "select distinct u.email, u.display_name
-         from membership m join app_user u on u.id = m.user_id
-         where m.partnership_id = $1 and (
-             exists (select 1 from membership_role r where r.partnership_id = m.partnership_id and r.membership_id = m.id and r.role = 'business_manager')
-             or exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.membership_id = m.id and s.group_id = $2
-                          and s.role_in_group in ('chair', 'vice_chair') and (s.ends_on is null or s.ends_on >= current_date)))",
-        member.partnership.id,
-        meeting.group_id
-    )
-    .fetch_all(&mut **tx)
-    .await?;
-    let subject = format!("Late agenda item: {title}");
-    let body = format!(
-        "{} asked, after the cut-off, for \"{title}\" to go on the agenda of the {} on {}.\n\nAccept or refuse it on the meeting page: {base_url}/p/{}/meetings/{}",
-        member.user.display_name,
-        meeting.group_name,
-        meeting.when(),
-        member.partnership.slug,
-        meeting.id
-    );
-    for r in recipients {
-        crate::outbox::enqueue(
-            tx,
-            Some(member.partnership.id),
-            &r.email,
-            &r.display_name,
-            &subject,
-            &body,
-            &format!("late-request:{item_id}:{}", r.email),
-        )
-        .await?;
-    }
-    Ok(())
+/// One meeting of the partnership, if it exists.
+pub async fn meeting(tx: &mut Tx, partnership_id: Uuid, meeting_id: Uuid) -> sqlx::Result<Option<MeetingRow>> {
+    Ok(meetings(tx, partnership_id, Some(meeting_id)).await?.pop())
 }
 
-pub(super) async fn find_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<MeetingRow> {
+pub async fn find_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<MeetingRow> {
     let id = parse_id(meeting_id)?;
     meetings(tx, member.partnership.id, Some(id)).await?.pop().ok_or(AppError::NotFound)
 }
@@ -182,7 +118,7 @@ pub(super) async fn find_meeting(tx: &mut Tx, member: &Member, meeting_id: &str)
 
 #[derive(Template, WebTemplate)]
 #[template(path = "meetings/index.html")]
-struct IndexPage {
+pub(crate) struct IndexPage {
     layout: Layout,
     member: Member,
     upcoming: Vec<MeetingRow>,
@@ -190,14 +126,14 @@ struct IndexPage {
     can_manage: bool,
 }
 
-async fn index(State(state): State<AppState>, session: Session, member: Member) -> Result<IndexPage> {
+pub(crate) async fn index(State(state): State<AppState>, session: Session, member: Member) -> Result<IndexPage> {
     let mut tx = member.begin(&state).await?;
     let all = meetings(&mut tx, member.partnership.id, None).await?;
     tx.commit().await?;
     let (past, upcoming): (Vec<_>, Vec<_>) = all.into_iter().partition(MeetingRow::is_past);
     let recent = past.into_iter().rev().take(20).collect();
     Ok(IndexPage {
-        layout: Layout::workspace(&session, &member, "meetings").await?,
+        layout: member.layout(&session, "meetings").await?,
         can_manage: member.roles.allows(Capability::ManageMeetings),
         upcoming,
         recent,
@@ -228,7 +164,7 @@ async fn group_for_meetings(tx: &mut Tx, member: &Member, group_id: &str) -> Res
 
 /// The fields every meeting form shares.
 #[derive(Deserialize, Default)]
-struct MeetingForm {
+pub(crate) struct MeetingForm {
     #[serde(default)]
     date_day: String,
     #[serde(default)]
@@ -328,7 +264,7 @@ async fn meeting_form_page(
     tx.commit().await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = PlanPage {
-        layout: Layout::workspace(session, &member, "meetings").await?,
+        layout: member.layout(session, "meetings").await?,
         member,
         errors,
         form,
@@ -345,7 +281,7 @@ fn default_meeting_form() -> MeetingForm {
     MeetingForm { start_time: "10:00".into(), end_time: "12:00".into(), ..MeetingForm::default() }
 }
 
-async fn plan_page(
+pub(crate) async fn plan_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -355,7 +291,7 @@ async fn plan_page(
     meeting_form_page(&state, &session, member, &group_id, FormErrors::default(), default_meeting_form(), "plan").await
 }
 
-async fn new_meeting_page(
+pub(crate) async fn new_meeting_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -385,7 +321,7 @@ async fn insert_meeting(tx: &mut Tx, member: &Member, group_id: Uuid, m: &ValidM
     Ok((inserted.rows_affected() == 1).then_some(id))
 }
 
-async fn plan(
+pub(crate) async fn plan(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -430,7 +366,7 @@ async fn plan(
     done(&session, message, format!("/p/{}/meetings", member.partnership.slug)).await
 }
 
-async fn create_meeting(
+pub(crate) async fn create_meeting(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -471,7 +407,7 @@ struct EditPage {
     meeting: MeetingRow,
 }
 
-async fn edit_meeting_page(
+pub(crate) async fn edit_meeting_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -493,11 +429,11 @@ async fn edit_meeting_page(
         online_link: meeting.online_link.clone(),
         extraordinary: meeting.extraordinary.then(|| "yes".into()),
     };
-    Ok(EditPage { layout: Layout::workspace(&session, &member, "meetings").await?, member, errors: FormErrors::default(), form, meeting }
+    Ok(EditPage { layout: member.layout(&session, "meetings").await?, member, errors: FormErrors::default(), form, meeting }
         .into_response())
 }
 
-async fn update_meeting(
+pub(crate) async fn update_meeting(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -515,7 +451,7 @@ async fn update_meeting(
         if meeting.is_cancelled() {
             errors.add("date_day", "This meeting was cancelled and cannot be changed");
         }
-        let page = EditPage { layout: Layout::workspace(&session, &member, "meetings").await?, member, errors, form, meeting };
+        let page = EditPage { layout: member.layout(&session, "meetings").await?, member, errors, form, meeting };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let updated = sqlx::query!(
@@ -536,7 +472,7 @@ async fn update_meeting(
     {
         drop(tx);
         errors.add("start_time", format!("{} already meets at that time", meeting.group_name));
-        let page = EditPage { layout: Layout::workspace(&session, &member, "meetings").await?, member, errors, form, meeting };
+        let page = EditPage { layout: member.layout(&session, "meetings").await?, member, errors, form, meeting };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     updated?;
@@ -560,7 +496,7 @@ async fn update_meeting(
         let event = format!(
             "changed-{}-{}",
             m.starts_at.timestamp(),
-            crate::auth::sha256_hex(&format!("{}{}", m.location, m.online_link)).get(..8).unwrap_or("")
+            crate::tokens::sha256_hex(&format!("{}{}", m.location, m.online_link)).get(..8).unwrap_or("")
         );
         notify_group(&mut tx, &member, &meeting, &state.config.public_url, &event, &subject, &body).await?;
     }
@@ -569,12 +505,12 @@ async fn update_meeting(
 }
 
 #[derive(Deserialize, Default)]
-struct CancelForm {
+pub(crate) struct CancelForm {
     #[serde(default)]
     reason: String,
 }
 
-async fn cancel_meeting(
+pub(crate) async fn cancel_meeting(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -744,7 +680,7 @@ async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<
 }
 
 /// The group's seats on the day of the meeting, with what was recorded for each.
-pub(super) async fn load_seats(tx: &mut Tx, pid: Uuid, meeting: &MeetingRow) -> sqlx::Result<Vec<SeatLine>> {
+pub async fn load_seats(tx: &mut Tx, pid: Uuid, meeting: &MeetingRow) -> sqlx::Result<Vec<SeatLine>> {
     let day = meeting.day();
     sqlx::query_as!(
         SeatLine,
@@ -796,7 +732,7 @@ async fn quorum_view(tx: &mut Tx, partnership_id: Uuid, rule: &QuorumRule, seats
     Ok(QuorumView { description: rule.description.clone(), recorded, met: missing.is_empty(), missing })
 }
 
-pub(super) async fn is_seat_holder(tx: &mut Tx, member: &Member, group_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+pub async fn is_seat_holder(tx: &mut Tx, member: &Member, group_id: Uuid) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar!(
         "select id from group_member where partnership_id = $1 and group_id = $2 and membership_id = $3
            and starts_on <= current_date and (ends_on is null or ends_on >= current_date) limit 1",
@@ -856,7 +792,7 @@ async fn render_meeting(
         circulation,
         minutes_status,
         papers,
-        layout: Layout::workspace(session, &member, "meetings").await?,
+        layout: member.layout(session, "meetings").await?,
         cutoff: long(detail.deadlines.agenda_cutoff),
         papers_due: long(detail.deadlines.papers_due),
         cutoff_passed: detail.deadlines.is_late(today),
@@ -879,7 +815,7 @@ async fn render_meeting(
 }
 
 /// The meeting page with errors from a form posted elsewhere (a paper upload).
-pub(super) async fn render_meeting_with_errors(
+pub async fn render_meeting_with_errors(
     state: &AppState,
     session: &Session,
     member: Member,
@@ -889,7 +825,7 @@ pub(super) async fn render_meeting_with_errors(
     render_meeting(state, session, member, meeting_id, errors, ItemForm { purpose: "discussion".into(), ..ItemForm::default() }).await
 }
 
-async fn meeting_page(
+pub(crate) async fn meeting_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -907,7 +843,7 @@ async fn meeting_page(
 }
 
 #[derive(Deserialize, Default)]
-struct ItemForm {
+pub(crate) struct ItemForm {
     #[serde(default)]
     title: String,
     #[serde(default)]
@@ -918,7 +854,7 @@ struct ItemForm {
     summary: String,
 }
 
-async fn submit_item(
+pub(crate) async fn submit_item(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -954,34 +890,8 @@ async fn submit_item(
         drop(tx);
         return render_meeting(&state, &session, member, &meeting_id, errors, form).await;
     }
-    let rules = super::rules(&mut tx, member.partnership.id).await?;
-    let late = Deadlines::for_meeting(meeting.day(), &rules).is_late(today());
-    let status = if late { "late_request" } else { "proposed" };
-    let id = Uuid::new_v4();
-    let inserted = sqlx::query!(
-        "insert into agenda_item (partnership_id, id, meeting_id, title, purpose, presenter, summary, submitted_by, status)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (partnership_id, meeting_id, submitted_by, title) do nothing",
-        member.partnership.id,
-        id,
-        meeting.id,
-        title,
-        purpose,
-        presenter,
-        summary,
-        member.user.id,
-        status
-    )
-    .execute(&mut *tx)
-    .await?;
-    if inserted.rows_affected() == 1 {
-        change(&member, "agenda_item.submitted", "agenda_item", id, &address)
-            .after(json!({ "meeting_id": meeting.id, "title": title, "purpose": purpose, "presenter": presenter, "status": status }))
-            .record(&mut tx)
-            .await?;
-        if late {
-            notify_late_request(&mut tx, &member, &meeting, &state.config.public_url, id, &title).await?;
-        }
-    }
+    let proposal = Proposal { title: &title, purpose: &purpose, presenter: &presenter, summary: &summary };
+    let late = propose(&mut tx, &member, &address, &state.config.public_url, &meeting, proposal).await?.is_late();
     tx.commit().await?;
     let message = if late {
         format!("{title} was submitted after the cut-off: it goes to the chair as a late request")
@@ -992,14 +902,14 @@ async fn submit_item(
 }
 
 #[derive(Deserialize, Default)]
-struct DecideForm {
+pub(crate) struct DecideForm {
     #[serde(default)]
     decision: String,
     #[serde(default)]
     reason: String,
 }
 
-async fn decide_item(
+pub(crate) async fn decide_item(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1079,7 +989,7 @@ async fn decide_item(
     done(&session, format!("{} {}", item.title, if new_status == "accepted" { "added to the agenda" } else { "refused" }), to).await
 }
 
-async fn order_agenda(
+pub(crate) async fn order_agenda(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1143,7 +1053,7 @@ async fn order_agenda(
     done(&session, "Agenda saved".into(), to).await
 }
 
-async fn record_attendance(
+pub(crate) async fn record_attendance(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1209,7 +1119,7 @@ async fn record_attendance(
 
 /// Mark the agenda and papers as circulated now; the page then shows how many
 /// working days ahead that was and warns when it was later than the rule.
-async fn circulate_pack(
+pub(crate) async fn circulate_pack(
     State(state): State<AppState>,
     session: Session,
     member: Member,

@@ -3,10 +3,8 @@
 //! 20 MB, kept in object storage, and served as downloads only to those who
 //! may see the group's papers.
 
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -14,18 +12,9 @@ use uuid::Uuid;
 use super::pages::{find_meeting, is_seat_holder, render_meeting_with_errors};
 use crate::audit::Change;
 use crate::error::{AppError, Result};
-use crate::partnerships::Member;
 use crate::roles::Capability;
+use crate::tenant::Member;
 use crate::web::{AppState, ClientAddress, FormErrors, set_flash};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/p/{slug}/meetings/{meeting_id}/papers",
-            post(upload).layer(DefaultBodyLimit::max(crate::files::MAX_DOCUMENT_BYTES + 64 * 1024)),
-        )
-        .route("/p/{slug}/meetings/{meeting_id}/papers/{paper_id}", get(download))
-}
 
 pub struct Paper {
     pub id: Uuid,
@@ -58,7 +47,7 @@ pub async fn papers(tx: &mut crate::db::Tx, partnership_id: Uuid, meeting_id: Uu
     .await
 }
 
-async fn upload(
+pub(crate) async fn upload(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -74,10 +63,10 @@ async fn upload(
     drop(tx);
     // Read the upload only once the meeting and the person's right to it are known.
     let mut errors = FormErrors::default();
-    let Some(upload) = crate::files::read_document(request, "paper_title", "paper_file", &mut errors).await? else {
+    let Some(upload) = crate::web::upload::read_document(request, "paper_title", "paper_file", &mut errors).await? else {
         return render_meeting_with_errors(&state, &session, member, &meeting_id, errors).await;
     };
-    let crate::files::Upload { title, filename, bytes, content_type, sha256 } = upload;
+    let crate::web::upload::Upload { title, filename, bytes, content_type, sha256 } = upload;
     let size = bytes.len() as i64;
     let id = Uuid::new_v4();
     let key = format!("{}/papers/{id}", member.partnership.id);
@@ -127,7 +116,7 @@ async fn upload(
     Ok(Redirect::to(&to).into_response())
 }
 
-async fn download(
+pub(crate) async fn download(
     State(state): State<AppState>,
     member: Member,
     Path((_, meeting_id, paper_id)): Path<(String, String, String)>,

@@ -1,156 +1,207 @@
-//! Partnerships (the tenants): choosing one, its role home page, its audit
-//! log, and the platform administrator's list where new ones are added.
+//! The platform administrator's pages: every partnership, and adding one with
+//! its first business manager.
 
-mod admin;
-mod home;
-
-use axum::Router;
-use axum::extract::{FromRequestParts, RawPathParams};
-use axum::http::request::Parts;
-use axum::response::Redirect;
-use axum::routing::get;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::json;
 use sqlx::PgConnection;
+use tower_sessions::Session;
 use uuid::Uuid;
 
+use crate::audit::Change;
 use crate::auth::CurrentUser;
-use crate::db::{Tx, begin_tenant};
+use crate::email::Email;
 use crate::error::{AppError, Result};
-use crate::roles::{Capability, Roles};
-use crate::web::AppState;
+use crate::people::{self, PersonName};
+use crate::roles::Role;
+use crate::tenant::{Partnership, Scope};
+use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, required_text, set_flash};
 
-pub use admin::{NewPartnership, create_partnership, parse_slug};
-
-/// Routes outside any one partnership.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(home::choose)).merge(admin::router())
+fn require_platform_admin(user: &CurrentUser) -> Result<()> {
+    if user.is_platform_admin { Ok(()) } else { Err(AppError::Forbidden) }
 }
 
-/// A partnership's workspace lives under `/p/{slug}/`.
-pub fn workspace_router() -> Router<AppState> {
-    Router::new()
-        .route("/p/{slug}/", get(home::role_home))
-        .route("/p/{slug}", get(|member: Member| async move { Redirect::permanent(&format!("/p/{}/", member.partnership.slug)) }))
-        .route("/p/{slug}/audit", get(home::audit_log))
-}
-
-/// Whom a partnership's arrangements cover.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
-    Children,
-    Adults,
-    AllAge,
-}
-
-impl Scope {
-    pub fn code(self) -> &'static str {
-        match self {
-            Scope::Children => "children",
-            Scope::Adults => "adults",
-            Scope::AllAge => "all_age",
-        }
-    }
-    pub fn from_code(code: &str) -> Option<Scope> {
-        [Scope::Children, Scope::Adults, Scope::AllAge].into_iter().find(|s| s.code() == code)
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Scope::Children => "Children",
-            Scope::Adults => "Adults at risk",
-            Scope::AllAge => "All-age: children and adults at risk",
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct Partnership {
-    pub id: Uuid,
+pub struct PartnershipSummary {
     pub slug: String,
     pub name: String,
-    pub short_name: String,
     pub scope: String,
+    pub members: i64,
 }
 
-impl Partnership {
+impl PartnershipSummary {
     pub fn scope_label(&self) -> &'static str {
         Scope::from_code(&self.scope).map(Scope::label).unwrap_or("")
     }
+}
 
-    pub async fn by_slug(conn: &mut PgConnection, slug: &str) -> sqlx::Result<Option<Partnership>> {
-        sqlx::query_as!(Partnership, "select id, slug, name, short_name, scope from partnership where slug = $1", slug)
-            .fetch_optional(conn)
-            .await
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/partnerships.html")]
+pub(crate) struct ListPage {
+    layout: Layout,
+    partnerships: Vec<PartnershipSummary>,
+}
+
+pub(crate) async fn list(State(state): State<AppState>, session: Session, user: CurrentUser) -> Result<ListPage> {
+    require_platform_admin(&user)?;
+    // Membership rows are tenant data; the administrator sees only their counts.
+    let partnerships = sqlx::query_as!(
+        PartnershipSummary,
+        r#"select p.slug, p.name, p.scope, coalesce(c.members, 0) as "members!"
+           from partnership p left join partnership_member_counts() c on c.partnership_id = p.id
+           order by p.name"#
+    )
+    .fetch_all(&state.db)
+    .await?;
+    Ok(ListPage { layout: user.layout(&session).await?, partnerships })
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct NewPartnershipForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    short_name: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    manager_name: String,
+    #[serde(default)]
+    manager_email: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/new_partnership.html")]
+pub(crate) struct NewPage {
+    layout: Layout,
+    errors: FormErrors,
+    form: NewPartnershipForm,
+}
+
+pub(crate) async fn new_page(session: Session, user: CurrentUser) -> Result<NewPage> {
+    require_platform_admin(&user)?;
+    Ok(NewPage { layout: user.layout(&session).await?, errors: FormErrors::default(), form: NewPartnershipForm::default() })
+}
+
+/// A partnership's details, checked.
+pub struct NewPartnership {
+    pub name: String,
+    pub short_name: String,
+    pub slug: String,
+    pub scope: Scope,
+}
+
+pub fn parse_slug(value: &str) -> Result<String, String> {
+    let slug = value.trim().to_lowercase();
+    let shape_ok = !slug.is_empty()
+        && slug.len() <= 60
+        && slug.split('-').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+    if slug.is_empty() {
+        Err("Enter a web address name".into())
+    } else if shape_ok {
+        Ok(slug)
+    } else {
+        Err("Web address name must be 60 characters or fewer, using only letters, numbers and single hyphens, like telford-wrekin".into())
     }
 }
 
-/// A signed-in person acting in one partnership's workspace (`/p/{slug}/…`).
-///
-/// Extraction fails with 404 for anyone who is not a member, so another
-/// partnership's pages do not even admit they exist.
-#[derive(Clone, Debug)]
-pub struct Member {
-    pub user: CurrentUser,
-    pub partnership: Partnership,
-    pub membership_id: Uuid,
-    pub organisation_name: Option<String>,
-    pub job_title: String,
-    pub roles: Roles,
+/// Insert a partnership; answers its id. Shared by this page and the seed.
+pub async fn create_partnership(conn: &mut PgConnection, p: &NewPartnership) -> sqlx::Result<Uuid> {
+    let id = Uuid::new_v4();
+    sqlx::query!(
+        "insert into partnership (id, slug, name, short_name, scope) values ($1, $2, $3, $4, $5)",
+        id,
+        p.slug,
+        p.name,
+        p.short_name,
+        p.scope.code()
+    )
+    .execute(conn)
+    .await?;
+    Ok(id)
 }
 
-/// An audited change by this member in their partnership.
-pub fn change<'a>(member: &Member, action: &'a str, subject_type: &'a str, id: Uuid, address: &'a str) -> crate::audit::Change<'a> {
-    crate::audit::Change::new(action, subject_type)
-        .in_partnership(member.partnership.id)
-        .by(Some(member.user.id))
-        .subject(id)
-        .from_address(address)
-}
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+    ClientAddress(address): ClientAddress,
+    Submitted(form): Submitted<NewPartnershipForm>,
+) -> Result<Response> {
+    require_platform_admin(&user)?;
+    let mut errors = FormErrors::default();
+    let name = errors.check("name", required_text(&form.name, "partnership's name", 200));
+    let short_name = errors.check("short_name", required_text(&form.short_name, "short name", 80));
+    let slug = errors.check("slug", parse_slug(&form.slug));
+    let scope = errors.check("scope", Scope::from_code(&form.scope).ok_or_else(|| "Select whom the arrangements cover".to_owned()));
+    let manager_name = errors.check("manager_name", PersonName::parse(&form.manager_name));
+    let manager_email = errors.check("manager_email", Email::parse(&form.manager_email));
 
-impl Member {
-    /// Refuse unless one of this person's roles grants `capability`.
-    pub fn require(&self, capability: Capability) -> Result<()> {
-        if self.roles.allows(capability) { Ok(()) } else { Err(AppError::Forbidden) }
-    }
-
-    /// A transaction in this partnership's tenant context.
-    pub async fn begin(&self, state: &AppState) -> Result<Tx> {
-        Ok(begin_tenant(&state.db, self.partnership.id, Some(self.user.id)).await?)
-    }
-}
-
-impl FromRequestParts<AppState> for Member {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let user = CurrentUser::from_request_parts(parts, state).await?;
-        let params = RawPathParams::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
-        let slug = params.iter().find(|(k, _)| *k == "slug").map(|(_, v)| v.to_owned()).ok_or(AppError::NotFound)?;
-
+    if let Some(slug) = &slug {
         let mut conn = state.db.acquire().await?;
-        let partnership = Partnership::by_slug(&mut conn, &slug).await?.ok_or(AppError::NotFound)?;
-        drop(conn);
-        let mut tx = begin_tenant(&state.db, partnership.id, Some(user.id)).await?;
-        let membership = sqlx::query!(
-            r#"select m.id, o.name as "organisation_name?", m.job_title,
-                      coalesce(array_agg(r.role) filter (where r.role is not null), '{}') as "roles!"
-               from membership m
-               left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
-               left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
-               where m.partnership_id = $1 and m.user_id = $2
-               group by m.partnership_id, m.id, o.name"#,
-            partnership.id,
-            user.id,
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound)?;
-        tx.commit().await?;
-        Ok(Member {
-            roles: Roles::from_codes(membership.roles.iter().map(String::as_str)),
-            membership_id: membership.id,
-            organisation_name: membership.organisation_name,
-            job_title: membership.job_title,
-            user,
-            partnership,
-        })
+        if Partnership::by_slug(&mut conn, slug).await?.is_some() {
+            errors.add("slug", "A partnership already uses this web address name");
+        }
     }
+    let (Some(name), Some(short_name), Some(slug), Some(scope), Some(manager_name), Some(manager_email)) =
+        (name, short_name, slug, scope, manager_name, manager_email)
+    else {
+        return rerender(&session, &user, errors, form).await;
+    };
+    if !errors.is_empty() {
+        return rerender(&session, &user, errors, form).await;
+    }
+    let new = NewPartnership { name, short_name, slug, scope };
+    let mut tx = state.db.begin().await?;
+    let partnership_id = match create_partnership(&mut tx, &new).await {
+        Ok(id) => id,
+        // Two administrators racing for the same slug: the unique key decides.
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("partnership_slug_key") => {
+            errors.add("slug", "A partnership already uses this web address name");
+            return rerender(&session, &user, errors, form).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    sqlx::query!(r#"select set_config('app.partnership_id', $1, true) as "partnership_id!""#, partnership_id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+    Change::new("partnership.created", "partnership")
+        .in_partnership(partnership_id)
+        .by(Some(user.id))
+        .subject(partnership_id)
+        .after(json!({ "name": new.name, "short_name": new.short_name, "slug": new.slug, "scope": new.scope.code() }))
+        .from_address(&address)
+        .record(&mut tx)
+        .await?;
+    let manager = people::NewPerson {
+        name: manager_name,
+        email: manager_email,
+        organisation_id: None,
+        job_title: "Partnership business manager".into(),
+        roles: vec![Role::BusinessManager],
+    };
+    let added = people::add_person(&mut tx, partnership_id, &user, &manager, &address).await?;
+    let link = added.invitation_token.as_ref().map(|token| format!("{}/invitations/{token}", state.config.public_url));
+    if let Some(link) = &link {
+        people::mail_invitation(&mut tx, partnership_id, &new.name, &manager, link).await?;
+    }
+    tx.commit().await?;
+    let mut message = format!("{} added", new.name);
+    if let Some(link) = link {
+        message.push_str(&format!(
+            ". We have emailed the business manager a link to set their password; if it does not arrive, send them this one: {link}"
+        ));
+    }
+    set_flash(&session, message).await?;
+    Ok(Redirect::to("/admin/partnerships").into_response())
+}
+
+async fn rerender(session: &Session, user: &CurrentUser, errors: FormErrors, form: NewPartnershipForm) -> Result<Response> {
+    let page = NewPage { layout: user.layout(session).await?, errors, form };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }

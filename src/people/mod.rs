@@ -1,11 +1,9 @@
 //! People in a partnership: who they are, the organisation they represent and
 //! their roles. Business managers add people, change their roles and remove them.
 
-mod email;
-mod pages;
+pub mod pages;
 
-pub use email::Email;
-pub use pages::router;
+pub use crate::email::Email;
 
 use serde_json::json;
 use sqlx::PgConnection;
@@ -287,7 +285,7 @@ pub async fn mail_invitation(
          If you were not expecting this, you can ignore this message.",
         person.name
     );
-    let key = format!("invitation:{}", &crate::auth::sha256_hex(link)[..32]);
+    let key = format!("invitation:{}", &crate::tokens::sha256_hex(link)[..32]);
     crate::outbox::enqueue(
         conn,
         Some(partnership_id),
@@ -298,6 +296,54 @@ pub async fn mail_invitation(
         &key,
     )
     .await
+}
+
+/// Someone a message goes to.
+#[derive(Clone, Debug)]
+pub struct Recipient {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+}
+
+/// Who gets a message: everyone holding one of `roles`, and everyone with a
+/// current seat on `group` whose role in it is one of `roles_in_group` (any
+/// role when empty).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Audience<'a> {
+    pub roles: &'a [Role],
+    pub group: Option<Uuid>,
+    /// Codes of roles in a group (`chair`, `vice_chair` …).
+    pub roles_in_group: &'a [&'a str],
+}
+
+/// The one statement of "who gets this mail": each person once, by email.
+pub async fn audience(conn: &mut PgConnection, partnership_id: Uuid, audience: Audience<'_>) -> sqlx::Result<Vec<Recipient>> {
+    let roles: Vec<String> = audience.roles.iter().map(|r| r.code().to_owned()).collect();
+    let in_group: Vec<String> = audience.roles_in_group.iter().map(|r| (*r).to_owned()).collect();
+    sqlx::query_as!(
+        Recipient,
+        r#"select distinct u.id as user_id, u.email, u.display_name
+           from membership m join app_user u on u.id = m.user_id
+           where m.partnership_id = $1 and (
+               exists (select 1 from membership_role r where r.partnership_id = m.partnership_id and r.membership_id = m.id
+                       and r.role = any($2::text[]))
+               or exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.membership_id = m.id
+                          and s.group_id = $3 and (cardinality($4::text[]) = 0 or s.role_in_group = any($4::text[]))
+                          and (s.ends_on is null or s.ends_on >= current_date)))
+           order by u.email"#,
+        partnership_id,
+        &roles,
+        audience.group,
+        &in_group
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Everyone holding one of `roles` in the partnership.
+pub async fn holding(conn: &mut PgConnection, partnership_id: Uuid, roles: &[Role]) -> sqlx::Result<Vec<Recipient>> {
+    audience(conn, partnership_id, Audience { roles, ..Audience::default() }).await
 }
 
 pub async fn set_roles(conn: &mut PgConnection, partnership_id: Uuid, membership_id: Uuid, roles: &[Role]) -> sqlx::Result<()> {

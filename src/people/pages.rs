@@ -2,11 +2,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
@@ -15,33 +13,25 @@ use uuid::Uuid;
 use super::{AddError, Email, NewPerson, Organisation, Person, PersonName};
 use crate::audit::Change;
 use crate::error::{AppError, Result};
-use crate::partnerships::Member;
 use crate::roles::{Capability, Role};
+use crate::tenant::Member;
 use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, set_flash};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/p/{slug}/people", get(index))
-        .route("/p/{slug}/people/new", get(new_page).post(create))
-        .route("/p/{slug}/people/{membership_id}", get(edit_page).post(update))
-        .route("/p/{slug}/people/{membership_id}/remove", post(remove))
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "people/index.html")]
-struct IndexPage {
+pub(crate) struct IndexPage {
     layout: Layout,
     member: Member,
     people: Vec<Person>,
     can_manage: bool,
 }
 
-async fn index(State(state): State<AppState>, session: Session, member: Member) -> Result<IndexPage> {
+pub(crate) async fn index(State(state): State<AppState>, session: Session, member: Member) -> Result<IndexPage> {
     let mut tx = member.begin(&state).await?;
     let people = super::list(&mut tx, member.partnership.id).await?;
     tx.commit().await?;
     Ok(IndexPage {
-        layout: Layout::workspace(&session, &member, "people").await?,
+        layout: member.layout(&session, "people").await?,
         can_manage: member.roles.allows(Capability::ManagePeople),
         people,
         member,
@@ -50,7 +40,7 @@ async fn index(State(state): State<AppState>, session: Session, member: Member) 
 
 /// What the add and edit forms send back.
 #[derive(Deserialize, Default)]
-struct PersonForm {
+pub(crate) struct PersonForm {
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -145,24 +135,17 @@ async fn form_page(
     let organisations = super::organisations(&mut tx, member.partnership.id).await?;
     tx.commit().await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page = FormPage {
-        layout: Layout::workspace(session, &member, "people").await?,
-        member,
-        errors,
-        form,
-        organisations,
-        all_roles: Role::ALL,
-        editing,
-    };
+    let page =
+        FormPage { layout: member.layout(session, "people").await?, member, errors, form, organisations, all_roles: Role::ALL, editing };
     Ok((status, page).into_response())
 }
 
-async fn new_page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
+pub(crate) async fn new_page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
     member.require(Capability::ManagePeople)?;
     form_page(&state, &session, member, FormErrors::default(), PersonForm::default(), None).await
 }
 
-async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -212,7 +195,7 @@ async fn load_person(state: &AppState, member: &Member, membership_id: &str) -> 
     Ok(person)
 }
 
-async fn edit_page(
+pub(crate) async fn edit_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -241,7 +224,7 @@ async fn business_managers_left(tx: &mut crate::db::Tx, partnership_id: Uuid) ->
     .await
 }
 
-async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -301,7 +284,7 @@ async fn update(
     Ok(Redirect::to(&format!("/p/{}/people", member.partnership.slug)).into_response())
 }
 
-async fn remove(
+pub(crate) async fn remove(
     State(state): State<AppState>,
     session: Session,
     member: Member,

@@ -5,11 +5,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
@@ -20,18 +18,9 @@ use super::{METHODS, label_of, methods_label, quarter_label};
 use crate::calendar::{FinancialYear, long_date, today};
 use crate::db::Tx;
 use crate::error::Result;
-use crate::partnerships::{Member, change};
 use crate::roles::Capability;
+use crate::tenant::{Member, change};
 use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, redirect_with, required_text};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/p/{slug}/scrutiny/arrangements", get(page))
-        .route("/p/{slug}/scrutiny/appointments", post(add_appointment))
-        .route("/p/{slug}/scrutiny/programme", post(add_programme_item))
-        .route("/p/{slug}/scrutiny/reviews", post(add_review))
-        .route("/p/{slug}/scrutiny/settings", post(save_settings))
-}
 
 pub const KINDS: [(&str, &str); 3] = [
     ("independent_scrutineer", "Independent scrutineer"),
@@ -139,7 +128,7 @@ pub async fn reviews(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<Revi
 }
 
 #[derive(Deserialize, Default, Clone)]
-struct AppointmentForm {
+pub(crate) struct AppointmentForm {
     #[serde(default)]
     kind: String,
     #[serde(default)]
@@ -171,7 +160,7 @@ struct AppointmentForm {
 }
 
 #[derive(Deserialize, Default, Clone)]
-struct ProgrammeForm {
+pub(crate) struct ProgrammeForm {
     #[serde(default)]
     financial_year: String,
     #[serde(default)]
@@ -191,7 +180,7 @@ impl ProgrammeForm {
 }
 
 #[derive(Deserialize, Default, Clone)]
-struct ReviewForm {
+pub(crate) struct ReviewForm {
     #[serde(default)]
     reviewed_day: String,
     #[serde(default)]
@@ -209,7 +198,7 @@ struct ReviewForm {
 }
 
 #[derive(Deserialize, Default, Clone)]
-struct SettingsForm {
+pub(crate) struct SettingsForm {
     #[serde(default)]
     scrutiny_group_id: String,
     #[serde(default)]
@@ -283,7 +272,7 @@ async fn render(state: &AppState, session: &Session, member: Member, forms: Form
     }
     let status = if forms.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = ArrangementsPage {
-        layout: Layout::workspace(session, &member, "scrutiny").await?,
+        layout: member.layout(session, "scrutiny").await?,
         member,
         appointments,
         programme,
@@ -305,7 +294,7 @@ async fn render(state: &AppState, session: &Session, member: Member, forms: Form
     Ok((status, page).into_response())
 }
 
-async fn page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
+pub(crate) async fn page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
     render(&state, &session, member, Forms::default()).await
 }
 
@@ -314,7 +303,7 @@ fn date(errors: &mut FormErrors, field: &'static str, parts: [&str; 3], what: &s
     errors.check(field, parts.parse(what, required)).flatten()
 }
 
-async fn add_appointment(
+pub(crate) async fn add_appointment(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -392,7 +381,7 @@ async fn add_appointment(
     .await
 }
 
-async fn add_programme_item(
+pub(crate) async fn add_programme_item(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -448,7 +437,7 @@ async fn add_programme_item(
     .await
 }
 
-async fn add_review(
+pub(crate) async fn add_review(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -500,7 +489,7 @@ async fn add_review(
     .await
 }
 
-async fn save_settings(
+pub(crate) async fn save_settings(
     State(state): State<AppState>,
     session: Session,
     member: Member,

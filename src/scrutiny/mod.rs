@@ -3,15 +3,13 @@
 //! recommendations, partners' responses and the actions that follow, and the
 //! annual review of the scrutiny function. One page shows it all at a glance.
 
-mod arrangements;
-mod chart;
-mod reports;
+pub mod arrangements;
+pub mod chart;
+pub mod reports;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Query, State};
-use axum::routing::get;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -20,13 +18,9 @@ use uuid::Uuid;
 use crate::calendar::{FinancialYear, long_date, today};
 use crate::db::Tx;
 use crate::error::Result;
-use crate::partnerships::Member;
 use crate::roles::Capability;
+use crate::tenant::Member;
 use crate::web::{AppState, Layout};
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/p/{slug}/scrutiny", get(dashboard)).merge(arrangements::router()).merge(reports::router())
-}
 
 /// How much assurance a finding gives.
 pub const ASSURANCE: [(&str, &str); 4] =
@@ -167,13 +161,13 @@ pub struct Count {
 
 /// Read as text: a year that is not a number shows this year rather than an error.
 #[derive(Deserialize)]
-struct DashboardQuery {
+pub(crate) struct DashboardQuery {
     year: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "scrutiny/dashboard.html")]
-struct Dashboard {
+pub(crate) struct Dashboard {
     layout: Layout,
     member: Member,
     year: i32,
@@ -194,7 +188,7 @@ struct Dashboard {
     can_write: bool,
 }
 
-async fn dashboard(
+pub(crate) async fn dashboard(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -272,7 +266,7 @@ async fn dashboard(
     let mine = all_recommendations.iter().filter(|r| r.author_membership_id == member.membership_id).cloned().collect();
     let overdue_responses = all_recommendations.iter().filter(|r| r.response_overdue()).cloned().collect();
     Ok(Dashboard {
-        layout: Layout::workspace(&session, &member, "scrutiny").await?,
+        layout: member.layout(&session, "scrutiny").await?,
         year_label: FinancialYear { start_year: year }.label(),
         year,
         quarters,
@@ -295,7 +289,7 @@ async fn dashboard(
 
 /// "Friday 4 December 2026"
 pub fn day_of(at: DateTime<Utc>) -> String {
-    long_date(crate::meetings::uk_date(at))
+    long_date(crate::calendar::uk_date(at))
 }
 
 #[cfg(test)]

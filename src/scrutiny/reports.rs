@@ -6,11 +6,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::json;
@@ -21,30 +19,12 @@ use super::{ASSURANCE, METHODS, RESPONSES, day_of, label_of, methods_label, quar
 use crate::calendar::{long_date, today, working_days_after};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
-use crate::partnerships::{Member, change};
-use crate::roles::Capability;
+use crate::people::Audience;
+use crate::roles::{Capability, Role};
+use crate::tenant::{Member, change};
 use crate::web::{
     AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id, redirect_with, required_text,
 };
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/p/{slug}/scrutiny/reports/new", get(new_report))
-        .route("/p/{slug}/scrutiny/reports", post(create_report))
-        .route("/p/{slug}/scrutiny/reports/{report_id}", get(report_page).post(save_draft))
-        .route(
-            "/p/{slug}/scrutiny/reports/{report_id}/file",
-            post(upload_file).layer(DefaultBodyLimit::max(crate::files::MAX_DOCUMENT_BYTES + 64 * 1024)),
-        )
-        .route("/p/{slug}/scrutiny/reports/{report_id}/versions/{version}/file", get(download_file))
-        .route("/p/{slug}/scrutiny/reports/{report_id}/findings", post(add_finding))
-        .route("/p/{slug}/scrutiny/reports/{report_id}/findings/{finding_id}", get(finding_page).post(add_recommendation))
-        .route("/p/{slug}/scrutiny/reports/{report_id}/findings/{finding_id}/remove", post(remove_finding))
-        .route("/p/{slug}/scrutiny/reports/{report_id}/submit", post(submit))
-        .route("/p/{slug}/scrutiny/reports/{report_id}/correct", post(correct))
-        .route("/p/{slug}/scrutiny/recommendations/{recommendation_id}", get(recommendation_page).post(respond))
-        .route("/p/{slug}/scrutiny/recommendations/{recommendation_id}/actions", post(add_action))
-}
 
 pub struct ReportRow {
     pub id: Uuid,
@@ -237,7 +217,7 @@ async fn addressees(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<(Stri
 }
 
 #[derive(Deserialize, Default, Clone)]
-struct NewReportForm {
+pub(crate) struct NewReportForm {
     #[serde(default)]
     period: String,
     #[serde(default)]
@@ -267,16 +247,16 @@ fn periods() -> Vec<(String, String)> {
 async fn new_report_form(session: &Session, member: Member, form: NewReportForm, errors: FormErrors) -> Result<Response> {
     member.require(Capability::WriteScrutinyReports)?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page = NewReportPage { layout: Layout::workspace(session, &member, "scrutiny").await?, member, errors, form, periods: periods() };
+    let page = NewReportPage { layout: member.layout(session, "scrutiny").await?, member, errors, form, periods: periods() };
     Ok((status, page).into_response())
 }
 
-async fn new_report(session: Session, member: Member) -> Result<Response> {
+pub(crate) async fn new_report(session: Session, member: Member) -> Result<Response> {
     let (y, q) = quarter_of(today());
     new_report_form(&session, member, NewReportForm { period: format!("{y}-{q}"), ..NewReportForm::default() }, FormErrors::default()).await
 }
 
-async fn create_report(
+pub(crate) async fn create_report(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -346,7 +326,7 @@ async fn create_report(
 }
 
 #[derive(Deserialize, Default, Clone)]
-struct DraftForm {
+pub(crate) struct DraftForm {
     #[serde(default)]
     summary: String,
     #[serde(default)]
@@ -360,7 +340,7 @@ impl DraftForm {
 }
 
 #[derive(Deserialize, Default, Clone)]
-struct FindingForm {
+pub(crate) struct FindingForm {
     #[serde(default)]
     finding_title: String,
     #[serde(default)]
@@ -370,14 +350,14 @@ struct FindingForm {
 }
 
 #[derive(Deserialize, Default, Clone)]
-struct CorrectionForm {
+pub(crate) struct CorrectionForm {
     #[serde(default)]
     reason: String,
 }
 
 /// Read as text: a version that is not a number is a page that does not exist.
 #[derive(Deserialize)]
-struct VersionQuery {
+pub(crate) struct VersionQuery {
     version: Option<String>,
 }
 
@@ -435,7 +415,7 @@ async fn render_report(state: &AppState, session: &Session, member: Member, raw:
     let draft = forms.draft.unwrap_or_else(|| DraftForm { summary: shown.summary.clone(), methods: shown.methods.clone() });
     let status = if forms.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = ReportPage {
-        layout: Layout::workspace(session, &member, "scrutiny").await?,
+        layout: member.layout(session, "scrutiny").await?,
         member,
         report,
         versions: visible,
@@ -454,7 +434,7 @@ async fn render_report(state: &AppState, session: &Session, member: Member, raw:
     Ok((status, page).into_response())
 }
 
-async fn report_page(
+pub(crate) async fn report_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -468,7 +448,7 @@ async fn report_page(
     render_report(&state, &session, member, &report_id, ReportForms { version, ..ReportForms::default() }).await
 }
 
-async fn save_draft(
+pub(crate) async fn save_draft(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -504,7 +484,7 @@ async fn save_draft(
     back_to_report(tx, &session, &member, report.id, "", "Draft saved".into()).await
 }
 
-async fn upload_file(
+pub(crate) async fn upload_file(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -517,7 +497,7 @@ async fn upload_file(
     drop(tx);
     // Read the upload only once the draft and the person's right to it are known.
     let mut errors = FormErrors::default();
-    let Some(upload) = crate::files::read_document(request, "report_title", "report_file", &mut errors).await? else {
+    let Some(upload) = crate::web::upload::read_document(request, "report_title", "report_file", &mut errors).await? else {
         return render_report(&state, &session, member, &report_id, ReportForms { errors, ..ReportForms::default() }).await;
     };
     let pid = member.partnership.id;
@@ -546,7 +526,7 @@ async fn upload_file(
     back_to_report(tx, &session, &member, report.id, "", format!("{} attached to the draft", upload.filename)).await
 }
 
-async fn download_file(
+pub(crate) async fn download_file(
     State(state): State<AppState>,
     member: Member,
     Path((_, report_id, version)): Path<(String, String, String)>,
@@ -575,7 +555,7 @@ async fn download_file(
     crate::files::download(&state.files, &key, &filename, content_type).await
 }
 
-async fn add_finding(
+pub(crate) async fn add_finding(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -629,7 +609,7 @@ async fn add_finding(
     back_to_report(tx, &session, &member, report.id, "#findings", format!("Finding added: {title}")).await
 }
 
-async fn remove_finding(
+pub(crate) async fn remove_finding(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -656,7 +636,7 @@ async fn remove_finding(
 }
 
 #[derive(Deserialize, Default, Clone)]
-struct RecommendationForm {
+pub(crate) struct RecommendationForm {
     #[serde(default)]
     body: String,
     #[serde(default)]
@@ -694,7 +674,7 @@ async fn render_finding(
     tx.commit().await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = FindingPage {
-        layout: Layout::workspace(session, &member, "scrutiny").await?,
+        layout: member.layout(session, "scrutiny").await?,
         member,
         report,
         recommendations: recommendations.into_iter().filter(|r| r.finding_id == finding_id).collect(),
@@ -706,7 +686,7 @@ async fn render_finding(
     Ok((status, page).into_response())
 }
 
-async fn finding_page(
+pub(crate) async fn finding_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -727,7 +707,7 @@ fn parse_addressee(raw: &str, known: &[(String, String)]) -> Option<(Option<Uuid
     }
 }
 
-async fn add_recommendation(
+pub(crate) async fn add_recommendation(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -797,7 +777,7 @@ async fn add_recommendation(
     .await
 }
 
-async fn submit(
+pub(crate) async fn submit(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -862,7 +842,7 @@ async fn submit(
     )
     .execute(&mut *tx)
     .await?;
-    let agenda = put_on_agenda(&mut tx, &member, &report).await?;
+    let agenda = put_on_agenda(&mut tx, &member, &address, &state.config.public_url, &report).await?;
     change(&member, "scrutiny.report_submitted", "scrutiny_report", report.id, &address)
         .after(json!({ "version": draft.version, "responses_due_on": due, "findings": findings.len(), "agenda_item": agenda }))
         .record(&mut tx)
@@ -891,57 +871,23 @@ async fn scrutiny_group(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Optio
 }
 
 /// An item for the next meeting of the scrutiny group; a late request once its cut-off has passed.
-async fn put_on_agenda(tx: &mut Tx, member: &Member, report: &ReportRow) -> Result<Option<(Uuid, String)>> {
+async fn put_on_agenda(tx: &mut Tx, member: &Member, address: &str, base_url: &str, report: &ReportRow) -> Result<Option<(Uuid, String)>> {
     let pid = member.partnership.id;
     let Some(group) = scrutiny_group(tx, pid).await? else { return Ok(None) };
-    let Some(meeting) = sqlx::query!(
-        r#"select id, starts_at as "starts_at: DateTime<Utc>" from meeting
-           where partnership_id = $1 and group_id = $2 and status = 'scheduled' and starts_at > now() order by starts_at limit 1"#,
-        pid,
-        group
-    )
-    .fetch_optional(&mut **tx)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let rules = crate::meetings::rules(tx, pid).await?;
-    let day = crate::meetings::uk_date(meeting.starts_at);
-    let late = today() > crate::meetings::Deadlines::for_meeting(day, &rules).agenda_cutoff;
+    let Some(meeting) = crate::meetings::next_meeting(tx, pid, group).await? else { return Ok(None) };
     let title = format!("Independent scrutiny report, {}", report.period().split(" (").next().unwrap_or_default());
-    sqlx::query!(
-        "insert into agenda_item (partnership_id, id, meeting_id, title, purpose, presenter, summary, submitted_by, status)
-         values ($1, $2, $3, $4, 'discussion', $5, $6, $7, $8) on conflict (partnership_id, meeting_id, submitted_by, title) do nothing",
-        pid,
-        Uuid::new_v4(),
-        meeting.id,
-        title,
-        report.author_name,
-        report.title,
-        member.user.id,
-        if late { "late_request" } else { "proposed" }
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(Some((meeting.id, long_date(day))))
+    let proposal =
+        crate::meetings::Proposal { title: &title, purpose: "discussion", presenter: &report.author_name, summary: &report.title };
+    crate::meetings::propose(tx, member, address, base_url, &meeting, proposal).await?;
+    Ok(Some((meeting.id, long_date(meeting.day()))))
 }
 
 /// Business managers, delegated partners and members of the scrutiny group hear of a submitted report.
 async fn notify_submitted(tx: &mut Tx, member: &Member, report: &ReportRow, version: i32, due: NaiveDate) -> Result<()> {
     let pid = member.partnership.id;
     let group = scrutiny_group(tx, pid).await?;
-    let people = sqlx::query!(
-        "select distinct u.id, u.email, u.display_name from membership m join app_user u on u.id = m.user_id
-         where m.partnership_id = $1 and (
-             exists (select 1 from membership_role r where r.partnership_id = m.partnership_id and r.membership_id = m.id
-                     and r.role in ('business_manager', 'delegated_safeguarding_partner'))
-             or exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.membership_id = m.id and s.group_id = $2
-                        and (s.ends_on is null or s.ends_on >= current_date)))",
-        pid,
-        group
-    )
-    .fetch_all(&mut **tx)
-    .await?;
+    let roles = [Role::BusinessManager, Role::DelegatedSafeguardingPartner];
+    let people = crate::people::audience(tx, pid, Audience { roles: &roles, group, roles_in_group: &[] }).await?;
     let subject = format!("Independent scrutiny report: {}", report.period());
     let body = format!(
         "{} has submitted {} ({}).\n\nRecommendations addressed to your organisation or group need a response by {}.\nRead it and respond in Partnership Hub.\n",
@@ -958,14 +904,14 @@ async fn notify_submitted(tx: &mut Tx, member: &Member, report: &ReportRow, vers
             &p.display_name,
             &subject,
             &body,
-            &format!("scrutiny-submitted:{}:{version}:{}", report.id, p.id),
+            &format!("scrutiny-submitted:{}:{version}:{}", report.id, p.user_id),
         )
         .await?;
     }
     Ok(())
 }
 
-async fn correct(
+pub(crate) async fn correct(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1123,7 +1069,7 @@ async fn may_respond(tx: &mut Tx, member: &Member, rec: &CurrentRecommendation) 
 }
 
 #[derive(Deserialize, Default, Clone)]
-struct ResponseForm {
+pub(crate) struct ResponseForm {
     #[serde(default)]
     response: String,
     #[serde(default)]
@@ -1198,7 +1144,7 @@ async fn render_recommendation(
     tx.commit().await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = RecommendationPage {
-        layout: Layout::workspace(session, &member, "scrutiny").await?,
+        layout: member.layout(session, "scrutiny").await?,
         member,
         rec,
         response,
@@ -1213,7 +1159,7 @@ async fn render_recommendation(
     Ok((status, page).into_response())
 }
 
-async fn recommendation_page(
+pub(crate) async fn recommendation_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1260,32 +1206,18 @@ async fn insert_action(
     rec: &CurrentRecommendation,
     action: (String, Uuid, String, NaiveDate),
 ) -> Result<()> {
-    let (description, owner, owner_name, due) = action;
-    let id = Uuid::new_v4();
-    // The same action for the same recommendation twice (a double click) is one action; the caller holds the recommendation's lock.
-    let inserted = sqlx::query!(
-        "insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, group_id, set_by, recommendation_lineage_id)
-         select $1, $2, $3, $4, $5, $6, $7, $8, $9
-         where not exists (select 1 from action_point where partnership_id = $1 and recommendation_lineage_id = $9
-                           and description = $3 and owner_membership_id = $4 and due_on = $6)",
-        member.partnership.id,
-        id,
+    let (description, owner_membership_id, owner_name, due_on) = action;
+    let action = crate::actions::NewAction {
         description,
-        owner,
+        owner_membership_id,
         owner_name,
-        due as _,
-        rec.addressee_group_id,
-        member.user.id,
-        rec.lineage_id
-    )
-    .execute(&mut **tx)
-    .await?;
-    if inserted.rows_affected() == 1 {
-        change(member, "action.set", "action", id, address)
-            .after(json!({ "description": description, "owner_membership_id": owner, "due_on": due, "recommendation_id": rec.id }))
-            .record(tx)
-            .await?;
-    }
+        due_on,
+        group_id: rec.addressee_group_id,
+        meeting_id: None,
+        minute_section_id: None,
+        recommendation_lineage_id: Some(rec.lineage_id),
+    };
+    crate::actions::set(tx, member, address, &action).await?;
     Ok(())
 }
 
@@ -1297,7 +1229,7 @@ async fn lock_recommendation(tx: &mut Tx, partnership_id: Uuid, rec: &CurrentRec
     Ok(())
 }
 
-async fn respond(
+pub(crate) async fn respond(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1372,7 +1304,7 @@ async fn respond(
     .await
 }
 
-async fn add_action(
+pub(crate) async fn add_action(
     State(state): State<AppState>,
     session: Session,
     member: Member,

@@ -154,7 +154,7 @@ async fn demo_decision(tx: &mut crate::db::Tx, partnership_id: Uuid, slug: &str)
     .await?;
     let (false, Some(group_id)) = (any, group) else { return Ok(()) };
     let closes_on = crate::calendar::working_days_after(crate::calendar::today(), 10);
-    let closes_at = crate::meetings::uk_datetime(closes_on, chrono::NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default())
+    let closes_at = crate::calendar::uk_datetime(closes_on, chrono::NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default())
         .context("17:00 exists on a working day")?;
     let decision = crate::decisions::NewDecision {
         id: Uuid::new_v4(),

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use chrono::NaiveDate;
 
-use crate::partnerships::Scope;
 pub use crate::structure::{GroupKind, PostKind, RoleInGroup, Sector};
+use crate::tenant::Scope;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,11 +6,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
@@ -21,35 +19,15 @@ use super::pages::{GroupDetail, load_group};
 use super::{GroupKind, PostKind, RoleInGroup, Sector, default_review_date};
 use crate::calendar::today;
 use crate::db::Tx;
+use crate::email::Email;
 use crate::error::{AppError, Result};
-use crate::partnerships::Member;
-use crate::partnerships::change;
-use crate::people::Email;
 use crate::roles::Capability;
+use crate::tenant::Member;
+use crate::tenant::change;
 use crate::web::{
     AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done,
     required_text,
 };
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/p/{slug}/groups/new", get(new_group_page).post(create_group))
-        .route("/p/{slug}/groups/{group_id}/edit", get(edit_group_page).post(update_group))
-        .route("/p/{slug}/groups/{group_id}/retire", post(retire_group))
-        .route("/p/{slug}/groups/{group_id}/members/new", get(new_seat_page).post(create_seat))
-        .route("/p/{slug}/groups/{group_id}/members/{seat_id}/end", post(end_seat))
-        .route("/p/{slug}/groups/{group_id}/terms/new", get(new_terms_page).post(create_terms))
-        .route("/p/{slug}/agencies/new", get(new_organisation_page).post(create_organisation))
-        .route("/p/{slug}/agencies/{organisation_id}", get(edit_organisation_page).post(update_organisation))
-        .route("/p/{slug}/agencies/{organisation_id}/retire", post(retire_organisation))
-        .route("/p/{slug}/structure/posts/new", get(new_post_page).post(create_post))
-        .route("/p/{slug}/structure/posts/{post_id}", get(post_page).post(add_holder))
-        .route("/p/{slug}/structure/posts/{post_id}/holders/{holder_id}/end", post(end_holder))
-        .route("/p/{slug}/structure/posts/{post_id}/retire", post(retire_post))
-        .route("/p/{slug}/structure/links/new", get(new_link_page).post(create_link))
-        .route("/p/{slug}/structure/links/{link_id}/retire", post(retire_link))
-        .route("/p/{slug}/structure/arrangements", get(arrangements_page).post(update_arrangements))
-}
 
 /// What ending a dated seat or term now means.
 #[derive(Debug, PartialEq)]
@@ -113,7 +91,7 @@ fn chosen(raw: &str, choices: &[Choice]) -> Result<Option<Uuid>, String> {
 // ---------------------------------------------------------------- groups
 
 #[derive(Deserialize, Default)]
-struct GroupForm {
+pub(crate) struct GroupForm {
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -200,7 +178,7 @@ async fn group_form(
     let parents = group_choices(&mut tx, &member, editing).await?;
     tx.commit().await?;
     let page = GroupFormPage {
-        layout: Layout::workspace(session, &member, "structure").await?,
+        layout: member.layout(session, "structure").await?,
         member,
         kinds: GroupKind::ALL,
         parents,
@@ -211,7 +189,7 @@ async fn group_form(
     if errors.is_empty() { Ok(page.into_response()) } else { reject(page) }
 }
 
-async fn new_group_page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
+pub(crate) async fn new_group_page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
     member.require(Capability::ManageStructure)?;
     group_form(&state, &session, member, FormErrors::default(), GroupForm { kind: "subgroup".into(), ..GroupForm::default() }, None).await
 }
@@ -220,7 +198,7 @@ fn unique_name_error(e: &sqlx::Error, constraint: &str) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.constraint() == Some(constraint))
 }
 
-async fn create_group(
+pub(crate) async fn create_group(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -268,7 +246,7 @@ async fn create_group(
     done(&session, format!("{} added", g.name), format!("/p/{}/groups/{id}", member.partnership.slug)).await
 }
 
-async fn edit_group_page(
+pub(crate) async fn edit_group_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -290,7 +268,7 @@ async fn edit_group_page(
     group_form(&state, &session, member, FormErrors::default(), form, Some(group.id)).await
 }
 
-async fn update_group(
+pub(crate) async fn update_group(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -366,7 +344,7 @@ async fn descendants(tx: &mut Tx, partnership_id: Uuid, id: Uuid) -> sqlx::Resul
     .await
 }
 
-async fn retire_group(
+pub(crate) async fn retire_group(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -421,7 +399,7 @@ async fn retire_group(
 // ---------------------------------------------------------------- seats on a group
 
 #[derive(Deserialize, Default)]
-struct SeatForm {
+pub(crate) struct SeatForm {
     #[serde(default)]
     person_name: String,
     #[serde(default)]
@@ -475,7 +453,7 @@ async fn seat_form(
     let people = people_choices(&mut tx, &member).await?;
     tx.commit().await?;
     let page = SeatFormPage {
-        layout: Layout::workspace(session, &member, "structure").await?,
+        layout: member.layout(session, "structure").await?,
         member,
         errors: errors.clone(),
         form,
@@ -488,7 +466,7 @@ async fn seat_form(
     if errors.is_empty() { Ok(page.into_response()) } else { reject(page) }
 }
 
-async fn new_seat_page(
+pub(crate) async fn new_seat_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -506,7 +484,7 @@ async fn new_seat_page(
     seat_form(&state, &session, member, FormErrors::default(), form, &group_id).await
 }
 
-async fn create_seat(
+pub(crate) async fn create_seat(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -560,7 +538,7 @@ async fn create_seat(
         .await
 }
 
-async fn end_seat(
+pub(crate) async fn end_seat(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -615,7 +593,7 @@ async fn end_seat(
 // ---------------------------------------------------------------- terms of reference
 
 #[derive(Deserialize, Default)]
-struct TermsForm {
+pub(crate) struct TermsForm {
     #[serde(default)]
     summary: String,
     #[serde(default)]
@@ -653,7 +631,7 @@ async fn terms_form(
 ) -> Result<Response> {
     let detail = load_group(state, &member, group_id, false).await?;
     let page = TermsFormPage {
-        layout: Layout::workspace(session, &member, "structure").await?,
+        layout: member.layout(session, "structure").await?,
         member,
         errors: errors.clone(),
         form,
@@ -663,7 +641,7 @@ async fn terms_form(
     if errors.is_empty() { Ok(page.into_response()) } else { reject(page) }
 }
 
-async fn new_terms_page(
+pub(crate) async fn new_terms_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -692,7 +670,7 @@ async fn new_terms_page(
     terms_form(&state, &session, member, FormErrors::default(), form, &group_id).await
 }
 
-async fn create_terms(
+pub(crate) async fn create_terms(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -756,7 +734,7 @@ async fn create_terms(
 // ---------------------------------------------------------------- organisations and relevant agencies
 
 #[derive(Deserialize, Default)]
-struct OrganisationForm {
+pub(crate) struct OrganisationForm {
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -796,7 +774,7 @@ async fn organisation_form(
     editing: Option<Uuid>,
 ) -> Result<Response> {
     let page = OrganisationFormPage {
-        layout: Layout::workspace(session, &member, "agencies").await?,
+        layout: member.layout(session, "agencies").await?,
         member,
         errors: errors.clone(),
         form,
@@ -852,13 +830,13 @@ fn validate_organisation(form: &OrganisationForm, errors: &mut FormErrors) -> Op
     .filter(|_| errors.is_empty())
 }
 
-async fn new_organisation_page(session: Session, member: Member) -> Result<Response> {
+pub(crate) async fn new_organisation_page(session: Session, member: Member) -> Result<Response> {
     member.require(Capability::ManageStructure)?;
     let form = OrganisationForm { relevant_agency: Some("yes".into()), ..OrganisationForm::default() };
     organisation_form(&session, member, FormErrors::default(), form, None).await
 }
 
-async fn create_organisation(
+pub(crate) async fn create_organisation(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -897,7 +875,7 @@ async fn create_organisation(
     done(&session, format!("{} added", o.name), format!("/p/{}/agencies", member.partnership.slug)).await
 }
 
-async fn edit_organisation_page(
+pub(crate) async fn edit_organisation_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -927,7 +905,7 @@ async fn edit_organisation_page(
     organisation_form(&session, member, FormErrors::default(), form, Some(id)).await
 }
 
-async fn update_organisation(
+pub(crate) async fn update_organisation(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1015,7 +993,7 @@ async fn retired(mut tx: Tx, session: &Session, member: &Member, address: &str, 
     done(session, r.message, r.to).await
 }
 
-async fn retire_organisation(
+pub(crate) async fn retire_organisation(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1041,7 +1019,7 @@ async fn retire_organisation(
 // ---------------------------------------------------------------- posts and holders
 
 #[derive(Deserialize, Default)]
-struct PostForm {
+pub(crate) struct PostForm {
     #[serde(default)]
     kind: String,
     #[serde(default)]
@@ -1068,7 +1046,7 @@ async fn post_form(state: &AppState, session: &Session, member: Member, errors: 
     let organisations = organisation_choices(&mut tx, &member).await?;
     tx.commit().await?;
     let page = PostFormPage {
-        layout: Layout::workspace(session, &member, "structure").await?,
+        layout: member.layout(session, "structure").await?,
         member,
         errors: errors.clone(),
         form,
@@ -1078,12 +1056,12 @@ async fn post_form(state: &AppState, session: &Session, member: Member, errors: 
     if errors.is_empty() { Ok(page.into_response()) } else { reject(page) }
 }
 
-async fn new_post_page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
+pub(crate) async fn new_post_page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
     member.require(Capability::ManageStructure)?;
     post_form(&state, &session, member, FormErrors::default(), PostForm::default()).await
 }
 
-async fn create_post(
+pub(crate) async fn create_post(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1129,7 +1107,7 @@ async fn create_post(
 }
 
 #[derive(Deserialize, Default)]
-struct HolderForm {
+pub(crate) struct HolderForm {
     #[serde(default)]
     holder_name: String,
     #[serde(default)]
@@ -1171,7 +1149,7 @@ async fn post_view(
     let post = super::posts(&mut tx, member.partnership.id).await?.into_iter().find(|p| p.id == id).ok_or(AppError::NotFound)?;
     tx.commit().await?;
     let page = PostPage {
-        layout: Layout::workspace(session, &member, "structure").await?,
+        layout: member.layout(session, "structure").await?,
         can_manage: member.roles.allows(Capability::ManageStructure),
         member,
         errors: errors.clone(),
@@ -1182,7 +1160,7 @@ async fn post_view(
     if errors.is_empty() { Ok(page.into_response()) } else { reject(page) }
 }
 
-async fn post_page(
+pub(crate) async fn post_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1191,7 +1169,7 @@ async fn post_page(
     post_view(&state, &session, member, FormErrors::default(), HolderForm::default(), &post_id).await
 }
 
-async fn add_holder(
+pub(crate) async fn add_holder(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1250,7 +1228,7 @@ async fn add_holder(
     done(&session, format!("{name} recorded"), format!("/p/{}/structure/posts/{id}", member.partnership.slug)).await
 }
 
-async fn end_holder(
+pub(crate) async fn end_holder(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1302,7 +1280,7 @@ async fn end_holder(
     done(&session, message, to).await
 }
 
-async fn retire_post(
+pub(crate) async fn retire_post(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1328,7 +1306,7 @@ async fn retire_post(
 // ---------------------------------------------------------------- links to other boards
 
 #[derive(Deserialize, Default)]
-struct LinkForm {
+pub(crate) struct LinkForm {
     #[serde(default)]
     board_name: String,
     #[serde(default)]
@@ -1351,17 +1329,16 @@ async fn link_form(state: &AppState, session: &Session, member: Member, errors: 
     let mut tx = member.begin(state).await?;
     let groups = group_choices(&mut tx, &member, None).await?;
     tx.commit().await?;
-    let page =
-        LinkFormPage { layout: Layout::workspace(session, &member, "structure").await?, member, errors: errors.clone(), form, groups };
+    let page = LinkFormPage { layout: member.layout(session, "structure").await?, member, errors: errors.clone(), form, groups };
     if errors.is_empty() { Ok(page.into_response()) } else { reject(page) }
 }
 
-async fn new_link_page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
+pub(crate) async fn new_link_page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
     member.require(Capability::ManageStructure)?;
     link_form(&state, &session, member, FormErrors::default(), LinkForm::default()).await
 }
 
-async fn create_link(
+pub(crate) async fn create_link(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1404,7 +1381,7 @@ async fn create_link(
     done(&session, format!("Link to {board} added"), format!("/p/{}/structure", member.partnership.slug)).await
 }
 
-async fn retire_link(
+pub(crate) async fn retire_link(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1430,7 +1407,7 @@ async fn retire_link(
 // ---------------------------------------------------------------- the arrangements text
 
 #[derive(Deserialize, Default)]
-struct ArrangementsForm {
+pub(crate) struct ArrangementsForm {
     #[serde(default)]
     chair_arrangements: String,
     #[serde(default)]
@@ -1450,7 +1427,7 @@ struct ArrangementsPage {
     form: ArrangementsForm,
 }
 
-async fn arrangements_page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
+pub(crate) async fn arrangements_page(State(state): State<AppState>, session: Session, member: Member) -> Result<Response> {
     member.require(Capability::ManageStructure)?;
     let mut tx = member.begin(&state).await?;
     let a = super::arrangement(&mut tx, member.partnership.id).await?;
@@ -1461,11 +1438,11 @@ async fn arrangements_page(State(state): State<AppState>, session: Session, memb
         decision_making: a.decision_making,
         section11_interval_months: a.section11_interval_months.to_string(),
     };
-    Ok(ArrangementsPage { layout: Layout::workspace(&session, &member, "structure").await?, member, errors: FormErrors::default(), form }
+    Ok(ArrangementsPage { layout: member.layout(&session, "structure").await?, member, errors: FormErrors::default(), form }
         .into_response())
 }
 
-async fn update_arrangements(
+pub(crate) async fn update_arrangements(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -1487,7 +1464,7 @@ async fn update_arrangements(
             .ok_or_else(|| "Months between Section 11 self-assessments must be a whole number from 1 to 120".to_owned()),
     );
     let (Some(chair), Some(scrutiny), Some(decisions), Some(interval)) = (chair, scrutiny, decisions, interval) else {
-        let page = ArrangementsPage { layout: Layout::workspace(&session, &member, "structure").await?, member, errors, form };
+        let page = ArrangementsPage { layout: member.layout(&session, "structure").await?, member, errors, form };
         return reject(page);
     };
     let mut tx = member.begin(&state).await?;

@@ -2,10 +2,10 @@
 //! their posts, its groups with terms of reference and members, relevant
 //! agencies, links to other boards, and the chart drawn from them.
 
-mod chart;
-mod edit;
-mod kinds;
-mod pages;
+pub mod chart;
+pub mod edit;
+pub mod kinds;
+pub mod pages;
 
 pub use kinds::{GroupKind, PostKind, RoleInGroup, Sector};
 
@@ -14,10 +14,6 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::calendar::FinancialYear;
-
-pub fn router() -> axum::Router<crate::web::AppState> {
-    pages::router().merge(edit::router())
-}
 
 /// Terms of reference fall due for review at the start of the next financial
 /// year (the first meeting of the year reviews them) unless set otherwise.

@@ -2,9 +2,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -14,16 +12,9 @@ use super::chart::{self, OutlineItem};
 use super::{Arrangement, Attention, BoardLink, Group, Organisation, Post, PostKind, RoleInGroup};
 use crate::calendar::{long_date, today};
 use crate::error::{AppError, Result};
-use crate::partnerships::Member;
 use crate::roles::Capability;
+use crate::tenant::Member;
 use crate::web::{AppState, Layout};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/p/{slug}/structure", get(structure_page))
-        .route("/p/{slug}/groups/{group_id}", get(group_page))
-        .route("/p/{slug}/agencies", get(agencies_page))
-}
 
 /// A statutory partner with the people in its posts.
 pub struct PartnerView {
@@ -56,7 +47,7 @@ impl PostLine {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "structure/index.html")]
-struct StructurePage {
+pub(crate) struct StructurePage {
     layout: Layout,
     member: Member,
     arrangement: Arrangement,
@@ -72,7 +63,7 @@ struct StructurePage {
 }
 
 #[tracing::instrument(skip_all, fields(partnership = %member.partnership.slug))]
-async fn structure_page(State(state): State<AppState>, session: Session, member: Member) -> Result<StructurePage> {
+pub(crate) async fn structure_page(State(state): State<AppState>, session: Session, member: Member) -> Result<StructurePage> {
     let pid = member.partnership.id;
     let mut tx = member.begin(&state).await?;
     let arrangement = super::arrangement(&mut tx, pid).await?;
@@ -104,7 +95,7 @@ async fn structure_page(State(state): State<AppState>, session: Session, member:
         Vec::new()
     };
     Ok(StructurePage {
-        layout: Layout::workspace(&session, &member, "structure").await?,
+        layout: member.layout(&session, "structure").await?,
         chart_svg: chart::draw(&member.partnership.name, &groups, &links),
         outline: chart::outline(&groups),
         relevant_agency_count: organisations.iter().filter(|o| o.is_relevant_agency && o.retired_on.is_none()).count(),
@@ -169,7 +160,7 @@ pub struct GroupMeeting {
 
 impl GroupMeeting {
     pub fn when(&self) -> String {
-        crate::meetings::when(self.starts_at, self.ends_at)
+        crate::calendar::when(self.starts_at, self.ends_at)
     }
 }
 
@@ -233,7 +224,7 @@ pub async fn load_group(state: &AppState, member: &Member, group_id: &str, inclu
 
 #[derive(Template, WebTemplate)]
 #[template(path = "structure/group.html")]
-struct GroupPage {
+pub(crate) struct GroupPage {
     layout: Layout,
     member: Member,
     detail: GroupDetail,
@@ -242,7 +233,7 @@ struct GroupPage {
     can_manage_meetings: bool,
 }
 
-async fn group_page(
+pub(crate) async fn group_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -250,7 +241,7 @@ async fn group_page(
 ) -> Result<GroupPage> {
     let detail = load_group(&state, &member, &group_id, true).await?;
     Ok(GroupPage {
-        layout: Layout::workspace(&session, &member, "structure").await?,
+        layout: member.layout(&session, "structure").await?,
         can_manage: member.roles.allows(Capability::ManageStructure),
         can_manage_meetings: member.roles.allows(Capability::ManageMeetings),
         today: today(),
@@ -260,7 +251,7 @@ async fn group_page(
 }
 
 #[derive(Deserialize)]
-struct AgencyFilter {
+pub(crate) struct AgencyFilter {
     #[serde(default)]
     overdue: Option<String>,
 }
@@ -274,7 +265,7 @@ pub struct AgencyLine {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "structure/agencies.html")]
-struct AgenciesPage {
+pub(crate) struct AgenciesPage {
     layout: Layout,
     member: Member,
     agencies: Vec<AgencyLine>,
@@ -285,7 +276,7 @@ struct AgenciesPage {
     can_manage: bool,
 }
 
-async fn agencies_page(
+pub(crate) async fn agencies_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -312,7 +303,7 @@ async fn agencies_page(
     let overdue_count = all.iter().filter(|a| a.overdue).count();
     let agencies = all.into_iter().filter(|a| !only_overdue || a.overdue).collect();
     Ok(AgenciesPage {
-        layout: Layout::workspace(&session, &member, "agencies").await?,
+        layout: member.layout(&session, "agencies").await?,
         can_manage: member.roles.allows(Capability::ManageStructure),
         interval_months: interval,
         agencies,

@@ -21,7 +21,7 @@ pub async fn csrf_token(session: &Session) -> Result<String> {
     if let Some(token) = session.get::<String>(SESSION_KEY).await? {
         return Ok(token);
     }
-    let token = crate::auth::random_token();
+    let token = crate::tokens::random_token();
     session.insert(SESSION_KEY, &token).await?;
     Ok(token)
 }

@@ -1,26 +1,25 @@
-//! What every page shares: application state, the router, the page layout,
-//! anti-forgery tokens, security headers and form errors.
+//! What every page shares: application state, the page layout (plain data),
+//! anti-forgery tokens, security headers, form errors, the upload reader and
+//! the error page.
+//!
+//! Architecture invariant: `web` imports no domain, no `auth` and no `tenant`.
+//! Those build their own [`Layout`] from the plain parts here.
 
-mod csrf;
+pub mod csrf;
+mod error_page;
 mod forms;
-mod headers;
+pub mod headers;
+pub mod upload;
 
 pub use csrf::csrf_token;
 pub use forms::{DateParts, FieldError, FormErrors, Submitted, optional_text, required_text};
 
-use axum::Router;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::middleware;
-use axum::routing::get;
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tower_http::services::ServeDir;
-use tower_http::trace::TraceLayer;
-use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, Session, SessionManagerLayer};
-use tower_sessions_sqlx_store::PostgresStore;
+use tower_sessions::Session;
 
 use crate::config::Config;
 use crate::error::Result;
@@ -36,61 +35,15 @@ pub struct AppState {
     pub files: crate::files::Files,
 }
 
-/// Every route of the application.
-pub fn build_router(state: AppState) -> Router {
-    let store = PostgresStore::new(state.db.clone());
-    let sessions = SessionManagerLayer::new(store)
-        .with_name("hub_session")
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(state.config.cookie_secure)
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
-
-    let govuk = state.config.node_modules_dir.join("govuk-frontend/dist/govuk");
-    let assets = Router::new()
-        .nest_service("/assets", ServeDir::new(govuk.join("assets")))
-        .nest_service("/govuk", ServeDir::new(&govuk))
-        .nest_service("/static", ServeDir::new(&state.config.static_dir))
-        .layer(headers::cache_static());
-
-    Router::new()
-        .route("/healthz", get(healthz))
-        .merge(crate::auth::router())
-        .merge(crate::partnerships::router())
-        .merge(crate::partnerships::workspace_router())
-        .merge(crate::people::router())
-        .merge(crate::structure::router())
-        .merge(crate::meetings::router())
-        .merge(crate::actions::router())
-        .merge(crate::decisions::router())
-        .merge(crate::scrutiny::router())
-        .fallback(crate::error::not_found)
-        .layer(middleware::from_fn(csrf::verify))
-        .layer(sessions)
-        .merge(assets)
-        .layer(TraceLayer::new_for_http())
-        .layer(headers::security())
-        .with_state(state)
-}
-
-/// 200 when the database answers, 503 otherwise: for load balancers.
-async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::http::StatusCode {
-    match sqlx::query!("select 1 as one").fetch_one(&state.db).await {
-        Ok(_) => axum::http::StatusCode::OK,
-        Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE,
-    }
-}
-
 /// The address a request came from, for sign-in limits and the audit log.
 /// Behind a proxy set `TRUST_FORWARDED_FOR=true` to take the first X-Forwarded-For hop.
 pub struct ClientAddress(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let trust_forwarded = matches!(std::env::var("TRUST_FORWARDED_FOR").as_deref(), Ok("true" | "1"));
-        if trust_forwarded
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if state.config.trust_forwarded_for
             && let Some(first) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next())
         {
             return Ok(Self(first.trim().to_owned()));
@@ -143,22 +96,9 @@ impl Layout {
         Ok(Self { csrf_token: csrf_token(session).await?, flash: take_flash(session).await?, ..Self::default() })
     }
 
-    pub async fn signed_in(session: &Session, user: &crate::auth::CurrentUser) -> Result<Self> {
-        Ok(Self {
-            user: Some(HeaderUser { display_name: user.display_name.clone(), is_platform_admin: user.is_platform_admin }),
-            ..Self::anonymous(session).await?
-        })
-    }
-
-    pub async fn workspace(session: &Session, member: &crate::partnerships::Member, section: &'static str) -> Result<Self> {
-        let mut layout = Self::signed_in(session, &member.user).await?;
-        layout.workspace = Some(HeaderWorkspace {
-            slug: member.partnership.slug.clone(),
-            name: member.partnership.name.clone(),
-            can_manage_people: member.roles.allows(crate::roles::Capability::ManagePeople),
-            section,
-        });
-        Ok(layout)
+    /// For a signed-in person, outside or inside a workspace.
+    pub async fn signed_in(session: &Session, user: HeaderUser, workspace: Option<HeaderWorkspace>) -> Result<Self> {
+        Ok(Self { user: Some(user), workspace, ..Self::anonymous(session).await? })
     }
 }
 

@@ -112,7 +112,7 @@ impl TestApp {
         admin.close().await;
         let target = Target::from_url(&with_database(&admin_url, &database)).unwrap();
         let owner = db::connect_owner(&target).await.unwrap();
-        let app_pool = db::connect_app(&target, 5).await.unwrap();
+        let app_pool = db::connect_app(&target, None, 5).await.unwrap();
         let mut config = Config::for_tests();
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         config.static_dir = root.join("static");

@@ -50,7 +50,7 @@ async fn a_business_manager_plans_a_years_meetings_on_working_days_once() {
     assert_eq!(days.len(), partnership_hub::meetings::plan_dates(first, 8).len());
     assert!(days.len() >= 7);
     for at in &days {
-        let day = partnership_hub::meetings::uk_date(*at);
+        let day = partnership_hub::calendar::uk_date(*at);
         assert!(calendar::is_working_day(day), "{day} is a working day");
         assert!(day < year.next().starts_on());
         assert_eq!(

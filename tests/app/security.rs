@@ -3,57 +3,12 @@ use partnership_hub::roles::Role;
 
 use crate::harness::TestApp;
 
-/// Every route the application declares, read from the source so that a new
-/// route is covered by these tests the moment it is added.
+/// Every route the application declares: the router's own table, so that a
+/// new route is covered by these tests the moment it is added.
 pub fn declared_routes() -> Vec<(Method, String)> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
-    let mut routes = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
-        // Each `.route(` call, however it is laid out: its path, then its handlers up to the matching parenthesis.
-        let mut rest = text.as_str();
-        while let Some(at) = rest.find(".route(") {
-            rest = &rest[at + ".route(".len()..];
-            let Some(open) = rest.find('"') else { break };
-            let after_open = &rest[open + 1..];
-            let close = after_open.find('"').unwrap();
-            let path = &after_open[..close];
-            let mut depth = 1;
-            let mut end = 0;
-            for (i, c) in rest.char_indices() {
-                match c {
-                    '(' => depth += 1,
-                    ')' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            end = i;
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            let handlers = &rest[open + 1 + close + 1..end];
-            if handlers.contains("get(") {
-                routes.push((Method::GET, path.to_owned()));
-            }
-            if handlers.contains("post(") {
-                routes.push((Method::POST, path.to_owned()));
-            }
-        }
-    }
-    assert!(routes.len() >= 15, "the route scan found too few routes: {routes:?}");
+    let routes: Vec<(Method, String)> =
+        partnership_hub::router::route_table().into_iter().map(|(method, path)| (method, path.to_owned())).collect();
+    assert!(routes.len() >= 15, "the route table has too few routes: {routes:?}");
     routes
 }
 

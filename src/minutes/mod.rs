@@ -5,11 +5,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::json;
@@ -17,27 +15,14 @@ use std::collections::HashMap;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::long;
-use super::pages::{MeetingRow, SeatLine, find_meeting, load_seats, notify_group};
 use crate::audit::Change;
+use crate::calendar::long_date as long;
 use crate::db::Tx;
 use crate::error::{AppError, Result};
-use crate::partnerships::Member;
+use crate::meetings::{MeetingRow, SeatLine, find_meeting, is_seat_holder, load_seats, notify_group};
 use crate::roles::Capability;
+use crate::tenant::Member;
 use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, redirect_with as done, required_text};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/p/{slug}/meetings/{meeting_id}/minutes", get(minutes_page).post(save_sections))
-        .route("/p/{slug}/meetings/{meeting_id}/minutes/start", post(start))
-        .route("/p/{slug}/meetings/{meeting_id}/minutes/sections", post(add_section))
-        .route("/p/{slug}/meetings/{meeting_id}/minutes/actions", post(add_action))
-        .route("/p/{slug}/meetings/{meeting_id}/minutes/circulate", post(circulate))
-        .route("/p/{slug}/meetings/{meeting_id}/minutes/comments", post(comment))
-        .route("/p/{slug}/meetings/{meeting_id}/minutes/approve", post(approve))
-        .route("/p/{slug}/meetings/{meeting_id}/minutes/publish", post(publish))
-        .route("/p/{slug}/meetings/{meeting_id}/minutes/published", get(published_page))
-}
 
 pub struct Section {
     pub id: Uuid,
@@ -67,7 +52,7 @@ pub struct Comment {
 
 impl Comment {
     pub fn when(&self) -> String {
-        long(super::uk_date(self.created_at))
+        long(crate::calendar::uk_date(self.created_at))
     }
 }
 
@@ -137,7 +122,7 @@ async fn may_read_full(tx: &mut Tx, member: &Member, meeting: &MeetingRow) -> sq
     if member.roles.allows(Capability::ManageMeetings) {
         return Ok(true);
     }
-    Ok(super::pages::is_seat_holder(tx, member, meeting.group_id).await?.is_some())
+    Ok(is_seat_holder(tx, member, meeting.group_id).await?.is_some())
 }
 
 #[derive(Template, WebTemplate)]
@@ -205,13 +190,13 @@ async fn render(state: &AppState, session: &Session, member: Member, meeting_id:
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
-    .map(|r| (r.id.to_string(), super::when(r.starts_at, r.ends_at)))
+    .map(|r| (r.id.to_string(), crate::calendar::when(r.starts_at, r.ends_at)))
     .collect();
     let decisions = crate::decisions::register_lines(&mut tx, member.partnership.id, false, Some(loaded.meeting.id)).await?;
     tx.commit().await?;
     let status_code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = MinutesPage {
-        layout: Layout::workspace(session, &member, "meetings").await?,
+        layout: member.layout(session, "meetings").await?,
         meeting: loaded.meeting,
         approved_at_meeting: loaded.minutes.and_then(|m| m.approved_at_meeting),
         status,
@@ -229,7 +214,7 @@ async fn render(state: &AppState, session: &Session, member: Member, meeting_id:
     Ok((status_code, page).into_response())
 }
 
-async fn minutes_page(
+pub(crate) async fn minutes_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -243,7 +228,7 @@ fn to_minutes(member: &Member, meeting: &MeetingRow) -> String {
 }
 
 fn change<'a>(member: &Member, action: &'a str, id: Uuid, address: &'a str) -> Change<'a> {
-    crate::partnerships::change(member, action, "minutes", id, address)
+    crate::tenant::change(member, action, "minutes", id, address)
 }
 
 /// The minutes' status, locked for the change that follows.
@@ -258,7 +243,7 @@ async fn locked_status(tx: &mut Tx, member: &Member, meeting: &MeetingRow) -> Re
     .ok_or(AppError::NotFound)
 }
 
-async fn start(
+pub(crate) async fn start(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -292,7 +277,7 @@ async fn start(
     done(&session, "Minutes started from the agenda".into(), to_minutes(&member, &meeting)).await
 }
 
-async fn save_sections(
+pub(crate) async fn save_sections(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -350,12 +335,12 @@ async fn save_sections(
 }
 
 #[derive(Deserialize, Default)]
-struct SectionForm {
+pub(crate) struct SectionForm {
     #[serde(default)]
     heading: String,
 }
 
-async fn add_section(
+pub(crate) async fn add_section(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -393,7 +378,7 @@ async fn add_section(
 }
 
 #[derive(Deserialize, Default)]
-struct ActionForm {
+pub(crate) struct ActionForm {
     #[serde(default)]
     section_id: String,
     #[serde(default)]
@@ -408,7 +393,7 @@ struct ActionForm {
     due_year: String,
 }
 
-async fn add_action(
+pub(crate) async fn add_action(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -449,38 +434,24 @@ async fn add_action(
     }
     let due = DateParts { day: form.due_day.clone(), month: form.due_month.clone(), year: form.due_year.clone() };
     let due_on = errors.check("due_day", due.parse("Due date", true)).flatten();
-    if due_on.is_some_and(|d| d < super::today()) {
+    if due_on.is_some_and(|d| d < crate::calendar::today()) {
         errors.add("due_day", "Due date must be today or in the future");
     }
     let (Some(description), Some(owner), Some(due_on), true) = (description, owner, due_on, errors.is_empty()) else {
         drop(tx);
         return render(&state, &session, member, &meeting_id, errors).await;
     };
-    let id = Uuid::new_v4();
-    sqlx::query!(
-        "insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, group_id, meeting_id, minute_section_id, set_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        member.partnership.id,
-        id,
+    let action = crate::actions::NewAction {
         description,
-        owner.membership_id,
-        owner.display_name,
-        due_on as _,
-        meeting.group_id,
-        meeting.id,
-        section,
-        member.user.id
-    )
-    .execute(&mut *tx)
-    .await?;
-    Change::new("action.set", "action")
-        .in_partnership(member.partnership.id)
-        .by(Some(member.user.id))
-        .subject(id)
-        .from_address(&address)
-        .after(json!({ "description": description, "owner": owner.display_name, "due_on": due_on, "meeting_id": meeting.id }))
-        .record(&mut tx)
-        .await?;
+        owner_membership_id: owner.membership_id,
+        owner_name: owner.display_name.clone(),
+        due_on,
+        group_id: Some(meeting.group_id),
+        meeting_id: Some(meeting.id),
+        minute_section_id: section,
+        recommendation_lineage_id: None,
+    };
+    crate::actions::set(&mut tx, &member, &address, &action).await?;
     tx.commit().await?;
     done(&session, format!("Action for {} added", owner.display_name), to_minutes(&member, &meeting)).await
 }
@@ -531,7 +502,7 @@ async fn advance(
     Ok(true)
 }
 
-async fn circulate(
+pub(crate) async fn circulate(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -547,12 +518,12 @@ async fn circulate(
 }
 
 #[derive(Deserialize, Default)]
-struct CommentForm {
+pub(crate) struct CommentForm {
     #[serde(default)]
     body: String,
 }
 
-async fn comment(
+pub(crate) async fn comment(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -592,12 +563,12 @@ async fn comment(
 }
 
 #[derive(Deserialize, Default)]
-struct ApproveForm {
+pub(crate) struct ApproveForm {
     #[serde(default)]
     approved_at_meeting_id: String,
 }
 
-async fn approve(
+pub(crate) async fn approve(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -635,7 +606,7 @@ async fn approve(
     }
 }
 
-async fn publish(
+pub(crate) async fn publish(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -652,7 +623,7 @@ async fn publish(
 
 #[derive(Template, WebTemplate)]
 #[template(path = "meetings/minutes_published.html")]
-struct PublishedPage {
+pub(crate) struct PublishedPage {
     layout: Layout,
     member: Member,
     meeting: MeetingRow,
@@ -664,7 +635,7 @@ struct PublishedPage {
     decisions: Vec<crate::decisions::RegisterLine>,
 }
 
-async fn published_page(
+pub(crate) async fn published_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
@@ -676,7 +647,7 @@ async fn published_page(
     tx.commit().await?;
     let minutes = loaded.minutes.filter(|m| m.status == "published").ok_or(AppError::NotFound)?;
     Ok(PublishedPage {
-        layout: Layout::workspace(&session, &member, "meetings").await?,
+        layout: member.layout(&session, "meetings").await?,
         member,
         meeting: loaded.meeting,
         approved_at_meeting: minutes.approved_at_meeting,

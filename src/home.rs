@@ -1,18 +1,20 @@
 //! The first pages a person sees: their partnerships, and a home page for
-//! their roles in the one they picked.
+//! their roles in the one they picked ("what needs me now"), drawn from every
+//! domain; and the partnership's audit log.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
+use axum::response::Redirect;
 use tower_sessions::Session;
 
-use super::Member;
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::begin_personal;
 use crate::error::Result;
 use crate::people::{self, Person};
 use crate::roles::{Capability, Role, Roles};
+use crate::tenant::Member;
 use crate::web::{AppState, Layout};
 
 pub struct MyPartnership {
@@ -54,12 +56,12 @@ pub struct ChoosePage {
     is_platform_admin: bool,
 }
 
-pub async fn choose(State(state): State<AppState>, session: Session, user: CurrentUser) -> Result<ChoosePage> {
+pub(crate) async fn choose(State(state): State<AppState>, session: Session, user: CurrentUser) -> Result<ChoosePage> {
     Ok(ChoosePage {
         partnerships: my_partnerships(&state, &user).await?,
         awaiting: crate::decisions::awaiting(&state, user.id).await?,
         is_platform_admin: user.is_platform_admin,
-        layout: Layout::signed_in(&session, &user).await?,
+        layout: user.layout(&session).await?,
     })
 }
 
@@ -72,7 +74,7 @@ pub struct NextMeeting {
 
 impl NextMeeting {
     pub fn when(&self) -> String {
-        crate::meetings::when(self.starts_at, self.ends_at)
+        crate::calendar::when(self.starts_at, self.ends_at)
     }
 }
 
@@ -100,7 +102,12 @@ pub struct HomePage {
     can_view_audit: bool,
 }
 
-pub async fn role_home(State(state): State<AppState>, session: Session, member: Member) -> Result<HomePage> {
+/// `/p/{slug}` without its slash: the workspace lives at `/p/{slug}/`.
+pub(crate) async fn workspace_root(member: Member) -> Redirect {
+    Redirect::permanent(&format!("/p/{}/", member.partnership.slug))
+}
+
+pub(crate) async fn role_home(State(state): State<AppState>, session: Session, member: Member) -> Result<HomePage> {
     const KEY_ROLES: [Role; 5] = [
         Role::LeadSafeguardingPartner,
         Role::DelegatedSafeguardingPartner,
@@ -154,7 +161,7 @@ pub async fn role_home(State(state): State<AppState>, session: Session, member: 
         my_partnerships(&state, &member.user).await?.into_iter().filter(|p| p.slug != member.partnership.slug).collect();
 
     Ok(HomePage {
-        layout: Layout::workspace(&session, &member, "home").await?,
+        layout: member.layout(&session, "home").await?,
         can_manage_people: member.roles.allows(Capability::ManagePeople),
         can_view_audit,
         people_count: people_count as usize,
@@ -179,10 +186,10 @@ pub struct AuditPage {
     entries: Vec<audit::Entry>,
 }
 
-pub async fn audit_log(State(state): State<AppState>, session: Session, member: Member) -> Result<AuditPage> {
+pub(crate) async fn audit_log(State(state): State<AppState>, session: Session, member: Member) -> Result<AuditPage> {
     member.require(Capability::ViewAuditLog)?;
     let mut tx = member.begin(&state).await?;
     let entries = audit::recent(&mut tx, member.partnership.id, 200).await?;
     tx.commit().await?;
-    Ok(AuditPage { layout: Layout::workspace(&session, &member, "audit").await?, member, entries })
+    Ok(AuditPage { layout: member.layout(&session, "audit").await?, member, entries })
 }

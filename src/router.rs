@@ -1,0 +1,225 @@
+//! Every route of the application, in one list, and the layers around them.
+//!
+//! The list is data as well as wiring: [`route_table`] hands it to the tests
+//! that walk every route (no route without a session, none for another
+//! partnership's member), so a route added here is covered by them at once.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::http::{Method, StatusCode};
+use axum::middleware;
+use axum::routing::{self, MethodRouter};
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::web::{AppState, csrf, headers};
+use crate::{actions, auth, decisions, home, meetings, minutes, partnerships, people, scrutiny, structure};
+
+/// One route: a method, an address pattern and what answers it.
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+fn get<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Route {
+    Route { method: Method::GET, path, handler: routing::get(handler) }
+}
+
+fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Route {
+    Route { method: Method::POST, path, handler: routing::post(handler) }
+}
+
+/// A POST carrying a document (multipart): its body may be as large as the largest document.
+fn upload<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Route {
+    let limit = DefaultBodyLimit::max(crate::files::MAX_DOCUMENT_BYTES + 64 * 1024);
+    Route { method: Method::POST, path, handler: routing::post(handler).layer(limit) }
+}
+
+/// Every route behind the session and anti-forgery layers.
+fn routes() -> Vec<Route> {
+    vec![
+        // Choosing a partnership, the role home pages and the audit log
+        get("/", home::choose),
+        get("/p/{slug}/", home::role_home),
+        get("/p/{slug}", home::workspace_root),
+        get("/p/{slug}/audit", home::audit_log),
+        // Signing in and out, passwords and invitations
+        get("/invitations/{token}", auth::invitations::accept_page),
+        post("/invitations/{token}", auth::invitations::accept),
+        get("/login", auth::login_page),
+        post("/login", auth::login),
+        post("/logout", auth::logout),
+        get("/account/password", auth::password_page),
+        post("/account/password", auth::change_password),
+        // Platform administration
+        get("/admin/partnerships", partnerships::list),
+        get("/admin/partnerships/new", partnerships::new_page),
+        post("/admin/partnerships/new", partnerships::create),
+        // People in a partnership
+        get("/p/{slug}/people", people::pages::index),
+        get("/p/{slug}/people/new", people::pages::new_page),
+        post("/p/{slug}/people/new", people::pages::create),
+        get("/p/{slug}/people/{membership_id}", people::pages::edit_page),
+        post("/p/{slug}/people/{membership_id}", people::pages::update),
+        post("/p/{slug}/people/{membership_id}/remove", people::pages::remove),
+        // The arrangements: partners, groups, agencies, posts, links
+        get("/p/{slug}/groups/new", structure::edit::new_group_page),
+        post("/p/{slug}/groups/new", structure::edit::create_group),
+        get("/p/{slug}/groups/{group_id}/edit", structure::edit::edit_group_page),
+        post("/p/{slug}/groups/{group_id}/edit", structure::edit::update_group),
+        post("/p/{slug}/groups/{group_id}/retire", structure::edit::retire_group),
+        get("/p/{slug}/groups/{group_id}/members/new", structure::edit::new_seat_page),
+        post("/p/{slug}/groups/{group_id}/members/new", structure::edit::create_seat),
+        post("/p/{slug}/groups/{group_id}/members/{seat_id}/end", structure::edit::end_seat),
+        get("/p/{slug}/groups/{group_id}/terms/new", structure::edit::new_terms_page),
+        post("/p/{slug}/groups/{group_id}/terms/new", structure::edit::create_terms),
+        get("/p/{slug}/agencies/new", structure::edit::new_organisation_page),
+        post("/p/{slug}/agencies/new", structure::edit::create_organisation),
+        get("/p/{slug}/agencies/{organisation_id}", structure::edit::edit_organisation_page),
+        post("/p/{slug}/agencies/{organisation_id}", structure::edit::update_organisation),
+        post("/p/{slug}/agencies/{organisation_id}/retire", structure::edit::retire_organisation),
+        get("/p/{slug}/structure/posts/new", structure::edit::new_post_page),
+        post("/p/{slug}/structure/posts/new", structure::edit::create_post),
+        get("/p/{slug}/structure/posts/{post_id}", structure::edit::post_page),
+        post("/p/{slug}/structure/posts/{post_id}", structure::edit::add_holder),
+        post("/p/{slug}/structure/posts/{post_id}/holders/{holder_id}/end", structure::edit::end_holder),
+        post("/p/{slug}/structure/posts/{post_id}/retire", structure::edit::retire_post),
+        get("/p/{slug}/structure/links/new", structure::edit::new_link_page),
+        post("/p/{slug}/structure/links/new", structure::edit::create_link),
+        post("/p/{slug}/structure/links/{link_id}/retire", structure::edit::retire_link),
+        get("/p/{slug}/structure/arrangements", structure::edit::arrangements_page),
+        post("/p/{slug}/structure/arrangements", structure::edit::update_arrangements),
+        get("/p/{slug}/structure", structure::pages::structure_page),
+        get("/p/{slug}/groups/{group_id}", structure::pages::group_page),
+        get("/p/{slug}/agencies", structure::pages::agencies_page),
+        // Meetings, agendas, attendance, papers and calendars
+        get("/account/calendar", meetings::feed::feed_page),
+        post("/account/calendar", meetings::feed::reset_feed),
+        get("/calendar/{token}", meetings::feed::feed),
+        get("/p/{slug}/meetings/{meeting_id}/ics", meetings::feed::one_meeting),
+        get("/p/{slug}/meetings", meetings::pages::index),
+        get("/p/{slug}/groups/{group_id}/meetings/plan", meetings::pages::plan_page),
+        post("/p/{slug}/groups/{group_id}/meetings/plan", meetings::pages::plan),
+        get("/p/{slug}/groups/{group_id}/meetings/new", meetings::pages::new_meeting_page),
+        post("/p/{slug}/groups/{group_id}/meetings/new", meetings::pages::create_meeting),
+        get("/p/{slug}/meetings/{meeting_id}", meetings::pages::meeting_page),
+        get("/p/{slug}/meetings/{meeting_id}/edit", meetings::pages::edit_meeting_page),
+        post("/p/{slug}/meetings/{meeting_id}/edit", meetings::pages::update_meeting),
+        post("/p/{slug}/meetings/{meeting_id}/cancel", meetings::pages::cancel_meeting),
+        post("/p/{slug}/meetings/{meeting_id}/items", meetings::pages::submit_item),
+        post("/p/{slug}/meetings/{meeting_id}/items/{item_id}/decide", meetings::pages::decide_item),
+        post("/p/{slug}/meetings/{meeting_id}/agenda", meetings::pages::order_agenda),
+        post("/p/{slug}/meetings/{meeting_id}/attendance", meetings::pages::record_attendance),
+        post("/p/{slug}/meetings/{meeting_id}/circulate", meetings::pages::circulate_pack),
+        upload("/p/{slug}/meetings/{meeting_id}/papers", meetings::papers::upload),
+        get("/p/{slug}/meetings/{meeting_id}/papers/{paper_id}", meetings::papers::download),
+        // Minutes
+        get("/p/{slug}/meetings/{meeting_id}/minutes", minutes::minutes_page),
+        post("/p/{slug}/meetings/{meeting_id}/minutes", minutes::save_sections),
+        post("/p/{slug}/meetings/{meeting_id}/minutes/start", minutes::start),
+        post("/p/{slug}/meetings/{meeting_id}/minutes/sections", minutes::add_section),
+        post("/p/{slug}/meetings/{meeting_id}/minutes/actions", minutes::add_action),
+        post("/p/{slug}/meetings/{meeting_id}/minutes/circulate", minutes::circulate),
+        post("/p/{slug}/meetings/{meeting_id}/minutes/comments", minutes::comment),
+        post("/p/{slug}/meetings/{meeting_id}/minutes/approve", minutes::approve),
+        post("/p/{slug}/meetings/{meeting_id}/minutes/publish", minutes::publish),
+        get("/p/{slug}/meetings/{meeting_id}/minutes/published", minutes::published_page),
+        // Decisions, deputies, decision rules and the public register
+        get("/p/{slug}/deputies", decisions::deputies::deputies_page),
+        post("/p/{slug}/deputies", decisions::deputies::nominate),
+        post("/p/{slug}/deputies/{nomination_id}/revoke", decisions::deputies::revoke),
+        get("/p/{slug}/decisions", decisions::pages::register),
+        post("/p/{slug}/decisions", decisions::pages::raise),
+        get("/p/{slug}/decisions/new", decisions::pages::new_decision),
+        get("/p/{slug}/decisions/{decision_id}", decisions::pages::decision_page),
+        post("/p/{slug}/decisions/{decision_id}/respond", decisions::pages::respond),
+        get("/p/{slug}/decisions/{decision_id}/proxy/{organisation_id}", decisions::pages::proxy_page),
+        post("/p/{slug}/decisions/{decision_id}/proxy/{organisation_id}", decisions::pages::record_proxy),
+        post("/p/{slug}/decisions/{decision_id}/vote", decisions::pages::call_vote),
+        post("/p/{slug}/decisions/{decision_id}/withdraw", decisions::pages::withdraw),
+        upload("/p/{slug}/decisions/{decision_id}/papers", decisions::pages::upload_paper),
+        get("/p/{slug}/decisions/{decision_id}/papers/{decision_paper_id}", decisions::pages::download_paper),
+        get("/public/{slug}/decisions", decisions::public::public_register),
+        get("/public/{slug}/decisions/{decision_id}", decisions::public::public_decision),
+        get("/p/{slug}/decisions/rules", decisions::rules::rules_page),
+        post("/p/{slug}/decisions/rules", decisions::rules::save_rules),
+        // Independent scrutiny
+        get("/p/{slug}/scrutiny/arrangements", scrutiny::arrangements::page),
+        post("/p/{slug}/scrutiny/appointments", scrutiny::arrangements::add_appointment),
+        post("/p/{slug}/scrutiny/programme", scrutiny::arrangements::add_programme_item),
+        post("/p/{slug}/scrutiny/reviews", scrutiny::arrangements::add_review),
+        post("/p/{slug}/scrutiny/settings", scrutiny::arrangements::save_settings),
+        get("/p/{slug}/scrutiny", scrutiny::dashboard),
+        get("/p/{slug}/scrutiny/reports/new", scrutiny::reports::new_report),
+        post("/p/{slug}/scrutiny/reports", scrutiny::reports::create_report),
+        get("/p/{slug}/scrutiny/reports/{report_id}", scrutiny::reports::report_page),
+        post("/p/{slug}/scrutiny/reports/{report_id}", scrutiny::reports::save_draft),
+        upload("/p/{slug}/scrutiny/reports/{report_id}/file", scrutiny::reports::upload_file),
+        get("/p/{slug}/scrutiny/reports/{report_id}/versions/{version}/file", scrutiny::reports::download_file),
+        post("/p/{slug}/scrutiny/reports/{report_id}/findings", scrutiny::reports::add_finding),
+        get("/p/{slug}/scrutiny/reports/{report_id}/findings/{finding_id}", scrutiny::reports::finding_page),
+        post("/p/{slug}/scrutiny/reports/{report_id}/findings/{finding_id}", scrutiny::reports::add_recommendation),
+        post("/p/{slug}/scrutiny/reports/{report_id}/findings/{finding_id}/remove", scrutiny::reports::remove_finding),
+        post("/p/{slug}/scrutiny/reports/{report_id}/submit", scrutiny::reports::submit),
+        post("/p/{slug}/scrutiny/reports/{report_id}/correct", scrutiny::reports::correct),
+        get("/p/{slug}/scrutiny/recommendations/{recommendation_id}", scrutiny::reports::recommendation_page),
+        post("/p/{slug}/scrutiny/recommendations/{recommendation_id}", scrutiny::reports::respond),
+        post("/p/{slug}/scrutiny/recommendations/{recommendation_id}/actions", scrutiny::reports::add_action),
+        // Actions
+        get("/p/{slug}/actions", actions::index),
+        get("/p/{slug}/actions/{action_id}", actions::action_page),
+        post("/p/{slug}/actions/{action_id}", actions::update_status),
+        post("/p/{slug}/actions/{action_id}/confirm", actions::confirm_completion),
+    ]
+}
+
+/// Every declared route as (method, pattern), for the tests that walk them all.
+pub fn route_table() -> Vec<(Method, &'static str)> {
+    let mut table: Vec<_> = routes().into_iter().map(|r| (r.method, r.path)).collect();
+    table.push((Method::GET, "/healthz"));
+    table
+}
+
+/// The application: every route, the session and anti-forgery layers, static assets, tracing and security headers.
+pub fn build_router(state: AppState) -> Router {
+    let store = PostgresStore::new(state.db.clone());
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("hub_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.cookie_secure)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+
+    let govuk = state.config.node_modules_dir.join("govuk-frontend/dist/govuk");
+    let assets = Router::new()
+        .nest_service("/assets", ServeDir::new(govuk.join("assets")))
+        .nest_service("/govuk", ServeDir::new(&govuk))
+        .nest_service("/static", ServeDir::new(&state.config.static_dir))
+        .layer(headers::cache_static());
+
+    // Routes sharing a pattern (a page and its form) merge into one method router.
+    let pages = routes().into_iter().fold(Router::new(), |router, route| router.route(route.path, route.handler));
+    Router::new()
+        .route("/healthz", routing::get(healthz))
+        .merge(pages)
+        .fallback(crate::error::not_found)
+        .layer(middleware::from_fn(csrf::verify))
+        .layer(sessions)
+        .merge(assets)
+        .layer(TraceLayer::new_for_http())
+        .layer(headers::security())
+        .with_state(state)
+}
+
+/// 200 when the database answers, 503 otherwise: for load balancers.
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> StatusCode {
+    match sqlx::query!("select 1 as one").fetch_one(&state.db).await {
+        Ok(_) => StatusCode::OK,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}

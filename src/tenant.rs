@@ -1,0 +1,176 @@
+//! The tenant: which partnership a request belongs to and who is acting in it.
+//!
+//! [`Member`] is resolved inside the request's own tenant transaction, which
+//! the handler then continues (see [`Member::begin`]): one transaction per request.
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::auth::{CurrentUser, SessionClaim};
+use std::sync::{Arc, Mutex};
+
+use crate::db::{Tx, begin_tenant, enter_tenant};
+use crate::error::{AppError, Result};
+use crate::roles::{Capability, Roles};
+use tower_sessions::Session;
+
+use crate::web::{AppState, HeaderWorkspace, Layout};
+
+/// Whom a partnership's arrangements cover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Children,
+    Adults,
+    AllAge,
+}
+
+impl Scope {
+    pub fn code(self) -> &'static str {
+        match self {
+            Scope::Children => "children",
+            Scope::Adults => "adults",
+            Scope::AllAge => "all_age",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<Scope> {
+        [Scope::Children, Scope::Adults, Scope::AllAge].into_iter().find(|s| s.code() == code)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::Children => "Children",
+            Scope::Adults => "Adults at risk",
+            Scope::AllAge => "All-age: children and adults at risk",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Partnership {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub short_name: String,
+    pub scope: String,
+}
+
+impl Partnership {
+    pub fn scope_label(&self) -> &'static str {
+        Scope::from_code(&self.scope).map(Scope::label).unwrap_or("")
+    }
+
+    pub async fn by_slug(conn: &mut PgConnection, slug: &str) -> sqlx::Result<Option<Partnership>> {
+        sqlx::query_as!(Partnership, "select id, slug, name, short_name, scope from partnership where slug = $1", slug)
+            .fetch_optional(conn)
+            .await
+    }
+}
+
+/// A signed-in person acting in one partnership's workspace (`/p/{slug}/…`).
+///
+/// Extraction fails with 404 for anyone who is not a member, so another
+/// partnership's pages do not even admit they exist. It opens the request's
+/// tenant transaction, resolves the person in it, and keeps it for the
+/// handler: [`Member::begin`] hands over that same transaction.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub user: CurrentUser,
+    pub partnership: Partnership,
+    pub membership_id: Uuid,
+    pub organisation_name: Option<String>,
+    pub job_title: String,
+    pub roles: Roles,
+    request_tx: RequestTx,
+}
+
+/// The request's transaction, until the handler takes it.
+#[derive(Clone, Default)]
+struct RequestTx(Arc<Mutex<Option<Tx>>>);
+
+impl std::fmt::Debug for RequestTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestTx")
+    }
+}
+
+impl RequestTx {
+    fn take(&self) -> Option<Tx> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+    }
+}
+
+/// An audited change by this member in their partnership.
+pub fn change<'a>(member: &Member, action: &'a str, subject_type: &'a str, id: Uuid, address: &'a str) -> crate::audit::Change<'a> {
+    crate::audit::Change::new(action, subject_type)
+        .in_partnership(member.partnership.id)
+        .by(Some(member.user.id))
+        .subject(id)
+        .from_address(address)
+}
+
+impl Member {
+    /// Refuse unless one of this person's roles grants `capability`.
+    pub fn require(&self, capability: Capability) -> Result<()> {
+        if self.roles.allows(capability) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    /// The layout of a page in this partnership's workspace; `section` marks the navigation link.
+    pub async fn layout(&self, session: &Session, section: &'static str) -> Result<Layout> {
+        let workspace = HeaderWorkspace {
+            slug: self.partnership.slug.clone(),
+            name: self.partnership.name.clone(),
+            can_manage_people: self.roles.allows(Capability::ManagePeople),
+            section,
+        };
+        Layout::signed_in(session, self.user.header(), Some(workspace)).await
+    }
+
+    /// The request's transaction in this partnership's tenant context: the one
+    /// the member was resolved in, the first time; a new one after that (a form
+    /// re-shown with its errors after the first was rolled back).
+    pub async fn begin(&self, state: &AppState) -> Result<Tx> {
+        match self.request_tx.take() {
+            Some(tx) => Ok(tx),
+            None => Ok(begin_tenant(&state.db, self.partnership.id, Some(self.user.id)).await?),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Member {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let params = RawPathParams::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
+        let slug = params.iter().find(|(k, _)| *k == "slug").map(|(_, v)| v.to_owned()).ok_or(AppError::NotFound)?;
+
+        let claim = SessionClaim::from_request_parts(parts, state).await?;
+        let mut tx = state.db.begin().await?;
+        let user = claim.resolve(&mut tx).await?;
+        let partnership = Partnership::by_slug(&mut tx, &slug).await?.ok_or(AppError::NotFound)?;
+        enter_tenant(&mut tx, partnership.id, Some(user.id)).await?;
+        let membership = sqlx::query!(
+            r#"select m.id, o.name as "organisation_name?", m.job_title,
+                      coalesce(array_agg(r.role) filter (where r.role is not null), '{}') as "roles!"
+               from membership m
+               left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
+               left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
+               where m.partnership_id = $1 and m.user_id = $2
+               group by m.partnership_id, m.id, o.name"#,
+            partnership.id,
+            user.id,
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
+        Ok(Member {
+            roles: Roles::from_codes(membership.roles.iter().map(String::as_str)),
+            membership_id: membership.id,
+            organisation_name: membership.organisation_name,
+            job_title: membership.job_title,
+            user,
+            partnership,
+            request_tx: RequestTx(Arc::new(Mutex::new(Some(tx)))),
+        })
+    }
+}

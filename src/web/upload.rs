@@ -1,0 +1,93 @@
+//! Reading an uploaded document from a multipart form: by content and size,
+//! with what is wrong said on the form.
+
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::StatusCode;
+use sha2::{Digest, Sha256};
+
+use super::FormErrors;
+use crate::error::{AppError, Result};
+use crate::files::{MAX_DOCUMENT_BYTES, document_type, safe_filename};
+
+/// A document that arrived in a form, checked by content and size.
+pub struct Upload {
+    pub title: String,
+    /// Made safe for a header (see [`safe_filename`]).
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    pub sha256: String,
+}
+
+/// Read a form with a title field and a file field into an [`Upload`], or
+/// say on the form what is wrong.
+/// Callers check the person's right to upload before calling, so a stranger's
+/// body is never read.
+pub async fn read_document(
+    request: Request,
+    title_field: &'static str,
+    file_field: &'static str,
+    errors: &mut FormErrors,
+) -> Result<Option<Upload>> {
+    let mut multipart = Multipart::from_request(request, &()).await.map_err(|_| AppError::BadRequest)?;
+    let (mut title, mut filename, mut bytes, mut too_big) = (String::new(), String::new(), Vec::new(), false);
+    // A body over the limit is an error from the stream itself; either way the answer is the same message.
+    let too_large = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { Ok(()) } else { Err(AppError::BadRequest) }
+    };
+    'fields: loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => {
+                too_large(e)?;
+                too_big = true;
+                break;
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        if name == title_field {
+            title = field.text().await.map_err(|_| AppError::BadRequest)?;
+        } else if name == file_field {
+            filename = field.file_name().unwrap_or("").to_owned();
+            loop {
+                match field.chunk().await {
+                    Ok(Some(chunk)) if bytes.len() + chunk.len() <= MAX_DOCUMENT_BYTES => bytes.extend_from_slice(&chunk),
+                    Ok(Some(_)) => {
+                        too_big = true;
+                        break 'fields;
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        too_large(e)?;
+                        too_big = true;
+                        break 'fields;
+                    }
+                }
+            }
+        }
+    }
+    let title = title.trim().to_owned();
+    let title =
+        if title.is_empty() { filename.rsplit_once('.').map(|(stem, _)| stem).unwrap_or(&filename).trim().to_owned() } else { title };
+    let kind = document_type(&bytes);
+    let before = errors.iter().count();
+    if too_big {
+        errors.add(file_field, format!("The file must be {} MB or smaller", MAX_DOCUMENT_BYTES / (1024 * 1024)));
+    } else if bytes.is_empty() {
+        errors.add(file_field, "Choose a file to upload");
+    } else if kind.is_none() {
+        errors.add(file_field, "The file must be a PDF, Word, Excel, PowerPoint or OpenDocument file");
+    }
+    if title.chars().count() > 200 {
+        errors.add(title_field, "The title must be 200 characters or fewer");
+    } else if title.is_empty() && errors.iter().count() == before {
+        errors.add(title_field, "Enter a title");
+    }
+    match kind {
+        Some((content_type, _)) if errors.iter().count() == before => {
+            Ok(Some(Upload { sha256: hex::encode(Sha256::digest(&bytes)), filename: safe_filename(&filename), title, bytes, content_type }))
+        }
+        _ => Ok(None),
+    }
+}
