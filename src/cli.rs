@@ -195,8 +195,8 @@ async fn serve(database: &Database) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let pool = db::connect_app(&database.target, config.app_database_url.as_deref(), 16).await.context("connecting to the database")?;
     let workers = crate::worker::start(&pool, &config)?;
-    let state = crate::AppState { db: pool, files: crate::files::from_config(&config)?, config: Arc::new(config.clone()) };
-    let app = crate::build_router(state);
+    let state = crate::web::AppState { db: pool, files: crate::files::from_config(&config)?, config: Arc::new(config.clone()) };
+    let app = crate::router::build_router(state);
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())

@@ -19,6 +19,7 @@ pub mod home;
 pub mod meetings;
 pub mod minutes;
 pub mod outbox;
+pub mod papers;
 pub mod partnerships;
 pub mod people;
 pub mod roles;

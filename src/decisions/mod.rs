@@ -7,10 +7,15 @@
 //! The outcome is judged at the deadline, or as soon as every partner has
 //! responded, and then locked (a trigger refuses any later change).
 
+pub mod decision;
 pub mod deputies;
-pub mod pages;
+pub mod papers;
 pub mod public;
+pub mod raise;
+pub mod register;
+pub mod respond;
 pub mod rules;
+pub mod stage;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
@@ -25,7 +30,7 @@ use crate::meetings::QuorumRule;
 use crate::outbox;
 use crate::structure::Sector;
 
-pub use pages::{Awaiting, RegisterLine, awaiting, awaiting_in, register_lines};
+pub use register::{Awaiting, RegisterLine, awaiting, awaiting_in, register_lines};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Position {

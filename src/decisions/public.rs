@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 
-use super::pages::{RegisterLine, register_lines};
+use super::register::{RegisterLine, register_lines};
 use super::{Decision, Stage, VoterLine, find, voters};
 use crate::db::begin_tenant;
 use crate::error::{AppError, Result};

@@ -4,18 +4,30 @@
 //! chair and the business managers decide. Every proposal is audited, and the
 //! same title from the same person for the same meeting is one item.
 
+use crate::meetings::meeting::ItemForm;
+use axum::extract::{Path, State};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashMap;
+use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::pages::MeetingRow;
+use super::meeting::render_meeting;
 use super::{Deadlines, rules};
+use super::{MeetingRow, find_meeting, is_seat_holder};
 use crate::calendar::today;
 use crate::db::Tx;
+use crate::error::AppError;
 use crate::error::Result;
 use crate::people::Audience;
+use crate::roles::Capability;
 use crate::roles::Role;
 use crate::tenant::{Member, change};
+use crate::web::{
+    AppState, ClientAddress, FormErrors, Submitted, optional_text, record_id as parse_id, redirect_with as done, required_text,
+};
 
 /// What is asked to go on the agenda.
 #[derive(Clone, Copy, Debug)]
@@ -99,13 +111,13 @@ pub async fn next_meeting(tx: &mut Tx, partnership_id: Uuid, group_id: Uuid) -> 
     .fetch_optional(&mut **tx)
     .await?;
     match next {
-        Some(id) => super::pages::meeting(tx, partnership_id, id).await,
+        Some(id) => super::by_id(tx, partnership_id, id).await,
         None => Ok(None),
     }
 }
 
 /// A late request goes to the group's chair (and vice chair) and the business managers, who decide it.
-async fn notify_late_request(
+pub(super) async fn notify_late_request(
     tx: &mut Tx,
     member: &Member,
     meeting: &MeetingRow,
@@ -138,4 +150,203 @@ async fn notify_late_request(
         .await?;
     }
     Ok(())
+}
+
+pub(crate) async fn submit_item(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, meeting_id)): Path<(String, String)>,
+    Submitted(form): Submitted<ItemForm>,
+) -> Result<Response> {
+    let mut tx = member.begin(&state).await?;
+    let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
+    let allowed = member.roles.allows(Capability::ManageMeetings) || is_seat_holder(&mut tx, &member, meeting.group_id).await?.is_some();
+    if !allowed {
+        return Err(AppError::Forbidden);
+    }
+    let mut errors = FormErrors::default();
+    if meeting.is_cancelled() || meeting.is_past() {
+        errors.add("title", "Items can no longer be added to this meeting");
+    }
+    let title = errors.check("title", required_text(&form.title, "item's title", 200));
+    let purpose = errors.check(
+        "purpose",
+        match form.purpose.as_str() {
+            p @ ("decision" | "discussion" | "information") => Ok(p.to_owned()),
+            _ => Err("Select whether the item is for decision, discussion or information".to_owned()),
+        },
+    );
+    let presenter = errors.check("presenter", optional_text(&form.presenter, "presenter", 200));
+    let summary = errors.check("summary", optional_text(&form.summary, "summary", 4000));
+    let (Some(title), Some(purpose), Some(presenter), Some(summary)) = (title, purpose, presenter, summary) else {
+        drop(tx);
+        return render_meeting(&state, &session, member, &meeting_id, errors, form).await;
+    };
+    if !errors.is_empty() {
+        drop(tx);
+        return render_meeting(&state, &session, member, &meeting_id, errors, form).await;
+    }
+    let proposal = Proposal { title: &title, purpose: &purpose, presenter: &presenter, summary: &summary };
+    let late = propose(&mut tx, &member, &address, &state.config.public_url, &meeting, proposal).await?.is_late();
+    tx.commit().await?;
+    let message = if late {
+        format!("{title} was submitted after the cut-off: it goes to the chair as a late request")
+    } else {
+        format!("{title} submitted for the agenda")
+    };
+    done(&session, message, format!("/p/{}/meetings/{}", member.partnership.slug, meeting.id)).await
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct DecideForm {
+    #[serde(default)]
+    pub(super) decision: String,
+    #[serde(default)]
+    pub(super) reason: String,
+}
+
+pub(crate) async fn decide_item(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, meeting_id, item_id)): Path<(String, String, String)>,
+    Submitted(form): Submitted<DecideForm>,
+) -> Result<Response> {
+    member.require(Capability::ManageMeetings)?;
+    let item_id = parse_id(&item_id)?;
+    let mut tx = member.begin(&state).await?;
+    let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
+    let to = format!("/p/{}/meetings/{}", member.partnership.slug, meeting.id);
+    let item = sqlx::query!(
+        r#"select i.title, i.status, u.email as "email?", u.display_name as "submitter?"
+           from agenda_item i left join app_user u on u.id = i.submitted_by
+           where i.partnership_id = $1 and i.meeting_id = $2 and i.id = $3 for update of i"#,
+        member.partnership.id,
+        meeting.id,
+        item_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if !matches!(item.status.as_str(), "proposed" | "late_request") {
+        return done(&session, format!("{} was already decided", item.title), to).await;
+    }
+    let reason = form.reason.trim().chars().take(1000).collect::<String>();
+    let new_status = match form.decision.as_str() {
+        "accept" => "accepted",
+        "refuse" if !reason.is_empty() => "refused",
+        "refuse" => return done(&session, format!("{} was not refused: give a reason", item.title), to).await,
+        _ => return Err(AppError::BadRequest),
+    };
+    sqlx::query!(
+        "update agenda_item set status = $4, decision_reason = $5, decided_by = $6, decided_at = now(),
+            position = case when $4 = 'accepted'
+                            then (select coalesce(max(position), 0) + 1 from agenda_item where partnership_id = $1 and meeting_id = $2)
+                            end
+         where partnership_id = $1 and meeting_id = $2 and id = $3",
+        member.partnership.id,
+        meeting.id,
+        item_id,
+        new_status,
+        reason,
+        member.user.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    change(
+        &member,
+        if new_status == "accepted" { "agenda_item.accepted" } else { "agenda_item.refused" },
+        "agenda_item",
+        item_id,
+        &address,
+    )
+    .before(json!({ "title": item.title, "status": item.status }))
+    .after(json!({ "title": item.title, "status": new_status, "reason": reason }))
+    .record(&mut tx)
+    .await?;
+    if let (Some(email), Some(name)) = (&item.email, &item.submitter) {
+        let verdict = if new_status == "accepted" { "is on the agenda".to_owned() } else { format!("was not accepted. Reason: {reason}") };
+        let subject = format!("Agenda item: {}", item.title);
+        let body = format!(
+            "Dear {name},\n\nYour item \"{}\" for the meeting of the {} on {} {verdict}\n\nThe meeting page: {}/p/{}/meetings/{}\n\n{}",
+            item.title,
+            meeting.group_name,
+            meeting.when(),
+            state.config.public_url,
+            member.partnership.slug,
+            meeting.id,
+            member.partnership.name
+        );
+        crate::outbox::enqueue(&mut tx, Some(member.partnership.id), email, name, &subject, &body, &format!("item-decision:{item_id}"))
+            .await?;
+    }
+    tx.commit().await?;
+    done(&session, format!("{} {}", item.title, if new_status == "accepted" { "added to the agenda" } else { "refused" }), to).await
+}
+
+pub(crate) async fn order_agenda(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, meeting_id)): Path<(String, String)>,
+    Submitted(fields): Submitted<HashMap<String, String>>,
+) -> Result<Response> {
+    member.require(Capability::ManageMeetings)?;
+    let mut tx = member.begin(&state).await?;
+    let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
+    let to = format!("/p/{}/meetings/{}", member.partnership.slug, meeting.id);
+    let items = sqlx::query!(
+        "select id, title, position, minutes_allowed from agenda_item where partnership_id = $1 and meeting_id = $2 and status = 'accepted' for update",
+        member.partnership.id,
+        meeting.id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut order = Vec::new();
+    for item in &items {
+        let number = |prefix: &str, max: i32| -> Result<Option<i32>, String> {
+            match fields.get(&format!("{prefix}_{}", item.id)).map(|v| v.trim()).unwrap_or("") {
+                "" => Ok(None),
+                v => v
+                    .parse::<i32>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .map(Some)
+                    .ok_or_else(|| format!("{}: enter a whole number from 1 to {max}", item.title)),
+            }
+        };
+        match (number("position", 999), number("minutes", 480)) {
+            (Ok(p), Ok(m)) => order.push((item.id, p.or(item.position), m)),
+            (Err(e), _) | (_, Err(e)) => return done(&session, format!("Agenda not saved. {e}"), to).await,
+        }
+    }
+    // Positions become 1, 2, 3 … in the order asked for, ties kept in their earlier order.
+    order.sort_by_key(|(_, p, _)| p.unwrap_or(i32::MAX));
+    for (n, (id, _, minutes)) in order.iter().enumerate() {
+        sqlx::query!(
+            "update agenda_item set position = $4, minutes_allowed = $5 where partnership_id = $1 and meeting_id = $2 and id = $3",
+            member.partnership.id,
+            meeting.id,
+            id,
+            n as i32 + 1,
+            *minutes
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    change(&member, "agenda.ordered", "meeting", meeting.id, &address)
+        .before(json!(
+            items.iter().map(|i| json!({ "id": i.id, "position": i.position, "minutes": i.minutes_allowed })).collect::<Vec<_>>()
+        ))
+        .after(json!(
+            order.iter().enumerate().map(|(n, (id, _, m))| json!({ "id": id, "position": n + 1, "minutes": m })).collect::<Vec<_>>()
+        ))
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    done(&session, "Agenda saved".into(), to).await
 }

@@ -5,14 +5,22 @@
 //! Every deadline counts English working days (see [`crate::calendar`]).
 
 pub mod agenda;
+pub mod attendance;
 pub mod feed;
-pub mod pages;
+pub mod meeting;
 pub mod papers;
+pub mod schedule;
 
+use crate::calendar::uk_date;
+use crate::calendar::when;
+use crate::db::Tx;
+use crate::error::{AppError, Result};
+use crate::tenant::Member;
+use crate::web::record_id as parse_id;
 pub use agenda::{Proposal, Proposed, next_meeting, propose};
+pub use attendance::{SeatLine, load_seats};
+use chrono::{DateTime, Utc};
 pub use feed::{FeedMeeting, to_ics};
-pub use pages::{MeetingRow, SeatLine, find_meeting, is_seat_holder, load_seats, notify_group};
-pub use papers::Paper;
 
 use chrono::{Duration, Months, NaiveDate};
 use sqlx::PgConnection;
@@ -115,6 +123,109 @@ pub async fn quorum_rule(conn: &mut PgConnection, partnership_id: Uuid, group_id
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|r| QuorumRule::from_stored(r.required_sectors, r.description)))
+}
+
+/// Tell the people with a seat on the meeting's group (and an account) about it, in the caller's transaction.
+pub async fn notify_group(
+    tx: &mut Tx,
+    member: &Member,
+    meeting: &MeetingRow,
+    base_url: &str,
+    event: &str,
+    subject: &str,
+    body: &str,
+) -> sqlx::Result<()> {
+    let seated = crate::people::Audience { group: Some(meeting.group_id), ..Default::default() };
+    let recipients = crate::people::audience(tx, member.partnership.id, seated).await?;
+    let link = format!("{base_url}/p/{}/meetings/{}", member.partnership.slug, meeting.id);
+    for r in recipients {
+        let body = format!("Dear {},\n\n{body}\n\nThe meeting page: {link}\n\n{}", r.display_name, member.partnership.name);
+        crate::outbox::enqueue(
+            tx,
+            Some(member.partnership.id),
+            &r.email,
+            &r.display_name,
+            subject,
+            &body,
+            &format!("{event}:{}:{}", meeting.id, r.email),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A meeting as lists and pages show it.
+#[derive(Clone, Debug)]
+pub struct MeetingRow {
+    pub id: Uuid,
+    pub group_id: Uuid,
+    pub group_name: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub location: String,
+    pub online_link: String,
+    pub extraordinary: bool,
+    pub status: String,
+    pub cancelled_reason: String,
+    pub pack_circulated_at: Option<DateTime<Utc>>,
+}
+
+impl MeetingRow {
+    pub fn when(&self) -> String {
+        when(self.starts_at, self.ends_at)
+    }
+    pub fn day(&self) -> NaiveDate {
+        uk_date(self.starts_at)
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.status == "cancelled"
+    }
+    pub fn is_past(&self) -> bool {
+        self.ends_at < Utc::now()
+    }
+}
+
+pub(super) async fn meetings(tx: &mut Tx, partnership_id: Uuid, meeting_id: Option<Uuid>) -> sqlx::Result<Vec<MeetingRow>> {
+    sqlx::query_as!(
+        MeetingRow,
+        r#"select m.id, m.group_id, g.name as group_name, m.starts_at as "starts_at: DateTime<Utc>", m.ends_at as "ends_at: DateTime<Utc>",
+                  m.location, m.online_link, m.extraordinary, m.status, m.cancelled_reason,
+                  m.pack_circulated_at as "pack_circulated_at: DateTime<Utc>"
+           from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+           where m.partnership_id = $1 and ($2::uuid is null or m.id = $2)
+           order by m.starts_at, g.name"#,
+        partnership_id,
+        meeting_id
+    )
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// One meeting of the partnership, if it exists.
+pub async fn by_id(tx: &mut Tx, partnership_id: Uuid, meeting_id: Uuid) -> sqlx::Result<Option<MeetingRow>> {
+    Ok(meetings(tx, partnership_id, Some(meeting_id)).await?.pop())
+}
+
+pub async fn find_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<MeetingRow> {
+    let id = parse_id(meeting_id)?;
+    meetings(tx, member.partnership.id, Some(id)).await?.pop().ok_or(AppError::NotFound)
+}
+
+/// Who may see a meeting's papers: business managers and members of the group.
+pub async fn may_see_papers(tx: &mut Tx, member: &Member, group_id: Uuid) -> sqlx::Result<bool> {
+    Ok(member.roles.allows(crate::roles::Capability::ManageMeetings) || is_seat_holder(tx, member, group_id).await?.is_some())
+}
+
+pub async fn is_seat_holder(tx: &mut Tx, member: &Member, group_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "select id from group_member where partnership_id = $1 and group_id = $2 and membership_id = $3
+           and starts_on <= current_date and (ends_on is null or ends_on >= current_date) limit 1",
+        member.partnership.id,
+        group_id,
+        member.membership_id
+    )
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 #[cfg(test)]

@@ -191,11 +191,11 @@ pub enum AddError {
     Database(#[from] sqlx::Error),
 }
 
-impl From<AddError> for crate::AppError {
+impl From<AddError> for crate::error::AppError {
     fn from(e: AddError) -> Self {
         match e {
             AddError::Database(e) => e.into(),
-            AddError::AlreadyMember => crate::AppError::Internal(anyhow::anyhow!("person is already a member")),
+            AddError::AlreadyMember => crate::error::AppError::Internal(anyhow::anyhow!("person is already a member")),
         }
     }
 }

@@ -5,7 +5,9 @@
 
 pub mod arrangements;
 pub mod chart;
+pub mod findings;
 pub mod reports;
+pub mod responses;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -290,6 +292,72 @@ pub(crate) async fn dashboard(
 /// "Friday 4 December 2026"
 pub fn day_of(at: DateTime<Utc>) -> String {
     long_date(crate::calendar::uk_date(at))
+}
+
+pub struct RecommendationView {
+    pub id: Uuid,
+    pub finding_id: Uuid,
+    pub body: String,
+    pub addressee: String,
+    pub response: Option<String>,
+    pub actions_total: i64,
+    pub actions_done: i64,
+}
+
+impl RecommendationView {
+    pub fn response_label(&self) -> &'static str {
+        self.response.as_deref().map(|r| label_of(&RESPONSES, r)).unwrap_or("Awaiting a response")
+    }
+}
+
+pub struct FindingRow {
+    pub id: Uuid,
+    pub position: i32,
+    pub title: String,
+    pub detail: String,
+    pub assurance: String,
+}
+
+impl FindingRow {
+    pub fn assurance_label(&self) -> &'static str {
+        label_of(&ASSURANCE, &self.assurance)
+    }
+}
+
+pub(super) async fn content(
+    tx: &mut Tx,
+    partnership_id: Uuid,
+    report_id: Uuid,
+    version: i32,
+) -> sqlx::Result<(Vec<FindingRow>, Vec<RecommendationView>)> {
+    let findings = sqlx::query_as!(
+        FindingRow,
+        "select id, position, title, detail, assurance from scrutiny_finding
+         where partnership_id = $1 and report_id = $2 and version = $3 order by position",
+        partnership_id,
+        report_id,
+        version
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let recommendations = sqlx::query_as!(
+        RecommendationView,
+        r#"select r.id, r.finding_id, r.body, coalesce(o.name, g.name, '') as "addressee!", resp.response as "response?",
+                  (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id) as "actions_total!",
+                  (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id
+                     and a.status = 'complete' and a.completion_confirmed) as "actions_done!"
+           from scrutiny_recommendation r
+           left join organisation o on o.partnership_id = r.partnership_id and o.id = r.addressee_organisation_id
+           left join partnership_group g on g.partnership_id = r.partnership_id and g.id = r.addressee_group_id
+           left join recommendation_response resp on resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id
+           where r.partnership_id = $1 and r.report_id = $2 and r.version = $3 order by r.body"#,
+        partnership_id,
+        report_id,
+        version
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok((findings, recommendations))
 }
 
 #[cfg(test)]

@@ -2,11 +2,19 @@
 //! their posts, its groups with terms of reference and members, relevant
 //! agencies, links to other boards, and the chart drawn from them.
 
+pub mod arrangements;
 pub mod chart;
-pub mod edit;
+pub mod forms;
+pub mod groups;
 pub mod kinds;
-pub mod pages;
+pub mod links;
+pub mod organisations;
+pub mod overview;
+pub mod posts;
+pub mod seats;
+pub mod terms;
 
+use crate::calendar::long_date;
 pub use kinds::{GroupKind, PostKind, RoleInGroup, Sector};
 
 use chrono::NaiveDate;
@@ -75,7 +83,7 @@ impl Organisation {
 }
 
 /// Every organisation of a partnership, with the groups it sits on: one query.
-pub async fn organisations(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<Organisation>> {
+pub async fn all_organisations(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<Organisation>> {
     sqlx::query_as!(
         Organisation,
         r#"select o.id, o.name, o.sector, o.is_statutory_partner, o.is_relevant_agency, o.contact_name, o.contact_email,
@@ -144,7 +152,7 @@ impl Post {
 }
 
 /// The current posts with all their holders: one query.
-pub async fn posts(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<Post>> {
+pub async fn all_posts(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<Post>> {
     let rows = sqlx::query!(
         r#"select p.id, p.kind, p.title, p.organisation_id, o.name as "organisation_name?", p.notes,
                   h.id as "holder_id?", h.holder_name as "holder_name?",
@@ -228,7 +236,7 @@ impl Group {
 
 /// Groups with their chair, seat count and current terms of reference: one
 /// query, however many groups. Retired groups only when asked for.
-pub async fn groups(conn: &mut PgConnection, partnership_id: Uuid, include_retired: bool) -> sqlx::Result<Vec<Group>> {
+pub async fn all_groups(conn: &mut PgConnection, partnership_id: Uuid, include_retired: bool) -> sqlx::Result<Vec<Group>> {
     sqlx::query_as!(
         Group,
         r#"select g.id, g.name, g.kind, g.purpose, g.meetings_per_year, g.reports_to_id,
@@ -340,6 +348,48 @@ pub fn needs_attention(
         });
     }
     items
+}
+
+pub struct Seat {
+    pub id: Uuid,
+    pub person_name: String,
+    pub organisation_name: Option<String>,
+    pub role_in_group: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+}
+
+impl Seat {
+    pub fn role_label(&self) -> &str {
+        RoleInGroup::label_of(&self.role_in_group)
+    }
+    pub fn is_current(&self, today: &NaiveDate) -> bool {
+        self.starts_on <= *today && self.ends_on.is_none_or(|e| e >= *today)
+    }
+    pub fn period(&self) -> String {
+        match self.ends_on {
+            Some(end) => format!("{} to {}", long_date(self.starts_on), long_date(end)),
+            None => format!("since {}", long_date(self.starts_on)),
+        }
+    }
+}
+
+pub struct TermsVersion {
+    pub summary: String,
+    pub adopted_on: NaiveDate,
+    pub review_due_on: NaiveDate,
+}
+
+impl TermsVersion {
+    pub fn adopted(&self) -> String {
+        long_date(self.adopted_on)
+    }
+    pub fn review_due(&self) -> String {
+        long_date(self.review_due_on)
+    }
+    pub fn is_overdue(&self, today: &NaiveDate) -> bool {
+        self.review_due_on < *today
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,171 @@
+//! The decision register: every decision with its outcome (confidential ones
+//! to members only), and the decisions awaiting a person's response.
+
+use crate::decisions::raise::raisable_groups;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{settle, uk_moment};
+use crate::db::{Tx, begin_tenant};
+use crate::error::Result;
+use crate::tenant::Member;
+use crate::web::{AppState, Layout};
+
+/// A line of the register.
+pub struct RegisterLine {
+    pub id: Uuid,
+    pub number: i32,
+    pub title: String,
+    pub group_name: String,
+    pub confidential: bool,
+    pub stage: String,
+    pub closes_at: DateTime<Utc>,
+    pub outcome: Option<String>,
+    pub outcome_at: Option<DateTime<Utc>>,
+}
+
+impl RegisterLine {
+    pub fn outcome(&self) -> Option<super::Outcome> {
+        self.outcome.as_deref().and_then(super::Outcome::from_code)
+    }
+    pub fn status_label(&self) -> &'static str {
+        match self.outcome() {
+            Some(o) => o.label(),
+            None if self.stage == "vote" => "Formal vote",
+            None => "Seeking consensus",
+        }
+    }
+    pub fn status_tag(&self) -> &'static str {
+        self.outcome().map(super::Outcome::tag_class).unwrap_or("govuk-tag--blue")
+    }
+    pub fn deadline(&self) -> String {
+        uk_moment(self.closes_at)
+    }
+    pub fn decided_on(&self) -> String {
+        self.outcome_at.map(|at| crate::calendar::long_date(crate::calendar::uk_date(at))).unwrap_or_default()
+    }
+}
+
+/// Close whatever is past its deadline before a page shows it, so nobody sees
+/// an open decision that has in fact closed (the background sweep does the same).
+pub(super) async fn settle_due(state: &AppState, member: &Member) -> Result<()> {
+    let mut tx = member.begin(state).await?;
+    let due = sqlx::query_scalar!(
+        "select id from decision where partnership_id = $1 and outcome is null and closes_at <= now()",
+        member.partnership.id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for id in due {
+        settle(&mut tx, member.partnership.id, id, None).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The register: everything, or what the public may see; all of it or one meeting's.
+pub async fn register_lines(
+    tx: &mut Tx,
+    partnership_id: Uuid,
+    public_only: bool,
+    meeting: Option<Uuid>,
+) -> sqlx::Result<Vec<RegisterLine>> {
+    sqlx::query_as!(
+        RegisterLine,
+        r#"select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage,
+                  d.closes_at as "closes_at: DateTime<Utc>", d.outcome, d.outcome_at as "outcome_at: DateTime<Utc>"
+           from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
+           where d.partnership_id = $1 and (not $2 or (not d.confidential and d.outcome is not null))
+             and ($3::uuid is null or d.meeting_id = $3)
+           order by d.number desc"#,
+        partnership_id,
+        public_only,
+        meeting
+    )
+    .fetch_all(&mut **tx)
+    .await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "decisions/register.html")]
+pub(crate) struct RegisterPage {
+    pub(super) layout: Layout,
+    pub(super) member: Member,
+    pub(super) open: Vec<RegisterLine>,
+    pub(super) decided: Vec<RegisterLine>,
+    pub(super) can_raise: bool,
+    pub(super) awaiting: Vec<Awaiting>,
+}
+
+pub(crate) async fn register(State(state): State<AppState>, session: Session, member: Member) -> Result<RegisterPage> {
+    settle_due(&state, &member).await?;
+    let mut tx = member.begin(&state).await?;
+    let lines = register_lines(&mut tx, member.partnership.id, false, None).await?;
+    let can_raise = !raisable_groups(&mut tx, &member).await?.is_empty();
+    let awaiting = awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
+    tx.commit().await?;
+    let (open, decided) = lines.into_iter().partition(|l| l.outcome.is_none());
+    Ok(RegisterPage { layout: member.layout(&session, "decisions").await?, member, open, decided, can_raise, awaiting })
+}
+
+/// A decision waiting for this person's organisation to respond.
+#[derive(Clone, Debug)]
+pub struct Awaiting {
+    pub slug: String,
+    pub partnership_name: String,
+    pub id: Uuid,
+    pub number: i32,
+    pub title: String,
+    pub stage: String,
+    pub closes_at: DateTime<Utc>,
+}
+
+impl Awaiting {
+    pub fn deadline(&self) -> String {
+        uk_moment(self.closes_at)
+    }
+    pub fn is_vote(&self) -> bool {
+        self.stage == "vote"
+    }
+}
+
+/// What waits for this person's response in one partnership.
+pub async fn awaiting_in(tx: &mut Tx, partnership_id: Uuid, user_id: Uuid) -> sqlx::Result<Vec<Awaiting>> {
+    sqlx::query_as!(
+        Awaiting,
+        r#"select p.slug, p.name as partnership_name, d.id, d.number, d.title, d.stage, d.closes_at as "closes_at: DateTime<Utc>"
+           from decision d
+           join partnership p on p.id = d.partnership_id
+           join decision_voter v on v.partnership_id = d.partnership_id and v.decision_id = d.id
+           join membership m on m.partnership_id = d.partnership_id and m.user_id = $2 and m.organisation_id = v.organisation_id
+           where d.partnership_id = $1 and d.outcome is null and d.closes_at > now()
+             and not exists (select 1 from decision_response r where r.partnership_id = d.partnership_id and r.decision_id = d.id
+                             and r.stage = d.stage and r.organisation_id = v.organisation_id)
+             and may_speak_for(m.partnership_id, m.id, v.organisation_id, d.id)
+           order by d.closes_at"#,
+        partnership_id,
+        user_id
+    )
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// What awaits a person's response in every partnership they serve, each read in its own tenant context.
+pub async fn awaiting(state: &AppState, user_id: Uuid) -> Result<Vec<Awaiting>> {
+    let mut personal = crate::db::begin_personal(&state.db, user_id).await?;
+    let partnerships =
+        sqlx::query_scalar!("select partnership_id from membership where user_id = $1", user_id).fetch_all(&mut *personal).await?;
+    personal.commit().await?;
+    let mut all = Vec::new();
+    for partnership_id in partnerships {
+        let mut tx = begin_tenant(&state.db, partnership_id, Some(user_id)).await?;
+        all.extend(awaiting_in(&mut tx, partnership_id, user_id).await?);
+        tx.commit().await?;
+    }
+    all.sort_by_key(|a| a.closes_at);
+    Ok(all)
+}

@@ -1,0 +1,136 @@
+//! Who came: present, apologies, a deputy from the member's organisation,
+//! absent; recorded by the business manager, apologies sent by members.
+
+use crate::meetings::MeetingRow;
+use crate::meetings::is_seat_holder;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde_json::json;
+use std::collections::HashMap;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::meeting::load_meeting;
+use crate::db::Tx;
+use crate::error::{AppError, Result};
+use crate::roles::Capability;
+use crate::tenant::Member;
+use crate::tenant::change;
+use crate::web::{AppState, ClientAddress, Submitted, redirect_with as done};
+
+pub struct SeatLine {
+    pub seat_id: Uuid,
+    pub person_name: String,
+    pub organisation_name: Option<String>,
+    pub sector: Option<String>,
+    pub role_in_group: String,
+    pub status: Option<String>,
+    pub deputy_name: String,
+}
+
+impl SeatLine {
+    pub fn role_label(&self) -> &str {
+        crate::structure::RoleInGroup::label_of(&self.role_in_group)
+    }
+    pub fn is_seat(&self, seat: &Option<Uuid>) -> bool {
+        *seat == Some(self.seat_id)
+    }
+    pub fn status_is(&self, status: &str) -> bool {
+        self.status.as_deref() == Some(status)
+    }
+    pub fn status_label(&self) -> String {
+        match self.status.as_deref() {
+            Some("present") => "Present".into(),
+            Some("apologies") => "Apologies".into(),
+            Some("deputy") => format!("Apologies, deputy: {}", self.deputy_name),
+            Some("absent") => "Absent".into(),
+            _ => "Not recorded".into(),
+        }
+    }
+}
+
+/// The group's seats on the day of the meeting, with what was recorded for each.
+pub async fn load_seats(tx: &mut Tx, pid: Uuid, meeting: &MeetingRow) -> sqlx::Result<Vec<SeatLine>> {
+    let day = meeting.day();
+    sqlx::query_as!(
+        SeatLine,
+        r#"select s.id as seat_id, s.person_name, o.name as "organisation_name?", o.sector as "sector?", s.role_in_group,
+                  a.status as "status?", coalesce(a.deputy_name, '') as "deputy_name!"
+           from group_member s
+           left join organisation o on o.partnership_id = s.partnership_id and o.id = s.organisation_id
+           left join attendance a on a.partnership_id = s.partnership_id and a.meeting_id = $3 and a.group_member_id = s.id
+           where s.partnership_id = $1 and s.group_id = $2 and s.role_in_group <> 'invited'
+             and s.starts_on <= $4 and (s.ends_on is null or s.ends_on >= $4)
+           order by array_position(array['chair', 'vice_chair', 'member', 'adviser'], s.role_in_group), s.person_name"#,
+        pid,
+        meeting.group_id,
+        meeting.id,
+        day as _
+    )
+    .fetch_all(&mut **tx)
+    .await
+}
+
+pub(crate) async fn record_attendance(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, meeting_id)): Path<(String, String)>,
+    Submitted(fields): Submitted<HashMap<String, String>>,
+) -> Result<Response> {
+    let mut tx = member.begin(&state).await?;
+    let detail = load_meeting(&mut tx, &member, &meeting_id).await?;
+    let can_manage = member.roles.allows(Capability::ManageMeetings);
+    let my_seat = is_seat_holder(&mut tx, &member, detail.meeting.group_id).await?;
+    if !can_manage && my_seat.is_none() {
+        return Err(AppError::Forbidden);
+    }
+    let to = format!("/p/{}/meetings/{}", member.partnership.slug, detail.meeting.id);
+    if detail.meeting.is_cancelled() {
+        return done(&session, "This meeting was cancelled: no attendance to record".into(), to).await;
+    }
+    let mut changes = Vec::new();
+    for seat in &detail.seats {
+        // A member may send their own apologies and name a deputy; the business manager records everyone.
+        if !can_manage && Some(seat.seat_id) != my_seat {
+            continue;
+        }
+        let Some(status) = fields.get(&format!("status_{}", seat.seat_id)).map(|s| s.trim()).filter(|s| !s.is_empty()) else { continue };
+        let allowed: &[&str] = if can_manage { &["present", "apologies", "deputy", "absent"] } else { &["apologies", "deputy"] };
+        if !allowed.contains(&status) {
+            return Err(AppError::BadRequest);
+        }
+        let deputy = fields.get(&format!("deputy_{}", seat.seat_id)).map(|s| s.trim().to_owned()).unwrap_or_default();
+        if status == "deputy" && deputy.is_empty() {
+            return done(&session, format!("Attendance not saved: name the deputy for {}", seat.person_name), to).await;
+        }
+        if deputy.chars().count() > 200 {
+            return done(&session, "Attendance not saved: a deputy's name must be 200 characters or fewer".into(), to).await;
+        }
+        let deputy = if status == "deputy" { deputy } else { String::new() };
+        if seat.status.as_deref() == Some(status) && seat.deputy_name == deputy {
+            continue;
+        }
+        sqlx::query!(
+            "insert into attendance (partnership_id, meeting_id, group_member_id, status, deputy_name, recorded_by)
+             values ($1, $2, $3, $4, $5, $6)
+             on conflict (partnership_id, meeting_id, group_member_id) do update
+             set status = excluded.status, deputy_name = excluded.deputy_name, recorded_by = excluded.recorded_by, recorded_at = now()",
+            member.partnership.id,
+            detail.meeting.id,
+            seat.seat_id,
+            status,
+            deputy,
+            member.user.id
+        )
+        .execute(&mut *tx)
+        .await?;
+        changes.push(json!({ "seat": seat.seat_id, "person": seat.person_name, "before": seat.status, "after": status, "deputy": deputy }));
+    }
+    if !changes.is_empty() {
+        change(&member, "attendance.recorded", "meeting", detail.meeting.id, &address).after(json!(changes)).record(&mut tx).await?;
+    }
+    tx.commit().await?;
+    done(&session, "Attendance saved".into(), to).await
+}

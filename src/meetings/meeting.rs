@@ -1,0 +1,321 @@
+//! One meeting's page: its deadlines in working days, agenda, papers,
+//! attendance and quorum; and marking its pack as circulated.
+
+use crate::meetings::MeetingRow;
+use crate::meetings::SeatLine;
+use crate::meetings::find_meeting;
+use crate::meetings::is_seat_holder;
+use crate::meetings::load_seats;
+use crate::meetings::notify_group;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{Deadlines, QuorumRule};
+use crate::calendar::working_days_between;
+use crate::calendar::{long_date as long, today, uk_date};
+use crate::db::Tx;
+use crate::error::Result;
+use crate::roles::Capability;
+use crate::structure::Sector;
+use crate::tenant::Member;
+use crate::tenant::change;
+use crate::web::{AppState, ClientAddress, FormErrors, Layout, redirect_with as done};
+
+// ---------------------------------------------------------------- one meeting
+
+pub struct ItemRow {
+    pub id: Uuid,
+    pub title: String,
+    pub purpose: String,
+    pub presenter: String,
+    pub summary: String,
+    pub submitted_by_name: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+    pub status: String,
+    pub decision_reason: String,
+    pub position: Option<i32>,
+    pub minutes_allowed: Option<i32>,
+}
+
+impl ItemRow {
+    pub fn purpose_label(&self) -> &'static str {
+        match self.purpose.as_str() {
+            "decision" => "For decision",
+            "discussion" => "For discussion",
+            _ => "For information",
+        }
+    }
+    pub fn submitted_on(&self) -> String {
+        long(uk_date(self.submitted_at))
+    }
+}
+
+/// Whether the people recorded as present (or deputised) meet the quorum rule.
+pub struct QuorumView {
+    pub description: String,
+    /// Whether any attendance has been recorded yet; before that there is nothing to judge.
+    pub recorded: bool,
+    pub met: bool,
+    /// "Warwickshire Police", "Warwickshire County Council or Education …"
+    pub missing: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "meetings/meeting.html")]
+pub(super) struct MeetingPage {
+    pub(super) layout: Layout,
+    pub(super) member: Member,
+    pub(super) meeting: MeetingRow,
+    /// "Circulated on 7 December 2026, 5 working days before the meeting", with a warning when later than the rule.
+    pub(super) circulation: Option<(String, bool)>,
+    pub(super) minutes_status: Option<String>,
+    /// None when this person may not see the papers.
+    pub(super) papers: Option<Vec<crate::papers::Paper>>,
+    pub(super) cutoff: String,
+    pub(super) papers_due: String,
+    pub(super) cutoff_passed: bool,
+    pub(super) working_days_to_go: i64,
+    pub(super) agenda: Vec<ItemRow>,
+    pub(super) proposed: Vec<ItemRow>,
+    pub(super) late_requests: Vec<ItemRow>,
+    pub(super) refused: Vec<ItemRow>,
+    pub(super) seats: Vec<SeatLine>,
+    pub(super) quorum: Option<QuorumView>,
+    pub(super) can_manage: bool,
+    pub(super) can_submit: bool,
+    pub(super) my_seat: Option<Uuid>,
+    pub(super) errors: FormErrors,
+    pub(super) item_form: ItemForm,
+}
+
+pub(super) struct MeetingDetail {
+    pub(super) meeting: MeetingRow,
+    pub(super) deadlines: Deadlines,
+    pub(super) items: Vec<ItemRow>,
+    pub(super) seats: Vec<SeatLine>,
+    pub(super) quorum: Option<QuorumView>,
+}
+
+pub(super) async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<MeetingDetail> {
+    let meeting = find_meeting(tx, member, meeting_id).await?;
+    let pid = member.partnership.id;
+    let rules = super::rules(tx, pid).await?;
+    let deadlines = Deadlines::for_meeting(meeting.day(), &rules);
+    let items = sqlx::query_as!(
+        ItemRow,
+        r#"select i.id, i.title, i.purpose, i.presenter, i.summary, u.display_name as "submitted_by_name?",
+                  i.submitted_at as "submitted_at: DateTime<Utc>", i.status, i.decision_reason, i.position, i.minutes_allowed
+           from agenda_item i left join app_user u on u.id = i.submitted_by
+           where i.partnership_id = $1 and i.meeting_id = $2
+           order by i.position nulls last, i.submitted_at"#,
+        pid,
+        meeting.id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let seats = load_seats(tx, pid, &meeting).await?;
+    let quorum = match super::quorum_rule(tx, pid, meeting.group_id).await? {
+        Some(rule) => Some(quorum_view(tx, pid, &rule, &seats).await?),
+        None => None,
+    };
+    Ok(MeetingDetail { meeting, deadlines, items, seats, quorum })
+}
+
+pub(super) async fn quorum_view(tx: &mut Tx, partnership_id: Uuid, rule: &QuorumRule, seats: &[SeatLine]) -> Result<QuorumView> {
+    let represented: Vec<String> =
+        seats.iter().filter(|s| s.status_is("present") || s.status_is("deputy")).filter_map(|s| s.sector.clone()).collect();
+    let missing = rule.missing(&represented);
+    // Name the missing partners as the partnership names them.
+    let partners = sqlx::query!(
+        "select name, sector from organisation where partnership_id = $1 and is_statutory_partner and retired_on is null",
+        partnership_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let missing: Vec<String> = missing
+        .iter()
+        .map(|alternatives| {
+            let names: Vec<String> = alternatives
+                .iter()
+                .map(|sector| {
+                    partners
+                        .iter()
+                        .find(|p| &p.sector == sector)
+                        .map(|p| p.name.clone())
+                        .unwrap_or_else(|| Sector::label_of(sector).to_owned())
+                })
+                .collect();
+            names.join(" or ")
+        })
+        .collect();
+    let recorded = seats.iter().any(|s| s.status.is_some());
+    Ok(QuorumView { description: rule.description.clone(), recorded, met: missing.is_empty(), missing })
+}
+
+pub(super) async fn render_meeting(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    meeting_id: &str,
+    errors: FormErrors,
+    item_form: ItemForm,
+) -> Result<Response> {
+    let mut tx = member.begin(state).await?;
+    let detail = load_meeting(&mut tx, &member, meeting_id).await?;
+    let my_seat = is_seat_holder(&mut tx, &member, detail.meeting.group_id).await?;
+    let minutes_status = sqlx::query_scalar!(
+        "select status from minutes where partnership_id = $1 and meeting_id = $2",
+        member.partnership.id,
+        detail.meeting.id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let papers = if super::may_see_papers(&mut tx, &member, detail.meeting.group_id).await? {
+        Some(crate::papers::list(&mut tx, member.partnership.id, crate::papers::Holder::Meeting(detail.meeting.id)).await?)
+    } else {
+        None
+    };
+    tx.commit().await?;
+    let can_manage = member.roles.allows(Capability::ManageMeetings);
+    let open = !detail.meeting.is_cancelled() && !detail.meeting.is_past();
+    let today = today();
+    let (mut agenda, mut proposed, mut late_requests, mut refused) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for item in detail.items {
+        match item.status.as_str() {
+            "accepted" => agenda.push(item),
+            "proposed" => proposed.push(item),
+            "late_request" => late_requests.push(item),
+            "refused" => refused.push(item),
+            _ => {}
+        }
+    }
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let circulation = detail.meeting.pack_circulated_at.map(|at| {
+        let day = uk_date(at);
+        let ahead = working_days_between(day, detail.meeting.day());
+        let late = day > detail.deadlines.papers_due;
+        (format!("Circulated on {}, {ahead} working {} before the meeting", long(day), if ahead == 1 { "day" } else { "days" }), late)
+    });
+    let page = MeetingPage {
+        circulation,
+        minutes_status,
+        papers,
+        layout: member.layout(session, "meetings").await?,
+        cutoff: long(detail.deadlines.agenda_cutoff),
+        papers_due: long(detail.deadlines.papers_due),
+        cutoff_passed: detail.deadlines.is_late(today),
+        working_days_to_go: working_days_between(today, detail.meeting.day()),
+        can_submit: open && (can_manage || my_seat.is_some()),
+        can_manage,
+        my_seat,
+        agenda,
+        proposed,
+        late_requests,
+        refused,
+        seats: detail.seats,
+        quorum: detail.quorum,
+        meeting: detail.meeting,
+        member,
+        errors,
+        item_form,
+    };
+    Ok((status, page).into_response())
+}
+
+/// The meeting page with errors from a form posted elsewhere (a paper upload).
+pub async fn render_meeting_with_errors(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    meeting_id: &str,
+    errors: FormErrors,
+) -> Result<Response> {
+    render_meeting(state, session, member, meeting_id, errors, ItemForm { purpose: "discussion".into(), ..ItemForm::default() }).await
+}
+
+pub(crate) async fn meeting_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, meeting_id)): Path<(String, String)>,
+) -> Result<Response> {
+    render_meeting(
+        &state,
+        &session,
+        member,
+        &meeting_id,
+        FormErrors::default(),
+        ItemForm { purpose: "discussion".into(), ..ItemForm::default() },
+    )
+    .await
+}
+
+/// Mark the agenda and papers as circulated now; the page then shows how many
+/// working days ahead that was and warns when it was later than the rule.
+pub(crate) async fn circulate_pack(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, meeting_id)): Path<(String, String)>,
+) -> Result<Response> {
+    member.require(Capability::ManageMeetings)?;
+    let mut tx = member.begin(&state).await?;
+    let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
+    let to = format!("/p/{}/meetings/{}", member.partnership.slug, meeting.id);
+    if meeting.is_cancelled() {
+        return done(&session, "This meeting was cancelled: nothing to circulate".into(), to).await;
+    }
+    let rules = super::rules(&mut tx, member.partnership.id).await?;
+    let deadlines = Deadlines::for_meeting(meeting.day(), &rules);
+    let circulated = sqlx::query_scalar!(
+        r#"update meeting set pack_circulated_at = now() where partnership_id = $1 and id = $2 and pack_circulated_at is null
+           returning pack_circulated_at as "at!: DateTime<Utc>""#,
+        member.partnership.id,
+        meeting.id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(at) = circulated else {
+        return done(&session, "The pack was already circulated".into(), to).await;
+    };
+    let day = uk_date(at);
+    let ahead = working_days_between(day, meeting.day());
+    change(&member, "meeting.pack_circulated", "meeting", meeting.id, &address)
+        .after(json!({ "circulated_on": day, "working_days_before": ahead, "rule": rules.papers_working_days }))
+        .record(&mut tx)
+        .await?;
+    let subject = format!("Papers: {}, {}", meeting.group_name, long(meeting.day()));
+    let body = format!("The agenda and papers for the meeting of the {} on {} are ready.", meeting.group_name, meeting.when());
+    notify_group(&mut tx, &member, &meeting, &state.config.public_url, "pack", &subject, &body).await?;
+    tx.commit().await?;
+    let message = if day > deadlines.papers_due {
+        format!(
+            "Pack circulated {ahead} working days before the meeting: later than the partnership's rule of {}",
+            rules.papers_working_days
+        )
+    } else {
+        format!("Pack circulated {ahead} working days before the meeting")
+    };
+    done(&session, message, to).await
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct ItemForm {
+    #[serde(default)]
+    pub(super) title: String,
+    #[serde(default)]
+    pub(super) purpose: String,
+    #[serde(default)]
+    pub(super) presenter: String,
+    #[serde(default)]
+    pub(super) summary: String,
+}

@@ -1,0 +1,150 @@
+//! Papers: the documents a record carries (a meeting's pack, a decision's
+//! papers; a review's later). The one writer of the `paper` table: each paper
+//! is checked by content on the way in (`web::upload`), kept in object
+//! storage with its SHA-256, audited, and the same file twice on one record
+//! is one paper. Who may add or read a record's papers is the record's own
+//! rule; its handlers check that before they call here.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::db::Tx;
+use crate::error::{AppError, Result};
+use crate::files::Files;
+use crate::tenant::{Member, change};
+use crate::web::upload::Upload;
+
+/// The record a paper belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holder {
+    Meeting(Uuid),
+    Decision(Uuid),
+}
+
+impl Holder {
+    fn meeting_id(self) -> Option<Uuid> {
+        if let Holder::Meeting(id) = self { Some(id) } else { None }
+    }
+    fn decision_id(self) -> Option<Uuid> {
+        if let Holder::Decision(id) = self { Some(id) } else { None }
+    }
+}
+
+pub struct Paper {
+    pub id: Uuid,
+    pub title: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+}
+
+impl Paper {
+    /// "PDF, 1.2 MB"
+    pub fn describe(&self) -> String {
+        crate::files::describe_document(&self.content_type, self.size_bytes)
+    }
+}
+
+/// A record's papers, oldest first.
+pub async fn list(tx: &mut Tx, partnership_id: Uuid, holder: Holder) -> sqlx::Result<Vec<Paper>> {
+    sqlx::query_as!(
+        Paper,
+        "select id, title, filename, content_type, size_bytes from paper
+         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3) order by uploaded_at",
+        partnership_id,
+        holder.meeting_id(),
+        holder.decision_id()
+    )
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// What became of an upload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Added {
+    Added(Uuid),
+    /// The same file (by SHA-256) is already among the record's papers.
+    AlreadyThere,
+}
+
+/// Add a paper to a record, in the caller's transaction. The file is stored
+/// before the row that names it is written: a failure then leaves an
+/// unreferenced file, never a row without its file.
+pub async fn add(tx: &mut Tx, files: &Files, member: &Member, address: &str, holder: Holder, upload: Upload) -> Result<Added> {
+    let pid = member.partnership.id;
+    let duplicate = sqlx::query_scalar!(
+        r#"select exists (select 1 from paper where partnership_id = $1 and (meeting_id = $2 or decision_id = $3) and sha256 = $4) as "e!""#,
+        pid,
+        holder.meeting_id(),
+        holder.decision_id(),
+        upload.sha256
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    if duplicate {
+        return Ok(Added::AlreadyThere);
+    }
+    let Upload { title, filename, bytes, content_type, sha256 } = upload;
+    let id = Uuid::new_v4();
+    let key = format!("{pid}/papers/{id}");
+    let size = bytes.len() as i64;
+    crate::files::store(files, &key, bytes).await?;
+    // Either unique key (meeting and file, decision and file) makes a repeat a no-op.
+    let inserted = sqlx::query!(
+        "insert into paper (partnership_id, id, meeting_id, decision_id, title, filename, content_type, size_bytes, sha256, storage_key, uploaded_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict do nothing",
+        pid,
+        id,
+        holder.meeting_id(),
+        holder.decision_id(),
+        title,
+        filename,
+        content_type,
+        size,
+        sha256,
+        key,
+        member.user.id
+    )
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(Added::AlreadyThere);
+    }
+    change(member, "paper.uploaded", "paper", id, address)
+        .after(json!({
+            "meeting_id": holder.meeting_id(), "decision_id": holder.decision_id(), "title": title, "filename": filename,
+            "content_type": content_type, "size_bytes": size, "sha256": sha256
+        }))
+        .record(tx)
+        .await?;
+    Ok(Added::Added(id))
+}
+
+/// Where one of a record's papers is kept, to be served as a download.
+pub struct Stored {
+    pub filename: String,
+    pub content_type: String,
+    pub storage_key: String,
+}
+
+/// One of the record's papers; another record's paper is not found.
+pub async fn find(tx: &mut Tx, partnership_id: Uuid, holder: Holder, paper_id: &str) -> Result<Stored> {
+    let paper_id = crate::web::record_id(paper_id)?;
+    sqlx::query_as!(
+        Stored,
+        "select filename, content_type, storage_key from paper
+         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3) and id = $4",
+        partnership_id,
+        holder.meeting_id(),
+        holder.decision_id(),
+        paper_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
+/// Serve a stored paper as an attachment.
+pub async fn download(files: &Files, paper: Stored) -> Result<axum::response::Response> {
+    crate::files::download(files, &paper.storage_key, &paper.filename, paper.content_type).await
+}

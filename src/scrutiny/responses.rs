@@ -1,0 +1,348 @@
+//! Answers to recommendations: accepted, partly accepted or not accepted with
+//! reasons, by the addressee; accepted ones carry actions (set through `actions::set`).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{ASSURANCE, RESPONSES, day_of, label_of};
+use crate::calendar::{long_date, today};
+use crate::db::Tx;
+use crate::error::{AppError, Result};
+use crate::roles::Capability;
+use crate::tenant::{Member, change};
+use crate::web::{
+    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id, redirect_with, required_text,
+};
+
+/// A current recommendation (of a report's latest submitted version) and who may answer it.
+pub struct CurrentRecommendation {
+    pub id: Uuid,
+    pub lineage_id: Uuid,
+    pub report_id: Uuid,
+    pub report_title: String,
+    pub finding_title: String,
+    pub assurance: String,
+    pub body: String,
+    pub addressee: String,
+    pub addressee_organisation_id: Option<Uuid>,
+    pub addressee_group_id: Option<Uuid>,
+    pub responses_due_on: Option<NaiveDate>,
+}
+
+impl CurrentRecommendation {
+    pub fn due(&self) -> String {
+        self.responses_due_on.map(long_date).unwrap_or_default()
+    }
+    pub fn assurance_label(&self) -> &'static str {
+        label_of(&ASSURANCE, &self.assurance)
+    }
+}
+
+pub(super) async fn current_recommendation(tx: &mut Tx, member: &Member, raw: &str) -> Result<CurrentRecommendation> {
+    sqlx::query_as!(
+        CurrentRecommendation,
+        r#"select r.id, r.lineage_id, r.report_id, sr.title as report_title, f.title as finding_title, f.assurance, r.body,
+                  coalesce(o.name, g.name, '') as "addressee!", r.addressee_organisation_id, r.addressee_group_id,
+                  v.responses_due_on as "responses_due_on: NaiveDate"
+           from scrutiny_recommendation r
+           join scrutiny_finding f on f.partnership_id = r.partnership_id and f.id = r.finding_id
+           join scrutiny_report sr on sr.partnership_id = r.partnership_id and sr.id = r.report_id
+           join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.report_id and v.version = r.version
+           left join organisation o on o.partnership_id = r.partnership_id and o.id = r.addressee_organisation_id
+           left join partnership_group g on g.partnership_id = r.partnership_id and g.id = r.addressee_group_id
+           where r.partnership_id = $1 and r.id = $2 and v.submitted_at is not null"#,
+        member.partnership.id,
+        record_id(raw)?
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
+/// The business manager; for a partner, its delegated partner or their deputy; for a group, its chair.
+pub(super) async fn may_respond(tx: &mut Tx, member: &Member, rec: &CurrentRecommendation) -> sqlx::Result<bool> {
+    if member.roles.allows(Capability::ManageScrutiny) {
+        return Ok(true);
+    }
+    sqlx::query_scalar!(
+        r#"select case
+             when $3::uuid is not null then may_speak_for($1, $2, $3, null)
+             else exists (select 1 from group_member s where s.partnership_id = $1 and s.membership_id = $2 and s.group_id = $4
+                          and s.role_in_group = 'chair' and s.starts_on <= current_date and (s.ends_on is null or s.ends_on >= current_date))
+           end as "may!""#,
+        member.partnership.id,
+        member.membership_id,
+        rec.addressee_organisation_id,
+        rec.addressee_group_id
+    )
+    .fetch_one(&mut **tx)
+    .await
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub(crate) struct ResponseForm {
+    #[serde(default)]
+    pub(super) response: String,
+    #[serde(default)]
+    pub(super) reasons: String,
+    #[serde(default)]
+    pub(super) action_description: String,
+    #[serde(default)]
+    pub(super) action_owner: String,
+    #[serde(default)]
+    pub(super) action_due_day: String,
+    #[serde(default)]
+    pub(super) action_due_month: String,
+    #[serde(default)]
+    pub(super) action_due_year: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "scrutiny/recommendation.html")]
+pub(super) struct RecommendationPage {
+    pub(super) layout: Layout,
+    pub(super) member: Member,
+    pub(super) rec: CurrentRecommendation,
+    pub(super) response: Option<(String, String, String, String)>,
+    pub(super) actions: Vec<crate::actions::Action>,
+    pub(super) may_respond: bool,
+    pub(super) superseded: bool,
+    pub(super) people: Vec<(String, String)>,
+    pub(super) responses: [(&'static str, &'static str); 3],
+    pub(super) errors: FormErrors,
+    pub(super) form: ResponseForm,
+}
+
+pub(super) async fn render_recommendation(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    raw: &str,
+    errors: FormErrors,
+    form: Option<ResponseForm>,
+) -> Result<Response> {
+    let mut tx = member.begin(state).await?;
+    let pid = member.partnership.id;
+    let rec = current_recommendation(&mut tx, &member, raw).await?;
+    let superseded = sqlx::query_scalar!(
+        r#"select v.superseded_at is not null as "s!" from scrutiny_recommendation r
+           join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.report_id and v.version = r.version
+           where r.partnership_id = $1 and r.id = $2"#,
+        pid,
+        rec.id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let response = sqlx::query!(
+        r#"select resp.response, resp.reasons, u.display_name, resp.responded_at as "responded_at: DateTime<Utc>"
+           from recommendation_response resp join app_user u on u.id = resp.responded_by
+           where resp.partnership_id = $1 and resp.lineage_id = $2"#,
+        pid,
+        rec.lineage_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|r| (label_of(&RESPONSES, &r.response).to_owned(), r.reasons, r.display_name, day_of(r.responded_at)));
+    let filter =
+        crate::actions::ActionFilter { recommendation_lineage: Some(rec.lineage_id), include_complete: true, ..Default::default() };
+    let actions = crate::actions::list(&mut tx, pid, filter).await?;
+    let may_respond = !superseded && may_respond(&mut tx, &member, &rec).await?;
+    let people = if may_respond {
+        crate::people::list(&mut tx, pid).await?.into_iter().map(|p| (p.membership_id.to_string(), p.display_name)).collect()
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = RecommendationPage {
+        layout: member.layout(session, "scrutiny").await?,
+        member,
+        rec,
+        response,
+        actions,
+        may_respond,
+        superseded,
+        people,
+        responses: RESPONSES,
+        errors,
+        form: form.unwrap_or_default(),
+    };
+    Ok((status, page).into_response())
+}
+
+pub(crate) async fn recommendation_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, recommendation_id)): Path<(String, String)>,
+) -> Result<Response> {
+    render_recommendation(&state, &session, member, &recommendation_id, FormErrors::default(), None).await
+}
+
+/// An action from the form, if one was described; errors say what is missing.
+pub(super) async fn parse_action(
+    tx: &mut Tx,
+    member: &Member,
+    form: &ResponseForm,
+    errors: &mut FormErrors,
+    required: bool,
+) -> Result<Option<(String, Uuid, String, NaiveDate)>> {
+    let given = !form.action_description.trim().is_empty() || !form.action_owner.is_empty() || !form.action_due_day.trim().is_empty();
+    if !given && !required {
+        return Ok(None);
+    }
+    let description = errors.check("action_description", required_text(&form.action_description, "action", 2000));
+    let owner = match Uuid::parse_str(&form.action_owner) {
+        Ok(id) => crate::people::find(tx, member.partnership.id, id).await?,
+        Err(_) => None,
+    };
+    if owner.is_none() {
+        errors.add("action_owner", "Choose who owns the action");
+    }
+    let due = DateParts { day: form.action_due_day.clone(), month: form.action_due_month.clone(), year: form.action_due_year.clone() };
+    let due = errors.check("action_due_day", due.parse("Due date", true)).flatten();
+    if due.is_some_and(|d| d < today()) {
+        errors.add("action_due_day", "Due date must be today or in the future");
+    }
+    Ok(match (description, owner, due) {
+        (Some(d), Some(o), Some(due)) => Some((d, o.membership_id, o.display_name, due)),
+        _ => None,
+    })
+}
+
+pub(super) async fn insert_action(
+    tx: &mut Tx,
+    member: &Member,
+    address: &str,
+    rec: &CurrentRecommendation,
+    action: (String, Uuid, String, NaiveDate),
+) -> Result<()> {
+    let (description, owner_membership_id, owner_name, due_on) = action;
+    let action = crate::actions::NewAction {
+        description,
+        owner_membership_id,
+        owner_name,
+        due_on,
+        group_id: rec.addressee_group_id,
+        meeting_id: None,
+        minute_section_id: None,
+        recommendation_lineage_id: Some(rec.lineage_id),
+    };
+    crate::actions::set(tx, member, address, &action).await?;
+    Ok(())
+}
+
+/// Answers and actions for one recommendation wait here for each other.
+pub(super) async fn lock_recommendation(tx: &mut Tx, partnership_id: Uuid, rec: &CurrentRecommendation) -> sqlx::Result<()> {
+    sqlx::query!("select id from scrutiny_recommendation where partnership_id = $1 and id = $2 for update", partnership_id, rec.id)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn respond(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, recommendation_id)): Path<(String, String)>,
+    Submitted(form): Submitted<ResponseForm>,
+) -> Result<Response> {
+    let mut tx = member.begin(&state).await?;
+    let pid = member.partnership.id;
+    let rec = current_recommendation(&mut tx, &member, &recommendation_id).await?;
+    if !may_respond(&mut tx, &member, &rec).await? {
+        return Err(AppError::Forbidden);
+    }
+    lock_recommendation(&mut tx, pid, &rec).await?;
+    let before = sqlx::query!(
+        "select response, reasons from recommendation_response where partnership_id = $1 and lineage_id = $2",
+        pid,
+        rec.lineage_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let mut errors = FormErrors::default();
+    if !RESPONSES.iter().any(|(c, _)| *c == form.response) {
+        errors.add("response", "Choose whether the recommendation is accepted, partly accepted or not accepted");
+    }
+    let reasons = errors.check("reasons", optional_text(&form.reasons, "reasons", 4000));
+    if form.response != "accepted" && reasons.as_deref().is_some_and(str::is_empty) && !form.response.is_empty() {
+        errors.add("reasons", "Give the reasons for not accepting the recommendation in full");
+    }
+    let has_actions = sqlx::query_scalar!(
+        r#"select exists (select 1 from action_point where partnership_id = $1 and recommendation_lineage_id = $2) as "e!""#,
+        pid,
+        rec.lineage_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    // An accepted recommendation needs an action, with an owner and a due date.
+    let needs_action = form.response != "not_accepted" && !has_actions;
+    let action = parse_action(&mut tx, &member, &form, &mut errors, needs_action && !form.response.is_empty()).await?;
+    let Some(reasons) = reasons.filter(|_| errors.is_empty()) else {
+        drop(tx);
+        return render_recommendation(&state, &session, member, &recommendation_id, errors, Some(form)).await;
+    };
+    sqlx::query!(
+        "insert into recommendation_response (partnership_id, lineage_id, report_id, response, reasons, responded_by) values ($1, $2, $3, $4, $5, $6)
+         on conflict (partnership_id, lineage_id) do update set response = excluded.response, reasons = excluded.reasons,
+             responded_by = excluded.responded_by, responded_at = now()",
+        pid,
+        rec.lineage_id,
+        rec.report_id,
+        form.response,
+        reasons,
+        member.user.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let mut audit = change(&member, "scrutiny.recommendation_answered", "scrutiny_recommendation", rec.id, &address)
+        .after(json!({ "response": form.response, "reasons": reasons, "addressee": rec.addressee }));
+    if let Some(b) = &before {
+        audit = audit.before(json!({ "response": b.response, "reasons": b.reasons }));
+    }
+    audit.record(&mut tx).await?;
+    if let Some(action) = action {
+        insert_action(&mut tx, &member, &address, &rec, action).await?;
+    }
+    tx.commit().await?;
+    redirect_with(
+        &session,
+        format!("Response recorded: {}", label_of(&RESPONSES, &form.response)),
+        format!("/p/{}/scrutiny/recommendations/{}", member.partnership.slug, rec.id),
+    )
+    .await
+}
+
+pub(crate) async fn add_action(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, recommendation_id)): Path<(String, String)>,
+    Submitted(form): Submitted<ResponseForm>,
+) -> Result<Response> {
+    let mut tx = member.begin(&state).await?;
+    let rec = current_recommendation(&mut tx, &member, &recommendation_id).await?;
+    if !may_respond(&mut tx, &member, &rec).await? {
+        return Err(AppError::Forbidden);
+    }
+    lock_recommendation(&mut tx, member.partnership.id, &rec).await?;
+    let mut errors = FormErrors::default();
+    let Some(action) = parse_action(&mut tx, &member, &form, &mut errors, true).await?.filter(|_| errors.is_empty()) else {
+        drop(tx);
+        return render_recommendation(&state, &session, member, &recommendation_id, errors, Some(form)).await;
+    };
+    insert_action(&mut tx, &member, &address, &rec, action).await?;
+    tx.commit().await?;
+    redirect_with(&session, "Action added".into(), format!("/p/{}/scrutiny/recommendations/{}", member.partnership.slug, rec.id)).await
+}

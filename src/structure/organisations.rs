@@ -1,0 +1,352 @@
+//! Organisations: the statutory partners and the relevant agencies, with
+//! their Section 11 self-assessments; the agencies page.
+
+use crate::calendar::long_date;
+use crate::structure::Organisation;
+use crate::structure::forms::Retirement;
+use crate::structure::forms::reject;
+use crate::structure::forms::retired;
+use crate::structure::forms::unique_name_error;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::Sector;
+use crate::calendar::today;
+use crate::email::Email;
+use crate::error::{AppError, Result};
+use crate::roles::Capability;
+use crate::tenant::Member;
+use crate::tenant::change;
+use crate::web::{
+    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done,
+    required_text,
+};
+
+// ---------------------------------------------------------------- organisations and relevant agencies
+
+#[derive(Deserialize, Default)]
+pub(crate) struct OrganisationForm {
+    #[serde(default)]
+    pub(super) name: String,
+    #[serde(default)]
+    pub(super) sector: String,
+    #[serde(default)]
+    pub(super) statutory_partner: Option<String>,
+    #[serde(default)]
+    pub(super) relevant_agency: Option<String>,
+    #[serde(default)]
+    pub(super) contact_name: String,
+    #[serde(default)]
+    pub(super) contact_email: String,
+    #[serde(default)]
+    pub(super) section11_day: String,
+    #[serde(default)]
+    pub(super) section11_month: String,
+    #[serde(default)]
+    pub(super) section11_year: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "structure/organisation_form.html")]
+pub(super) struct OrganisationFormPage {
+    pub(super) layout: Layout,
+    pub(super) member: Member,
+    pub(super) errors: FormErrors,
+    pub(super) form: OrganisationForm,
+    pub(super) sectors: &'static [Sector],
+    pub(super) editing: Option<Uuid>,
+}
+
+pub(super) async fn organisation_form(
+    session: &Session,
+    member: Member,
+    errors: FormErrors,
+    form: OrganisationForm,
+    editing: Option<Uuid>,
+) -> Result<Response> {
+    let page = OrganisationFormPage {
+        layout: member.layout(session, "agencies").await?,
+        member,
+        errors: errors.clone(),
+        form,
+        sectors: Sector::ALL,
+        editing,
+    };
+    if errors.is_empty() { Ok(page.into_response()) } else { reject(page) }
+}
+
+pub(super) struct ValidOrganisation {
+    pub(super) name: String,
+    pub(super) sector: Sector,
+    pub(super) statutory_partner: bool,
+    pub(super) relevant_agency: bool,
+    pub(super) contact_name: String,
+    pub(super) contact_email: String,
+    pub(super) last_section11_on: Option<NaiveDate>,
+}
+
+impl ValidOrganisation {
+    fn record(&self) -> serde_json::Value {
+        json!({ "name": self.name, "sector": self.sector.code(), "statutory_partner": self.statutory_partner,
+                "relevant_agency": self.relevant_agency, "contact_name": self.contact_name,
+                "contact_email": self.contact_email, "last_section11_on": self.last_section11_on })
+    }
+}
+
+pub(super) fn validate_organisation(form: &OrganisationForm, errors: &mut FormErrors) -> Option<ValidOrganisation> {
+    let name = errors.check("name", required_text(&form.name, "organisation's name", 200));
+    let sector = errors.check("sector", Sector::from_code(&form.sector).ok_or_else(|| "Select the sector".to_owned()));
+    let contact_name = errors.check("contact_name", optional_text(&form.contact_name, "contact's name", 120));
+    let contact_email = errors.check(
+        "contact_email",
+        match form.contact_email.trim() {
+            "" => Ok(String::new()),
+            raw => Email::parse(raw).map(|e| e.as_str().to_owned()),
+        },
+    );
+    let s11 = DateParts { day: form.section11_day.clone(), month: form.section11_month.clone(), year: form.section11_year.clone() };
+    let last_section11_on = errors.check("section11_day", s11.parse("Date of the last Section 11 self-assessment", false));
+    if last_section11_on.flatten().is_some_and(|d| d > today()) {
+        errors.add("section11_day", "Date of the last Section 11 self-assessment must be today or in the past");
+    }
+    Some(ValidOrganisation {
+        name: name?,
+        sector: sector?,
+        statutory_partner: form.statutory_partner.is_some(),
+        relevant_agency: form.relevant_agency.is_some(),
+        contact_name: contact_name?,
+        contact_email: contact_email?,
+        last_section11_on: last_section11_on?,
+    })
+    .filter(|_| errors.is_empty())
+}
+
+pub(crate) async fn new_organisation_page(session: Session, member: Member) -> Result<Response> {
+    member.require(Capability::ManageStructure)?;
+    let form = OrganisationForm { relevant_agency: Some("yes".into()), ..OrganisationForm::default() };
+    organisation_form(&session, member, FormErrors::default(), form, None).await
+}
+
+pub(crate) async fn create_organisation(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Submitted(form): Submitted<OrganisationForm>,
+) -> Result<Response> {
+    member.require(Capability::ManageStructure)?;
+    let mut errors = FormErrors::default();
+    let Some(o) = validate_organisation(&form, &mut errors) else {
+        return organisation_form(&session, member, errors, form, None).await;
+    };
+    let id = Uuid::new_v4();
+    let mut tx = member.begin(&state).await?;
+    let inserted = sqlx::query!(
+        "insert into organisation (partnership_id, id, name, sector, is_statutory_partner, is_relevant_agency, contact_name, contact_email, last_section11_on)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (partnership_id, name) do nothing",
+        member.partnership.id,
+        id,
+        o.name,
+        o.sector.code(),
+        o.statutory_partner,
+        o.relevant_agency,
+        o.contact_name,
+        o.contact_email,
+        o.last_section11_on as _
+    )
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        drop(tx);
+        errors.add("name", "An organisation with this name is already listed");
+        return organisation_form(&session, member, errors, form, None).await;
+    }
+    change(&member, "organisation.added", "organisation", id, &address).after(o.record()).record(&mut tx).await?;
+    tx.commit().await?;
+    done(&session, format!("{} added", o.name), format!("/p/{}/agencies", member.partnership.slug)).await
+}
+
+pub(crate) async fn edit_organisation_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, organisation_id)): Path<(String, String)>,
+) -> Result<Response> {
+    member.require(Capability::ManageStructure)?;
+    let id = parse_id(&organisation_id)?;
+    let mut tx = member.begin(&state).await?;
+    let o = super::all_organisations(&mut tx, member.partnership.id)
+        .await?
+        .into_iter()
+        .find(|o| o.id == id && o.retired_on.is_none())
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    let s11 = DateParts::from_date(o.last_section11_on);
+    let form = OrganisationForm {
+        name: o.name,
+        sector: o.sector,
+        statutory_partner: o.is_statutory_partner.then(|| "yes".into()),
+        relevant_agency: o.is_relevant_agency.then(|| "yes".into()),
+        contact_name: o.contact_name,
+        contact_email: o.contact_email,
+        section11_day: s11.day,
+        section11_month: s11.month,
+        section11_year: s11.year,
+    };
+    organisation_form(&session, member, FormErrors::default(), form, Some(id)).await
+}
+
+pub(crate) async fn update_organisation(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, organisation_id)): Path<(String, String)>,
+    Submitted(form): Submitted<OrganisationForm>,
+) -> Result<Response> {
+    member.require(Capability::ManageStructure)?;
+    let id = parse_id(&organisation_id)?;
+    let mut tx = member.begin(&state).await?;
+    let before = sqlx::query!(
+        r#"select name, sector, is_statutory_partner, is_relevant_agency, contact_name, contact_email,
+                  last_section11_on as "last_section11_on: NaiveDate"
+           from organisation where partnership_id = $1 and id = $2 and retired_on is null for update"#,
+        member.partnership.id,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let mut errors = FormErrors::default();
+    let Some(o) = validate_organisation(&form, &mut errors) else {
+        drop(tx);
+        return organisation_form(&session, member, errors, form, Some(id)).await;
+    };
+    let updated = sqlx::query!(
+        "update organisation set name = $3, sector = $4, is_statutory_partner = $5, is_relevant_agency = $6,
+                contact_name = $7, contact_email = $8, last_section11_on = $9
+         where partnership_id = $1 and id = $2",
+        member.partnership.id,
+        id,
+        o.name,
+        o.sector.code(),
+        o.statutory_partner,
+        o.relevant_agency,
+        o.contact_name,
+        o.contact_email,
+        o.last_section11_on as _
+    )
+    .execute(&mut *tx)
+    .await;
+    if let Err(e) = updated {
+        if unique_name_error(&e, "organisation_partnership_id_name_key") {
+            drop(tx);
+            errors.add("name", "An organisation with this name is already listed");
+            return organisation_form(&session, member, errors, form, Some(id)).await;
+        }
+        return Err(e.into());
+    }
+    change(&member, "organisation.updated", "organisation", id, &address)
+        .before(json!({ "name": before.name, "sector": before.sector, "statutory_partner": before.is_statutory_partner,
+                        "relevant_agency": before.is_relevant_agency, "contact_name": before.contact_name,
+                        "contact_email": before.contact_email, "last_section11_on": before.last_section11_on }))
+        .after(o.record())
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    done(&session, format!("{} updated", o.name), format!("/p/{}/agencies", member.partnership.slug)).await
+}
+
+pub(crate) async fn retire_organisation(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, organisation_id)): Path<(String, String)>,
+) -> Result<Response> {
+    member.require(Capability::ManageStructure)?;
+    let id = parse_id(&organisation_id)?;
+    let mut tx = member.begin(&state).await?;
+    let name = sqlx::query_scalar!(
+        "update organisation set retired_on = current_date where partnership_id = $1 and id = $2 and retired_on is null returning name",
+        member.partnership.id,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let (message, to) = (format!("{name} retired. Its history is kept."), format!("/p/{}/agencies", member.partnership.slug));
+    let r = Retirement { action: "organisation.retired", subject_type: "organisation", field: "name", id, name, message, to };
+    retired(tx, &session, &member, &address, r).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AgencyFilter {
+    #[serde(default)]
+    pub(super) overdue: Option<String>,
+}
+
+pub struct AgencyLine {
+    pub organisation: Organisation,
+    pub last: String,
+    pub due: String,
+    pub overdue: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "structure/agencies.html")]
+pub(crate) struct AgenciesPage {
+    pub(super) layout: Layout,
+    pub(super) member: Member,
+    pub(super) agencies: Vec<AgencyLine>,
+    pub(super) total: usize,
+    pub(super) overdue_count: usize,
+    pub(super) only_overdue: bool,
+    pub(super) interval_months: i32,
+    pub(super) can_manage: bool,
+}
+
+pub(crate) async fn agencies_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Query(filter): Query<AgencyFilter>,
+) -> Result<AgenciesPage> {
+    let mut tx = member.begin(&state).await?;
+    let arrangement = super::arrangement(&mut tx, member.partnership.id).await?;
+    let organisations = super::all_organisations(&mut tx, member.partnership.id).await?;
+    tx.commit().await?;
+    let today = today();
+    let interval = arrangement.section11_interval_months;
+    let all: Vec<AgencyLine> = organisations
+        .into_iter()
+        .filter(|o| o.is_relevant_agency && o.retired_on.is_none())
+        .map(|o| AgencyLine {
+            last: o.last_section11_on.map(long_date).unwrap_or_else(|| "Not recorded".into()),
+            due: if o.last_section11_on.is_some() { long_date(o.section11_due(interval, today)) } else { "Now".into() },
+            overdue: o.section11_overdue(interval, today),
+            organisation: o,
+        })
+        .collect();
+    let only_overdue = filter.overdue.is_some_and(|v| !v.is_empty() && v != "0");
+    let total = all.len();
+    let overdue_count = all.iter().filter(|a| a.overdue).count();
+    let agencies = all.into_iter().filter(|a| !only_overdue || a.overdue).collect();
+    Ok(AgenciesPage {
+        layout: member.layout(&session, "agencies").await?,
+        can_manage: member.roles.allows(Capability::ManageStructure),
+        interval_months: interval,
+        agencies,
+        total,
+        overdue_count,
+        only_overdue,
+        member,
+    })
+}
