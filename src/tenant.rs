@@ -137,6 +137,16 @@ impl Member {
     }
 }
 
+impl Member {
+    /// Hand the request's transaction back, unchanged by the handler, so that
+    /// the page shown again with the form's errors reads in it (the next
+    /// [`Member::begin`] takes it). Not after a failed statement: PostgreSQL
+    /// has aborted that transaction, so drop it and begin anew.
+    pub fn resume(&self, tx: Tx) {
+        *self.request_tx.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(tx);
+    }
+}
+
 impl FromRequestParts<AppState> for Member {
     type Rejection = AppError;
 

@@ -408,7 +408,7 @@ pub(crate) async fn update_status(
         errors.add("evidence", "Say what shows the action is complete, for the person who set it to confirm");
     }
     let (Some(note), Some(evidence)) = (note, evidence.filter(|_| errors.is_empty())) else {
-        drop(tx);
+        member.resume(tx);
         return render_action(&state, &session, member, &action_id, errors, Some(form)).await;
     };
     let latest = sqlx::query!(

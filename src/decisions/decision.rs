@@ -98,8 +98,8 @@ impl Default for PageForms {
 }
 
 pub(super) async fn render(state: &AppState, session: &Session, member: Member, raw_id: &str, forms: PageForms) -> Result<Response> {
-    settle_due(state, &member).await?;
     let mut tx = member.begin(state).await?;
+    settle_due(&mut tx, member.partnership.id).await?;
     let pid = member.partnership.id;
     let decision = find_decision(&mut tx, &member, raw_id).await?;
     let stage = decision.stage();

@@ -247,7 +247,7 @@ pub(crate) async fn nominate(
         }
     };
     let (Some(deputy), Some(starts_on)) = (deputy, starts_on.filter(|_| errors.is_empty())) else {
-        drop(tx);
+        member.resume(tx);
         return render(&state, &session, member, errors, form).await;
     };
     // The same nomination submitted twice is one nomination.

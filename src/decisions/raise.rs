@@ -226,7 +226,7 @@ pub(crate) async fn raise(
     let pid = member.partnership.id;
     let mut errors = FormErrors::default();
     let Some(d) = validate_raise(&mut tx, &member, &form, &mut errors).await? else {
-        drop(tx);
+        member.resume(tx);
         return new_page(&state, &session, member, form, errors).await;
     };
     let Some(raised) = super::put_to_partners(&mut tx, pid, member.user.id, &d).await? else {

@@ -52,18 +52,14 @@ impl RegisterLine {
 
 /// Close whatever is past its deadline before a page shows it, so nobody sees
 /// an open decision that has in fact closed (the background sweep does the same).
-pub(super) async fn settle_due(state: &AppState, member: &Member) -> Result<()> {
-    let mut tx = member.begin(state).await?;
-    let due = sqlx::query_scalar!(
-        "select id from decision where partnership_id = $1 and outcome is null and closes_at <= now()",
-        member.partnership.id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+pub(super) async fn settle_due(tx: &mut Tx, partnership_id: Uuid) -> Result<()> {
+    let due =
+        sqlx::query_scalar!("select id from decision where partnership_id = $1 and outcome is null and closes_at <= now()", partnership_id)
+            .fetch_all(&mut **tx)
+            .await?;
     for id in due {
-        settle(&mut tx, member.partnership.id, id, None).await?;
+        settle(tx, partnership_id, id, None).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -102,8 +98,8 @@ pub(crate) struct RegisterPage {
 }
 
 pub(crate) async fn register(State(state): State<AppState>, session: Session, member: Member) -> Result<RegisterPage> {
-    settle_due(&state, &member).await?;
     let mut tx = member.begin(&state).await?;
+    settle_due(&mut tx, member.partnership.id).await?;
     let lines = register_lines(&mut tx, member.partnership.id, false, None).await?;
     let can_raise = !raisable_groups(&mut tx, &member).await?.is_empty();
     let awaiting = awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;

@@ -166,12 +166,12 @@ pub(crate) async fn respond(
     let organisation_id = *may_respond_for(&mut tx, pid, decision.id, member.user.id).await?.first().ok_or(AppError::Forbidden)?;
     let mut errors = FormErrors::default();
     if let Some(message) = closed_message(&decision) {
-        tx.commit().await?;
+        member.resume(tx);
         errors.add("position", message);
         return render(&state, &session, member, &decision_id, PageForms { errors, response: form, ..PageForms::default() }).await;
     }
     let Some((position, comment, seen)) = parse_response(&form, &mut errors, decision.stage())?.filter(|_| errors.is_empty()) else {
-        drop(tx);
+        member.resume(tx);
         return render(&state, &session, member, &decision_id, PageForms { errors, response: form, ..PageForms::default() }).await;
     };
     let outcome = match record_response(
@@ -184,7 +184,7 @@ pub(crate) async fn respond(
     .await?
     {
         Recorded::Conflict(message) => {
-            drop(tx);
+            member.resume(tx);
             errors.add("position", message);
             return render(
                 &state,
@@ -282,7 +282,7 @@ pub(crate) async fn record_proxy(
         .ok_or(AppError::NotFound)?;
     let mut errors = FormErrors::default();
     if let Some(message) = closed_message(&decision) {
-        tx.commit().await?;
+        member.resume(tx);
         errors.add("position", message);
         return proxy_form(&state, &session, member, &decision_id, &organisation_raw, errors, Some(form)).await;
     }
@@ -295,11 +295,11 @@ pub(crate) async fn record_proxy(
         },
     );
     let (Some((position, comment, seen)), Some(evidence)) = (parsed, evidence) else {
-        drop(tx);
+        member.resume(tx);
         return proxy_form(&state, &session, member, &decision_id, &organisation_raw, errors, Some(form)).await;
     };
     if !errors.is_empty() {
-        drop(tx);
+        member.resume(tx);
         return proxy_form(&state, &session, member, &decision_id, &organisation_raw, errors, Some(form)).await;
     }
     let outcome = match record_response(
@@ -312,7 +312,7 @@ pub(crate) async fn record_proxy(
     .await?
     {
         Recorded::Conflict(message) => {
-            drop(tx);
+            member.resume(tx);
             errors.add("position", message);
             return proxy_form(
                 &state,

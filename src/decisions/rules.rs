@@ -312,7 +312,7 @@ pub(crate) async fn save_rules(
     let description = errors.check("description", optional_text(&form.description, "note", 1000));
     let (Some(majority_vote), Some(reminder), Some(description)) = (majority_vote, reminder, description.filter(|_| errors.is_empty()))
     else {
-        drop(tx);
+        member.resume(tx);
         return render(&state, &session, member, form, errors).await;
     };
     let group_id = group.as_ref().map(|(id, _)| *id);

@@ -181,11 +181,11 @@ pub(crate) async fn submit_item(
     let presenter = errors.check("presenter", optional_text(&form.presenter, "presenter", 200));
     let summary = errors.check("summary", optional_text(&form.summary, "summary", 4000));
     let (Some(title), Some(purpose), Some(presenter), Some(summary)) = (title, purpose, presenter, summary) else {
-        drop(tx);
+        member.resume(tx);
         return render_meeting(&state, &session, member, &meeting_id, errors, form).await;
     };
     if !errors.is_empty() {
-        drop(tx);
+        member.resume(tx);
         return render_meeting(&state, &session, member, &meeting_id, errors, form).await;
     }
     let proposal = Proposal { title: &title, purpose: &purpose, presenter: &presenter, summary: &summary };

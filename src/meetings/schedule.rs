@@ -256,11 +256,11 @@ pub(crate) async fn plan(
     let group = group_for_meetings(&mut tx, &member, &group_id).await?;
     let mut errors = FormErrors::default();
     let Some(first) = validate_meeting(&form, &mut errors, "Date of the first meeting") else {
-        drop(tx);
+        member.resume(tx);
         return meeting_form_page(&state, &session, member, &group_id, errors, form, "plan").await;
     };
     let Some(per_year) = group.meetings_per_year else {
-        drop(tx);
+        member.resume(tx);
         errors.add("date_day", "This group meets as required: add its meetings one at a time");
         return meeting_form_page(&state, &session, member, &group_id, errors, form, "plan").await;
     };
@@ -301,12 +301,12 @@ pub(crate) async fn create_meeting(
     let group = group_for_meetings(&mut tx, &member, &group_id).await?;
     let mut errors = FormErrors::default();
     let Some(m) = validate_meeting(&form, &mut errors, "Date") else {
-        drop(tx);
+        member.resume(tx);
         return meeting_form_page(&state, &session, member, &group_id, errors, form, "one").await;
     };
     let extraordinary = form.extraordinary.is_some();
     let Some(id) = insert_meeting(&mut tx, &member, group.id, &m, extraordinary).await? else {
-        drop(tx);
+        member.resume(tx);
         errors.add("start_time", format!("{} already meets at that time", group.name));
         return meeting_form_page(&state, &session, member, &group_id, errors, form, "one").await;
     };

@@ -307,7 +307,7 @@ pub(crate) async fn save_sections(
         }
     }
     if !errors.is_empty() {
-        drop(tx);
+        member.resume(tx);
         return render(&state, &session, member, &meeting_id, errors).await;
     }
     let mut changed = Vec::new();
@@ -358,7 +358,7 @@ pub(crate) async fn add_section(
         errors.add("heading", "Approved minutes cannot be changed");
     }
     let Some(heading) = heading.filter(|_| errors.is_empty()) else {
-        drop(tx);
+        member.resume(tx);
         return render(&state, &session, member, &meeting_id, errors).await;
     };
     let id = Uuid::new_v4();
@@ -438,7 +438,7 @@ pub(crate) async fn add_action(
         errors.add("due_day", "Due date must be today or in the future");
     }
     let (Some(description), Some(owner), Some(due_on), true) = (description, owner, due_on, errors.is_empty()) else {
-        drop(tx);
+        member.resume(tx);
         return render(&state, &session, member, &meeting_id, errors).await;
     };
     let action = crate::actions::NewAction {
@@ -543,7 +543,7 @@ pub(crate) async fn comment(
     }
     let body = errors.check("body", required_text(&form.body, "comment", 5000));
     let Some(body) = body.filter(|_| errors.is_empty()) else {
-        drop(tx);
+        member.resume(tx);
         return render(&state, &session, member, &meeting_id, errors).await;
     };
     let id = Uuid::new_v4();
@@ -594,7 +594,7 @@ pub(crate) async fn approve(
         .await?,
         None => false,
     };
-    drop(tx);
+    member.resume(tx);
     if !valid {
         let mut errors = FormErrors::default();
         errors.add("approved_at_meeting_id", "Select the later meeting of the group that approved the minutes");

@@ -160,7 +160,7 @@ pub(crate) async fn create(
     let email = errors.check("email", Email::parse(&form.email));
     let placement = parse_placement(&form, &organisations, &mut errors);
     let (Some(name), Some(email), Some(placement)) = (name, email, placement) else {
-        drop(tx);
+        member.resume(tx);
         return form_page(&state, &session, member, errors, form, None).await;
     };
     let person =
@@ -168,7 +168,7 @@ pub(crate) async fn create(
     let added = match super::add_person(&mut tx, member.partnership.id, &member.user, &person, &address).await {
         Ok(added) => added,
         Err(AddError::AlreadyMember) => {
-            drop(tx);
+            member.resume(tx);
             errors.add("email", format!("{} is already a member of this partnership", person.email));
             return form_page(&state, &session, member, errors, form, None).await;
         }
@@ -241,7 +241,7 @@ pub(crate) async fn update(
     let organisations = super::organisations(&mut tx, member.partnership.id).await?;
     let mut errors = FormErrors::default();
     let Some(placement) = parse_placement(&form, &organisations, &mut errors) else {
-        drop(tx);
+        member.resume(tx);
         return form_page(&state, &session, member, errors, form, Some(person)).await;
     };
     // Lock the membership so two edits at once apply one after the other.

@@ -346,7 +346,7 @@ pub(crate) async fn add_appointment(
         }
     };
     let (Some(name), Some(agency), Some(notes), Some(starts_on)) = (name, agency, notes, starts_on.filter(|_| errors.is_empty())) else {
-        drop(tx);
+        member.resume(tx);
         return render(&state, &session, member, Forms { errors, appointment: form, ..Forms::default() }).await;
     };
     let id = Uuid::new_v4();
@@ -526,7 +526,7 @@ pub(crate) async fn save_settings(
         errors.add("response_working_days", "Enter the working days partners have to respond, a whole number from 1 to 120");
     }
     let Some(days) = days.filter(|_| errors.is_empty()) else {
-        drop(tx);
+        member.resume(tx);
         return render(&state, &session, member, Forms { errors, settings: Some(form), ..Forms::default() }).await;
     };
     let before = sqlx::query!(

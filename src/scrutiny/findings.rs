@@ -68,7 +68,7 @@ pub(crate) async fn add_finding(
         errors.add("assurance", "Choose the assurance this finding gives");
     }
     let (Some(title), Some(detail)) = (title, detail.filter(|_| errors.is_empty())) else {
-        drop(tx);
+        member.resume(tx);
         return render_report(&state, &session, member, &report_id, ReportForms { errors, finding: form, ..ReportForms::default() }).await;
     };
     let pid = member.partnership.id;
@@ -232,7 +232,7 @@ pub(crate) async fn add_recommendation(
         errors.add("addressee", "Choose the partner or group the recommendation is for");
     }
     let (Some(body), Some((organisation, group))) = (body, addressee.filter(|_| errors.is_empty())) else {
-        drop(tx);
+        member.resume(tx);
         return render_finding(&state, &session, member, &report_id, &finding_raw, errors, form).await;
     };
     let duplicate = sqlx::query_scalar!(

@@ -369,7 +369,7 @@ pub(crate) async fn save_draft(
     let summary = errors.check("summary", optional_text(&form.summary, "summary", 20000));
     let methods: Vec<String> = METHODS.iter().filter(|(c, _)| form.methods.iter().any(|m| m == c)).map(|(c, _)| (*c).to_owned()).collect();
     let Some(summary) = summary else {
-        drop(tx);
+        member.resume(tx);
         return render_report(&state, &session, member, &report_id, ReportForms { errors, draft: Some(form), ..ReportForms::default() })
             .await;
     };
@@ -499,7 +499,7 @@ pub(crate) async fn submit(
         errors.add("finding_title", "Add at least one finding before submitting");
     }
     if !errors.is_empty() {
-        drop(tx);
+        member.resume(tx);
         return render_report(&state, &session, member, &report_id, ReportForms { errors, ..ReportForms::default() }).await;
     }
     let days = sqlx::query_scalar!("select recommendation_response_working_days from arrangement where partnership_id = $1", pid)
@@ -630,7 +630,7 @@ pub(crate) async fn correct(
     let mut errors = FormErrors::default();
     let reason = errors.check("reason", required_text(&form.reason, "reason for the correction", 2000));
     let Some(reason) = reason else {
-        drop(tx);
+        member.resume(tx);
         return render_report(&state, &session, member, &report_id, ReportForms { errors, correction: form, ..ReportForms::default() })
             .await;
     };

@@ -289,7 +289,7 @@ pub(crate) async fn respond(
     let needs_action = form.response != "not_accepted" && !has_actions;
     let action = parse_action(&mut tx, &member, &form, &mut errors, needs_action && !form.response.is_empty()).await?;
     let Some(reasons) = reasons.filter(|_| errors.is_empty()) else {
-        drop(tx);
+        member.resume(tx);
         return render_recommendation(&state, &session, member, &recommendation_id, errors, Some(form)).await;
     };
     sqlx::query!(
@@ -339,7 +339,7 @@ pub(crate) async fn add_action(
     lock_recommendation(&mut tx, member.partnership.id, &rec).await?;
     let mut errors = FormErrors::default();
     let Some(action) = parse_action(&mut tx, &member, &form, &mut errors, true).await?.filter(|_| errors.is_empty()) else {
-        drop(tx);
+        member.resume(tx);
         return render_recommendation(&state, &session, member, &recommendation_id, errors, Some(form)).await;
     };
     insert_action(&mut tx, &member, &address, &rec, action).await?;

@@ -151,7 +151,7 @@ pub(crate) async fn create_group(
     let parents = group_choices(&mut tx, &member, None).await?;
     let mut errors = FormErrors::default();
     let Some(g) = validate_group(&form, &parents, &mut errors) else {
-        drop(tx);
+        member.resume(tx);
         return group_form(&state, &session, member, errors, form, None).await;
     };
     let id = Uuid::new_v4();
@@ -235,7 +235,7 @@ pub(crate) async fn update_group(
         group_choices(&mut tx, &member, Some(id)).await?.into_iter().filter(|(v, _)| !below.iter().any(|b| b.to_string() == *v)).collect();
     let mut errors = FormErrors::default();
     let Some(g) = validate_group(&form, &parents, &mut errors) else {
-        drop(tx);
+        member.resume(tx);
         return group_form(&state, &session, member, errors, form, Some(id)).await;
     };
     let updated = sqlx::query!(

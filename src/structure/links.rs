@@ -73,7 +73,7 @@ pub(crate) async fn create_link(
     let description = errors.check("description", optional_text(&form.description, "description", 2000));
     let group = errors.check("group_id", chosen(&form.group_id, &groups));
     let (Some(board), Some(description), Some(group)) = (board, description, group) else {
-        drop(tx);
+        member.resume(tx);
         return link_form(&state, &session, member, errors, form).await;
     };
     let id = Uuid::new_v4();

@@ -226,7 +226,7 @@ pub(crate) async fn update_organisation(
     .ok_or(AppError::NotFound)?;
     let mut errors = FormErrors::default();
     let Some(o) = validate_organisation(&form, &mut errors) else {
-        drop(tx);
+        member.resume(tx);
         return organisation_form(&session, member, errors, form, Some(id)).await;
     };
     let updated = sqlx::query!(

@@ -91,7 +91,7 @@ pub(crate) async fn create_post(
     let organisation = errors.check("organisation_id", chosen(&form.organisation_id, &organisations));
     let notes = errors.check("notes", optional_text(&form.notes, "notes", 1000));
     let (Some(kind), Some(title), Some(organisation), Some(notes)) = (kind, title, organisation, notes) else {
-        drop(tx);
+        member.resume(tx);
         return post_form(&state, &session, member, errors, form).await;
     };
     let id = Uuid::new_v4();

@@ -130,7 +130,7 @@ pub(crate) async fn create_seat(
     let starts_on = errors.check("starts_on_day", starts.parse("Start date", true));
     let (Some(name), Some(organisation), Some(account), Some(role), Some(Some(starts_on))) = (name, organisation, account, role, starts_on)
     else {
-        drop(tx);
+        member.resume(tx);
         return seat_form(&state, &session, member, errors, form, &group_id).await;
     };
     let id = Uuid::new_v4();

@@ -861,3 +861,19 @@ async fn a_tampered_response_form_is_a_bad_request_not_a_silent_page() {
     let responses: i64 = sqlx::query_scalar("select count(*) from decision_response").fetch_one(&p.app.owner).await.unwrap();
     assert_eq!(responses, 0);
 }
+
+#[tokio::test]
+async fn a_response_and_the_page_after_it_run_in_one_transaction_each() {
+    let mut p = warwickshire().await;
+    let decision = raise(&mut p, "One transaction", false).await;
+    p.police.get(&format!("/p/warwickshire/decisions/{decision}")).await;
+    let before = p.app.transactions_begun().await;
+    let posted = respond(&mut p.police, decision, "agree", "0").await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.police.get(&posted.location.unwrap()).await.status, StatusCode::OK);
+    assert_eq!(p.app.transactions_begun().await - before, 2, "one for the response, one for the page it leads to");
+    // A form shown again with its errors reads in the transaction that checked it.
+    let before = p.app.transactions_begun().await;
+    assert_eq!(respond(&mut p.council, decision, "", "0").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p.app.transactions_begun().await - before, 1);
+}

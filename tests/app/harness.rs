@@ -393,6 +393,17 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Transactions begun in this test's database so far.
+    pub async fn transactions_begun(&self) -> i64 {
+        sqlx::query_scalar(
+            "select coalesce(sum(calls), 0)::bigint from pg_stat_statements
+             where dbid = (select oid from pg_database where datname = current_database()) and upper(query) like 'BEGIN%'",
+        )
+        .fetch_one(&self.owner)
+        .await
+        .unwrap()
+    }
+
     pub async fn make_platform_admin(&self, email: &str) {
         let hash = partnership_hub::auth::password::hash(PASSWORD.into()).await.unwrap();
         sqlx::query(

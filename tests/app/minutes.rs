@@ -163,3 +163,43 @@ async fn an_action_from_the_minutes_is_on_its_owners_home_page_until_done() {
         sqlx::query_as("select before, after from audit_log where action = 'action.status_changed'").fetch_one(&app.owner).await.unwrap();
     assert_eq!((before["status"].as_str(), after["status"].as_str()), (Some("not_started"), Some("complete")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_action_added_from_the_minutes_twice_by_a_double_click_is_one_action() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let owner = app.add_member("owner@swindon.example", "swindon", &[Role::GroupMember]).await;
+    let executive = app.group_id("swindon", "Swindon Safeguarding Executive").await;
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    let meeting = add_meeting(&mut bm, executive, calendar::working_days_after(calendar::today(), 15)).await;
+    let minutes = format!("{meeting}/minutes");
+    bm.post(&format!("{minutes}/start"), &[]).await;
+    bm.post(&format!("{minutes}/sections"), &[("heading", "Any other business")]).await;
+    let section: Uuid = sqlx::query_scalar("select id from minute_section").fetch_one(&app.owner).await.unwrap();
+    let due = calendar::working_days_after(calendar::today(), 20);
+    let (section, owner, d, m, y) =
+        (section.to_string(), owner.to_string(), due.day().to_string(), due.month().to_string(), due.year().to_string());
+    let mut clicks = Vec::new();
+    for _ in 0..2 {
+        let (mut bm, path) = (bm.clone(), format!("{minutes}/actions"));
+        let fields = [
+            ("section_id", section.clone()),
+            ("description", "Circulate the thank-you letter".to_owned()),
+            ("owner", owner.clone()),
+            ("due_day", d.clone()),
+            ("due_month", m.clone()),
+            ("due_year", y.clone()),
+        ];
+        clicks.push(tokio::spawn(async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            bm.post(&path, &fields).await.status
+        }));
+    }
+    for click in clicks {
+        assert_eq!(click.await.unwrap(), StatusCode::SEE_OTHER);
+    }
+    let actions: i64 = sqlx::query_scalar("select count(*) from action_point").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(actions, 1, "a double click sets one action");
+    let audited = app.audit_actions().await.iter().filter(|a| *a == "action.set").count();
+    assert_eq!(audited, 1, "and audits it once");
+}

@@ -545,3 +545,37 @@ async fn double_clicks_set_one_action_record_one_update_and_send_one_mail() {
     let report: Uuid = sqlx::query_scalar("select id from scrutiny_report").fetch_one(&s.app.owner).await.unwrap();
     assert_eq!(s.bm.get(&format!("/p/warwickshire/scrutiny/reports/{report}?version=x")).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_report_submitted_after_the_cut_off_is_an_audited_late_request_mailed_to_the_chair() {
+    let mut s = scene().await;
+    let group = s.app.group_id("warwickshire", "Delegated Safeguarding Partners Group").await;
+    let chair = member_of(&s.app, "chair@w.example", "warwickshire", Some(ICB), &[Role::GroupMember]).await;
+    s.app.seat(chair, group, "Chair of the group", Some(ICB)).await;
+    sqlx::query("update group_member set role_in_group = 'chair' where membership_id = $1")
+        .bind(chair)
+        .execute(&s.app.owner)
+        .await
+        .unwrap();
+    // The group's next meeting is three working days away: past Warwickshire's ten-day cut-off.
+    let meeting = Uuid::new_v4();
+    let day = partnership_hub::calendar::working_days_after(partnership_hub::calendar::today(), 3);
+    sqlx::query("insert into meeting (partnership_id, id, group_id, starts_at, ends_at) select partnership_id, $1, id, $3::date + time '10:00', $3::date + time '12:00' from partnership_group where id = $2")
+        .bind(meeting)
+        .bind(group)
+        .bind(day)
+        .execute(&s.app.owner)
+        .await
+        .unwrap();
+    submitted_recommendation(&mut s).await;
+    let (title, status): (String, String) =
+        sqlx::query_as("select title, status from agenda_item where meeting_id = $1").bind(meeting).fetch_one(&s.app.owner).await.unwrap();
+    assert!(title.starts_with("Independent scrutiny report, Q"), "{title}");
+    assert_eq!(status, "late_request");
+    assert!(s.app.audit_actions().await.contains(&"agenda_item.submitted".to_owned()), "the agenda item is audited");
+    let told: Vec<String> = sqlx::query_scalar("select to_email from outbox where dedupe_key like 'late-request:%' order by to_email")
+        .fetch_all(&s.app.owner)
+        .await
+        .unwrap();
+    assert_eq!(told, ["bm@warwickshire.example", "chair@w.example"], "the chair and the business manager decide it");
+}
