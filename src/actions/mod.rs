@@ -26,20 +26,59 @@ use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, optiona
 /// How an action stands, as people read it.
 pub const STATES: [&str; 6] = ["Not started", "On track", "At risk", "Overdue", "Complete, awaiting confirmation", "Complete"];
 
-/// The state of an action from its stored status, whether it is past due and whether completion was confirmed.
-pub fn state_label(status: &str, overdue: bool, confirmed: bool) -> &'static str {
-    match (status, overdue, confirmed) {
-        ("complete", _, true) => STATES[5],
-        ("complete", _, false) => STATES[4],
-        (_, true, _) => STATES[3],
-        ("on_track", ..) => STATES[1],
-        ("at_risk", ..) => STATES[2],
-        _ => STATES[0],
+/// How an action stands, as its owner sets it. Stored as text:
+/// `not_started`, `on_track`, `at_risk`, `complete`. Overdue is never stored:
+/// it is worked out from the due date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    NotStarted,
+    OnTrack,
+    AtRisk,
+    Complete,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [Status::NotStarted, Status::OnTrack, Status::AtRisk, Status::Complete];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::NotStarted => "not_started",
+            Status::OnTrack => "on_track",
+            Status::AtRisk => "at_risk",
+            Status::Complete => "complete",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::NotStarted => "Not started",
+            Status::OnTrack => "On track",
+            Status::AtRisk => "At risk",
+            Status::Complete => "Complete",
+        }
+    }
+    /// A status from a form: one of the codes, or nothing.
+    pub fn parse(code: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.code() == code)
+    }
+    /// (code, label) for a select.
+    pub fn options() -> [(&'static str, &'static str); 4] {
+        Status::ALL.map(|s| (s.code(), s.label()))
     }
 }
 
-pub const STATUSES: [(&str, &str); 4] =
-    [("not_started", "Not started"), ("on_track", "On track"), ("at_risk", "At risk"), ("complete", "Complete")];
+/// The state of an action from its stored status, whether it is past due and whether completion was confirmed.
+pub fn state_label(status: Status, overdue: bool, confirmed: bool) -> &'static str {
+    match (status, overdue, confirmed) {
+        (Status::Complete, _, true) => STATES[5],
+        (Status::Complete, _, false) => STATES[4],
+        (_, true, _) => STATES[3],
+        (Status::OnTrack, ..) => STATES[1],
+        (Status::AtRisk, ..) => STATES[2],
+        (Status::NotStarted, ..) => STATES[0],
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Action {
@@ -48,7 +87,7 @@ pub struct Action {
     pub owner_membership_id: Option<Uuid>,
     pub owner_name: String,
     pub due_on: NaiveDate,
-    pub status: String,
+    pub status: Status,
     pub group_name: Option<String>,
     pub meeting_id: Option<Uuid>,
     pub recommendation_lineage_id: Option<Uuid>,
@@ -60,17 +99,17 @@ impl Action {
         long_date(self.due_on)
     }
     pub fn is_overdue(&self) -> bool {
-        self.status != "complete" && self.due_on < today()
+        self.status != Status::Complete && self.due_on < today()
     }
     pub fn status_label(&self) -> &'static str {
-        STATUSES.iter().find(|(c, _)| *c == self.status).map(|(_, l)| *l).unwrap_or("Unknown")
+        self.status.label()
     }
     pub fn owned_by(&self, membership: &Uuid) -> bool {
         self.owner_membership_id.as_ref() == Some(membership)
     }
     /// Not started, on track, at risk, overdue, awaiting confirmation, complete.
     pub fn state(&self) -> &'static str {
-        state_label(&self.status, self.is_overdue(), self.completion_confirmed)
+        state_label(self.status, self.is_overdue(), self.completion_confirmed)
     }
 }
 
@@ -99,7 +138,7 @@ pub async fn open_actions(
 pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, filter: ActionFilter) -> sqlx::Result<Vec<Action>> {
     sqlx::query_as!(
         Action,
-        r#"select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status,
+        r#"select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status as "status: Status",
                   g.name as "group_name?", a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed as "completion_confirmed!"
            from action_point a left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
            where a.partnership_id = $1 and ($5 or a.status <> 'complete')
@@ -204,13 +243,13 @@ pub(crate) async fn index(State(state): State<AppState>, session: Session, membe
         others,
         can_manage,
         can_update_all,
-        statuses: STATUSES,
+        statuses: Status::options(),
     })
 }
 
 /// One update to an action, with its evidence.
 pub struct Update {
-    pub status: String,
+    pub status: Status,
     pub note: String,
     pub evidence: String,
     pub updated_by_name: String,
@@ -219,7 +258,7 @@ pub struct Update {
 
 impl Update {
     pub fn status_label(&self) -> &'static str {
-        STATUSES.iter().find(|(c, _)| *c == self.status).map(|(_, l)| *l).unwrap_or("")
+        self.status.label()
     }
     pub fn when(&self) -> String {
         long_date(crate::calendar::uk_date(self.updated_at))
@@ -233,7 +272,7 @@ pub struct ActionDetail {
     pub owner_membership_id: Option<Uuid>,
     pub owner_name: String,
     pub due_on: NaiveDate,
-    pub status: String,
+    pub status: Status,
     pub set_by: Option<Uuid>,
     pub set_by_name: Option<String>,
     pub completion_confirmed: bool,
@@ -245,16 +284,19 @@ pub struct ActionDetail {
 
 impl ActionDetail {
     pub fn is_overdue(&self) -> bool {
-        self.status != "complete" && self.due_on < today()
+        self.status != Status::Complete && self.due_on < today()
+    }
+    pub fn is_complete(&self) -> bool {
+        self.status == Status::Complete
     }
     pub fn due(&self) -> String {
         long_date(self.due_on)
     }
     pub fn state(&self) -> &'static str {
-        state_label(&self.status, self.is_overdue(), self.completion_confirmed)
+        state_label(self.status, self.is_overdue(), self.completion_confirmed)
     }
     pub fn awaiting_confirmation(&self) -> bool {
-        self.status == "complete" && !self.completion_confirmed
+        self.status == Status::Complete && !self.completion_confirmed
     }
 }
 
@@ -262,7 +304,7 @@ async fn find_action(tx: &mut PgConnection, partnership_id: Uuid, raw: &str) -> 
     let id = crate::web::record_id(raw)?;
     sqlx::query_as!(
         ActionDetail,
-        r#"select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status, a.set_by,
+        r#"select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status as "status: Status", a.set_by,
                   s.display_name as "set_by_name?", a.completion_confirmed as "completion_confirmed!",
                   c.display_name as "confirmed_by_name?", a.meeting_id,
                   (select r.id from scrutiny_recommendation r
@@ -337,7 +379,7 @@ async fn render_action(
     }
     let updates = sqlx::query_as!(
         Update,
-        r#"select u.status, u.note, u.evidence, p.display_name as updated_by_name, u.updated_at as "updated_at: DateTime<Utc>"
+        r#"select u.status as "status: Status", u.note, u.evidence, p.display_name as updated_by_name, u.updated_at as "updated_at: DateTime<Utc>"
            from action_update u join app_user p on p.id = u.updated_by
            where u.partnership_id = $1 and u.action_id = $2 order by u.updated_at desc"#,
         member.partnership.id,
@@ -347,7 +389,7 @@ async fn render_action(
     .await?;
     tx.commit().await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let form = form.unwrap_or_else(|| StatusForm { status: action.status.clone(), ..StatusForm::default() });
+    let form = form.unwrap_or_else(|| StatusForm { status: action.status.code().to_owned(), ..StatusForm::default() });
     let page = ActionPage {
         layout: member.layout(session, "actions").await?,
         can_confirm: action.awaiting_confirmation() && may_confirm(&member, &action),
@@ -355,7 +397,7 @@ async fn render_action(
         member,
         action,
         updates,
-        statuses: STATUSES,
+        statuses: Status::options(),
         errors,
         form,
     };
@@ -394,33 +436,34 @@ pub(crate) async fn update_status(
         return Err(AppError::Forbidden);
     }
     let mut errors = FormErrors::default();
-    if !STATUSES.iter().any(|(c, _)| *c == form.status) {
+    let status = Status::parse(&form.status);
+    if status.is_none() {
         errors.add("status", "Choose how the action stands");
     }
     let note = errors.check("note", optional_text(&form.note, "update", 4000));
     let evidence = errors.check("evidence", optional_text(&form.evidence, "evidence", 2000));
     // Completing an action someone else set needs evidence for them to confirm.
-    if form.status == "complete"
-        && action.status != "complete"
+    if status == Some(Status::Complete)
+        && action.status != Status::Complete
         && action.set_by.is_some_and(|s| s != member.user.id)
         && evidence.as_deref().is_some_and(str::is_empty)
     {
         errors.add("evidence", "Say what shows the action is complete, for the person who set it to confirm");
     }
-    let (Some(note), Some(evidence)) = (note, evidence.filter(|_| errors.is_empty())) else {
+    let (Some(status), Some(note), Some(evidence)) = (status, note, evidence.filter(|_| errors.is_empty())) else {
         member.resume(tx);
         return render_action(&state, &session, member, &action_id, errors, Some(form)).await;
     };
     let latest = sqlx::query!(
-        "select status, note, evidence, updated_by from action_update where partnership_id = $1 and action_id = $2 order by updated_at desc limit 1",
+        r#"select status as "status: Status", note, evidence, updated_by from action_update
+           where partnership_id = $1 and action_id = $2 order by updated_at desc limit 1"#,
         member.partnership.id,
         action.id
     )
     .fetch_optional(&mut *tx)
     .await?;
-    let repeated =
-        latest.is_some_and(|l| l.status == form.status && l.note == note && l.evidence == evidence && l.updated_by == member.user.id);
-    if action.status == form.status && ((note.is_empty() && evidence.is_empty()) || repeated) {
+    let repeated = latest.is_some_and(|l| l.status == status && l.note == note && l.evidence == evidence && l.updated_by == member.user.id);
+    if action.status == status && ((note.is_empty() && evidence.is_empty()) || repeated) {
         // Nothing new (a repeated click): nothing to record.
         drop(tx);
         return redirect_with(
@@ -431,7 +474,7 @@ pub(crate) async fn update_status(
         .await;
     }
     // Whoever set the action confirms completion, unless they completed it themselves.
-    let self_confirmed = form.status == "complete" && (action.set_by.is_none() || action.set_by == Some(member.user.id));
+    let self_confirmed = status == Status::Complete && (action.set_by.is_none() || action.set_by == Some(member.user.id));
     sqlx::query!(
         "update action_point set status = $3,
                 completed_at = case when $3 = 'complete' then coalesce(completed_at, now()) end,
@@ -440,7 +483,7 @@ pub(crate) async fn update_status(
          where partnership_id = $1 and id = $2",
         member.partnership.id,
         action.id,
-        form.status,
+        status as _,
         self_confirmed && action.set_by.is_some(),
         member.user.id
     )
@@ -452,7 +495,7 @@ pub(crate) async fn update_status(
         member.partnership.id,
         update_id,
         action.id,
-        form.status,
+        status as _,
         note,
         evidence,
         member.user.id
@@ -461,12 +504,12 @@ pub(crate) async fn update_status(
     .await?;
     change(&member, "action.status_changed", "action", action.id, &address)
         .before(json!({ "status": action.status }))
-        .after(json!({ "status": form.status, "note": note, "evidence": evidence }))
+        .after(json!({ "status": status, "note": note, "evidence": evidence }))
         .record(&mut tx)
         .await?;
     // The person who set it hears once, when it becomes complete.
-    if form.status == "complete"
-        && action.status != "complete"
+    if status == Status::Complete
+        && action.status != Status::Complete
         && !self_confirmed
         && let Some(setter) = action.set_by
         && let Some(to) = sqlx::query!("select email, display_name from app_user where id = $1", setter).fetch_optional(&mut *tx).await?

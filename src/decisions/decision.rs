@@ -22,10 +22,10 @@ use crate::web::{AppState, FormErrors, Layout, record_id};
 
 /// One version of a response, for the full record.
 pub struct HistoryLine {
-    pub stage: String,
+    pub stage: Stage,
     pub organisation_name: String,
     pub version: i32,
-    pub position: String,
+    pub position: Position,
     pub comment: String,
     pub recorded_by_name: String,
     pub on_behalf: bool,
@@ -35,13 +35,13 @@ pub struct HistoryLine {
 
 impl HistoryLine {
     pub fn position_label(&self) -> &'static str {
-        Position::from_code(&self.position).map(|p| p.label(&Stage::from_code(&self.stage))).unwrap_or("")
+        self.position.label(&self.stage)
     }
     pub fn when(&self) -> String {
         uk_moment(self.responded_at)
     }
     pub fn stage_label(&self) -> &'static str {
-        if self.stage == "vote" { "Formal vote" } else { "Consensus" }
+        if self.stage == Stage::Vote { "Formal vote" } else { "Consensus" }
     }
 }
 
@@ -107,7 +107,7 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
     let consensus = if stage == Stage::Vote { voters(&mut tx, pid, decision.id, Stage::Consensus).await? } else { Vec::new() };
     let history = sqlx::query_as!(
         HistoryLine,
-        r#"select h.stage, o.name as organisation_name, h.version, h.position, h.comment, u.display_name as recorded_by_name,
+        r#"select h.stage as "stage: Stage", o.name as organisation_name, h.version, h.position as "position: Position", h.comment, u.display_name as recorded_by_name,
                   h.on_behalf, h.evidence, h.responded_at as "responded_at: DateTime<Utc>"
            from decision_response_history h
            join organisation o on o.partnership_id = h.partnership_id and o.id = h.organisation_id
@@ -172,7 +172,7 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
     if forms.errors.is_empty()
         && let Some(voice) = &my_voice
     {
-        response.position = voice.position.clone().unwrap_or_default();
+        response.position = voice.position.map(|p| p.code().to_owned()).unwrap_or_default();
         response.comment = voice.comment.clone().unwrap_or_default();
     }
     let status = if forms.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };

@@ -32,7 +32,10 @@ use crate::structure::Sector;
 
 pub use register::{Awaiting, RegisterLine, awaiting, awaiting_in, register_lines};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Stored as text: `agree`, `disagree`, `abstain`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Position {
     Agree,
     Disagree,
@@ -64,7 +67,10 @@ impl Position {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Stored as text: `consensus`, `vote`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Stage {
     Consensus,
     Vote,
@@ -82,9 +88,16 @@ impl Stage {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Stored as text: `carried_consensus`, `carried_majority`, `not_carried`, `no_quorum`, `withdrawn`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    #[sqlx(rename = "carried_consensus")]
+    #[serde(rename = "carried_consensus")]
     CarriedByConsensus,
+    #[sqlx(rename = "carried_majority")]
+    #[serde(rename = "carried_majority")]
     CarriedByMajority,
     NotCarried,
     NoQuorum,
@@ -128,7 +141,10 @@ impl Outcome {
 }
 
 /// What carries a formal vote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Stored as text: `votes_cast`, `all_voters`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum MajorityOf {
     /// More votes for than against; abstentions are not counted.
     VotesCast,
@@ -172,9 +188,9 @@ impl Default for DecisionRule {
 /// The body's own rule, or the partnership's general one, or the default.
 pub async fn decision_rule(conn: &mut PgConnection, partnership_id: Uuid, group_id: Uuid) -> sqlx::Result<DecisionRule> {
     let row = sqlx::query!(
-        "select majority_vote, majority_of, reminder_working_days, description from decision_rule
+        r#"select majority_vote, majority_of as "majority_of: MajorityOf", reminder_working_days, description from decision_rule
          where partnership_id = $1 and (group_id = $2 or group_id is null)
-         order by group_id nulls last limit 1",
+         order by group_id nulls last limit 1"#,
         partnership_id,
         group_id
     )
@@ -183,7 +199,7 @@ pub async fn decision_rule(conn: &mut PgConnection, partnership_id: Uuid, group_
     Ok(row
         .map(|r| DecisionRule {
             majority_vote: r.majority_vote,
-            majority_of: MajorityOf::from_code(&r.majority_of),
+            majority_of: r.majority_of,
             reminder_working_days: r.reminder_working_days,
             description: r.description,
         })
@@ -407,15 +423,15 @@ pub struct Decision {
     pub quorum_sectors: Vec<String>,
     pub quorum_description: String,
     pub majority_vote: bool,
-    pub majority_of: String,
+    pub majority_of: MajorityOf,
     pub reminder_working_days: i32,
-    pub stage: String,
+    pub stage: Stage,
     pub closes_at: DateTime<Utc>,
     pub raised_by: Uuid,
     pub raised_by_name: String,
     pub raised_at: DateTime<Utc>,
     pub vote_called_at: Option<DateTime<Utc>>,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub outcome_at: Option<DateTime<Utc>>,
     pub outcome_note: String,
     pub closed_by_name: Option<String>,
@@ -426,10 +442,10 @@ impl Decision {
         format!("D{}", self.number)
     }
     pub fn stage(&self) -> Stage {
-        Stage::from_code(&self.stage)
+        self.stage
     }
     pub fn outcome(&self) -> Option<Outcome> {
-        self.outcome.as_deref().and_then(Outcome::from_code)
+        self.outcome
     }
     pub fn is_open(&self) -> bool {
         self.outcome.is_none()
@@ -438,7 +454,7 @@ impl Decision {
         QuorumRule::from_stored(self.quorum_sectors.clone(), self.quorum_description.clone())
     }
     pub fn majority_of(&self) -> MajorityOf {
-        MajorityOf::from_code(&self.majority_of)
+        self.majority_of
     }
     /// "Friday 4 December 2026 at 17:00"
     pub fn deadline(&self) -> String {
@@ -487,9 +503,9 @@ pub async fn find(conn: &mut PgConnection, partnership_id: Uuid, id: Uuid) -> sq
         Decision,
         r#"select d.id, d.number, d.group_id, g.name as group_name, d.title, d.question, d.background, d.options, d.confidential,
                   d.meeting_id, m.starts_at as "meeting_starts_at?: DateTime<Utc>", d.responds_to, d.quorum_sectors,
-                  d.quorum_description, d.majority_vote, d.majority_of, d.reminder_working_days, d.stage,
+                  d.quorum_description, d.majority_vote, d.majority_of as "majority_of: MajorityOf", d.reminder_working_days, d.stage as "stage: Stage",
                   d.closes_at as "closes_at: DateTime<Utc>", d.raised_by, u.display_name as raised_by_name,
-                  d.raised_at as "raised_at: DateTime<Utc>", d.vote_called_at as "vote_called_at: DateTime<Utc>", d.outcome,
+                  d.raised_at as "raised_at: DateTime<Utc>", d.vote_called_at as "vote_called_at: DateTime<Utc>", d.outcome as "outcome: Outcome",
                   d.outcome_at as "outcome_at: DateTime<Utc>", d.outcome_note, c.display_name as "closed_by_name?"
            from decision d
            join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
@@ -510,7 +526,7 @@ pub struct VoterLine {
     pub organisation_id: Uuid,
     pub organisation_name: String,
     pub sector: String,
-    pub position: Option<String>,
+    pub position: Option<Position>,
     pub comment: Option<String>,
     pub recorded_by_name: Option<String>,
     pub on_behalf: Option<bool>,
@@ -521,7 +537,7 @@ pub struct VoterLine {
 
 impl VoterLine {
     pub fn position(&self) -> Option<Position> {
-        self.position.as_deref().and_then(Position::from_code)
+        self.position
     }
     pub fn position_label(&self, stage: &Stage) -> &'static str {
         self.position().map(|p| p.label(stage)).unwrap_or("No response yet")
@@ -537,7 +553,7 @@ impl VoterLine {
 pub async fn voters(conn: &mut PgConnection, partnership_id: Uuid, decision_id: Uuid, stage: Stage) -> sqlx::Result<Vec<VoterLine>> {
     sqlx::query_as!(
         VoterLine,
-        r#"select v.organisation_id, o.name as organisation_name, v.sector, r.position as "position?", r.comment as "comment?",
+        r#"select v.organisation_id, o.name as organisation_name, v.sector, r.position as "position?: Position", r.comment as "comment?",
                   u.display_name as "recorded_by_name?", r.on_behalf as "on_behalf?", r.evidence as "evidence?",
                   r.version as "version?", r.responded_at as "responded_at?: DateTime<Utc>"
            from decision_voter v
@@ -596,7 +612,8 @@ pub async fn may_respond_for(conn: &mut PgConnection, partnership_id: Uuid, deci
 /// response and the close never cross. Answers the outcome when it closed now.
 pub async fn settle(tx: &mut Tx, partnership_id: Uuid, decision_id: Uuid, actor: Option<Uuid>) -> sqlx::Result<Option<Outcome>> {
     let Some(d) = sqlx::query!(
-        r#"select number, title, stage, outcome, quorum_sectors, quorum_description, majority_of, raised_by,
+        r#"select number, title, stage as "stage: Stage", outcome as "outcome: Outcome", quorum_sectors, quorum_description,
+                  majority_of as "majority_of: MajorityOf", raised_by,
                   closes_at <= now() as "deadline_passed!"
            from decision where partnership_id = $1 and id = $2 for update"#,
         partnership_id,
@@ -610,11 +627,11 @@ pub async fn settle(tx: &mut Tx, partnership_id: Uuid, decision_id: Uuid, actor:
     if d.outcome.is_some() {
         return Ok(None);
     }
-    let stage = Stage::from_code(&d.stage);
+    let stage = d.stage;
     let lines = voters(tx, partnership_id, decision_id, stage).await?;
     let voices: Vec<Voice> = lines.iter().map(|l| Voice { sector: l.sector.clone(), position: l.position() }).collect();
     let quorum = QuorumRule::from_stored(d.quorum_sectors, d.quorum_description);
-    let majority_of = MajorityOf::from_code(&d.majority_of);
+    let majority_of = d.majority_of;
     let Some(verdict) = judge(stage, &voices, &quorum, majority_of, d.deadline_passed) else {
         return Ok(None);
     };
@@ -694,7 +711,7 @@ pub async fn sweep(pool: &PgPool, today: NaiveDate) -> sqlx::Result<Swept> {
     for partnership_id in partnerships {
         let mut tx = begin_tenant(pool, partnership_id, None).await?;
         let due = sqlx::query!(
-            r#"select id, number, title, stage, closes_at as "closes_at: DateTime<Utc>", reminder_working_days,
+            r#"select id, number, title, stage as "stage: Stage", closes_at as "closes_at: DateTime<Utc>", reminder_working_days,
                       closes_at <= now() as "passed!"
                from decision where partnership_id = $1 and outcome is null order by closes_at"#,
             partnership_id
@@ -712,7 +729,7 @@ pub async fn sweep(pool: &PgPool, today: NaiveDate) -> sqlx::Result<Swept> {
             if today < remind_from {
                 continue;
             }
-            let stage = Stage::from_code(&d.stage);
+            let stage = d.stage;
             let waiting: Vec<Uuid> = voters(&mut tx, partnership_id, d.id, stage)
                 .await?
                 .into_iter()

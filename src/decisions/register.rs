@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use super::{Outcome, Stage};
+
 use super::{settle, uk_moment};
 use crate::db::{Tx, begin_tenant};
 use crate::error::Result;
@@ -22,20 +24,20 @@ pub struct RegisterLine {
     pub title: String,
     pub group_name: String,
     pub confidential: bool,
-    pub stage: String,
+    pub stage: super::Stage,
     pub closes_at: DateTime<Utc>,
-    pub outcome: Option<String>,
+    pub outcome: Option<super::Outcome>,
     pub outcome_at: Option<DateTime<Utc>>,
 }
 
 impl RegisterLine {
     pub fn outcome(&self) -> Option<super::Outcome> {
-        self.outcome.as_deref().and_then(super::Outcome::from_code)
+        self.outcome
     }
     pub fn status_label(&self) -> &'static str {
         match self.outcome() {
             Some(o) => o.label(),
-            None if self.stage == "vote" => "Formal vote",
+            None if self.stage == super::Stage::Vote => "Formal vote",
             None => "Seeking consensus",
         }
     }
@@ -72,8 +74,8 @@ pub async fn register_lines(
 ) -> sqlx::Result<Vec<RegisterLine>> {
     sqlx::query_as!(
         RegisterLine,
-        r#"select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage,
-                  d.closes_at as "closes_at: DateTime<Utc>", d.outcome, d.outcome_at as "outcome_at: DateTime<Utc>"
+        r#"select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage as "stage: Stage",
+                  d.closes_at as "closes_at: DateTime<Utc>", d.outcome as "outcome: Outcome", d.outcome_at as "outcome_at: DateTime<Utc>"
            from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
            where d.partnership_id = $1 and (not $2 or (not d.confidential and d.outcome is not null))
              and ($3::uuid is null or d.meeting_id = $3)
@@ -116,7 +118,7 @@ pub struct Awaiting {
     pub id: Uuid,
     pub number: i32,
     pub title: String,
-    pub stage: String,
+    pub stage: super::Stage,
     pub closes_at: DateTime<Utc>,
 }
 
@@ -125,7 +127,7 @@ impl Awaiting {
         uk_moment(self.closes_at)
     }
     pub fn is_vote(&self) -> bool {
-        self.stage == "vote"
+        self.stage == super::Stage::Vote
     }
 }
 
@@ -133,7 +135,7 @@ impl Awaiting {
 pub async fn awaiting_in(tx: &mut Tx, partnership_id: Uuid, user_id: Uuid) -> sqlx::Result<Vec<Awaiting>> {
     sqlx::query_as!(
         Awaiting,
-        r#"select p.slug, p.name as partnership_name, d.id, d.number, d.title, d.stage, d.closes_at as "closes_at: DateTime<Utc>"
+        r#"select p.slug, p.name as partnership_name, d.id, d.number, d.title, d.stage as "stage: Stage", d.closes_at as "closes_at: DateTime<Utc>"
            from decision d
            join partnership p on p.id = d.partnership_id
            join decision_voter v on v.partnership_id = d.partnership_id and v.decision_id = d.id

@@ -56,7 +56,7 @@ pub(super) async fn record_response(
     let pid = member.partnership.id;
     let stage = decision.stage();
     let current = sqlx::query!(
-        r#"select r.version, r.position, r.comment, u.display_name, r.responded_at as "responded_at: DateTime<Utc>"
+        r#"select r.version, r.position as "position: Position", r.comment, u.display_name, r.responded_at as "responded_at: DateTime<Utc>"
            from decision_response r join app_user u on u.id = r.recorded_by
            where r.partnership_id = $1 and r.decision_id = $2 and r.stage = $3 and r.organisation_id = $4"#,
         pid,
@@ -67,11 +67,11 @@ pub(super) async fn record_response(
     .fetch_optional(&mut **tx)
     .await?;
     if let Some(c) = &current {
-        if c.position == position.code() && c.comment == comment {
+        if c.position == position && c.comment == comment {
             return Ok(Recorded::Unchanged);
         }
         if c.version != seen {
-            let said = Position::from_code(&c.position).map(|p| p.label(&stage)).unwrap_or("");
+            let said = c.position.label(&stage);
             return Ok(Recorded::Conflict(format!(
                 "{} recorded your organisation's response ({said}) on {} while you had this page open. Their response stands: read it, then submit yours again if you still want to change it",
                 c.display_name,
@@ -238,7 +238,7 @@ pub(super) async fn proxy_form(
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     let mut form = form.unwrap_or_else(|| ResponseForm {
-        position: voice.position.clone().unwrap_or_default(),
+        position: voice.position.map(|p| p.code().to_owned()).unwrap_or_default(),
         comment: voice.comment.clone().unwrap_or_default(),
         ..ResponseForm::default()
     });

@@ -14,7 +14,7 @@ use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{DecisionRule, decision_rule};
+use super::{DecisionRule, MajorityOf, decision_rule};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::meetings::quorum_rule;
@@ -127,7 +127,8 @@ async fn bodies(tx: &mut Tx, partnership_id: Uuid) -> Result<(Vec<BodyRules>, Ve
         .fetch_all(&mut **tx)
         .await?;
     let rules: Vec<(Option<Uuid>, DecisionRule)> = sqlx::query!(
-        "select group_id, majority_vote, majority_of, reminder_working_days, description from decision_rule where partnership_id = $1",
+        r#"select group_id, majority_vote, majority_of as "majority_of: MajorityOf", reminder_working_days, description
+           from decision_rule where partnership_id = $1"#,
         partnership_id
     )
     .fetch_all(&mut **tx)
@@ -136,7 +137,7 @@ async fn bodies(tx: &mut Tx, partnership_id: Uuid) -> Result<(Vec<BodyRules>, Ve
     .map(|r| {
         let rule = DecisionRule {
             majority_vote: r.majority_vote,
-            majority_of: super::MajorityOf::from_code(&r.majority_of),
+            majority_of: r.majority_of,
             reminder_working_days: r.reminder_working_days,
             description: r.description,
         };

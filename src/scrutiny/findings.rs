@@ -20,7 +20,7 @@ use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::ASSURANCE;
+use super::Assurance;
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::tenant::{Member, change};
@@ -64,10 +64,11 @@ pub(crate) async fn add_finding(
     let mut errors = FormErrors::default();
     let title = errors.check("finding_title", required_text(&form.finding_title, "finding", 300));
     let detail = errors.check("detail", optional_text(&form.detail, "detail", 10000));
-    if !ASSURANCE.iter().any(|(c, _)| *c == form.assurance) {
+    let assurance = Assurance::parse(&form.assurance);
+    if assurance.is_none() {
         errors.add("assurance", "Choose the assurance this finding gives");
     }
-    let (Some(title), Some(detail)) = (title, detail.filter(|_| errors.is_empty())) else {
+    let (Some(title), Some(detail), Some(assurance)) = (title, detail, assurance.filter(|_| errors.is_empty())) else {
         member.resume(tx);
         return render_report(&state, &session, member, &report_id, ReportForms { errors, finding: form, ..ReportForms::default() }).await;
     };
@@ -93,12 +94,12 @@ pub(crate) async fn add_finding(
             draft.version,
             title,
             detail,
-            form.assurance
+            assurance as _
         )
         .execute(&mut *tx)
         .await?;
         change(&member, "scrutiny.finding_added", "scrutiny_report", report.id, &address)
-            .after(json!({ "finding_id": id, "version": draft.version, "title": title, "detail": detail, "assurance": form.assurance }))
+            .after(json!({ "finding_id": id, "version": draft.version, "title": title, "detail": detail, "assurance": assurance }))
             .record(&mut tx)
             .await?;
     }

@@ -24,9 +24,82 @@ use crate::roles::Capability;
 use crate::tenant::Member;
 use crate::web::{AppState, Layout};
 
-/// How much assurance a finding gives.
-pub const ASSURANCE: [(&str, &str); 4] =
-    [("substantial", "Substantial"), ("reasonable", "Reasonable"), ("limited", "Limited"), ("none", "No assurance")];
+/// How much assurance a finding gives. Stored as text: `substantial`, `reasonable`, `limited`, `none`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Assurance {
+    Substantial,
+    Reasonable,
+    Limited,
+    None,
+}
+
+impl Assurance {
+    pub const ALL: [Assurance; 4] = [Assurance::Substantial, Assurance::Reasonable, Assurance::Limited, Assurance::None];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Assurance::Substantial => "substantial",
+            Assurance::Reasonable => "reasonable",
+            Assurance::Limited => "limited",
+            Assurance::None => "none",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Assurance::Substantial => "Substantial",
+            Assurance::Reasonable => "Reasonable",
+            Assurance::Limited => "Limited",
+            Assurance::None => "No assurance",
+        }
+    }
+    pub fn parse(code: &str) -> Option<Assurance> {
+        Assurance::ALL.into_iter().find(|a| a.code() == code)
+    }
+    pub fn options() -> [(&'static str, &'static str); 4] {
+        Assurance::ALL.map(|a| (a.code(), a.label()))
+    }
+    /// Substantial or reasonable: shown green.
+    pub fn is_assured(self) -> bool {
+        matches!(self, Assurance::Substantial | Assurance::Reasonable)
+    }
+}
+
+/// What the addressee made of a recommendation. Stored as text: `accepted`, `partly_accepted`, `not_accepted`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Acceptance {
+    Accepted,
+    PartlyAccepted,
+    NotAccepted,
+}
+
+impl Acceptance {
+    pub const ALL: [Acceptance; 3] = [Acceptance::Accepted, Acceptance::PartlyAccepted, Acceptance::NotAccepted];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Acceptance::Accepted => "accepted",
+            Acceptance::PartlyAccepted => "partly_accepted",
+            Acceptance::NotAccepted => "not_accepted",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Acceptance::Accepted => "Accepted",
+            Acceptance::PartlyAccepted => "Partly accepted",
+            Acceptance::NotAccepted => "Not accepted",
+        }
+    }
+    pub fn parse(code: &str) -> Option<Acceptance> {
+        Acceptance::ALL.into_iter().find(|a| a.code() == code)
+    }
+    pub fn options() -> [(&'static str, &'static str); 3] {
+        Acceptance::ALL.map(|a| (a.code(), a.label()))
+    }
+}
 
 /// How scrutineers gather evidence (Windsor & Maidenhead's list, and case audit).
 pub const METHODS: [(&str, &str); 6] = [
@@ -37,9 +110,6 @@ pub const METHODS: [(&str, &str); 6] = [
     ("peer_review", "Peer review"),
     ("case_audit", "Case file audit"),
 ];
-
-pub const RESPONSES: [(&str, &str); 3] =
-    [("accepted", "Accepted"), ("partly_accepted", "Partly accepted"), ("not_accepted", "Not accepted")];
 
 pub fn label_of(list: &[(&'static str, &'static str)], code: &str) -> &'static str {
     list.iter().find(|(c, _)| *c == code).map(|(_, l)| *l).unwrap_or("")
@@ -81,7 +151,7 @@ pub struct Followed {
     pub report_title: String,
     pub body: String,
     pub addressee: String,
-    pub response: Option<String>,
+    pub response: Option<Acceptance>,
     pub responses_due_on: Option<NaiveDate>,
     pub author_membership_id: Uuid,
     pub actions_total: i64,
@@ -90,10 +160,7 @@ pub struct Followed {
 
 impl Followed {
     pub fn response_label(&self) -> &'static str {
-        match &self.response {
-            Some(r) => label_of(&RESPONSES, r),
-            None => "Awaiting a response",
-        }
+        self.response.map(Acceptance::label).unwrap_or("Awaiting a response")
     }
     pub fn response_overdue(&self) -> bool {
         self.response.is_none() && self.responses_due_on.is_some_and(|d| d < today())
@@ -108,7 +175,7 @@ async fn followed(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<Followe
     sqlx::query_as!(
         Followed,
         r#"select r.id, r.report_id, sr.title as report_title, r.body,
-                  coalesce(o.name, g.name, '') as "addressee!", resp.response as "response?",
+                  coalesce(o.name, g.name, '') as "addressee!", resp.response as "response?: Acceptance",
                   v.responses_due_on as "responses_due_on: NaiveDate", sr.author_membership_id,
                   (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id) as "actions_total!",
                   (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id
@@ -232,7 +299,7 @@ pub(crate) async fn dashboard(
         })
         .collect();
     let findings_by = sqlx::query!(
-        r#"select f.assurance, count(*) as "n!" from scrutiny_finding f
+        r#"select f.assurance as "assurance: Assurance", count(*) as "n!" from scrutiny_finding f
            join scrutiny_report_version v on v.partnership_id = f.partnership_id and v.report_id = f.report_id and v.version = f.version
            join scrutiny_report r on r.partnership_id = f.partnership_id and r.id = f.report_id
            where f.partnership_id = $1 and r.financial_year = $2 and v.submitted_at is not null and v.superseded_at is null
@@ -242,17 +309,14 @@ pub(crate) async fn dashboard(
     )
     .fetch_all(&mut *tx)
     .await?;
-    let findings: Vec<Count> = ASSURANCE
+    let findings: Vec<Count> = Assurance::ALL
         .iter()
-        .map(|(code, label)| Count { label, count: findings_by.iter().find(|f| f.assurance == *code).map(|f| f.n).unwrap_or(0) })
+        .map(|a| Count { label: a.label(), count: findings_by.iter().find(|f| f.assurance == *a).map(|f| f.n).unwrap_or(0) })
         .collect();
     let all_recommendations = followed(&mut tx, pid).await?;
-    let mut recommendations: Vec<Count> = RESPONSES
+    let mut recommendations: Vec<Count> = Acceptance::ALL
         .iter()
-        .map(|(code, label)| Count {
-            label,
-            count: all_recommendations.iter().filter(|r| r.response.as_deref() == Some(*code)).count() as i64,
-        })
+        .map(|a| Count { label: a.label(), count: all_recommendations.iter().filter(|r| r.response == Some(*a)).count() as i64 })
         .collect();
     recommendations
         .push(Count { label: "Awaiting a response", count: all_recommendations.iter().filter(|r| r.response.is_none()).count() as i64 });
@@ -299,14 +363,14 @@ pub struct RecommendationView {
     pub finding_id: Uuid,
     pub body: String,
     pub addressee: String,
-    pub response: Option<String>,
+    pub response: Option<Acceptance>,
     pub actions_total: i64,
     pub actions_done: i64,
 }
 
 impl RecommendationView {
     pub fn response_label(&self) -> &'static str {
-        self.response.as_deref().map(|r| label_of(&RESPONSES, r)).unwrap_or("Awaiting a response")
+        self.response.map(Acceptance::label).unwrap_or("Awaiting a response")
     }
 }
 
@@ -315,12 +379,12 @@ pub struct FindingRow {
     pub position: i32,
     pub title: String,
     pub detail: String,
-    pub assurance: String,
+    pub assurance: Assurance,
 }
 
 impl FindingRow {
     pub fn assurance_label(&self) -> &'static str {
-        label_of(&ASSURANCE, &self.assurance)
+        self.assurance.label()
     }
 }
 
@@ -332,8 +396,8 @@ pub(super) async fn content(
 ) -> sqlx::Result<(Vec<FindingRow>, Vec<RecommendationView>)> {
     let findings = sqlx::query_as!(
         FindingRow,
-        "select id, position, title, detail, assurance from scrutiny_finding
-         where partnership_id = $1 and report_id = $2 and version = $3 order by position",
+        r#"select id, position, title, detail, assurance as "assurance: Assurance" from scrutiny_finding
+           where partnership_id = $1 and report_id = $2 and version = $3 order by position"#,
         partnership_id,
         report_id,
         version
@@ -342,7 +406,7 @@ pub(super) async fn content(
     .await?;
     let recommendations = sqlx::query_as!(
         RecommendationView,
-        r#"select r.id, r.finding_id, r.body, coalesce(o.name, g.name, '') as "addressee!", resp.response as "response?",
+        r#"select r.id, r.finding_id, r.body, coalesce(o.name, g.name, '') as "addressee!", resp.response as "response?: Acceptance",
                   (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id) as "actions_total!",
                   (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id
                      and a.status = 'complete' and a.completion_confirmed) as "actions_done!"

@@ -18,7 +18,7 @@ use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{ASSURANCE, METHODS, day_of, methods_label, quarter_label, quarter_of};
+use super::{Assurance, METHODS, day_of, methods_label, quarter_label, quarter_of};
 use crate::calendar::{long_date, today, working_days_after};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
@@ -335,7 +335,7 @@ pub(super) async fn render_report(state: &AppState, session: &Session, member: M
         draft,
         finding: forms.finding,
         correction: forms.correction,
-        assurance: ASSURANCE,
+        assurance: Assurance::options(),
         methods: METHODS,
     };
     Ok((status, page).into_response())
@@ -660,7 +660,7 @@ pub(crate) async fn correct(
             f.position,
             f.title,
             f.detail,
-            f.assurance
+            f.assurance as _
         )
         .execute(&mut *tx)
         .await?;

@@ -12,7 +12,7 @@ use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{ASSURANCE, RESPONSES, day_of, label_of};
+use super::{Acceptance, Assurance, day_of};
 use crate::calendar::{long_date, today};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
@@ -29,7 +29,7 @@ pub struct CurrentRecommendation {
     pub report_id: Uuid,
     pub report_title: String,
     pub finding_title: String,
-    pub assurance: String,
+    pub assurance: Assurance,
     pub body: String,
     pub addressee: String,
     pub addressee_organisation_id: Option<Uuid>,
@@ -42,14 +42,14 @@ impl CurrentRecommendation {
         self.responses_due_on.map(long_date).unwrap_or_default()
     }
     pub fn assurance_label(&self) -> &'static str {
-        label_of(&ASSURANCE, &self.assurance)
+        self.assurance.label()
     }
 }
 
 pub(super) async fn current_recommendation(tx: &mut Tx, member: &Member, raw: &str) -> Result<CurrentRecommendation> {
     sqlx::query_as!(
         CurrentRecommendation,
-        r#"select r.id, r.lineage_id, r.report_id, sr.title as report_title, f.title as finding_title, f.assurance, r.body,
+        r#"select r.id, r.lineage_id, r.report_id, sr.title as report_title, f.title as finding_title, f.assurance as "assurance: Assurance", r.body,
                   coalesce(o.name, g.name, '') as "addressee!", r.addressee_organisation_id, r.addressee_group_id,
                   v.responses_due_on as "responses_due_on: NaiveDate"
            from scrutiny_recommendation r
@@ -142,7 +142,7 @@ pub(super) async fn render_recommendation(
     .fetch_one(&mut *tx)
     .await?;
     let response = sqlx::query!(
-        r#"select resp.response, resp.reasons, u.display_name, resp.responded_at as "responded_at: DateTime<Utc>"
+        r#"select resp.response as "response: Acceptance", resp.reasons, u.display_name, resp.responded_at as "responded_at: DateTime<Utc>"
            from recommendation_response resp join app_user u on u.id = resp.responded_by
            where resp.partnership_id = $1 and resp.lineage_id = $2"#,
         pid,
@@ -150,7 +150,7 @@ pub(super) async fn render_recommendation(
     )
     .fetch_optional(&mut *tx)
     .await?
-    .map(|r| (label_of(&RESPONSES, &r.response).to_owned(), r.reasons, r.display_name, day_of(r.responded_at)));
+    .map(|r| (r.response.label().to_owned(), r.reasons, r.display_name, day_of(r.responded_at)));
     let filter =
         crate::actions::ActionFilter { recommendation_lineage: Some(rec.lineage_id), include_complete: true, ..Default::default() };
     let actions = crate::actions::list(&mut tx, pid, filter).await?;
@@ -171,7 +171,7 @@ pub(super) async fn render_recommendation(
         may_respond,
         superseded,
         people,
-        responses: RESPONSES,
+        responses: Acceptance::options(),
         errors,
         form: form.unwrap_or_default(),
     };
@@ -264,18 +264,19 @@ pub(crate) async fn respond(
     }
     lock_recommendation(&mut tx, pid, &rec).await?;
     let before = sqlx::query!(
-        "select response, reasons from recommendation_response where partnership_id = $1 and lineage_id = $2",
+        r#"select response as "response: Acceptance", reasons from recommendation_response where partnership_id = $1 and lineage_id = $2"#,
         pid,
         rec.lineage_id
     )
     .fetch_optional(&mut *tx)
     .await?;
     let mut errors = FormErrors::default();
-    if !RESPONSES.iter().any(|(c, _)| *c == form.response) {
+    let response = Acceptance::parse(&form.response);
+    if response.is_none() {
         errors.add("response", "Choose whether the recommendation is accepted, partly accepted or not accepted");
     }
     let reasons = errors.check("reasons", optional_text(&form.reasons, "reasons", 4000));
-    if form.response != "accepted" && reasons.as_deref().is_some_and(str::is_empty) && !form.response.is_empty() {
+    if response.is_some_and(|r| r != Acceptance::Accepted) && reasons.as_deref().is_some_and(str::is_empty) {
         errors.add("reasons", "Give the reasons for not accepting the recommendation in full");
     }
     let has_actions = sqlx::query_scalar!(
@@ -286,9 +287,9 @@ pub(crate) async fn respond(
     .fetch_one(&mut *tx)
     .await?;
     // An accepted recommendation needs an action, with an owner and a due date.
-    let needs_action = form.response != "not_accepted" && !has_actions;
-    let action = parse_action(&mut tx, &member, &form, &mut errors, needs_action && !form.response.is_empty()).await?;
-    let Some(reasons) = reasons.filter(|_| errors.is_empty()) else {
+    let needs_action = response.is_some_and(|r| r != Acceptance::NotAccepted) && !has_actions;
+    let action = parse_action(&mut tx, &member, &form, &mut errors, needs_action).await?;
+    let (Some(response), Some(reasons)) = (response, reasons.filter(|_| errors.is_empty())) else {
         member.resume(tx);
         return render_recommendation(&state, &session, member, &recommendation_id, errors, Some(form)).await;
     };
@@ -299,14 +300,14 @@ pub(crate) async fn respond(
         pid,
         rec.lineage_id,
         rec.report_id,
-        form.response,
+        response as _,
         reasons,
         member.user.id
     )
     .execute(&mut *tx)
     .await?;
     let mut audit = change(&member, "scrutiny.recommendation_answered", "scrutiny_recommendation", rec.id, &address)
-        .after(json!({ "response": form.response, "reasons": reasons, "addressee": rec.addressee }));
+        .after(json!({ "response": response, "reasons": reasons, "addressee": rec.addressee }));
     if let Some(b) = &before {
         audit = audit.before(json!({ "response": b.response, "reasons": b.reasons }));
     }
@@ -317,7 +318,7 @@ pub(crate) async fn respond(
     tx.commit().await?;
     redirect_with(
         &session,
-        format!("Response recorded: {}", label_of(&RESPONSES, &form.response)),
+        format!("Response recorded: {}", response.label()),
         format!("/p/{}/scrutiny/recommendations/{}", member.partnership.slug, rec.id),
     )
     .await
