@@ -13,6 +13,8 @@ use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use super::MeetingStatus;
+
 use crate::audit::Change;
 use crate::auth::CurrentUser;
 use crate::db::{begin_personal, begin_tenant};
@@ -31,7 +33,7 @@ pub struct FeedMeeting {
     pub ends_at: DateTime<Utc>,
     pub location: String,
     pub online_link: String,
-    pub status: String,
+    pub status: super::MeetingStatus,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -55,7 +57,7 @@ pub fn to_ics(name: &str, meetings: &[FeedMeeting], base_url: &str) -> String {
         if !m.location.is_empty() {
             event.location(&m.location);
         }
-        event.status(if m.status == "cancelled" { EventStatus::Cancelled } else { EventStatus::Confirmed });
+        event.status(if m.status == super::MeetingStatus::Cancelled { EventStatus::Cancelled } else { EventStatus::Confirmed });
         calendar.push(event.done());
     }
     calendar.done().to_string()
@@ -87,7 +89,7 @@ async fn meetings_for(state: &AppState, user_id: Uuid) -> Result<Vec<FeedMeeting
             FeedMeeting,
             r#"select m.id, p.slug as partnership_slug, p.name as partnership_name, g.name as group_name,
                       m.starts_at as "starts_at: DateTime<Utc>", m.ends_at as "ends_at: DateTime<Utc>",
-                      m.location, m.online_link, m.status, m.updated_at as "updated_at: DateTime<Utc>"
+                      m.location, m.online_link, m.status as "status: MeetingStatus", m.updated_at as "updated_at: DateTime<Utc>"
                from meeting m
                join partnership p on p.id = m.partnership_id
                join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
@@ -128,7 +130,7 @@ pub(crate) async fn one_meeting(
         FeedMeeting,
         r#"select m.id, p.slug as partnership_slug, p.name as partnership_name, g.name as group_name,
                   m.starts_at as "starts_at: DateTime<Utc>", m.ends_at as "ends_at: DateTime<Utc>",
-                  m.location, m.online_link, m.status, m.updated_at as "updated_at: DateTime<Utc>"
+                  m.location, m.online_link, m.status as "status: MeetingStatus", m.updated_at as "updated_at: DateTime<Utc>"
            from meeting m
            join partnership p on p.id = m.partnership_id
            join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
@@ -207,7 +209,7 @@ mod tests {
             ends_at: at + chrono::Duration::hours(2),
             location: "Civic Offices; Room 1".into(),
             online_link: String::new(),
-            status: "cancelled".into(),
+            status: super::MeetingStatus::Cancelled,
             updated_at: at,
         };
         let ics = to_ics("Test", &[meeting], "https://hub.example");

@@ -154,6 +154,15 @@ pub async fn notify_group(
     Ok(())
 }
 
+/// Whether a meeting goes ahead. Stored as text: `scheduled`, `cancelled`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingStatus {
+    Scheduled,
+    Cancelled,
+}
+
 /// A meeting as lists and pages show it.
 #[derive(Clone, Debug)]
 pub struct MeetingRow {
@@ -165,7 +174,7 @@ pub struct MeetingRow {
     pub location: String,
     pub online_link: String,
     pub extraordinary: bool,
-    pub status: String,
+    pub status: MeetingStatus,
     pub cancelled_reason: String,
     pub pack_circulated_at: Option<DateTime<Utc>>,
 }
@@ -178,7 +187,7 @@ impl MeetingRow {
         uk_date(self.starts_at)
     }
     pub fn is_cancelled(&self) -> bool {
-        self.status == "cancelled"
+        self.status == MeetingStatus::Cancelled
     }
     pub fn is_past(&self) -> bool {
         self.ends_at < Utc::now()
@@ -189,7 +198,7 @@ pub(super) async fn meetings(tx: &mut Tx, partnership_id: Uuid, meeting_id: Opti
     sqlx::query_as!(
         MeetingRow,
         r#"select m.id, m.group_id, g.name as group_name, m.starts_at as "starts_at: DateTime<Utc>", m.ends_at as "ends_at: DateTime<Utc>",
-                  m.location, m.online_link, m.extraordinary, m.status, m.cancelled_reason,
+                  m.location, m.online_link, m.extraordinary, m.status as "status: MeetingStatus", m.cancelled_reason,
                   m.pack_circulated_at as "pack_circulated_at: DateTime<Utc>"
            from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
            where m.partnership_id = $1 and ($2::uuid is null or m.id = $2)

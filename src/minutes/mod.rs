@@ -56,8 +56,30 @@ impl Comment {
     }
 }
 
+/// Where the minutes stand. Stored as text: `draft`, `circulated`, `approved`, `published`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MinutesStatus {
+    /// The business unit's alone.
+    Draft,
+    /// Sent to the group for comment.
+    Circulated,
+    /// Approved at a later meeting of the group.
+    Approved,
+    /// Public, without the confidential passages.
+    Published,
+}
+
+impl MinutesStatus {
+    /// Still being written: sections, actions and text can change.
+    pub fn is_open(self) -> bool {
+        matches!(self, MinutesStatus::Draft | MinutesStatus::Circulated)
+    }
+}
+
 struct MinutesState {
-    status: String,
+    status: MinutesStatus,
     approved_at_meeting: Option<String>,
 }
 
@@ -74,7 +96,7 @@ async fn load(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<Loaded> 
     let meeting = find_meeting(tx, member, meeting_id).await?;
     let pid = member.partnership.id;
     let minutes = sqlx::query!(
-        r#"select m.status, g.name || ', ' || to_char(a.starts_at at time zone 'Europe/London', 'FMDD FMMonth YYYY') as "approved_at?"
+        r#"select m.status as "status: MinutesStatus", g.name || ', ' || to_char(a.starts_at at time zone 'Europe/London', 'FMDD FMMonth YYYY') as "approved_at?"
            from minutes m
            left join meeting a on a.partnership_id = m.partnership_id and a.id = m.approved_at_meeting_id
            left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
@@ -131,7 +153,7 @@ struct MinutesPage {
     layout: Layout,
     member: Member,
     meeting: MeetingRow,
-    status: Option<String>,
+    status: Option<MinutesStatus>,
     approved_at_meeting: Option<String>,
     sections: Vec<Section>,
     actions: Vec<SectionAction>,
@@ -149,8 +171,8 @@ impl MinutesPage {
     fn actions_for(&self, section: &Uuid) -> Vec<&SectionAction> {
         self.actions.iter().filter(|a| a.section_id.as_ref() == Some(section)).collect()
     }
-    fn is(&self, status: &str) -> bool {
-        self.status.as_deref() == Some(status)
+    fn is(&self, status: MinutesStatus) -> bool {
+        self.status == Some(status)
     }
 }
 
@@ -159,12 +181,12 @@ async fn render(state: &AppState, session: &Session, member: Member, meeting_id:
     let loaded = load(&mut tx, &member, meeting_id).await?;
     let can_manage = member.roles.allows(Capability::ManageMeetings);
     let full = may_read_full(&mut tx, &member, &loaded.meeting).await?;
-    let status = loaded.minutes.as_ref().map(|m| m.status.clone());
+    let status = loaded.minutes.as_ref().map(|m| m.status);
     // Drafts are the business manager's; members of the group read them once circulated; others read what is published.
-    let visible = can_manage || (full && status.as_deref().is_some_and(|s| s != "draft"));
+    let visible = can_manage || (full && status.is_some_and(|s| s != MinutesStatus::Draft));
     if !visible {
         drop(tx);
-        if status.as_deref() == Some("published") {
+        if status == Some(MinutesStatus::Published) {
             return Ok(
                 Redirect::to(&format!("/p/{}/meetings/{}/minutes/published", member.partnership.slug, loaded.meeting.id)).into_response()
             );
@@ -232,9 +254,9 @@ fn change<'a>(member: &Member, action: &'a str, id: Uuid, address: &'a str) -> C
 }
 
 /// The minutes' status, locked for the change that follows.
-async fn locked_status(tx: &mut Tx, member: &Member, meeting: &MeetingRow) -> Result<String> {
+async fn locked_status(tx: &mut Tx, member: &Member, meeting: &MeetingRow) -> Result<MinutesStatus> {
     sqlx::query_scalar!(
-        "select status from minutes where partnership_id = $1 and meeting_id = $2 for update",
+        r#"select status as "status: MinutesStatus" from minutes where partnership_id = $1 and meeting_id = $2 for update"#,
         member.partnership.id,
         meeting.id
     )
@@ -289,7 +311,7 @@ pub(crate) async fn save_sections(
     let mut tx = member.begin(&state).await?;
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
     let status = locked_status(&mut tx, &member, &meeting).await?;
-    if !matches!(status.as_str(), "draft" | "circulated") {
+    if !status.is_open() {
         return done(&session, "Approved minutes cannot be changed".into(), to_minutes(&member, &meeting)).await;
     }
     let sections = sqlx::query_as!(
@@ -354,7 +376,7 @@ pub(crate) async fn add_section(
     let status = locked_status(&mut tx, &member, &meeting).await?;
     let mut errors = FormErrors::default();
     let heading = errors.check("heading", required_text(&form.heading, "section's heading", 200));
-    if !matches!(status.as_str(), "draft" | "circulated") {
+    if !status.is_open() {
         errors.add("heading", "Approved minutes cannot be changed");
     }
     let Some(heading) = heading.filter(|_| errors.is_empty()) else {
@@ -406,7 +428,7 @@ pub(crate) async fn add_action(
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
     let status = locked_status(&mut tx, &member, &meeting).await?;
     let mut errors = FormErrors::default();
-    if !matches!(status.as_str(), "draft" | "circulated") {
+    if !status.is_open() {
         errors.add("description", "Approved minutes cannot be changed");
     }
     let section = Uuid::parse_str(&form.section_id).ok();
@@ -463,8 +485,8 @@ async fn advance(
     member: &Member,
     address: &str,
     meeting_id: &str,
-    from: &str,
-    to: &str,
+    from: MinutesStatus,
+    to: MinutesStatus,
     approved_at: Option<Uuid>,
 ) -> Result<bool> {
     let mut tx = member.begin(state).await?;
@@ -482,7 +504,7 @@ async fn advance(
          where partnership_id = $1 and meeting_id = $2",
         member.partnership.id,
         meeting.id,
-        to,
+        to as _,
         approved_at
     )
     .execute(&mut *tx)
@@ -492,7 +514,7 @@ async fn advance(
         .after(json!({ "status": to, "approved_at_meeting_id": approved_at }))
         .record(&mut tx)
         .await?;
-    if to == "circulated" {
+    if to == MinutesStatus::Circulated {
         let subject = format!("Draft minutes for comment: {}, {}", meeting.group_name, long(meeting.day()));
         let body =
             format!("The draft minutes of the meeting of the {} on {} are ready for your comments.", meeting.group_name, meeting.when());
@@ -511,7 +533,7 @@ pub(crate) async fn circulate(
 ) -> Result<Response> {
     member.require(Capability::ManageMeetings)?;
     let to = format!("/p/{}/meetings/{meeting_id}/minutes", member.partnership.slug);
-    match advance(&state, &member, &address, &meeting_id, "draft", "circulated", None).await? {
+    match advance(&state, &member, &address, &meeting_id, MinutesStatus::Draft, MinutesStatus::Circulated, None).await? {
         true => done(&session, "Draft minutes circulated to the group for comment".into(), to).await,
         false => done(&session, "The minutes were already circulated".into(), to).await,
     }
@@ -538,7 +560,7 @@ pub(crate) async fn comment(
     }
     let status = locked_status(&mut tx, &member, &meeting).await?;
     let mut errors = FormErrors::default();
-    if status != "circulated" {
+    if status != MinutesStatus::Circulated {
         errors.add("body", "Comments are taken while the draft is circulated");
     }
     let body = errors.check("body", required_text(&form.body, "comment", 5000));
@@ -600,7 +622,7 @@ pub(crate) async fn approve(
         errors.add("approved_at_meeting_id", "Select the later meeting of the group that approved the minutes");
         return render(&state, &session, member, &meeting_id, errors).await;
     }
-    match advance(&state, &member, &address, &meeting_id, "circulated", "approved", later).await? {
+    match advance(&state, &member, &address, &meeting_id, MinutesStatus::Circulated, MinutesStatus::Approved, later).await? {
         true => done(&session, "Minutes recorded as approved".into(), to).await,
         false => done(&session, "Only circulated minutes can be approved".into(), to).await,
     }
@@ -615,7 +637,7 @@ pub(crate) async fn publish(
 ) -> Result<Response> {
     member.require(Capability::ManageMeetings)?;
     let to = format!("/p/{}/meetings/{meeting_id}/minutes", member.partnership.slug);
-    match advance(&state, &member, &address, &meeting_id, "approved", "published", None).await? {
+    match advance(&state, &member, &address, &meeting_id, MinutesStatus::Approved, MinutesStatus::Published, None).await? {
         true => done(&session, "Minutes published, without the passages marked confidential".into(), to).await,
         false => done(&session, "Only approved minutes can be published".into(), to).await,
     }
@@ -645,7 +667,7 @@ pub(crate) async fn published_page(
     let loaded = load(&mut tx, &member, &meeting_id).await?;
     let decisions = crate::decisions::register_lines(&mut tx, member.partnership.id, true, Some(loaded.meeting.id)).await?;
     tx.commit().await?;
-    let minutes = loaded.minutes.filter(|m| m.status == "published").ok_or(AppError::NotFound)?;
+    let minutes = loaded.minutes.filter(|m| m.status == MinutesStatus::Published).ok_or(AppError::NotFound)?;
     Ok(PublishedPage {
         layout: member.layout(&session, "meetings").await?,
         member,

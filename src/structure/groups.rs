@@ -341,10 +341,13 @@ pub struct GroupMeeting {
     pub id: Uuid,
     pub starts_at: chrono::DateTime<chrono::Utc>,
     pub ends_at: chrono::DateTime<chrono::Utc>,
-    pub status: String,
+    pub cancelled: bool,
 }
 
 impl GroupMeeting {
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled
+    }
     pub fn when(&self) -> String {
         crate::calendar::when(self.starts_at, self.ends_at)
     }
@@ -395,7 +398,7 @@ pub async fn load_group(state: &AppState, member: &Member, group_id: &str, inclu
     let links = super::board_links(&mut tx, pid).await?.into_iter().filter(|l| l.group_id == Some(group_id)).collect();
     let meetings = sqlx::query_as!(
         GroupMeeting,
-        r#"select id, starts_at as "starts_at: chrono::DateTime<chrono::Utc>", ends_at as "ends_at: chrono::DateTime<chrono::Utc>", status
+        r#"select id, starts_at as "starts_at: chrono::DateTime<chrono::Utc>", ends_at as "ends_at: chrono::DateTime<chrono::Utc>", status = 'cancelled' as "cancelled!"
            from meeting where partnership_id = $1 and group_id = $2 and ends_at >= now() order by starts_at"#,
         pid,
         group_id
