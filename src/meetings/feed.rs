@@ -17,7 +17,7 @@ use super::MeetingStatus;
 
 use crate::audit::Change;
 use crate::auth::CurrentUser;
-use crate::db::{begin_personal, begin_tenant};
+use crate::db::{Tx, begin_personal, begin_tenant};
 use crate::error::{AppError, Result};
 use crate::tenant::Member;
 use crate::tokens::{random_token, sha256_hex};
@@ -85,28 +85,41 @@ async fn meetings_for(state: &AppState, user_id: Uuid) -> Result<Vec<FeedMeeting
     let mut meetings = Vec::new();
     for membership in memberships {
         let mut tx = begin_tenant(&state.db, membership.partnership_id, Some(user_id)).await?;
-        let rows = sqlx::query_as!(
-            FeedMeeting,
-            r#"select m.id, p.slug as partnership_slug, p.name as partnership_name, g.name as group_name,
-                      m.starts_at as "starts_at: DateTime<Utc>", m.ends_at as "ends_at: DateTime<Utc>",
-                      m.location, m.online_link, m.status as "status: MeetingStatus", m.updated_at as "updated_at: DateTime<Utc>"
-               from meeting m
-               join partnership p on p.id = m.partnership_id
-               join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-               where m.partnership_id = $1 and m.starts_at > now() - interval '31 days'
-                 and exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.group_id = m.group_id
-                             and s.membership_id = $2 and (s.ends_on is null or s.ends_on >= current_date))
-               order by m.starts_at"#,
-            membership.partnership_id,
-            membership.id
-        )
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = calendar_meetings(&mut tx, membership.partnership_id, Some(membership.id), None).await?;
         tx.commit().await?;
         meetings.extend(rows);
     }
     meetings.sort_by_key(|m| m.starts_at);
     Ok(meetings)
+}
+
+/// Meetings as calendars show them: one meeting, or those of the groups a
+/// membership sits on, from a month ago on.
+async fn calendar_meetings(
+    tx: &mut Tx,
+    partnership_id: Uuid,
+    seat_of: Option<Uuid>,
+    meeting: Option<Uuid>,
+) -> sqlx::Result<Vec<FeedMeeting>> {
+    sqlx::query_as!(
+        FeedMeeting,
+        r#"select m.id, p.slug as partnership_slug, p.name as partnership_name, g.name as group_name,
+                  m.starts_at as "starts_at: DateTime<Utc>", m.ends_at as "ends_at: DateTime<Utc>",
+                  m.location, m.online_link, m.status as "status: MeetingStatus", m.updated_at as "updated_at: DateTime<Utc>"
+           from meeting m
+           join partnership p on p.id = m.partnership_id
+           join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+           where m.partnership_id = $1 and ($3::uuid is null or m.id = $3)
+             and ($2::uuid is null or (m.starts_at > now() - interval '31 days'
+                  and exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.group_id = m.group_id
+                              and s.membership_id = $2 and (s.ends_on is null or s.ends_on >= current_date))))
+           order by m.starts_at"#,
+        partnership_id,
+        seat_of,
+        meeting
+    )
+    .fetch_all(&mut **tx)
+    .await
 }
 
 pub(crate) async fn feed(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response> {
@@ -126,21 +139,7 @@ pub(crate) async fn one_meeting(
 ) -> Result<Response> {
     let id = Uuid::parse_str(&meeting_id).map_err(|_| AppError::NotFound)?;
     let mut tx = member.begin(&state).await?;
-    let meeting = sqlx::query_as!(
-        FeedMeeting,
-        r#"select m.id, p.slug as partnership_slug, p.name as partnership_name, g.name as group_name,
-                  m.starts_at as "starts_at: DateTime<Utc>", m.ends_at as "ends_at: DateTime<Utc>",
-                  m.location, m.online_link, m.status as "status: MeetingStatus", m.updated_at as "updated_at: DateTime<Utc>"
-           from meeting m
-           join partnership p on p.id = m.partnership_id
-           join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-           where m.partnership_id = $1 and m.id = $2"#,
-        member.partnership.id,
-        id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let meeting = calendar_meetings(&mut tx, member.partnership.id, None, Some(id)).await?.pop().ok_or(AppError::NotFound)?;
     tx.commit().await?;
     let name = format!("{}, {}", meeting.group_name, crate::calendar::long_date(crate::calendar::uk_date(meeting.starts_at)));
     Ok(ics_response(to_ics(&name, &[meeting], &state.config.public_url), "meeting.ics"))
