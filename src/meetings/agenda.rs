@@ -15,7 +15,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::meeting::render_meeting;
-use super::{Deadlines, rules};
+use super::{Deadlines, ItemStatus, rules};
 use super::{MeetingRow, find_meeting, is_seat_holder};
 use crate::calendar::today;
 use crate::db::Tx;
@@ -67,7 +67,7 @@ pub async fn propose(
 ) -> Result<Proposed> {
     let rules = rules(tx, member.partnership.id).await?;
     let late = Deadlines::for_meeting(meeting.day(), &rules).is_late(today());
-    let status = if late { "late_request" } else { "proposed" };
+    let status = if late { ItemStatus::LateRequest } else { ItemStatus::Proposed };
     let id = Uuid::new_v4();
     let inserted = sqlx::query!(
         "insert into agenda_item (partnership_id, id, meeting_id, title, purpose, presenter, summary, submitted_by, status)
@@ -80,7 +80,7 @@ pub async fn propose(
         proposal.presenter,
         proposal.summary,
         member.user.id,
-        status
+        status as _
     )
     .execute(&mut **tx)
     .await?;
@@ -221,7 +221,7 @@ pub(crate) async fn decide_item(
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
     let to = format!("/p/{}/meetings/{}", member.partnership.slug, meeting.id);
     let item = sqlx::query!(
-        r#"select i.title, i.status, u.email as "email?", u.display_name as "submitter?"
+        r#"select i.title, i.status as "status: ItemStatus", u.email as "email?", u.display_name as "submitter?"
            from agenda_item i left join app_user u on u.id = i.submitted_by
            where i.partnership_id = $1 and i.meeting_id = $2 and i.id = $3 for update of i"#,
         member.partnership.id,
@@ -231,13 +231,13 @@ pub(crate) async fn decide_item(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    if !matches!(item.status.as_str(), "proposed" | "late_request") {
+    if !item.status.is_undecided() {
         return done(&session, format!("{} was already decided", item.title), to).await;
     }
     let reason = form.reason.trim().chars().take(1000).collect::<String>();
     let new_status = match form.decision.as_str() {
-        "accept" => "accepted",
-        "refuse" if !reason.is_empty() => "refused",
+        "accept" => ItemStatus::Accepted,
+        "refuse" if !reason.is_empty() => ItemStatus::Refused,
         "refuse" => return done(&session, format!("{} was not refused: give a reason", item.title), to).await,
         _ => return Err(AppError::BadRequest),
     };
@@ -250,7 +250,7 @@ pub(crate) async fn decide_item(
         member.partnership.id,
         meeting.id,
         item_id,
-        new_status,
+        new_status as _,
         reason,
         member.user.id
     )
@@ -258,7 +258,7 @@ pub(crate) async fn decide_item(
     .await?;
     change(
         &member,
-        if new_status == "accepted" { "agenda_item.accepted" } else { "agenda_item.refused" },
+        if new_status == ItemStatus::Accepted { "agenda_item.accepted" } else { "agenda_item.refused" },
         "agenda_item",
         item_id,
         &address,
@@ -268,7 +268,8 @@ pub(crate) async fn decide_item(
     .record(&mut tx)
     .await?;
     if let (Some(email), Some(name)) = (&item.email, &item.submitter) {
-        let verdict = if new_status == "accepted" { "is on the agenda".to_owned() } else { format!("was not accepted. Reason: {reason}") };
+        let verdict =
+            if new_status == ItemStatus::Accepted { "is on the agenda".to_owned() } else { format!("was not accepted. Reason: {reason}") };
         let subject = format!("Agenda item: {}", item.title);
         let body = format!(
             "Dear {name},\n\nYour item \"{}\" for the meeting of the {} on {} {verdict}\n\nThe meeting page: {}/p/{}/meetings/{}\n\n{}",
@@ -284,7 +285,8 @@ pub(crate) async fn decide_item(
             .await?;
     }
     tx.commit().await?;
-    done(&session, format!("{} {}", item.title, if new_status == "accepted" { "added to the agenda" } else { "refused" }), to).await
+    done(&session, format!("{} {}", item.title, if new_status == ItemStatus::Accepted { "added to the agenda" } else { "refused" }), to)
+        .await
 }
 
 pub(crate) async fn order_agenda(

@@ -18,13 +18,48 @@ use crate::tenant::Member;
 use crate::tenant::change;
 use crate::web::{AppState, ClientAddress, Submitted, redirect_with as done};
 
+/// Who came. Stored as text: `present`, `apologies`, `deputy` (apologies, sending a deputy), `absent`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Attendance {
+    Present,
+    Apologies,
+    Deputy,
+    Absent,
+}
+
+impl Attendance {
+    pub const ALL: [Attendance; 4] = [Attendance::Present, Attendance::Apologies, Attendance::Deputy, Attendance::Absent];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Attendance::Present => "present",
+            Attendance::Apologies => "apologies",
+            Attendance::Deputy => "deputy",
+            Attendance::Absent => "absent",
+        }
+    }
+    pub fn parse(code: &str) -> Option<Attendance> {
+        Attendance::ALL.into_iter().find(|a| a.code() == code)
+    }
+    /// Whether the seat's organisation was there, in person or by deputy (for quorum).
+    pub fn represented(self) -> bool {
+        matches!(self, Attendance::Present | Attendance::Deputy)
+    }
+    /// What a member may record for themselves; the business manager records any.
+    pub fn members_may_send(self) -> bool {
+        matches!(self, Attendance::Apologies | Attendance::Deputy)
+    }
+}
+
 pub struct SeatLine {
     pub seat_id: Uuid,
     pub person_name: String,
     pub organisation_name: Option<String>,
     pub sector: Option<String>,
     pub role_in_group: String,
-    pub status: Option<String>,
+    pub status: Option<Attendance>,
     pub deputy_name: String,
 }
 
@@ -35,16 +70,20 @@ impl SeatLine {
     pub fn is_seat(&self, seat: &Option<Uuid>) -> bool {
         *seat == Some(self.seat_id)
     }
-    pub fn status_is(&self, status: &str) -> bool {
-        self.status.as_deref() == Some(status)
+    /// For the form's select: whether this seat's record is the option `code`.
+    pub fn status_is(&self, code: &str) -> bool {
+        self.status.is_some_and(|s| s.code() == code)
+    }
+    pub fn represented(&self) -> bool {
+        self.status.is_some_and(Attendance::represented)
     }
     pub fn status_label(&self) -> String {
-        match self.status.as_deref() {
-            Some("present") => "Present".into(),
-            Some("apologies") => "Apologies".into(),
-            Some("deputy") => format!("Apologies, deputy: {}", self.deputy_name),
-            Some("absent") => "Absent".into(),
-            _ => "Not recorded".into(),
+        match self.status {
+            Some(Attendance::Present) => "Present".into(),
+            Some(Attendance::Apologies) => "Apologies".into(),
+            Some(Attendance::Deputy) => format!("Apologies, deputy: {}", self.deputy_name),
+            Some(Attendance::Absent) => "Absent".into(),
+            None => "Not recorded".into(),
         }
     }
 }
@@ -55,7 +94,7 @@ pub async fn load_seats(tx: &mut Tx, pid: Uuid, meeting: &MeetingRow) -> sqlx::R
     sqlx::query_as!(
         SeatLine,
         r#"select s.id as seat_id, s.person_name, o.name as "organisation_name?", o.sector as "sector?", s.role_in_group,
-                  a.status as "status?", coalesce(a.deputy_name, '') as "deputy_name!"
+                  a.status as "status?: Attendance", coalesce(a.deputy_name, '') as "deputy_name!"
            from group_member s
            left join organisation o on o.partnership_id = s.partnership_id and o.id = s.organisation_id
            left join attendance a on a.partnership_id = s.partnership_id and a.meeting_id = $3 and a.group_member_id = s.id
@@ -97,19 +136,19 @@ pub(crate) async fn record_attendance(
             continue;
         }
         let Some(status) = fields.get(&format!("status_{}", seat.seat_id)).map(|s| s.trim()).filter(|s| !s.is_empty()) else { continue };
-        let allowed: &[&str] = if can_manage { &["present", "apologies", "deputy", "absent"] } else { &["apologies", "deputy"] };
-        if !allowed.contains(&status) {
+        let status = Attendance::parse(status).ok_or(AppError::BadRequest)?;
+        if !can_manage && !status.members_may_send() {
             return Err(AppError::BadRequest);
         }
         let deputy = fields.get(&format!("deputy_{}", seat.seat_id)).map(|s| s.trim().to_owned()).unwrap_or_default();
-        if status == "deputy" && deputy.is_empty() {
+        if status == Attendance::Deputy && deputy.is_empty() {
             return done(&session, format!("Attendance not saved: name the deputy for {}", seat.person_name), to).await;
         }
         if deputy.chars().count() > 200 {
             return done(&session, "Attendance not saved: a deputy's name must be 200 characters or fewer".into(), to).await;
         }
-        let deputy = if status == "deputy" { deputy } else { String::new() };
-        if seat.status.as_deref() == Some(status) && seat.deputy_name == deputy {
+        let deputy = if status == Attendance::Deputy { deputy } else { String::new() };
+        if seat.status == Some(status) && seat.deputy_name == deputy {
             continue;
         }
         sqlx::query!(
@@ -120,7 +159,7 @@ pub(crate) async fn record_attendance(
             member.partnership.id,
             detail.meeting.id,
             seat.seat_id,
-            status,
+            status as _,
             deputy,
             member.user.id
         )

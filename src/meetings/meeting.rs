@@ -18,7 +18,7 @@ use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{Deadlines, QuorumRule};
+use super::{Deadlines, ItemStatus, QuorumRule};
 use crate::calendar::working_days_between;
 use crate::calendar::{long_date as long, today, uk_date};
 use crate::db::Tx;
@@ -39,7 +39,7 @@ pub struct ItemRow {
     pub summary: String,
     pub submitted_by_name: Option<String>,
     pub submitted_at: DateTime<Utc>,
-    pub status: String,
+    pub status: ItemStatus,
     pub decision_reason: String,
     pub position: Option<i32>,
     pub minutes_allowed: Option<i32>,
@@ -112,7 +112,7 @@ pub(super) async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str)
     let items = sqlx::query_as!(
         ItemRow,
         r#"select i.id, i.title, i.purpose, i.presenter, i.summary, u.display_name as "submitted_by_name?",
-                  i.submitted_at as "submitted_at: DateTime<Utc>", i.status, i.decision_reason, i.position, i.minutes_allowed
+                  i.submitted_at as "submitted_at: DateTime<Utc>", i.status as "status: ItemStatus", i.decision_reason, i.position, i.minutes_allowed
            from agenda_item i left join app_user u on u.id = i.submitted_by
            where i.partnership_id = $1 and i.meeting_id = $2
            order by i.position nulls last, i.submitted_at"#,
@@ -130,8 +130,7 @@ pub(super) async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str)
 }
 
 pub(super) async fn quorum_view(tx: &mut Tx, partnership_id: Uuid, rule: &QuorumRule, seats: &[SeatLine]) -> Result<QuorumView> {
-    let represented: Vec<String> =
-        seats.iter().filter(|s| s.status_is("present") || s.status_is("deputy")).filter_map(|s| s.sector.clone()).collect();
+    let represented: Vec<String> = seats.iter().filter(|s| s.represented()).filter_map(|s| s.sector.clone()).collect();
     let missing = rule.missing(&represented);
     // Name the missing partners as the partnership names them.
     let partners = sqlx::query!(
@@ -189,12 +188,11 @@ pub(super) async fn render_meeting(
     let today = today();
     let (mut agenda, mut proposed, mut late_requests, mut refused) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for item in detail.items {
-        match item.status.as_str() {
-            "accepted" => agenda.push(item),
-            "proposed" => proposed.push(item),
-            "late_request" => late_requests.push(item),
-            "refused" => refused.push(item),
-            _ => {}
+        match item.status {
+            ItemStatus::Accepted => agenda.push(item),
+            ItemStatus::Proposed => proposed.push(item),
+            ItemStatus::LateRequest => late_requests.push(item),
+            ItemStatus::Refused => refused.push(item),
         }
     }
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };

@@ -154,6 +154,26 @@ pub async fn notify_group(
     Ok(())
 }
 
+/// Where an agenda item stands. Stored as text: `proposed`, `late_request`, `accepted`, `refused`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    /// Before the cut-off, for the business manager to place.
+    Proposed,
+    /// After the cut-off, for the chair and business manager to decide.
+    LateRequest,
+    Accepted,
+    Refused,
+}
+
+impl ItemStatus {
+    /// Still waiting for someone to accept or refuse it.
+    pub fn is_undecided(self) -> bool {
+        matches!(self, ItemStatus::Proposed | ItemStatus::LateRequest)
+    }
+}
+
 /// Whether a meeting goes ahead. Stored as text: `scheduled`, `cancelled`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
