@@ -120,15 +120,15 @@ fn routes() -> Vec<Route> {
         get("/p/{slug}/meetings/{meeting_id}/papers/{paper_id}", meetings::papers::download),
         // Minutes
         get("/p/{slug}/meetings/{meeting_id}/minutes", minutes::minutes_page),
-        post("/p/{slug}/meetings/{meeting_id}/minutes", minutes::save_sections),
-        post("/p/{slug}/meetings/{meeting_id}/minutes/start", minutes::start),
-        post("/p/{slug}/meetings/{meeting_id}/minutes/sections", minutes::add_section),
-        post("/p/{slug}/meetings/{meeting_id}/minutes/actions", minutes::add_action),
-        post("/p/{slug}/meetings/{meeting_id}/minutes/circulate", minutes::circulate),
-        post("/p/{slug}/meetings/{meeting_id}/minutes/comments", minutes::comment),
-        post("/p/{slug}/meetings/{meeting_id}/minutes/approve", minutes::approve),
-        post("/p/{slug}/meetings/{meeting_id}/minutes/publish", minutes::publish),
-        get("/p/{slug}/meetings/{meeting_id}/minutes/published", minutes::published_page),
+        post("/p/{slug}/meetings/{meeting_id}/minutes", minutes::drafting::save_sections),
+        post("/p/{slug}/meetings/{meeting_id}/minutes/start", minutes::drafting::start),
+        post("/p/{slug}/meetings/{meeting_id}/minutes/sections", minutes::drafting::add_section),
+        post("/p/{slug}/meetings/{meeting_id}/minutes/actions", minutes::drafting::add_action),
+        post("/p/{slug}/meetings/{meeting_id}/minutes/circulate", minutes::circulation::circulate),
+        post("/p/{slug}/meetings/{meeting_id}/minutes/comments", minutes::circulation::comment),
+        post("/p/{slug}/meetings/{meeting_id}/minutes/approve", minutes::circulation::approve),
+        post("/p/{slug}/meetings/{meeting_id}/minutes/publish", minutes::circulation::publish),
+        get("/p/{slug}/meetings/{meeting_id}/minutes/published", minutes::published::published_page),
         // Decisions, deputies, decision rules and the public register
         get("/p/{slug}/deputies", decisions::deputies::deputies_page),
         post("/p/{slug}/deputies", decisions::deputies::nominate),
@@ -171,10 +171,10 @@ fn routes() -> Vec<Route> {
         post("/p/{slug}/scrutiny/recommendations/{recommendation_id}", scrutiny::responses::respond),
         post("/p/{slug}/scrutiny/recommendations/{recommendation_id}/actions", scrutiny::responses::add_action),
         // Actions
-        get("/p/{slug}/actions", actions::index),
-        get("/p/{slug}/actions/{action_id}", actions::action_page),
-        post("/p/{slug}/actions/{action_id}", actions::update_status),
-        post("/p/{slug}/actions/{action_id}/confirm", actions::confirm_completion),
+        get("/p/{slug}/actions", actions::tracker::index),
+        get("/p/{slug}/actions/{action_id}", actions::action::action_page),
+        post("/p/{slug}/actions/{action_id}", actions::action::update_status),
+        post("/p/{slug}/actions/{action_id}/confirm", actions::action::confirm_completion),
     ]
 }
 

@@ -95,8 +95,14 @@ impl std::fmt::Debug for RequestTx {
 }
 
 impl RequestTx {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Tx>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
     fn take(&self) -> Option<Tx> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+        self.slot().take()
+    }
+    fn put(&self, tx: Tx) {
+        *self.slot() = Some(tx);
     }
 }
 
@@ -127,23 +133,21 @@ impl Member {
     }
 
     /// The request's transaction in this partnership's tenant context: the one
-    /// the member was resolved in, the first time; a new one after that (a form
-    /// re-shown with its errors after the first was rolled back).
+    /// the member was resolved in (or handed back with [`Member::resume`]); a
+    /// new one only when that was committed or dropped.
     pub async fn begin(&self, state: &AppState) -> Result<Tx> {
         match self.request_tx.take() {
             Some(tx) => Ok(tx),
             None => Ok(begin_tenant(&state.db, self.partnership.id, Some(self.user.id)).await?),
         }
     }
-}
 
-impl Member {
     /// Hand the request's transaction back, unchanged by the handler, so that
     /// the page shown again with the form's errors reads in it (the next
     /// [`Member::begin`] takes it). Not after a failed statement: PostgreSQL
     /// has aborted that transaction, so drop it and begin anew.
     pub fn resume(&self, tx: Tx) {
-        *self.request_tx.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(tx);
+        self.request_tx.put(tx);
     }
 }
 
