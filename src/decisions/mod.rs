@@ -83,9 +83,6 @@ impl Stage {
             Stage::Vote => "vote",
         }
     }
-    pub fn from_code(code: &str) -> Stage {
-        if code == "vote" { Stage::Vote } else { Stage::Consensus }
-    }
 }
 
 /// Stored as text: `carried_consensus`, `carried_majority`, `not_carried`, `no_quorum`, `withdrawn`.
@@ -105,9 +102,6 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 5] =
-        [Outcome::CarriedByConsensus, Outcome::CarriedByMajority, Outcome::NotCarried, Outcome::NoQuorum, Outcome::Withdrawn];
-
     pub fn code(self) -> &'static str {
         match self {
             Outcome::CarriedByConsensus => "carried_consensus",
@@ -116,9 +110,6 @@ impl Outcome {
             Outcome::NoQuorum => "no_quorum",
             Outcome::Withdrawn => "withdrawn",
         }
-    }
-    pub fn from_code(code: &str) -> Option<Outcome> {
-        Outcome::ALL.into_iter().find(|o| o.code() == code)
     }
     pub fn label(self) -> &'static str {
         match self {
@@ -159,8 +150,9 @@ impl MajorityOf {
             MajorityOf::AllVoters => "all_voters",
         }
     }
-    pub fn from_code(code: &str) -> MajorityOf {
-        if code == "all_voters" { MajorityOf::AllVoters } else { MajorityOf::VotesCast }
+    /// The rule chosen on the form: one of the codes, or nothing.
+    pub fn parse(code: &str) -> Option<MajorityOf> {
+        [MajorityOf::VotesCast, MajorityOf::AllVoters].into_iter().find(|m| m.code() == code)
     }
     pub fn label(self) -> &'static str {
         match self {

@@ -299,7 +299,8 @@ pub(crate) async fn save_rules(
             None
         }
     };
-    if !matches!(form.majority_of.as_str(), "votes_cast" | "all_voters") {
+    let majority_of = MajorityOf::parse(&form.majority_of);
+    if majority_of.is_none() {
         errors.add("majority_of", "Choose what majority carries a formal vote");
     }
     let reminder = match form.reminder_working_days.trim().parse::<i32>() {
@@ -311,7 +312,8 @@ pub(crate) async fn save_rules(
         }
     };
     let description = errors.check("description", optional_text(&form.description, "note", 1000));
-    let (Some(majority_vote), Some(reminder), Some(description)) = (majority_vote, reminder, description.filter(|_| errors.is_empty()))
+    let (Some(majority_vote), Some(majority_of), Some(reminder), Some(description)) =
+        (majority_vote, majority_of, reminder, description.filter(|_| errors.is_empty()))
     else {
         member.resume(tx);
         return render(&state, &session, member, form, errors).await;
@@ -327,7 +329,7 @@ pub(crate) async fn save_rules(
         Uuid::new_v4(),
         group_id,
         majority_vote,
-        form.majority_of,
+        majority_of as _,
         reminder,
         description
     )
