@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::auth::{CurrentUser, SessionClaim};
 use std::sync::{Arc, Mutex};
 
-use crate::db::{Tx, begin_tenant, enter_tenant};
+use crate::db::{Tx, begin_tenant};
 use crate::error::{AppError, Result};
 use crate::roles::{Capability, Roles};
 use tower_sessions::Session;
@@ -81,6 +81,8 @@ pub struct Member {
     pub organisation_name: Option<String>,
     pub job_title: String,
     pub roles: Roles,
+    /// The groups this person sits on today: they read those groups' agendas, papers and circulated minutes.
+    pub seats: Vec<Uuid>,
     request_tx: RequestTx,
 }
 
@@ -119,6 +121,12 @@ impl Member {
     /// Refuse unless one of this person's roles grants `capability`.
     pub fn require(&self, capability: Capability) -> Result<()> {
         if self.roles.allows(capability) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    /// Whether this person reads the group's agenda, papers and circulated
+    /// minutes: a word for the pages; row-level security is what enforces it.
+    pub fn sits_on(&self, group_id: Uuid) -> bool {
+        self.roles.has(crate::roles::Role::BusinessManager) || self.seats.contains(&group_id)
     }
 
     /// The layout of a page in this partnership's workspace; `section` marks the navigation link.
@@ -162,15 +170,10 @@ impl FromRequestParts<AppState> for Member {
         let mut tx = state.db.begin().await?;
         let user = claim.resolve(&mut tx).await?;
         let partnership = Partnership::by_slug(&mut tx, &slug).await?.ok_or(AppError::NotFound)?;
-        enter_tenant(&mut tx, partnership.id, Some(user.id)).await?;
+        // Entering the partnership also works out what this person may see in it (see `app_enter`).
         let membership = sqlx::query!(
-            r#"select m.id, o.name as "organisation_name?", m.job_title,
-                      coalesce(array_agg(r.role) filter (where r.role is not null), '{}') as "roles!"
-               from membership m
-               left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
-               left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
-               where m.partnership_id = $1 and m.user_id = $2
-               group by m.partnership_id, m.id, o.name"#,
+            r#"select membership_id as "id!", organisation_name, job_title as "job_title!", roles as "roles!", seats as "seats!"
+               from app_enter($1, $2)"#,
             partnership.id,
             user.id,
         )
@@ -182,6 +185,7 @@ impl FromRequestParts<AppState> for Member {
             membership_id: membership.id,
             organisation_name: membership.organisation_name,
             job_title: membership.job_title,
+            seats: membership.seats,
             user,
             partnership,
             request_tx: RequestTx(Arc::new(Mutex::new(Some(tx)))),

@@ -216,11 +216,16 @@ pub async fn escalate_overdue(pool: &sqlx::PgPool, today: NaiveDate) -> sqlx::Re
     let mut escalated = 0;
     let partnerships = sqlx::query_scalar!("select id from partnership order by id").fetch_all(pool).await?;
     for partnership_id in partnerships {
-        let mut tx = crate::db::begin_tenant(pool, partnership_id, None).await?;
+        let mut tx = crate::db::begin_system(pool, partnership_id).await?;
+        // Actions in draft minutes are not yet anyone's but the business unit's: they wait for circulation.
         let overdue = sqlx::query!(
-            r#"update action_point set escalated_at = now()
-               where partnership_id = $1 and status <> 'complete' and due_on < $2 and escalated_at is null
-               returning id, description, owner_name, due_on as "due_on: NaiveDate""#,
+            r#"update action_point a set escalated_at = now()
+               where a.partnership_id = $1 and a.status <> 'complete' and a.due_on < $2 and a.escalated_at is null
+                 and (a.meeting_id is null or app_minutes_status(a.partnership_id, a.meeting_id) <> 'draft')
+               returning a.id, a.description, a.owner_name, a.due_on as "due_on: NaiveDate",
+                         case when a.meeting_id is not null and app_minutes_status(a.partnership_id, a.meeting_id) <> 'published'
+                              then (select m.group_id from meeting m where m.partnership_id = a.partnership_id and m.id = a.meeting_id)
+                         end as "unpublished_group?""#,
             partnership_id,
             today as _
         )
@@ -228,7 +233,7 @@ pub async fn escalate_overdue(pool: &sqlx::PgPool, today: NaiveDate) -> sqlx::Re
         .await?;
         if !overdue.is_empty() {
             let escalated_to = [Role::DelegatedSafeguardingPartner, Role::BusinessManager];
-            let people = crate::people::holding(&mut tx, partnership_id, &escalated_to).await?;
+            let partners = crate::people::holding(&mut tx, partnership_id, &escalated_to).await?;
             for a in &overdue {
                 Change::new("action.escalated", "action")
                     .in_partnership(partnership_id)
@@ -236,6 +241,16 @@ pub async fn escalate_overdue(pool: &sqlx::PgPool, today: NaiveDate) -> sqlx::Re
                     .after(json!({ "due_on": a.due_on }))
                     .record(&mut tx)
                     .await?;
+                // An action from a group's unpublished minutes is for those who may read them: the business unit and the group's chair.
+                let people = match a.unpublished_group {
+                    None => partners.clone(),
+                    Some(group) => {
+                        let roles = [Role::BusinessManager];
+                        let audience =
+                            crate::people::Audience { roles: &roles, group: Some(group), roles_in_group: &["chair", "vice_chair"] };
+                        crate::people::audience(&mut tx, partnership_id, audience).await?
+                    }
+                };
                 for p in &people {
                     let body = format!(
                         "This action was due on {} and is not complete:\n\n{}\n\nOwner: {}\n\nIt now shows among the overdue actions on the scrutiny page.\n",

@@ -84,16 +84,20 @@ pub async fn begin_tenant(pool: &PgPool, partnership_id: Uuid, user_id: Option<U
     Ok(tx)
 }
 
-/// Put a transaction already begun into one partnership's tenant context, as one person.
+/// Put a transaction already begun into one partnership's tenant context, as
+/// one person: `app_enter` also works out what they may see there (the
+/// need-to-know rules, enforced by row-level security). Nobody named: only
+/// what is not confidential, as on the public pages.
 pub async fn enter_tenant(tx: &mut Tx, partnership_id: Uuid, user_id: Option<Uuid>) -> sqlx::Result<()> {
-    sqlx::query!(
-        r#"select set_config('app.partnership_id', $1, true) as "partnership_id!", set_config('app.user_id', $2, true) as "user_id!""#,
-        partnership_id.to_string(),
-        user_id.map(|u| u.to_string()).unwrap_or_default(),
-    )
-    .fetch_one(&mut **tx)
-    .await?;
+    sqlx::query!(r#"select count(*) as "entered!" from app_enter($1, $2)"#, partnership_id, user_id).fetch_one(&mut **tx).await?;
     Ok(())
+}
+
+/// Begin a transaction for the background sweeps: one partnership, every record in it.
+pub async fn begin_system(pool: &PgPool, partnership_id: Uuid) -> sqlx::Result<Tx> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!(r#"select count(*) as "entered!" from (select app_enter_system($1)) s"#, partnership_id).fetch_one(&mut *tx).await?;
+    Ok(tx)
 }
 
 /// Begin a transaction outside any partnership, as one person: they see only

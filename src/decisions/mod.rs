@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::audit::Change;
 use crate::calendar::uk_date;
 use crate::calendar::working_days_before;
-use crate::db::{Tx, begin_tenant};
+use crate::db::Tx;
 use crate::meetings::QuorumRule;
 use crate::outbox;
 use crate::structure::Sector;
@@ -701,7 +701,7 @@ pub async fn sweep(pool: &PgPool, today: NaiveDate) -> sqlx::Result<Swept> {
     let mut swept = Swept::default();
     let partnerships = sqlx::query_scalar!("select id from partnership order by id").fetch_all(pool).await?;
     for partnership_id in partnerships {
-        let mut tx = begin_tenant(pool, partnership_id, None).await?;
+        let mut tx = crate::db::begin_system(pool, partnership_id).await?;
         let due = sqlx::query!(
             r#"select id, number, title, stage as "stage: Stage", closes_at as "closes_at: DateTime<Utc>", reminder_working_days,
                       closes_at <= now() as "passed!"

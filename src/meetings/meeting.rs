@@ -177,7 +177,7 @@ pub(super) async fn render_meeting(
     )
     .fetch_optional(&mut *tx)
     .await?;
-    let papers = if super::may_see_papers(&mut tx, &member, detail.meeting.group_id).await? {
+    let papers = if super::may_see_papers(&member, detail.meeting.group_id) {
         Some(crate::papers::list(&mut tx, member.partnership.id, crate::papers::Holder::Meeting(detail.meeting.id)).await?)
     } else {
         None

@@ -240,9 +240,9 @@ pub async fn find_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Res
     meetings(tx, member.partnership.id, Some(id)).await?.pop().ok_or(AppError::NotFound)
 }
 
-/// Who may see a meeting's papers: business managers and members of the group.
-pub async fn may_see_papers(tx: &mut Tx, member: &Member, group_id: Uuid) -> sqlx::Result<bool> {
-    Ok(member.roles.allows(crate::roles::Capability::ManageMeetings) || is_seat_holder(tx, member, group_id).await?.is_some())
+/// Who may see a meeting's agenda and papers: the business unit and the group's members.
+pub fn may_see_papers(member: &Member, group_id: Uuid) -> bool {
+    member.sits_on(group_id)
 }
 
 pub async fn is_seat_holder(tx: &mut Tx, member: &Member, group_id: Uuid) -> sqlx::Result<Option<Uuid>> {

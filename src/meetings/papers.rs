@@ -22,8 +22,8 @@ pub(crate) async fn upload(
 ) -> Result<Response> {
     let mut tx = member.begin(&state).await?;
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
-    if !may_see_papers(&mut tx, &member, meeting.group_id).await? {
-        return Err(AppError::Forbidden);
+    if !may_see_papers(&member, meeting.group_id) {
+        return Err(AppError::NotFound);
     }
     // The body is read only once the meeting and the person's right to it are
     // known, and with no transaction open while a large file arrives.
@@ -51,7 +51,7 @@ pub(crate) async fn download(
 ) -> Result<Response> {
     let mut tx = member.begin(&state).await?;
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
-    if !may_see_papers(&mut tx, &member, meeting.group_id).await? {
+    if !may_see_papers(&member, meeting.group_id) {
         return Err(AppError::NotFound);
     }
     let paper = crate::papers::find(&mut tx, member.partnership.id, Holder::Meeting(meeting.id), &paper_id).await?;

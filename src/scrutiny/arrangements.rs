@@ -20,7 +20,10 @@ use crate::db::Tx;
 use crate::error::Result;
 use crate::roles::Capability;
 use crate::tenant::{Member, change};
-use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, redirect_with, required_text};
+use crate::web::{
+    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_line, optional_text, redirect_with, required_line,
+    required_text,
+};
 
 pub const KINDS: [(&str, &str); 3] = [
     ("independent_scrutineer", "Independent scrutineer"),
@@ -203,6 +206,9 @@ pub(crate) struct SettingsForm {
     scrutiny_group_id: String,
     #[serde(default)]
     response_working_days: String,
+    /// Ticked: the independent scrutineers read confidential decisions.
+    #[serde(default)]
+    confidential_decisions: Option<String>,
 }
 
 #[derive(Default)]
@@ -261,10 +267,13 @@ async fn render(state: &AppState, session: &Session, member: Member, forms: Form
     )
     .fetch_optional(&mut *tx)
     .await?;
+    let scrutineers_read_confidential =
+        sqlx::query_scalar!("select confidential_to_scrutineers from partnership where id = $1", pid).fetch_one(&mut *tx).await?;
     tx.commit().await?;
     let settings = forms.settings.unwrap_or_else(|| SettingsForm {
         scrutiny_group_id: current.as_ref().and_then(|c| c.scrutiny_group_id).map(|g| g.to_string()).unwrap_or_default(),
         response_working_days: current.as_ref().map(|c| c.recommendation_response_working_days).unwrap_or(20).to_string(),
+        confidential_decisions: scrutineers_read_confidential.then(|| "yes".to_owned()),
     });
     let mut programme_form = forms.programme;
     if programme_form.financial_year.is_empty() {
@@ -317,8 +326,8 @@ pub(crate) async fn add_appointment(
     if !KINDS.iter().any(|(c, _)| *c == form.kind) {
         errors.add("kind", "Choose whether this is an independent scrutineer, a scrutiny agency or an independent person");
     }
-    let name = errors.check("name", required_text(&form.name, "name", 200));
-    let agency = errors.check("agency", optional_text(&form.agency, "agency", 200));
+    let name = errors.check("name", required_line(&form.name, "name", 200));
+    let agency = errors.check("agency", optional_line(&form.agency, "agency", 200));
     let notes = errors.check("notes", optional_text(&form.notes, "notes", 2000));
     let starts_on = date(&mut errors, "starts_day", [&form.starts_day, &form.starts_month, &form.starts_year], "Start of tenure", true);
     let ends_on = date(&mut errors, "ends_day", [&form.ends_day, &form.ends_month, &form.ends_year], "End of tenure", false);
@@ -399,7 +408,7 @@ pub(crate) async fn add_programme_item(
     if quarter.is_none() {
         errors.add("quarter", "Choose the quarter");
     }
-    let theme = errors.check("theme", required_text(&form.theme, "theme", 300));
+    let theme = errors.check("theme", required_line(&form.theme, "theme", 300));
     let notes = errors.check("programme_notes", optional_text(&form.notes, "notes", 2000));
     let methods: Vec<String> = form.methods.iter().filter(|m| METHODS.iter().any(|(c, _)| c == m)).cloned().collect();
     let (Some(year), Some(quarter), Some(theme), Some(notes)) = (year, quarter, theme, notes.filter(|_| errors.is_empty())) else {
@@ -535,6 +544,15 @@ pub(crate) async fn save_settings(
     )
     .fetch_optional(&mut *tx)
     .await?;
+    let confidential = form.confidential_decisions.is_some();
+    let confidential_before = sqlx::query_scalar!(
+        "update partnership p set confidential_to_scrutineers = $2 from partnership old where old.id = p.id and p.id = $1
+         returning old.confidential_to_scrutineers",
+        pid,
+        confidential
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     sqlx::query!(
         "insert into arrangement (partnership_id, scrutiny_group_id, recommendation_response_working_days) values ($1, $2, $3)
          on conflict (partnership_id) do update set scrutiny_group_id = excluded.scrutiny_group_id,
@@ -550,8 +568,8 @@ pub(crate) async fn save_settings(
         .by(Some(member.user.id))
         .subject(pid)
         .from_address(&address)
-        .before(json!({ "scrutiny_group_id": before.as_ref().and_then(|b| b.scrutiny_group_id), "response_working_days": before.as_ref().map(|b| b.recommendation_response_working_days) }))
-        .after(json!({ "scrutiny_group_id": group, "response_working_days": days }))
+        .before(json!({ "scrutiny_group_id": before.as_ref().and_then(|b| b.scrutiny_group_id), "response_working_days": before.as_ref().map(|b| b.recommendation_response_working_days), "scrutineers_read_confidential_decisions": confidential_before }))
+        .after(json!({ "scrutiny_group_id": group, "response_working_days": days, "scrutineers_read_confidential_decisions": confidential }))
         .record(&mut tx)
         .await?;
     tx.commit().await?;

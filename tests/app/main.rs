@@ -9,6 +9,7 @@ mod auth;
 mod decisions;
 mod meetings;
 mod minutes;
+mod need_to_know;
 mod outbox;
 mod papers;
 mod people;
