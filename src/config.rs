@@ -15,11 +15,13 @@ pub struct Config {
     pub node_modules_dir: std::path::PathBuf,
     /// The address people use, for links in invitations (`PUBLIC_URL`).
     pub public_url: String,
-    /// Behind a reverse proxy, take the client address from `X-Forwarded-For` (`TRUST_FORWARDED_FOR`).
-    pub trust_forwarded_for: bool,
+    /// How many reverse proxies of ours stand in front (`TRUSTED_PROXIES`, default 0;
+    /// `TRUST_FORWARDED_FOR=true` means 1): the client address is the entry that
+    /// many places from the right of `X-Forwarded-For`, the last one our proxies wrote.
+    pub trusted_proxies: usize,
     /// An S3-compatible store for uploaded files, `s3://bucket/prefix` (`STORAGE_URL`); else the folder `files_dir`.
     pub storage_url: Option<String>,
-    /// Folder for uploaded files when no store is set (`FILES_DIR`, default `.data/files`).
+    /// Folder for uploaded files when no store is set (`FILES_DIR`, default `files` under `DATA_DIR`, else `.data/files`).
     pub files_dir: std::path::PathBuf,
     /// SMTP server for outgoing mail (`SMTP_URL`); unset, mail is written to the log.
     pub smtp_url: Option<String>,
@@ -53,9 +55,16 @@ impl Config {
             static_dir: std::env::var("STATIC_DIR").unwrap_or_else(|_| "static".into()).into(),
             node_modules_dir: std::env::var("NODE_MODULES_DIR").unwrap_or_else(|_| "node_modules".into()).into(),
             public_url,
-            trust_forwarded_for: flag("TRUST_FORWARDED_FOR"),
+            trusted_proxies: match std::env::var("TRUSTED_PROXIES") {
+                Ok(n) => n.parse().map_err(|_| anyhow::anyhow!("TRUSTED_PROXIES must be a number of proxies, got {n:?}"))?,
+                Err(_) => usize::from(flag("TRUST_FORWARDED_FOR")),
+            },
             storage_url: std::env::var("STORAGE_URL").ok(),
-            files_dir: std::env::var("FILES_DIR").unwrap_or_else(|_| ".data/files".into()).into(),
+            files_dir: match (std::env::var("FILES_DIR"), std::env::var("DATA_DIR")) {
+                (Ok(dir), _) => dir.into(),
+                (Err(_), Ok(data)) => std::path::Path::new(&data).join("files"),
+                _ => ".data/files".into(),
+            },
             smtp_url: std::env::var("SMTP_URL").ok(),
             mail_from: std::env::var("MAIL_FROM").unwrap_or_else(|_| DEFAULT_MAIL_FROM.into()),
             app_database_url: std::env::var("APP_DATABASE_URL").ok(),
@@ -70,7 +79,7 @@ impl Config {
             static_dir: "static".into(),
             node_modules_dir: "node_modules".into(),
             public_url: "http://127.0.0.1:8080".into(),
-            trust_forwarded_for: false,
+            trusted_proxies: 0,
             storage_url: None,
             files_dir: ".data/files".into(),
             smtp_url: None,

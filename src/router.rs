@@ -208,9 +208,15 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", routing::get(healthz))
         .merge(pages)
         .fallback(crate::error::not_found)
-        .layer(middleware::from_fn(csrf::verify))
+        // Pages hold personal and case information: no browser or proxy keeps a copy (downloads set their own).
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         .layer(sessions)
         .merge(assets)
+        .layer(middleware::from_fn(crate::web::screen_path))
         .layer(TraceLayer::new_for_http())
         .layer(headers::security())
         .with_state(state)

@@ -15,6 +15,7 @@ use super::{password, start_session};
 use crate::audit::Change;
 use crate::error::{AppError, Result};
 use crate::tokens::{random_token, sha256_hex};
+use crate::web::csrf::VisitorToken;
 use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, set_flash};
 
 /// A new invitation for `user_id`; answers the token for the link. Only its hash is stored.
@@ -61,11 +62,16 @@ pub(crate) struct AcceptPage {
     display_name: String,
 }
 
-pub(crate) async fn accept_page(State(state): State<AppState>, session: Session, Path(token): Path<String>) -> Result<AcceptPage> {
+pub(crate) async fn accept_page(
+    State(state): State<AppState>,
+    session: Session,
+    visitor: VisitorToken,
+    Path(token): Path<String>,
+) -> Result<AcceptPage> {
     let mut conn = state.db.acquire().await?;
     let invitee = find_open(&mut conn, &token).await?.ok_or(AppError::NotFound)?;
     Ok(AcceptPage {
-        layout: Layout::anonymous(&session).await?,
+        layout: Layout::anonymous(&session, &visitor).await?,
         errors: FormErrors::default(),
         token,
         email: invitee.email,
@@ -84,6 +90,7 @@ pub(crate) struct AcceptForm {
 pub(crate) async fn accept(
     State(state): State<AppState>,
     session: Session,
+    visitor: VisitorToken,
     Path(token): Path<String>,
     ClientAddress(address): ClientAddress,
     Submitted(form): Submitted<AcceptForm>,
@@ -96,7 +103,7 @@ pub(crate) async fn accept(
     let invitee = find_open(&mut tx, &token).await?.ok_or(AppError::NotFound)?;
     if !errors.is_empty() {
         let page = AcceptPage {
-            layout: Layout::anonymous(&session).await?,
+            layout: Layout::anonymous(&session, &visitor).await?,
             errors,
             token,
             email: invitee.email,

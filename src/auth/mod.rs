@@ -8,7 +8,7 @@ pub use invitations::create as create_invitation;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,6 +22,8 @@ use crate::audit::Change;
 use crate::email::Email;
 use crate::error::{AppError, Result};
 use crate::tokens::sha256_hex;
+use crate::web::Query;
+use crate::web::csrf::{self, VisitorToken};
 use crate::web::{AppState, ClientAddress, FormErrors, HeaderUser, Layout, Submitted, set_flash};
 
 const USER_KEY: &str = "user_id";
@@ -111,10 +113,15 @@ impl SessionClaim {
     }
 }
 
-/// Only paths on this site, so a crafted link cannot send people elsewhere after signing in.
+/// Only paths on this site, so a crafted link cannot send people elsewhere
+/// after signing in. Browsers drop tabs and line breaks and read `\\` as `/`,
+/// so `/\t/evil.example` would leave the site: no whitespace, control
+/// character or backslash at all.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') => {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -131,9 +138,15 @@ struct LoginPage {
 #[derive(Deserialize)]
 pub(crate) struct NextQuery {
     next: Option<String>,
+    signed_out: Option<String>,
 }
 
-pub(crate) async fn login_page(State(state): State<AppState>, session: Session, Query(q): Query<NextQuery>) -> Result<Response> {
+pub(crate) async fn login_page(
+    State(state): State<AppState>,
+    session: Session,
+    visitor: VisitorToken,
+    Query(q): Query<NextQuery>,
+) -> Result<Response> {
     if let Some(user_id) = session.get::<Uuid>(USER_KEY).await? {
         let exists =
             sqlx::query_scalar!("select exists (select 1 from app_user where id = $1) as \"e!\"", user_id).fetch_one(&state.db).await?;
@@ -141,13 +154,11 @@ pub(crate) async fn login_page(State(state): State<AppState>, session: Session, 
             return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
         }
     }
-    Ok(LoginPage {
-        layout: Layout::anonymous(&session).await?,
-        errors: FormErrors::default(),
-        email: String::new(),
-        next: safe_next(q.next.as_deref()),
+    let mut layout = Layout::anonymous(&session, &visitor).await?;
+    if q.signed_out.is_some() {
+        layout.flash = Some("You have signed out".into());
     }
-    .into_response())
+    Ok(LoginPage { layout, errors: FormErrors::default(), email: String::new(), next: safe_next(q.next.as_deref()) }.into_response())
 }
 
 #[derive(Deserialize)]
@@ -164,6 +175,7 @@ pub(crate) struct LoginForm {
 pub(crate) async fn login(
     State(state): State<AppState>,
     session: Session,
+    visitor: VisitorToken,
     ClientAddress(address): ClientAddress,
     Submitted(form): Submitted<LoginForm>,
 ) -> Result<Response> {
@@ -177,33 +189,31 @@ pub(crate) async fn login(
         (status, LoginPage { layout, errors, email: form.email.chars().take(Email::MAX_LEN).collect(), next: next.clone() }).into_response()
     };
     let Some(email) = email.filter(|_| errors.is_empty()) else {
-        return Ok(refuse(errors, StatusCode::UNPROCESSABLE_ENTITY, Layout::anonymous(&session).await?));
+        return Ok(refuse(errors, StatusCode::UNPROCESSABLE_ENTITY, Layout::anonymous(&session, &visitor).await?));
     };
 
-    if throttle::too_many_failures(&state.db, email.as_str(), &address).await? {
+    // Counted before the password is checked: a burst of guesses gets no more checks than the limit.
+    let Some(attempt) = throttle::attempt(&state.db, email.as_str(), &address).await? else {
         errors.add("email", "There have been too many attempts to sign in. Wait 15 minutes, then try again");
-        return Ok(refuse(errors, StatusCode::TOO_MANY_REQUESTS, Layout::anonymous(&session).await?));
-    }
+        return Ok(refuse(errors, StatusCode::TOO_MANY_REQUESTS, Layout::anonymous(&session, &visitor).await?));
+    };
 
     let account = sqlx::query!("select id, password_hash from app_user where email = $1", email.as_str()).fetch_optional(&state.db).await?;
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
     let matches = password::verify(form.password.clone(), stored.clone()).await?;
 
     let mut tx = state.db.begin().await?;
-    throttle::record(&mut tx, email.as_str(), &address, matches).await?;
     let Some(account) = account.filter(|_| matches) else {
         Change::new("sign_in.failed", "account").after(json!({ "email": email.as_str() })).from_address(&address).record(&mut tx).await?;
         tx.commit().await?;
         errors.add("email", "Enter a correct email address and password");
-        return Ok(refuse(errors, StatusCode::UNPROCESSABLE_ENTITY, Layout::anonymous(&session).await?));
+        return Ok(refuse(errors, StatusCode::UNPROCESSABLE_ENTITY, Layout::anonymous(&session, &visitor).await?));
     };
+    throttle::succeeded(&mut tx, attempt).await?;
     Change::new("sign_in", "account").by(Some(account.id)).subject(account.id).from_address(&address).record(&mut tx).await?;
     tx.commit().await?;
 
-    // A new session id at sign-in, so a planted session cookie is worth nothing.
-    session.cycle_id().await?;
-    session.insert(USER_KEY, account.id).await?;
-    session.insert(STAMP_KEY, auth_stamp(stored.as_deref())).await?;
+    start_session(&session, account.id, stored.as_deref().unwrap_or_default()).await?;
     Ok(Redirect::to(&next).into_response())
 }
 
@@ -212,14 +222,16 @@ pub(crate) async fn logout(State(state): State<AppState>, session: Session, Clie
         let mut conn = state.db.acquire().await?;
         Change::new("sign_out", "account").by(Some(user_id)).subject(user_id).from_address(&address).record(&mut conn).await?;
     }
+    // The session is deleted and its cookie removed; nothing new is stored for the visitor who is left.
     session.flush().await?;
-    set_flash(&session, "You have signed out").await?;
-    Ok(Redirect::to("/login").into_response())
+    Ok(Redirect::to("/login?signed_out=yes").into_response())
 }
 
-/// Sign a person in on this session (after they set their password from an invitation).
+/// Sign a person in on this session: a new session id, so a planted session
+/// cookie is worth nothing, and a new anti-forgery token.
 async fn start_session(session: &Session, user_id: Uuid, password_hash: &str) -> Result<()> {
     session.cycle_id().await?;
+    csrf::rotate(session).await?;
     session.insert(USER_KEY, user_id).await?;
     session.insert(STAMP_KEY, auth_stamp(Some(password_hash))).await?;
     Ok(())
@@ -293,5 +305,10 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/");
+        assert_eq!(safe_next(Some("/p/\r\nSet-Cookie: x")), "/");
+        assert_eq!(safe_next(Some("/p/\0")), "/");
+        assert_eq!(safe_next(Some("/p/swindon/decisions?filter=open")), "/p/swindon/decisions?filter=open");
     }
 }

@@ -87,9 +87,11 @@ impl LocalCluster {
         let port = free_port()?;
         let mut server_options = format!("-k {} -p {port} -c listen_addresses=127.0.0.1", path_str(&self.socket_dir())?);
         if self.fast {
-            // pg_stat_statements lets tests count the statements a page runs.
-            server_options
-                .push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_preload_libraries=pg_stat_statements");
+            // pg_stat_statements lets tests count the statements a page runs; room
+            // for every test database's statements, so that none is evicted mid-count.
+            server_options.push_str(
+                " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=100000",
+            );
         }
         let (data, log) = (self.data_dir(), self.log_file());
         self.run("pg_ctl", &["-D", path_str(&data)?, "-l", path_str(&log)?, "-w", "-t", "30", "-o", &server_options, "start"])

@@ -17,7 +17,9 @@ use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::roles::Capability;
 use crate::tenant::{Member, change};
-use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, redirect_with, required_text};
+use crate::web::{
+    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, redirect_with, required_line, required_text,
+};
 
 /// The bodies this member may put a decision to: every active group for the
 /// business manager, the groups they chair for a chair.
@@ -156,7 +158,7 @@ pub(super) async fn validate_raise(tx: &mut Tx, member: &Member, form: &RaiseFor
     if group_id.is_none() {
         errors.add("group_id", "Choose the group that takes the decision");
     }
-    let title = errors.check("title", required_text(&form.title, "title", 200));
+    let title = errors.check("title", required_line(&form.title, "title", 200));
     let question = errors.check("question", required_text(&form.question, "question the partners are asked to decide", 4000));
     let background = errors.check("background", optional_text(&form.background, "background", 20000));
     let options = errors.check("options", optional_text(&form.options, "options", 10000));

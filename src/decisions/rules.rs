@@ -6,7 +6,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -21,6 +21,7 @@ use crate::meetings::quorum_rule;
 use crate::roles::Capability;
 use crate::structure::Sector;
 use crate::tenant::Member;
+use crate::web::Query;
 use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, optional_text, redirect_with};
 
 /// The rules one body works under, and whether they are its own.

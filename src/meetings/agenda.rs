@@ -26,7 +26,8 @@ use crate::roles::Capability;
 use crate::roles::Role;
 use crate::tenant::{Member, change};
 use crate::web::{
-    AppState, ClientAddress, FormErrors, Submitted, optional_text, record_id as parse_id, redirect_with as done, required_text,
+    AppState, ClientAddress, FormErrors, Submitted, optional_line, optional_text, record_id as parse_id, redirect_with as done,
+    required_line,
 };
 
 /// What is asked to go on the agenda.
@@ -170,7 +171,7 @@ pub(crate) async fn submit_item(
     if meeting.is_cancelled() || meeting.is_past() {
         errors.add("title", "Items can no longer be added to this meeting");
     }
-    let title = errors.check("title", required_text(&form.title, "item's title", 200));
+    let title = errors.check("title", required_line(&form.title, "item's title", 200));
     let purpose = errors.check(
         "purpose",
         match form.purpose.as_str() {
@@ -178,7 +179,7 @@ pub(crate) async fn submit_item(
             _ => Err("Select whether the item is for decision, discussion or information".to_owned()),
         },
     );
-    let presenter = errors.check("presenter", optional_text(&form.presenter, "presenter", 200));
+    let presenter = errors.check("presenter", optional_line(&form.presenter, "presenter", 200));
     let summary = errors.check("summary", optional_text(&form.summary, "summary", 4000));
     let (Some(title), Some(purpose), Some(presenter), Some(summary)) = (title, purpose, presenter, summary) else {
         member.resume(tx);

@@ -26,7 +26,7 @@ use crate::roles::Capability;
 use crate::tenant::Member;
 use crate::tenant::change;
 use crate::web::{
-    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done,
+    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_line, record_id as parse_id, redirect_with as done,
     required_text,
 };
 
@@ -122,7 +122,7 @@ pub(super) fn validate_meeting(form: &MeetingForm, errors: &mut FormErrors, what
     {
         errors.add("end_time", "End time must be after the start time");
     }
-    let location = errors.check("location", optional_text(&form.location, "place", 300));
+    let location = errors.check("location", optional_line(&form.location, "place", 300));
     let online_link = errors.check(
         "online_link",
         match form.online_link.trim() {

@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::meetings::find_meeting;
 use crate::roles::Capability;
 use crate::tenant::Member;
-use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Submitted, redirect_with as done, required_text};
+use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Submitted, redirect_with as done, required_line, required_text};
 
 pub(crate) async fn start(
     State(state): State<AppState>,
@@ -130,7 +130,7 @@ pub(crate) async fn add_section(
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
     let status = locked_status(&mut tx, &member, &meeting).await?;
     let mut errors = FormErrors::default();
-    let heading = errors.check("heading", required_text(&form.heading, "section's heading", 200));
+    let heading = errors.check("heading", required_line(&form.heading, "section's heading", 200));
     if !status.is_open() {
         errors.add("heading", "Approved minutes cannot be changed");
     }

@@ -19,7 +19,7 @@ use crate::error::{AppError, Result};
 use crate::people::{self, PersonName};
 use crate::roles::Role;
 use crate::tenant::{Partnership, Scope};
-use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, required_text, set_flash};
+use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, required_line, set_flash};
 
 fn require_platform_admin(user: &CurrentUser) -> Result<()> {
     if user.is_platform_admin { Ok(()) } else { Err(AppError::Forbidden) }
@@ -135,8 +135,8 @@ pub(crate) async fn create(
 ) -> Result<Response> {
     require_platform_admin(&user)?;
     let mut errors = FormErrors::default();
-    let name = errors.check("name", required_text(&form.name, "partnership's name", 200));
-    let short_name = errors.check("short_name", required_text(&form.short_name, "short name", 80));
+    let name = errors.check("name", required_line(&form.name, "partnership's name", 200));
+    let short_name = errors.check("short_name", required_line(&form.short_name, "short name", 80));
     let slug = errors.check("slug", parse_slug(&form.slug));
     let scope = errors.check("scope", Scope::from_code(&form.scope).ok_or_else(|| "Select whom the arrangements cover".to_owned()));
     let manager_name = errors.check("manager_name", PersonName::parse(&form.manager_name));

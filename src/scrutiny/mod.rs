@@ -11,7 +11,7 @@ pub mod responses;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -22,6 +22,7 @@ use crate::db::Tx;
 use crate::error::Result;
 use crate::roles::Capability;
 use crate::tenant::Member;
+use crate::web::Query;
 use crate::web::{AppState, Layout};
 
 /// How much assurance a finding gives. Stored as text: `substantial`, `reasonable`, `limited`, `none`.

@@ -7,9 +7,10 @@
 use crate::scrutiny::FindingRow;
 use crate::scrutiny::RecommendationView;
 use crate::scrutiny::content;
+use crate::web::Query;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -25,7 +26,9 @@ use crate::error::{AppError, Result};
 use crate::people::Audience;
 use crate::roles::{Capability, Role};
 use crate::tenant::{Member, change};
-use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, optional_text, record_id, redirect_with, required_text};
+use crate::web::{
+    AppState, ClientAddress, FormErrors, Layout, Submitted, optional_text, record_id, redirect_with, required_line, required_text,
+};
 
 pub struct ReportRow {
     pub id: Uuid,
@@ -189,7 +192,7 @@ pub(crate) async fn create_report(
     if period.is_none() {
         errors.add("period", "Choose the quarter the report covers");
     }
-    let title = errors.check("title", required_text(&form.title, "title", 200));
+    let title = errors.check("title", required_line(&form.title, "title", 200));
     let (Some((year, quarter)), Some(title)) = (period, title.filter(|_| errors.is_empty())) else {
         return new_report_form(&session, member, form, errors).await;
     };

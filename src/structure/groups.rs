@@ -30,7 +30,7 @@ use crate::tenant::Member;
 use crate::tenant::change;
 use crate::web::{
     AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done,
-    required_text,
+    required_line,
 };
 
 // ---------------------------------------------------------------- groups
@@ -83,7 +83,7 @@ pub(super) struct ValidGroup {
 }
 
 pub(super) fn validate_group(form: &GroupForm, parents: &[Choice], errors: &mut FormErrors) -> Option<ValidGroup> {
-    let name = errors.check("name", required_text(&form.name, "group's name", 200));
+    let name = errors.check("name", required_line(&form.name, "group's name", 200));
     let kind = errors.check("kind", GroupKind::from_code(&form.kind).ok_or_else(|| "Select the kind of group".to_owned()));
     let purpose = errors.check("purpose", optional_text(&form.purpose, "purpose", 4000));
     let meetings = errors.check(

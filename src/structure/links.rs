@@ -20,7 +20,7 @@ use crate::roles::Capability;
 use crate::tenant::Member;
 use crate::tenant::change;
 use crate::web::{
-    AppState, ClientAddress, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done, required_text,
+    AppState, ClientAddress, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done, required_line,
 };
 
 // ---------------------------------------------------------------- links to other boards
@@ -69,7 +69,7 @@ pub(crate) async fn create_link(
     let mut tx = member.begin(&state).await?;
     let groups = group_choices(&mut tx, &member, None).await?;
     let mut errors = FormErrors::default();
-    let board = errors.check("board_name", required_text(&form.board_name, "board's name", 200));
+    let board = errors.check("board_name", required_line(&form.board_name, "board's name", 200));
     let description = errors.check("description", optional_text(&form.description, "description", 2000));
     let group = errors.check("group_id", chosen(&form.group_id, &groups));
     let (Some(board), Some(description), Some(group)) = (board, description, group) else {

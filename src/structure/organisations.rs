@@ -7,9 +7,10 @@ use crate::structure::forms::Retirement;
 use crate::structure::forms::reject;
 use crate::structure::forms::retired;
 use crate::structure::forms::unique_name_error;
+use crate::web::Query;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -25,8 +26,8 @@ use crate::roles::Capability;
 use crate::tenant::Member;
 use crate::tenant::change;
 use crate::web::{
-    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done,
-    required_text,
+    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_line, record_id as parse_id, redirect_with as done,
+    required_line,
 };
 
 // ---------------------------------------------------------------- organisations and relevant agencies
@@ -101,9 +102,9 @@ impl ValidOrganisation {
 }
 
 pub(super) fn validate_organisation(form: &OrganisationForm, errors: &mut FormErrors) -> Option<ValidOrganisation> {
-    let name = errors.check("name", required_text(&form.name, "organisation's name", 200));
+    let name = errors.check("name", required_line(&form.name, "organisation's name", 200));
     let sector = errors.check("sector", Sector::from_code(&form.sector).ok_or_else(|| "Select the sector".to_owned()));
-    let contact_name = errors.check("contact_name", optional_text(&form.contact_name, "contact's name", 120));
+    let contact_name = errors.check("contact_name", optional_line(&form.contact_name, "contact's name", 120));
     let contact_email = errors.check(
         "contact_email",
         match form.contact_email.trim() {

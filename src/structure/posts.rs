@@ -27,7 +27,7 @@ use crate::tenant::Member;
 use crate::tenant::change;
 use crate::web::{
     AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id as parse_id, redirect_with as done,
-    required_text,
+    required_line,
 };
 
 // ---------------------------------------------------------------- posts and holders
@@ -87,7 +87,7 @@ pub(crate) async fn create_post(
     let organisations = organisation_choices(&mut tx, &member).await?;
     let mut errors = FormErrors::default();
     let kind = errors.check("kind", PostKind::from_code(&form.kind).ok_or_else(|| "Select the kind of post".to_owned()));
-    let title = errors.check("title", required_text(&form.title, "post's title", 200));
+    let title = errors.check("title", required_line(&form.title, "post's title", 200));
     let organisation = errors.check("organisation_id", chosen(&form.organisation_id, &organisations));
     let notes = errors.check("notes", optional_text(&form.notes, "notes", 1000));
     let (Some(kind), Some(title), Some(organisation), Some(notes)) = (kind, title, organisation, notes) else {
@@ -194,7 +194,7 @@ pub(crate) async fn add_holder(
     member.require(Capability::ManageStructure)?;
     let id = parse_id(&post_id)?;
     let mut errors = FormErrors::default();
-    let name = errors.check("holder_name", required_text(&form.holder_name, "holder's name or role title", 200));
+    let name = errors.check("holder_name", required_line(&form.holder_name, "holder's name or role title", 200));
     let starts = DateParts { day: form.starts_on_day.clone(), month: form.starts_on_month.clone(), year: form.starts_on_year.clone() };
     let ends = DateParts { day: form.ends_on_day.clone(), month: form.ends_on_month.clone(), year: form.ends_on_year.clone() };
     let starts_on = errors.check("starts_on_day", starts.parse("Start date", true)).flatten();

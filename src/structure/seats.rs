@@ -25,7 +25,7 @@ use crate::roles::Capability;
 use crate::tenant::Member;
 use crate::tenant::change;
 use crate::web::{
-    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, record_id as parse_id, redirect_with as done, required_text,
+    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, record_id as parse_id, redirect_with as done, required_line,
 };
 
 // ---------------------------------------------------------------- seats on a group
@@ -120,7 +120,7 @@ pub(crate) async fn create_seat(
     let mut tx = member.begin(&state).await?;
     let organisations = organisation_choices(&mut tx, &member).await?;
     let mut errors = FormErrors::default();
-    let name = errors.check("person_name", required_text(&form.person_name, "person's name or role title", 200));
+    let name = errors.check("person_name", required_line(&form.person_name, "person's name or role title", 200));
     let organisation = errors.check("organisation_id", chosen(&form.organisation_id, &organisations));
     let people = people_choices(&mut tx, &member).await?;
     let account = errors.check("membership_id", chosen(&form.membership_id, &people));

@@ -1,15 +1,22 @@
 //! Anti-forgery tokens: a random token kept in the session, put in every form
 //! as `csrf_token`, and checked here for every request that changes state, so
 //! no handler can forget it.
+//!
+//! A visitor who has not signed in has no session: nothing is stored for them.
+//! Their forms (signing in, accepting an invitation) carry a token kept in a
+//! cookie of its own instead, [`VisitorToken`], good only while the session is
+//! empty: signing in starts a session whose token is new.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::Request;
-use axum::http::Method;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use crate::error::{AppError, Result};
+use crate::web::AppState;
 
 const SESSION_KEY: &str = "csrf";
 pub const FIELD: &str = "csrf_token";
@@ -26,13 +33,80 @@ pub async fn csrf_token(session: &Session) -> Result<String> {
     Ok(token)
 }
 
-pub async fn verify(session: Session, request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(request).await;
+/// A new token for the session: at sign-in, so that no token seen before it still works after it.
+pub async fn rotate(session: &Session) -> Result<()> {
+    session.remove::<String>(SESSION_KEY).await?;
+    Ok(())
+}
+
+/// The form token of a visitor who is not signed in, kept in its own cookie.
+/// Its cookie is set only by a page that puts it in a form.
+#[derive(Clone, Debug)]
+pub struct VisitorToken(pub String);
+
+#[derive(Clone)]
+struct Visitor {
+    token: String,
+    used: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for VisitorToken {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self> {
+        let visitor = parts.extensions.get::<Visitor>().ok_or_else(|| AppError::Internal(anyhow::anyhow!("no anti-forgery layer")))?;
+        visitor.used.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(VisitorToken(visitor.token.clone()))
     }
+}
+
+/// Behind TLS the `__Host-` prefix stops a neighbouring site from planting the cookie.
+fn visitor_cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-hub_form" } else { "hub_form" }
+}
+
+fn visitor_cookie(request: &Request, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+pub async fn verify(State(state): State<AppState>, session: Session, mut request: Request, next: Next) -> Response {
+    let name = visitor_cookie_name(state.config.cookie_secure);
+    let presented_cookie = visitor_cookie(&request, name);
+    let fresh = presented_cookie.is_none();
+    let visitor = presented_cookie.clone().unwrap_or_else(crate::tokens::random_token);
+    let used = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    request.extensions_mut().insert(Visitor { token: visitor.clone(), used: used.clone() });
+    let mut response = if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        next.run(request).await
+    } else {
+        check(session, presented_cookie, request, next).await
+    };
+    if fresh && used.load(std::sync::atomic::Ordering::Relaxed) {
+        let secure = if state.config.cookie_secure { "; Secure" } else { "" };
+        if let Ok(value) = HeaderValue::from_str(&format!("{name}={visitor}; Path=/; HttpOnly; SameSite=Lax{secure}")) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+async fn check(session: Session, visitor: Option<String>, request: Request, next: Next) -> Response {
+    // A session's own token; the visitor's cookie only while there is no session at all.
     let expected = match session.get::<String>(SESSION_KEY).await {
         Ok(Some(token)) => token,
-        Ok(None) => return AppError::FormExpired.into_response(),
+        Ok(None) => match (visitor, session.is_empty().await) {
+            (Some(token), true) => token,
+            _ => return AppError::FormExpired.into_response(),
+        },
         Err(e) => return AppError::from(e).into_response(),
     };
     // File uploads are not buffered here: their form carries the token in its action's query string.

@@ -56,8 +56,70 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Submitted<T> {
             return Err(AppError::BadRequest);
         }
         let bytes = axum::body::Bytes::from_request(request, state).await.map_err(|_| AppError::BadRequest)?;
+        if !is_clean_form(&bytes) {
+            return Err(AppError::BadRequest);
+        }
         serde_html_form::from_bytes(&bytes).map(Submitted).map_err(|_| AppError::BadRequest)
     }
+}
+
+/// Whether every name and value of an urlencoded form is text we can keep:
+/// valid UTF-8 with no control character but tab and line breaks. PostgreSQL
+/// refuses a NUL byte in text, and nothing a person types holds the others, so
+/// they are refused here, once, for every form.
+pub fn is_clean_form(bytes: &[u8]) -> bool {
+    form_urlencoded::parse(bytes).all(|(k, v)| is_clean_text(&k) && is_clean_text(&v))
+        && std::str::from_utf8(&percent_decoded(bytes)).is_ok()
+}
+
+fn percent_decoded(bytes: &[u8]) -> Vec<u8> {
+    bytes.split(|b| *b == b'&').flat_map(|pair| percent_encoding::percent_decode(pair).chain(std::iter::once(b'&'))).collect()
+}
+
+/// Text with no control character but tab, carriage return and line feed.
+pub fn is_clean_text(text: &str) -> bool {
+    !text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n'))
+}
+
+/// A query string read into `T` (`?next=…`); one that does not fit, such as a
+/// repeated parameter, is the product's "could not be read" page.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        if !is_clean_form(query.as_bytes()) {
+            return Err(AppError::BadRequest);
+        }
+        serde_html_form::from_str(query).map(Query).map_err(|_| AppError::BadRequest)
+    }
+}
+
+/// Refuses, with the product's own "page not found", an address whose path
+/// decodes to anything but clean text (`/p/%00/`): no handler then meets a NUL
+/// byte or a line break in a path segment.
+pub async fn screen_path(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let clean = percent_encoding::percent_decode_str(request.uri().path())
+        .decode_utf8()
+        .is_ok_and(|path| is_clean_text(&path) && !path.contains(['\t', '\r', '\n']));
+    if clean { next.run(request).await } else { AppError::NotFound.into_response() }
+}
+
+/// A required line of text (a title, a name, a place): as [`required_text`], on one line.
+pub fn required_line(value: &str, what: &str, max: usize) -> Result<String, String> {
+    one_line(required_text(value, what, max)?, what)
+}
+
+/// An optional line of text: as [`optional_text`], on one line.
+pub fn optional_line(value: &str, what: &str, max: usize) -> Result<String, String> {
+    one_line(optional_text(value, what, max)?, what)
+}
+
+fn one_line(value: String, what: &str) -> Result<String, String> {
+    if value.contains(['\r', '\n']) { Err(format!("The {what} must be on one line")) } else { Ok(value) }
 }
 
 /// A required line of text: trimmed, not empty, at most `max` characters.
@@ -144,6 +206,12 @@ mod tests {
     #[test]
     fn text_is_trimmed_and_bounded() {
         assert_eq!(required_text("  Neglect ", "name", 10).unwrap(), "Neglect");
+        assert_eq!(required_line("  Neglect ", "name", 10).unwrap(), "Neglect");
+        assert!(required_line("Civic Offices\nRoom 1", "place", 100).is_err());
+        assert!(optional_text("Line one\nline two", "notes", 100).is_ok());
+        assert!(!super::is_clean_form(b"title=a%00b"));
+        assert!(!super::is_clean_form(b"title=%FF%FE"));
+        assert!(super::is_clean_form(b"body=line%0D%0Aline&title=caf%C3%A9"));
         assert!(required_text("   ", "name", 10).is_err());
         assert!(required_text("abcdefghijk", "name", 10).is_err());
         assert_eq!(optional_text("", "notes", 10).unwrap(), "");

@@ -12,7 +12,9 @@ pub mod headers;
 pub mod upload;
 
 pub use csrf::csrf_token;
-pub use forms::{DateParts, FieldError, FormErrors, Submitted, optional_text, required_text};
+pub use forms::{
+    DateParts, FieldError, FormErrors, Query, Submitted, optional_line, optional_text, required_line, required_text, screen_path,
+};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -36,24 +38,32 @@ pub struct AppState {
 }
 
 /// The address a request came from, for sign-in limits and the audit log.
-/// Behind a proxy set `TRUST_FORWARDED_FOR=true` to take the first X-Forwarded-For hop.
+/// Behind proxies, `TRUSTED_PROXIES` says how many entries of `X-Forwarded-For` to read from the right.
 pub struct ClientAddress(pub String);
 
 impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if state.config.trust_forwarded_for
-            && let Some(first) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next())
-        {
-            return Ok(Self(first.trim().to_owned()));
-        }
-        let address = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_owned());
-        Ok(Self(address))
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+        let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
+        let address = client_address(peer, &forwarded, state.config.trusted_proxies);
+        Ok(Self(address.map(|a| a.to_string()).unwrap_or_else(|| "unknown".to_owned())))
+    }
+}
+
+/// The client's address behind `proxies` proxies of ours. Each proxy appends
+/// the address it was reached from, so the entry `proxies` places from the
+/// right is the last one a proxy of ours wrote; anything left of it is the
+/// client's own say and is never believed. Too few entries: the peer.
+pub fn client_address(peer: Option<std::net::IpAddr>, forwarded: &str, proxies: usize) -> Option<std::net::IpAddr> {
+    if proxies == 0 {
+        return peer;
+    }
+    let entries: Vec<&str> = forwarded.split(',').map(str::trim).filter(|e| !e.is_empty()).collect();
+    match entries.len().checked_sub(proxies).map(|i| entries[i].parse()) {
+        Some(Ok(address)) => Some(address),
+        _ => peer,
     }
 }
 
@@ -91,14 +101,21 @@ impl Layout {
         Self::default()
     }
 
-    /// For pages seen before signing in.
-    pub async fn anonymous(session: &Session) -> Result<Self> {
-        Ok(Self { csrf_token: csrf_token(session).await?, flash: take_flash(session).await?, ..Self::default() })
+    /// For pages seen before signing in: their forms carry the visitor's
+    /// token, and nothing is stored for the visit.
+    pub async fn anonymous(session: &Session, visitor: &csrf::VisitorToken) -> Result<Self> {
+        Ok(Self { csrf_token: visitor.0.clone(), flash: take_flash(session).await?, ..Self::default() })
     }
 
     /// For a signed-in person, outside or inside a workspace.
     pub async fn signed_in(session: &Session, user: HeaderUser, workspace: Option<HeaderWorkspace>) -> Result<Self> {
-        Ok(Self { user: Some(user), workspace, ..Self::anonymous(session).await? })
+        Ok(Self {
+            user: Some(user),
+            workspace,
+            csrf_token: csrf_token(session).await?,
+            flash: take_flash(session).await?,
+            ..Self::default()
+        })
     }
 }
 
@@ -126,4 +143,28 @@ pub async fn set_flash(session: &Session, message: impl Into<String>) -> Result<
 
 async fn take_flash(session: &Session) -> Result<Option<String>> {
     Ok(session.remove::<String>(FLASH_KEY).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn the_client_cannot_choose_its_own_address_behind_our_proxies() {
+        let peer = ip("10.0.0.5");
+        // The client wrote 1.2.3.4; our one proxy appended the address it saw.
+        assert_eq!(client_address(peer, "1.2.3.4, 203.0.113.9", 1), ip("203.0.113.9"));
+        // Two proxies of ours: the second from the right.
+        assert_eq!(client_address(peer, "1.2.3.4, 203.0.113.9, 10.0.0.2", 2), ip("203.0.113.9"));
+        // No proxies trusted: the header is ignored.
+        assert_eq!(client_address(peer, "1.2.3.4", 0), peer);
+        // Fewer entries than proxies, or rubbish: the peer.
+        assert_eq!(client_address(peer, "", 1), peer);
+        assert_eq!(client_address(peer, "not an address", 1), peer);
+    }
 }

@@ -115,11 +115,19 @@ async fn signing_out_ends_the_session() {
     app.add_member("jo@swindon.example", "swindon", &[Role::Viewer]).await;
     let mut browser = app.signed_in("jo@swindon.example").await;
     browser.get("/").await;
+    let session = browser.session_cookie().expect("a signed-in session");
     let out = browser.post("/logout", &[]).await;
-    assert_eq!(out.location.as_deref(), Some("/login"));
-    let login = browser.get("/login").await;
+    assert_eq!(out.location.as_deref(), Some("/login?signed_out=yes"));
+    assert_eq!(browser.session_cookie(), None, "the session cookie is removed");
+    let login = browser.get(out.location.as_deref().unwrap()).await;
     assert!(login.contains("You have signed out"));
     assert_eq!(browser.get("/p/swindon/").await.status, StatusCode::SEE_OTHER);
+    // The old session id is dead, and nothing is stored for the visitor left behind.
+    let rows: i64 = sqlx::query_scalar("select count(*) from tower_sessions.session").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(rows, 0);
+    let mut replay = app.browser();
+    replay.set_cookie("hub_session", &session);
+    assert_eq!(replay.get("/p/swindon/").await.status, StatusCode::SEE_OTHER, "the old session id no longer signs anyone in");
     let actions = app.audit_actions().await;
     assert!(actions.ends_with(&["sign_in".to_owned(), "sign_out".to_owned()]), "{actions:?}");
 }

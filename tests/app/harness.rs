@@ -419,7 +419,7 @@ impl TestApp {
     }
 
     pub fn browser(&self) -> Browser {
-        Browser { router: self.router.clone(), cookie: None, csrf: None, address: "203.0.113.7".parse().unwrap() }
+        Browser { router: self.router.clone(), cookies: Default::default(), csrf: None, address: "203.0.113.7".parse().unwrap() }
     }
 
     /// A browser already signed in as `email`.
@@ -427,6 +427,8 @@ impl TestApp {
         let mut browser = self.browser();
         let response = browser.sign_in(email, PASSWORD).await;
         assert_eq!(response.status, StatusCode::SEE_OTHER, "sign-in as {email} failed: {}", response.body);
+        // As a browser does: follow the redirect, whose page carries the signed-in session's form token.
+        browser.get(response.location.as_deref().unwrap()).await;
         browser
     }
 
@@ -455,7 +457,8 @@ impl Page {
 #[derive(Clone)]
 pub struct Browser {
     router: Router,
-    cookie: Option<String>,
+    /// The cookies this browser holds, by name (the session and the visitor's form token).
+    cookies: std::collections::BTreeMap<String, String>,
     csrf: Option<String>,
     pub address: std::net::IpAddr,
 }
@@ -463,8 +466,8 @@ pub struct Browser {
 impl Browser {
     pub async fn request(&mut self, method: Method, path: &str, form: Option<String>) -> Page {
         let mut request = Request::builder().method(method).uri(path);
-        if let Some(cookie) = &self.cookie {
-            request = request.header(header::COOKIE, format!("hub_session={cookie}"));
+        if let Some(cookies) = self.cookie_header() {
+            request = request.header(header::COOKIE, cookies);
         }
         let body = match form {
             Some(form) => {
@@ -476,13 +479,7 @@ impl Browser {
         let mut request = request.body(body).unwrap();
         request.extensions_mut().insert(ConnectInfo(SocketAddr::new(self.address, 50000)));
         let response = self.router.clone().oneshot(request).await.unwrap();
-        for value in response.headers().get_all(header::SET_COOKIE) {
-            let value = value.to_str().unwrap();
-            if let Some(rest) = value.strip_prefix("hub_session=") {
-                let cookie = rest.split(';').next().unwrap().to_owned();
-                self.cookie = if value.contains("Max-Age=0") { None } else { Some(cookie) };
-            }
-        }
+        self.keep_cookies(response.headers());
         let status = response.status();
         let headers = response.headers().clone();
         let location = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
@@ -537,8 +534,8 @@ impl Browser {
             .method(Method::POST)
             .uri(uri)
             .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"));
-        if let Some(cookie) = &self.cookie {
-            request = request.header(header::COOKIE, format!("hub_session={cookie}"));
+        if let Some(cookies) = self.cookie_header() {
+            request = request.header(header::COOKIE, cookies);
         }
         let mut request = request.body(Body::from(body)).unwrap();
         request.extensions_mut().insert(ConnectInfo(SocketAddr::new(self.address, 50000)));
@@ -548,6 +545,33 @@ impl Browser {
         let location = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         Page { status, location, headers, body: String::from_utf8_lossy(&bytes).into_owned(), bytes: bytes.to_vec() }
+    }
+
+    fn cookie_header(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
+    }
+
+    fn keep_cookies(&mut self, headers: &axum::http::HeaderMap) {
+        for value in headers.get_all(header::SET_COOKIE) {
+            let value = value.to_str().unwrap();
+            let Some((name, rest)) = value.split_once('=') else { continue };
+            let cookie = rest.split(';').next().unwrap().to_owned();
+            if value.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), cookie);
+            }
+        }
+    }
+
+    /// Present a cookie, as a browser that kept it (or an attacker who copied it) would.
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.to_owned(), value.to_owned());
+    }
+
+    /// The session cookie's value, if this browser holds one.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.cookies.get("hub_session").cloned()
     }
 
     /// Replace the page's anti-forgery token, as a forged form would.

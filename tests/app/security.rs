@@ -161,3 +161,127 @@ async fn the_audit_log_cannot_be_altered_or_deleted_even_by_its_owner() {
     assert!(truncate.is_err());
     assert!(app.audit_actions().await.contains(&"sign_in".to_owned()));
 }
+
+#[tokio::test]
+async fn anonymous_visitors_store_no_session_however_many_they_are() {
+    let app = TestApp::spawn().await;
+    app.add_member("jo@swindon.example", "swindon", &[Role::Viewer]).await;
+    let sessions =
+        || async { sqlx::query_scalar::<_, i64>("select count(*) from tower_sessions.session").fetch_one(&app.owner).await.unwrap() };
+    for n in 0..200 {
+        let mut visitor = app.browser();
+        assert_eq!(visitor.get("/login").await.status, StatusCode::OK);
+        if n % 20 == 0 {
+            visitor.get("/invitations/not-a-real-token").await;
+            visitor.get("/public/swindon/decisions").await;
+            // A wrong password is a visit too.
+            visitor.post("/login", &[("email", "nobody@example.org"), ("password", "wrong"), ("next", "/")]).await;
+        }
+    }
+    assert_eq!(sessions().await, 0, "a flood of anonymous visits stores nothing");
+    // The sign-in form still works, and signing in is what stores a session.
+    app.signed_in("jo@swindon.example").await;
+    assert_eq!(sessions().await, 1);
+}
+
+#[tokio::test]
+async fn a_form_token_seen_before_signing_in_is_refused_after_it() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let mut browser = app.browser();
+    let login = browser.get("/login").await;
+    let before = login.body.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let signed_in = browser.post("/login", &[("email", "bm@swindon.example"), ("password", crate::harness::PASSWORD), ("next", "/")]).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    browser.use_token(&before);
+    let forged = browser.post("/p/swindon/people/new", &[("name", "Planted"), ("email", "planted@example.org"), ("roles", "viewer")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "the visitor's token does not survive signing in");
+    let page = browser.get("/p/swindon/people/new").await;
+    assert!(!page.contains(&before), "the signed-in session has a token of its own");
+}
+
+#[tokio::test]
+async fn next_cannot_leave_the_site_or_break_the_redirect() {
+    let app = TestApp::spawn().await;
+    app.add_member("jo@swindon.example", "swindon", &[Role::Viewer]).await;
+    for next in ["/\t/evil.example", "/ /evil.example", "/\\evil.example", "/p/\r\nSet-Cookie: a=b", "/p/\0"] {
+        let mut browser = app.browser();
+        browser.get("/login").await;
+        let page = browser.post("/login", &[("email", "jo@swindon.example"), ("password", crate::harness::PASSWORD), ("next", next)]).await;
+        assert!(page.status.is_client_error() || page.location.as_deref() == Some("/"), "{next:?}: {} {:?}", page.status, page.location);
+        assert!(page.status.is_client_error() || page.status == StatusCode::SEE_OTHER, "{next:?}");
+        if page.status.is_client_error() {
+            assert!(page.contains("govuk-template"), "{next:?} is refused with the product's page");
+        }
+    }
+    // The sign-in page drops such a `next` too.
+    let page = app.browser().get("/login?next=/%09/evil.example").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.contains("evil.example"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_five_simultaneous_wrong_passwords_get_at_most_five_checks() {
+    let app = TestApp::spawn().await;
+    app.add_member("jo@swindon.example", "swindon", &[Role::Viewer]).await;
+    let mut browsers = Vec::new();
+    for _ in 0..25 {
+        let mut browser = app.browser();
+        browser.get("/login").await;
+        browsers.push(browser);
+    }
+    let mut guesses = tokio::task::JoinSet::new();
+    for mut browser in browsers {
+        guesses.spawn(async move {
+            browser.post("/login", &[("email", "jo@swindon.example"), ("password", "guess"), ("next", "/")]).await.status
+        });
+    }
+    let statuses = guesses.join_all().await;
+    let checked = app.audit_actions().await.iter().filter(|a| *a == "sign_in.failed").count();
+    assert!(checked <= 5, "{checked} passwords were checked");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 25 - checked, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn control_characters_and_odd_addresses_get_the_products_pages_not_500s() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let mut visitor = app.browser();
+    for path in ["/public/%00/decisions", "/public/swindon%0A/decisions", "/login/%FF"] {
+        let page = visitor.get(path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(page.contains("govuk-template"), "{path}");
+    }
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    for path in ["/p/%00/", "/p/swindon/people/%00", "/p/swindon/meetings/%0D%0A"] {
+        let page = bm.get(path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(page.contains("govuk-template"), "{path}");
+    }
+    // A repeated query parameter, and a NUL in one.
+    for path in ["/p/swindon/agencies?overdue=a&overdue=b", "/login?next=/a&next=/b", "/p/swindon/agencies?overdue=%00"] {
+        let page = bm.get(path).await;
+        assert!(page.status.is_success() || page.status == StatusCode::BAD_REQUEST, "{path}: {}", page.status);
+        assert!(page.contains("govuk-template"), "{path} answers with the product's page");
+    }
+    // A NUL byte in a free-text field, and a line break in a single-line one.
+    bm.get("/p/swindon/groups/new").await;
+    let page = bm.post("/p/swindon/groups/new", &[("name", "Child\0H group"), ("purpose", "x")]).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("govuk-template"));
+    bm.get("/p/swindon/groups/new").await;
+    let page = bm.post("/p/swindon/groups/new", &[("name", "Two\r\nlines")]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("must be on one line"));
+}
+
+#[tokio::test]
+async fn signed_in_pages_are_never_stored_by_the_browser() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    for path in ["/", "/p/swindon/", "/p/swindon/people", "/p/swindon/decisions", "/no-such-page"] {
+        let page = bm.get(path).await;
+        assert_eq!(page.headers.get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{path}");
+    }
+}
