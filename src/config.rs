@@ -23,8 +23,10 @@ pub struct Config {
     pub storage_url: Option<String>,
     /// Folder for uploaded files when no store is set (`FILES_DIR`, default `files` under `DATA_DIR`, else `.data/files`).
     pub files_dir: std::path::PathBuf,
-    /// SMTP server for outgoing mail (`SMTP_URL`); unset, mail is written to the log.
+    /// SMTP server for outgoing mail (`SMTP_URL`); unset, each message is written to a file in `mail_dir`.
     pub smtp_url: Option<String>,
+    /// Folder for outgoing mail when no SMTP server is set (`MAIL_DIR`, default `mail` under `DATA_DIR`, else `.data/mail`).
+    pub mail_dir: std::path::PathBuf,
     /// Sender of outgoing mail (`MAIL_FROM`).
     pub mail_from: String,
     /// A separate login for serving (`APP_DATABASE_URL`); unset, connections switch to `hub_app`.
@@ -66,6 +68,11 @@ impl Config {
                 _ => ".data/files".into(),
             },
             smtp_url: std::env::var("SMTP_URL").ok(),
+            mail_dir: match (std::env::var("MAIL_DIR"), std::env::var("DATA_DIR")) {
+                (Ok(dir), _) => dir.into(),
+                (Err(_), Ok(data)) => std::path::Path::new(&data).join("mail"),
+                _ => ".data/mail".into(),
+            },
             mail_from: std::env::var("MAIL_FROM").unwrap_or_else(|_| DEFAULT_MAIL_FROM.into()),
             app_database_url: std::env::var("APP_DATABASE_URL").ok(),
         })
@@ -83,6 +90,7 @@ impl Config {
             storage_url: None,
             files_dir: ".data/files".into(),
             smtp_url: None,
+            mail_dir: ".data/mail".into(),
             mail_from: DEFAULT_MAIL_FROM.into(),
             app_database_url: None,
         }

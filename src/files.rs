@@ -24,11 +24,21 @@ pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Files> {
         Some(url) if url.starts_with("s3://") => {
             // The AWS_* credentials and endpoint are the object store's own settings.
             let store = object_store::aws::AmazonS3Builder::from_env().with_url(url).build()?;
-            Ok(Arc::new(store))
+            // The builder takes the bucket from the URL and ignores its path: the prefix is ours to apply.
+            match s3_prefix(url) {
+                Some(prefix) => Ok(Arc::new(object_store::prefix::PrefixStore::new(store, prefix))),
+                None => Ok(Arc::new(store)),
+            }
         }
         Some(url) => anyhow::bail!("STORAGE_URL must start with s3:// (got {url:?}); for a local folder set FILES_DIR"),
         None => local(&config.files_dir),
     }
+}
+
+/// The folder inside the bucket of `s3://bucket/prefix/`, if there is one.
+fn s3_prefix(url: &str) -> Option<&str> {
+    let (_, path) = url.strip_prefix("s3://")?.split_once('/')?;
+    Some(path.trim_matches('/')).filter(|p| !p.is_empty())
 }
 
 pub fn local(dir: &Path) -> anyhow::Result<Files> {
@@ -113,6 +123,14 @@ pub fn safe_filename(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{document_type, safe_filename};
+
+    #[test]
+    fn the_prefix_of_the_storage_url_is_kept() {
+        assert_eq!(super::s3_prefix("s3://hub-files/swindon/papers/"), Some("swindon/papers"));
+        assert_eq!(super::s3_prefix("s3://hub-files/prod"), Some("prod"));
+        assert_eq!(super::s3_prefix("s3://hub-files"), None);
+        assert_eq!(super::s3_prefix("s3://hub-files/"), None);
+    }
 
     #[test]
     fn documents_are_known_by_their_content() {

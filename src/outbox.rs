@@ -58,14 +58,33 @@ pub trait Transport: Send + Sync + 'static {
     fn send(&self, mail: &Mail) -> impl std::future::Future<Output = Result<(), String>> + Send;
 }
 
-/// Writes each message to the log: for local use and when no SMTP server is configured.
-pub struct LogTransport;
+/// For local use when no SMTP server is configured: each message is written,
+/// whole, to a file of its own in `dir` (only the owner may read it), and the
+/// log says only to whom and about what. A body never goes to the log: it may
+/// hold an invitation's token, and its lines could pass for log lines.
+pub struct FolderTransport {
+    pub dir: std::path::PathBuf,
+}
 
-impl Transport for LogTransport {
+impl Transport for FolderTransport {
     async fn send(&self, mail: &Mail) -> Result<(), String> {
-        tracing::info!(to = %mail.to_email, subject = %mail.subject, "mail (no SMTP_URL set, so logged):\n{}", mail.body);
+        let path = self.dir.join(format!("{:08}.txt", mail.id));
+        let text = format!("To: {} <{}>\nSubject: {}\n\n{}", mail.to_name, mail.to_email, mail.subject, mail.body);
+        write_private(&self.dir, &path, text.as_bytes()).map_err(|e| e.to_string())?;
+        // Debug formatting escapes line breaks, so a subject cannot forge a log line.
+        tracing::info!(to = ?mail.to_email, subject = ?mail.subject, file = %path.display(), "mail written to a file (no SMTP_URL)");
         Ok(())
     }
+}
+
+fn write_private(dir: &std::path::Path, path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
 }
 
 pub struct SmtpTransport {
@@ -155,5 +174,32 @@ pub async fn run_worker<T: Transport>(pool: PgPool, transport: Arc<T>) {
             Err(e) => tracing::error!(error = ?e, "outbox worker"),
         }
         tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+}
+
+#[cfg(test)]
+mod folder_tests {
+    use super::{FolderTransport, Mail, Transport};
+
+    #[tokio::test]
+    async fn mail_without_smtp_goes_to_a_private_file_not_the_log() {
+        let dir = std::env::temp_dir().join(format!("hub-mail-{}", uuid::Uuid::new_v4()));
+        let mail = Mail {
+            id: 7,
+            to_email: "jo@example.org".into(),
+            to_name: "Jo".into(),
+            subject: "You are invited".into(),
+            body: "Accept: https://hub.example/invitations/SECRET-TOKEN".into(),
+        };
+        FolderTransport { dir: dir.clone() }.send(&mail).await.unwrap();
+        let path = dir.join("00000007.txt");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("SECRET-TOKEN") && text.contains("Subject: You are invited"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -51,6 +51,8 @@ fn routes() -> Vec<Route> {
         // Signing in and out, passwords and invitations
         get("/invitations/{token}", auth::invitations::accept_page),
         post("/invitations/{token}", auth::invitations::accept),
+        get("/invitations/{token}/join", auth::invitations::join_page),
+        post("/invitations/{token}/join", auth::invitations::join),
         get("/login", auth::login_page),
         post("/login", auth::login),
         post("/logout", auth::logout),

@@ -12,7 +12,7 @@ use tower_sessions::ExpiredDeletion;
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Config;
-use crate::outbox::{LogTransport, SmtpTransport};
+use crate::outbox::{FolderTransport, SmtpTransport};
 
 /// How often the governance sweep runs: deadlines are met within a minute even when nobody opens the record.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
@@ -41,8 +41,8 @@ pub fn start(pool: &PgPool, config: &Config) -> anyhow::Result<Workers> {
     let mailer = match SmtpTransport::from_config(config)? {
         Some(smtp) => tokio::spawn(crate::outbox::run_worker(pool.clone(), Arc::new(smtp))),
         None => {
-            tracing::info!("no SMTP_URL: outgoing mail is written to the log");
-            tokio::spawn(crate::outbox::run_worker(pool.clone(), Arc::new(LogTransport)))
+            tracing::info!(folder = %config.mail_dir.display(), "no SMTP_URL: outgoing mail is written to files in this folder");
+            tokio::spawn(crate::outbox::run_worker(pool.clone(), Arc::new(FolderTransport { dir: config.mail_dir.clone() })))
         }
     };
     let sweep = tokio::spawn(sweep_forever(pool.clone()));

@@ -37,25 +37,36 @@ pub struct FeedMeeting {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Text for a calendar property: every kind of line break as a plain line
+/// feed, which the writer escapes (`\\n`); a carriage return on its own would
+/// break the line structure of the file (RFC 5545, 3.1 and 3.3.11).
+fn calendar_text(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
 /// The meetings as an iCalendar document.
 pub fn to_ics(name: &str, meetings: &[FeedMeeting], base_url: &str) -> String {
     let mut calendar = Calendar::new();
-    calendar.name(name);
+    calendar.name(&calendar_text(name));
     for m in meetings {
         let link = format!("{base_url}/p/{}/meetings/{}", m.partnership_slug, m.id);
         let mut event = Event::new();
         event
             .uid(&format!("{}@partnership-hub", m.id))
-            .summary(&format!("{} ({})", m.group_name, m.partnership_name))
+            .summary(&calendar_text(&format!("{} ({})", m.group_name, m.partnership_name)))
             .starts(m.starts_at)
             .ends(m.ends_at)
             .url(&link)
             // Each change makes a later version, so calendars replace the old one.
             .sequence((m.updated_at.timestamp() - 1_700_000_000).max(0) as u32)
             .timestamp(m.updated_at)
-            .description(&if m.online_link.is_empty() { link.clone() } else { format!("{link}\nJoin online: {}", m.online_link) });
+            .description(&calendar_text(&if m.online_link.is_empty() {
+                link.clone()
+            } else {
+                format!("{link}\nJoin online: {}", m.online_link)
+            }));
         if !m.location.is_empty() {
-            event.location(&m.location);
+            event.location(&calendar_text(&m.location));
         }
         event.status(if m.status == super::MeetingStatus::Cancelled { EventStatus::Cancelled } else { EventStatus::Confirmed });
         calendar.push(event.done());
@@ -80,7 +91,12 @@ fn ics_response(body: String, filename: &str) -> Response {
 /// each in that partnership's own tenant context.
 async fn meetings_for(state: &AppState, user_id: Uuid) -> Result<Vec<FeedMeeting>> {
     let mut tx = begin_personal(&state.db, user_id).await?;
-    let memberships = sqlx::query!("select partnership_id, id from membership where user_id = $1", user_id).fetch_all(&mut *tx).await?;
+    let memberships = sqlx::query!(
+        "select partnership_id, id from membership where user_id = $1 and accepted_at is not null and removed_at is null",
+        user_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
     let mut meetings = Vec::new();
     for membership in memberships {
@@ -217,5 +233,37 @@ mod tests {
         assert!(ics.contains("DTSTART:20261201T100000Z"));
         assert!(ics.contains("LOCATION:Civic Offices\\; Room 1"), "{ics}");
         assert!(ics.contains("UID:00000000-0000-0000-0000-000000000000@partnership-hub"));
+    }
+
+    #[test]
+    fn line_breaks_are_escaped_and_long_lines_folded() {
+        let at = DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z").unwrap().with_timezone(&Utc);
+        let meeting = FeedMeeting {
+            id: Uuid::nil(),
+            partnership_slug: "swindon".into(),
+            partnership_name: "Swindon Safeguarding Partnership".into(),
+            group_name: "Child Safeguarding Practice Review Group with a very long name indeed".into(),
+            starts_at: at,
+            ends_at: at + chrono::Duration::hours(2),
+            location: "Civic Offices\r\nEuclid Street\rSwindon".into(),
+            online_link: "https://meet.example/abc".into(),
+            status: super::MeetingStatus::Scheduled,
+            updated_at: at,
+        };
+        let ics = to_ics("Test", &[meeting], "https://hub.example");
+        // Every line ends CRLF: no carriage return stands alone, no line feed without one.
+        for (i, b) in ics.bytes().enumerate() {
+            if b == b'\r' {
+                assert_eq!(ics.as_bytes().get(i + 1), Some(&b'\n'), "a bare CR at {i}: {ics:?}");
+            }
+            if b == b'\n' {
+                assert!(i > 0 && ics.as_bytes()[i - 1] == b'\r', "a bare LF at {i}: {ics:?}");
+            }
+        }
+        for line in ics.split("\r\n") {
+            assert!(line.len() <= 75, "a line longer than 75 octets: {line:?}");
+        }
+        let unfolded = ics.replace("\r\n ", "");
+        assert!(unfolded.contains("LOCATION:Civic Offices\\nEuclid Street\\nSwindon"), "{unfolded}");
     }
 }

@@ -186,17 +186,22 @@ pub(crate) async fn create(
         roles: vec![Role::BusinessManager],
     };
     let added = people::add_person(&mut tx, partnership_id, &user, &manager, &address).await?;
-    let link = added.invitation_token.as_ref().map(|token| format!("{}/invitations/{token}", state.config.public_url));
-    if let Some(link) = &link {
-        people::mail_invitation(&mut tx, partnership_id, &new.name, &manager, link).await?;
-    }
+    let (invitation, token) = &added.invitation;
+    let link = format!("{}/invitations/{token}", state.config.public_url);
+    people::mail_invitation(&mut tx, partnership_id, &new.name, &manager, *invitation, &link).await?;
     tx.commit().await?;
-    let mut message = format!("{} added", new.name);
-    if let Some(link) = link {
-        message.push_str(&format!(
-            ". We have emailed the business manager a link to set their password; if it does not arrive, send them this one: {link}"
-        ));
-    }
+    let message = match invitation {
+        people::Invitation::ToSetPassword => format!(
+            "{} added. We have emailed the business manager a link to set their password; if it does not arrive, send them this one: {link}",
+            new.name
+        ),
+        people::Invitation::ToJoin => {
+            format!(
+                "{} added. We have emailed the business manager an invitation to join, which they accept signed in to their account",
+                new.name
+            )
+        }
+    };
     set_flash(&session, message).await?;
     Ok(Redirect::to("/admin/partnerships").into_response())
 }

@@ -107,7 +107,7 @@ pub async fn with_roles(
 /// How many people the partnership has, and which roles somebody holds.
 pub async fn census(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<(i64, Roles)> {
     let row = sqlx::query!(
-        r#"select (select count(*) from membership where partnership_id = $1) as "people!",
+        r#"select (select count(*) from membership where partnership_id = $1 and removed_at is null) as "people!",
                   array(select distinct role from membership_role where partnership_id = $1) as "held!""#,
         partnership_id
     )
@@ -129,15 +129,18 @@ async fn select_people(
 ) -> sqlx::Result<Vec<Person>> {
     let rows = sqlx::query_as!(
         PersonRow,
-        r#"select m.id as membership_id, u.display_name, u.email, m.job_title,
+        r#"select m.id as membership_id,
+                  -- Until the person accepts, the partnership knows them by the name it gave, not their account's.
+                  coalesce(case when m.accepted_at is null then m.invited_name end, u.display_name) as "display_name!",
+                  u.email, m.job_title,
                   m.organisation_id, o.name as "organisation_name?",
                   coalesce(array_agg(r.role order by r.role) filter (where r.role is not null), '{}') as "roles!",
-                  (u.password_hash is null) as "invitation_pending!"
+                  (u.password_hash is null or m.accepted_at is null) as "invitation_pending!"
            from membership m
            join app_user u on u.id = m.user_id
            left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
            left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
-           where m.partnership_id = $1 and ($2::uuid is null or m.id = $2)
+           where m.partnership_id = $1 and m.removed_at is null and ($2::uuid is null or m.id = $2)
              and ($3::text[] is null or exists (select 1 from membership_role h
                                                  where h.partnership_id = m.partnership_id and h.membership_id = m.id and h.role = any($3)))
              and ($4::text is null or o.name = $4)
@@ -179,8 +182,17 @@ pub struct NewPerson {
 
 pub struct Added {
     pub membership_id: Uuid,
-    /// Present when the person has no password yet: the link to send them.
-    pub invitation_token: Option<String>,
+    /// What the person is asked to do, and the token of the link to send them.
+    pub invitation: (Invitation, String),
+}
+
+/// What an invitation asks of the person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Invitation {
+    /// A new account: set a password, and with it join.
+    ToSetPassword,
+    /// An account that already signs in: accept, signed in, to join.
+    ToJoin,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -215,8 +227,10 @@ pub async fn add_person(
         sqlx::query!("select id, password_hash is not null as \"has_password!\" from app_user where email = $1", person.email.as_str())
             .fetch_optional(&mut *conn)
             .await?;
-    let (user_id, needs_invitation) = match existing {
-        Some(u) => (u.id, !u.has_password),
+    let (user_id, invitation) = match existing {
+        // Someone who already signs in (for another partnership) is asked, not enrolled: they join when they accept.
+        Some(u) if u.has_password => (u.id, Invitation::ToJoin),
+        Some(u) => (u.id, Invitation::ToSetPassword),
         None => {
             let id = Uuid::new_v4();
             sqlx::query!(
@@ -229,25 +243,30 @@ pub async fn add_person(
             .execute(&mut *conn)
             .await?;
             let id = sqlx::query_scalar!("select id from app_user where email = $1", person.email.as_str()).fetch_one(&mut *conn).await?;
-            (id, true)
+            (id, Invitation::ToSetPassword)
         }
     };
-    let membership_id = Uuid::new_v4();
-    let inserted = sqlx::query!(
-        "insert into membership (partnership_id, id, user_id, organisation_id, job_title)
-         values ($1, $2, $3, $4, $5)
-         on conflict (partnership_id, user_id) do nothing",
+    let pending = invitation == Invitation::ToJoin;
+    // A person removed earlier comes back on the same membership; a current one is already a member.
+    let membership_id = sqlx::query_scalar!(
+        "insert into membership (partnership_id, id, user_id, organisation_id, job_title, accepted_at, invited_name)
+         values ($1, $2, $3, $4, $5, case when $6 then null else now() end, case when $6 then $7 end)
+         on conflict (partnership_id, user_id) do update
+             set removed_at = null, removed_by = null, organisation_id = excluded.organisation_id, job_title = excluded.job_title,
+                 accepted_at = excluded.accepted_at, invited_name = excluded.invited_name
+             where membership.removed_at is not null
+         returning id",
         partnership_id,
-        membership_id,
+        Uuid::new_v4(),
         user_id,
         person.organisation_id,
-        person.job_title
+        person.job_title,
+        pending,
+        person.name
     )
-    .execute(&mut *conn)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(AddError::AlreadyMember);
-    }
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AddError::AlreadyMember)?;
     set_roles(conn, partnership_id, membership_id, &person.roles).await?;
     Change::new("person.added", "membership")
         .in_partnership(partnership_id)
@@ -263,12 +282,61 @@ pub async fn add_person(
         .from_address(client_address)
         .record(&mut *conn)
         .await?;
-    let invitation_token = if needs_invitation {
-        Some(crate::auth::create_invitation(&mut *conn, user_id, Some(partnership_id), actor.id).await?)
-    } else {
-        None
-    };
-    Ok(Added { membership_id, invitation_token })
+    let token = crate::auth::create_invitation(&mut *conn, user_id, Some(partnership_id), actor.id).await?;
+    Ok(Added { membership_id, invitation: (invitation, token) })
+}
+
+/// End a person's membership: their roles go, their seats on groups, deputy
+/// nominations and scrutiny appointments end today, and the membership is
+/// kept, marked removed, so that what they wrote keeps its author. Answers
+/// what was ended, for the audit log. Nothing when they were already removed.
+pub async fn remove(conn: &mut PgConnection, partnership_id: Uuid, membership_id: Uuid, by: Uuid) -> sqlx::Result<serde_json::Value> {
+    let removed = sqlx::query!(
+        "update membership set removed_at = now(), removed_by = $3 where partnership_id = $1 and id = $2 and removed_at is null",
+        partnership_id,
+        membership_id,
+        by
+    )
+    .execute(&mut *conn)
+    .await?;
+    if removed.rows_affected() == 0 {
+        return Ok(json!({ "removed": false }));
+    }
+    let roles = sqlx::query!("delete from membership_role where partnership_id = $1 and membership_id = $2", partnership_id, membership_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let seats = sqlx::query!(
+        "update group_member set ends_on = greatest(starts_on, current_date)
+         where partnership_id = $1 and membership_id = $2 and (ends_on is null or ends_on > current_date)",
+        partnership_id,
+        membership_id
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let nominations = sqlx::query!(
+        "update decision_deputy set revoked_at = now(), revoked_by = $3
+         where partnership_id = $1 and membership_id = $2 and revoked_at is null",
+        partnership_id,
+        membership_id,
+        by
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let appointments = sqlx::query!(
+        "update scrutiny_appointment set ends_on = greatest(starts_on, current_date)
+         where partnership_id = $1 and membership_id = $2 and (ends_on is null or ends_on > current_date)",
+        partnership_id,
+        membership_id
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(
+        json!({ "removed": true, "roles_ended": roles, "seats_ended": seats, "deputy_nominations_revoked": nominations, "scrutiny_appointments_ended": appointments }),
+    )
 }
 
 /// Queue the invitation mail in the caller's transaction.
@@ -277,14 +345,23 @@ pub async fn mail_invitation(
     partnership_id: Uuid,
     partnership_name: &str,
     person: &NewPerson,
+    invitation: Invitation,
     link: &str,
 ) -> sqlx::Result<()> {
-    let body = format!(
-        "Dear {},\n\nYou have been added to {partnership_name} on Partnership Hub.\n\n\
-         Set your password with this link (it works once, for 14 days):\n{link}\n\n\
-         If you were not expecting this, you can ignore this message.",
-        person.name
-    );
+    let body = match invitation {
+        Invitation::ToSetPassword => format!(
+            "Dear {},\n\nYou have been added to {partnership_name} on Partnership Hub.\n\n\
+             Set your password with this link (it works once, for 14 days):\n{link}\n\n\
+             If you were not expecting this, you can ignore this message.",
+            person.name
+        ),
+        Invitation::ToJoin => format!(
+            "Dear {},\n\nYou have been invited to join {partnership_name} on Partnership Hub.\n\n\
+             Sign in with your usual Partnership Hub account and accept with this link (for 14 days):\n{link}\n\n\
+             Until you accept, you are not a member. If you were not expecting this, you can ignore this message.",
+            person.name
+        ),
+    };
     let key = format!("invitation:{}", &crate::tokens::sha256_hex(link)[..32]);
     crate::outbox::enqueue(
         conn,
@@ -325,7 +402,7 @@ pub async fn audience(conn: &mut PgConnection, partnership_id: Uuid, audience: A
         Recipient,
         r#"select distinct u.id as user_id, u.email, u.display_name
            from membership m join app_user u on u.id = m.user_id
-           where m.partnership_id = $1 and (
+           where m.partnership_id = $1 and m.removed_at is null and m.accepted_at is not null and (
                exists (select 1 from membership_role r where r.partnership_id = m.partnership_id and r.membership_id = m.id
                        and r.role = any($2::text[]))
                or exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.membership_id = m.id

@@ -174,15 +174,20 @@ pub(crate) async fn create(
         }
         Err(e) => return Err(e.into()),
     };
-    let link = added.invitation_token.as_ref().map(|token| format!("{}/invitations/{token}", state.config.public_url));
-    if let Some(link) = &link {
-        super::mail_invitation(&mut tx, member.partnership.id, &member.partnership.name, &person, link).await?;
-    }
+    let (invitation, token) = &added.invitation;
+    let link = format!("{}/invitations/{token}", state.config.public_url);
+    super::mail_invitation(&mut tx, member.partnership.id, &member.partnership.name, &person, *invitation, &link).await?;
     tx.commit().await?;
-    let mut message = format!("{} added", person.name);
-    if let Some(link) = link {
-        message.push_str(&format!(". We have emailed them a link to set their password; if it does not arrive, send them this one (it works once, for 14 days): {link}"));
-    }
+    let message = match invitation {
+        super::Invitation::ToSetPassword => format!(
+            "{} added. We have emailed them a link to set their password; if it does not arrive, send them this one (it works once, for 14 days): {link}",
+            person.name
+        ),
+        super::Invitation::ToJoin => format!(
+            "{} invited. We have emailed them an invitation to join, which they accept signed in to their own account; until then they are not a member",
+            person.name
+        ),
+    };
     set_flash(&session, message).await?;
     Ok(Redirect::to(&format!("/p/{}/people", member.partnership.slug)).into_response())
 }
@@ -294,9 +299,7 @@ pub(crate) async fn remove(
     member.require(Capability::ManagePeople)?;
     let person = load_person(&state, &member, &membership_id).await?;
     let mut tx = member.begin(&state).await?;
-    sqlx::query!("delete from membership where partnership_id = $1 and id = $2", member.partnership.id, person.membership_id)
-        .execute(&mut *tx)
-        .await?;
+    let ended = super::remove(&mut tx, member.partnership.id, person.membership_id, member.user.id).await?;
     if business_managers_left(&mut tx, member.partnership.id).await? == 0 {
         drop(tx);
         let mut errors = FormErrors::default();
@@ -308,6 +311,7 @@ pub(crate) async fn remove(
         .by(Some(member.user.id))
         .subject(person.membership_id)
         .before(person.audit_record())
+        .after(ended)
         .from_address(&address)
         .record(&mut tx)
         .await?;

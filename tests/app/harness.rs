@@ -348,6 +348,8 @@ impl TestApp {
         ids.insert("decision_paper_id", decision_paper.to_string());
         ids.insert("nomination_id", nomination.to_string());
         ids.insert("item_id", item.to_string());
+        // Invitation links carry a token, not an id: one that matches no invitation.
+        ids.insert("token", "0".repeat(64));
         ids
     }
 

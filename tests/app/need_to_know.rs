@@ -89,7 +89,7 @@ async fn every_route_hides_confidential_records_from_those_who_do_not_need_them(
     let elsewhere_chair = app.add_member("chair@swindon.example", "swindon", &[Role::GroupChair]).await;
     app.add_member("scrutineer@swindon.example", "swindon", &[Role::IndependentScrutineer]).await;
     let board_member = app.add_member("board@swindon.example", "swindon", &[Role::GroupMember]).await;
-    app.add_member("dsp@swindon.example", "swindon", &[Role::DelegatedSafeguardingPartner]).await;
+    let dsp = app.add_member("dsp@swindon.example", "swindon", &[Role::DelegatedSafeguardingPartner]).await;
     // The draft action is the viewer's own: still not theirs to see until the minutes are circulated.
     let ids = confidential_records(&app, viewer).await;
     let pid = app.partnership_id("swindon").await;
@@ -105,6 +105,13 @@ async fn every_route_hides_confidential_records_from_those_who_do_not_need_them(
     app.seat(elsewhere_chair, other_group, "Elsewhere Chair", None).await;
     app.seat(board_member, body, "Board Member", None).await;
     sqlx::query("update partnership set confidential_to_scrutineers = false where id = $1").bind(pid).execute(&app.owner).await.unwrap();
+    // The walker's deputy nomination goes to the delegated partner, not to whichever member came first.
+    sqlx::query("update decision_deputy set membership_id = $2 where partnership_id = $1")
+        .bind(pid)
+        .bind(dsp)
+        .execute(&app.owner)
+        .await
+        .unwrap();
 
     let mut absent = ids.clone();
     for key in ["decision_id", "decision_paper_id", "item_id", "paper_id", "action_id"] {

@@ -174,3 +174,96 @@ async fn only_business_managers_manage_people() {
         assert_eq!(browser.post(&format!("/p/swindon/people/{someone}/remove"), &[]).await.status, StatusCode::FORBIDDEN);
     }
 }
+
+#[tokio::test]
+async fn removing_a_deputy_appointee_and_report_author_ends_what_they_held_and_keeps_what_they_wrote() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let leaving = app.add_member("leaving@swindon.example", "swindon", &[Role::Deputy, Role::IndependentScrutineer]).await;
+    let pid = app.partnership_id("swindon").await;
+    let run = |sql: &'static str| {
+        let pool = app.owner.clone();
+        async move { sqlx::query(sql).bind(pid).bind(leaving).execute(&pool).await.unwrap() }
+    };
+    // A deputy nomination, a scrutiny appointment and a report they wrote.
+    run("insert into decision_deputy (partnership_id, id, organisation_id, membership_id, starts_on, nominated_by)
+         select $1, gen_random_uuid(), o.id, $2, current_date, (select user_id from membership where id = $2)
+         from organisation o where o.partnership_id = $1 and o.is_statutory_partner limit 1")
+    .await;
+    run("insert into scrutiny_appointment (partnership_id, id, kind, name, membership_id, starts_on)
+         values ($1, gen_random_uuid(), 'independent_scrutineer', 'Leaving Scrutineer', $2, date '2024-04-01')")
+    .await;
+    run("insert into scrutiny_report (partnership_id, id, author_membership_id, financial_year, quarter, title)
+         values ($1, gen_random_uuid(), $2, 2026, 1, 'Front door findings')")
+    .await;
+
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    bm.get(&format!("/p/swindon/people/{leaving}")).await;
+    let removed = bm.post(&format!("/p/swindon/people/{leaving}/remove"), &[]).await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.body);
+    assert!(!bm.get("/p/swindon/people").await.contains("leaving@swindon.example"));
+
+    let (nominations, appointments, reports): (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from decision_deputy where membership_id = $1 and revoked_at is null),
+                (select count(*) from scrutiny_appointment where membership_id = $1 and (ends_on is null or ends_on > current_date)),
+                (select count(*) from scrutiny_report where author_membership_id = $1)",
+    )
+    .bind(leaving)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!((nominations, appointments, reports), (0, 0, 1), "nominations and appointments end; the report keeps its author");
+    // They no longer get in, and the removal is in the audit log with what it ended.
+    let mut gone = app.browser();
+    gone.sign_in("leaving@swindon.example", crate::harness::PASSWORD).await;
+    assert_eq!(gone.get("/p/swindon/").await.status, StatusCode::NOT_FOUND);
+    let after: serde_json::Value =
+        sqlx::query_scalar("select after from audit_log where action = 'person.removed'").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(after["deputy_nominations_revoked"], 1);
+    assert_eq!(after["scrutiny_appointments_ended"], 1);
+
+    // Added again later, they come back on the same membership.
+    bm.get("/p/swindon/people/new").await;
+    let again =
+        bm.post("/p/swindon/people/new", &[("name", "Leaving Person"), ("email", "leaving@swindon.example"), ("roles", "viewer")]).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+}
+
+#[tokio::test]
+async fn an_existing_account_is_invited_and_joins_only_when_the_person_accepts() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    // Someone who already signs in for Warwickshire, under their own name.
+    app.add_member("sam@warwickshire.example", "warwickshire", &[Role::Viewer]).await;
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    bm.get("/p/swindon/people/new").await;
+    let added = bm.post("/p/swindon/people/new", &[("name", "S. Jones"), ("email", "sam@warwickshire.example"), ("roles", "viewer")]).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let people = bm.get("/p/swindon/people").await;
+    assert!(people.contains("S. Jones"), "known by the name Swindon gave");
+    assert!(!people.contains("Person sam"), "the account's own name is not shown before they accept");
+
+    // Not a member yet: Swindon's pages are closed to them.
+    let mut sam = app.signed_in("sam@warwickshire.example").await;
+    assert_eq!(sam.get("/p/swindon/").await.status, StatusCode::NOT_FOUND);
+    // The mail carries the link; the link cannot set the password of an account that has one.
+    let body: String =
+        sqlx::query_scalar("select body from outbox where to_email = 'sam@warwickshire.example'").fetch_one(&app.owner).await.unwrap();
+    let link = body.split_whitespace().find(|w| w.contains("/invitations/")).unwrap();
+    let path = &link[link.find("/invitations/").unwrap()..];
+    let mut stranger = app.browser();
+    stranger.get("/login").await;
+    let reset = stranger.post(path, &[("new_password", "a whole new password"), ("confirm_password", "a whole new password")]).await;
+    assert_eq!(reset.status, StatusCode::NOT_FOUND, "an invitation to join never sets a password");
+    assert_eq!(stranger.get(path).await.location.as_deref(), Some(format!("{path}/join").as_str()));
+    // Someone else signed in cannot accept it.
+    let mut bm_accepts = app.signed_in("bm@swindon.example").await;
+    assert_eq!(bm_accepts.get(&format!("{path}/join")).await.status, StatusCode::NOT_FOUND);
+
+    let page = sam.get(&format!("{path}/join")).await;
+    assert!(page.contains("Join Swindon"), "{}", page.body);
+    let joined = sam.post(&format!("{path}/join"), &[]).await;
+    assert_eq!(joined.location.as_deref(), Some("/p/swindon/"));
+    assert_eq!(sam.get("/p/swindon/").await.status, StatusCode::OK);
+    assert!(app.audit_actions().await.contains(&"invitation.accepted".to_owned()));
+}
