@@ -147,7 +147,7 @@ impl Command {
 
     async fn run_with(self, database: &Database) -> anyhow::Result<()> {
         match self {
-            Command::Serve => serve(database).await,
+            Command::Serve => serve(database, Config::from_env()?).await,
             Command::Migrate => {
                 let pool = db::connect_owner(&database.target).await?;
                 db::migrate(&pool).await?;
@@ -175,24 +175,33 @@ impl Command {
                 let accounts_file = data_dir().join("demo-accounts.txt");
                 let accounts = crate::seed::demo::create(&pool, &files, &accounts_file).await?;
                 pool.close().await;
-                let config = Config::from_env()?;
+                let config = Config::for_demo()?;
                 println!();
                 println!("Partnership Hub is starting at http://{}", config.listen);
                 println!("Sign in with any demo account; all use the password: {}", accounts.password);
                 println!("  {}  (platform administrator)", crate::seed::demo::ADMIN_EMAIL);
                 println!("  business-manager@swindon.example  (and <role>@<partnership>.example for every role)");
                 println!("The full list of {} accounts is in {}", accounts.emails.len(), accounts_file.display());
+                if config.two_factor_required {
+                    println!(
+                        "Two-factor sign-in is required (TWO_FACTOR_REQUIRED): business managers and the administrator set it up when they first sign in."
+                    );
+                } else {
+                    println!(
+                        "Two-factor sign-in is not required in this demo (set TWO_FACTOR_REQUIRED=true to require it, as `serve` does)."
+                    );
+                }
+                println!("Mail is not sent: each message is written to a file in {}", config.mail_dir.display());
                 println!("Press Ctrl+C to stop.");
                 println!();
-                serve(database).await
+                serve(database, config).await
             }
             Command::Cluster { .. } => unreachable!("handled before a database is opened"),
         }
     }
 }
 
-async fn serve(database: &Database) -> anyhow::Result<()> {
-    let config = Config::from_env()?;
+async fn serve(database: &Database, config: Config) -> anyhow::Result<()> {
     let pool = db::connect_app(&database.target, config.app_database_url.as_deref(), 16).await.context("connecting to the database")?;
     let workers = crate::worker::start(&pool, &config)?;
     let state = crate::web::AppState { db: pool, files: crate::files::from_config(&config)?, config: Arc::new(config.clone()) };

@@ -29,6 +29,10 @@ pub struct Config {
     pub mail_dir: std::path::PathBuf,
     /// Sender of outgoing mail (`MAIL_FROM`).
     pub mail_from: String,
+    /// Platform administrators and business managers must sign in with a second
+    /// factor (`TWO_FACTOR_REQUIRED`, default true; the local demo, `start`,
+    /// defaults to false so that its printed accounts sign in with a password).
+    pub two_factor_required: bool,
     /// A separate login for serving (`APP_DATABASE_URL`); unset, connections switch to `hub_app`.
     pub app_database_url: Option<String>,
 }
@@ -75,7 +79,19 @@ impl Config {
             },
             mail_from: std::env::var("MAIL_FROM").unwrap_or_else(|_| DEFAULT_MAIL_FROM.into()),
             app_database_url: std::env::var("APP_DATABASE_URL").ok(),
+            two_factor_required: match std::env::var("TWO_FACTOR_REQUIRED") {
+                Ok(v) => matches!(v.as_str(), "1" | "true" | "yes"),
+                Err(_) => true,
+            },
         })
+    }
+
+    /// The local demo's settings: as [`Config::from_env`], but a second factor
+    /// is required only when `TWO_FACTOR_REQUIRED` asks for it.
+    pub fn for_demo() -> anyhow::Result<Self> {
+        let mut config = Self::from_env()?;
+        config.two_factor_required = flag("TWO_FACTOR_REQUIRED");
+        Ok(config)
     }
 
     /// A configuration for tests and tools: nothing read from the environment.
@@ -93,6 +109,7 @@ impl Config {
             mail_dir: ".data/mail".into(),
             mail_from: DEFAULT_MAIL_FROM.into(),
             app_database_url: None,
+            two_factor_required: false,
         }
     }
 }

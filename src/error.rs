@@ -16,6 +16,9 @@ pub enum AppError {
     /// Not signed in: send the person to the sign-in page, then back.
     #[error("sign-in required")]
     SignInRequired { next: String },
+    /// The person must set up a second factor before anything else.
+    #[error("two-factor sign-in must be set up")]
+    TwoFactorSetupRequired,
     /// A form arrived without this session's anti-forgery token.
     #[error("form token missing or wrong")]
     FormExpired,

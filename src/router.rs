@@ -56,6 +56,10 @@ fn routes() -> Vec<Route> {
         get("/login", auth::login_page),
         post("/login", auth::login),
         post("/logout", auth::logout),
+        get("/login/code", auth::two_factor::code_page),
+        post("/login/code", auth::two_factor::check_code),
+        get("/account/two-factor", auth::two_factor::account_page),
+        post("/account/two-factor", auth::two_factor::confirm),
         get("/account/password", auth::password_page),
         post("/account/password", auth::change_password),
         // Platform administration
@@ -69,6 +73,8 @@ fn routes() -> Vec<Route> {
         get("/p/{slug}/people/{membership_id}", people::pages::edit_page),
         post("/p/{slug}/people/{membership_id}", people::pages::update),
         post("/p/{slug}/people/{membership_id}/remove", people::pages::remove),
+        post("/p/{slug}/people/{membership_id}/two-factor/reset", people::pages::reset_two_factor),
+        post("/p/{slug}/people/sign-in", people::pages::save_sign_in),
         // The arrangements: partners, groups, agencies, posts, links
         get("/p/{slug}/groups/new", structure::groups::new_group_page),
         post("/p/{slug}/groups/new", structure::groups::create_group),

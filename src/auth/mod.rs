@@ -3,6 +3,7 @@
 pub mod invitations;
 pub mod password;
 pub mod throttle;
+pub mod two_factor;
 
 pub use invitations::create as create_invitation;
 
@@ -75,6 +76,8 @@ pub struct SessionClaim {
     stamp: String,
     /// Where to come back to after signing in again.
     next: String,
+    /// Whether platform administrators and business managers must have a second factor (the service's setting).
+    two_factor_required: bool,
 }
 
 impl FromRequestParts<AppState> for SessionClaim {
@@ -88,28 +91,72 @@ impl FromRequestParts<AppState> for SessionClaim {
             return Err(AppError::SignInRequired { next });
         };
         let stamp = session.get::<String>(STAMP_KEY).await?.unwrap_or_default();
-        Ok(SessionClaim { session, user_id, stamp, next })
+        Ok(SessionClaim { session, user_id, stamp, next, two_factor_required: state.config.two_factor_required })
     }
 }
 
 impl SessionClaim {
     /// The signed-in person, read on `conn` (a workspace request reads them
     /// inside its own transaction). A session whose password has changed since
-    /// is ended.
+    /// is ended; a person who must have a second factor and has none is sent
+    /// to set it up before anything else.
     pub async fn resolve(self, conn: &mut PgConnection) -> Result<CurrentUser> {
-        let row =
-            sqlx::query!("select id, email, display_name, is_platform_admin, password_hash from app_user where id = $1", self.user_id)
-                .fetch_optional(conn)
-                .await?;
+        let required = self.two_factor_required;
+        match self.resolve_for_setup(conn, required).await? {
+            (_, true) => Err(AppError::TwoFactorSetupRequired),
+            (user, false) => Ok(user),
+        }
+    }
+
+    /// As [`SessionClaim::resolve`], for the page where the second factor is
+    /// set up: the person, and whether they must set it up now.
+    pub async fn resolve_for_setup(self, conn: &mut PgConnection, two_factor_required: bool) -> Result<(CurrentUser, bool)> {
+        let row = sqlx::query!(
+            r#"select id, email, display_name, is_platform_admin, password_hash,
+                      coalesce(app_two_factor_missing(id, $2), false) as "two_factor_missing!"
+               from app_user where id = $1"#,
+            self.user_id,
+            two_factor_required
+        )
+        .fetch_optional(conn)
+        .await?;
         match row {
-            Some(u) if auth_stamp(u.password_hash.as_deref()) == self.stamp => {
-                Ok(CurrentUser { id: u.id, email: u.email, display_name: u.display_name, is_platform_admin: u.is_platform_admin })
-            }
+            Some(u) if auth_stamp(u.password_hash.as_deref()) == self.stamp => Ok((
+                CurrentUser { id: u.id, email: u.email, display_name: u.display_name, is_platform_admin: u.is_platform_admin },
+                u.two_factor_missing,
+            )),
             _ => {
                 self.session.flush().await?;
                 Err(AppError::SignInRequired { next: self.next })
             }
         }
+    }
+}
+
+/// Someone who gave the right password and still owes their second factor:
+/// kept in the session, which signs nobody in until the code is right.
+pub(crate) struct PendingSignIn {
+    pub(crate) user_id: Uuid,
+    pub(crate) password_hash: String,
+    pub(crate) next: String,
+}
+
+const PENDING_KEY: &str = "pending_sign_in";
+
+impl PendingSignIn {
+    async fn start(session: &Session, user_id: Uuid, password_hash: &str, next: &str) -> Result<()> {
+        session.cycle_id().await?;
+        csrf::rotate(session).await?;
+        session.insert(PENDING_KEY, (user_id, password_hash, next, chrono::Utc::now().timestamp())).await?;
+        Ok(())
+    }
+
+    /// The sign-in waiting for its code: only for ten minutes after the password.
+    pub(crate) async fn read(session: &Session) -> Result<Option<PendingSignIn>> {
+        let pending = session.get::<(Uuid, String, String, i64)>(PENDING_KEY).await?;
+        Ok(pending
+            .filter(|(_, _, _, at)| chrono::Utc::now().timestamp() - at < 600)
+            .map(|(user_id, password_hash, next, _)| PendingSignIn { user_id, password_hash, next }))
     }
 }
 
@@ -198,7 +245,12 @@ pub(crate) async fn login(
         return Ok(refuse(errors, StatusCode::TOO_MANY_REQUESTS, Layout::anonymous(&session, &visitor).await?));
     };
 
-    let account = sqlx::query!("select id, password_hash from app_user where email = $1", email.as_str()).fetch_optional(&state.db).await?;
+    let account = sqlx::query!(
+        r#"select id, password_hash, totp_enabled_at is not null as "two_factor!" from app_user where email = $1"#,
+        email.as_str()
+    )
+    .fetch_optional(&state.db)
+    .await?;
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
     let matches = password::verify(form.password.clone(), stored.clone()).await?;
 
@@ -210,6 +262,13 @@ pub(crate) async fn login(
         return Ok(refuse(errors, StatusCode::UNPROCESSABLE_ENTITY, Layout::anonymous(&session, &visitor).await?));
     };
     throttle::succeeded(&mut tx, attempt).await?;
+    if account.two_factor {
+        // The password was right; the code comes next, and only then is anyone signed in.
+        Change::new("sign_in.password", "account").by(Some(account.id)).subject(account.id).from_address(&address).record(&mut tx).await?;
+        tx.commit().await?;
+        PendingSignIn::start(&session, account.id, stored.as_deref().unwrap_or_default(), &next).await?;
+        return Ok(Redirect::to("/login/code").into_response());
+    }
     Change::new("sign_in", "account").by(Some(account.id)).subject(account.id).from_address(&address).record(&mut tx).await?;
     tx.commit().await?;
 
@@ -232,6 +291,7 @@ pub(crate) async fn logout(State(state): State<AppState>, session: Session, Clie
 async fn start_session(session: &Session, user_id: Uuid, password_hash: &str) -> Result<()> {
     session.cycle_id().await?;
     csrf::rotate(session).await?;
+    session.remove::<serde_json::Value>(PENDING_KEY).await?;
     session.insert(USER_KEY, user_id).await?;
     session.insert(STAMP_KEY, auth_stamp(Some(password_hash))).await?;
     Ok(())

@@ -41,8 +41,10 @@ pub struct Person {
     pub organisation_id: Option<Uuid>,
     pub organisation_name: Option<String>,
     pub roles: Roles,
-    /// Invited but has not yet set a password.
+    /// Invited but has not yet set a password, or not yet accepted.
     pub invitation_pending: bool,
+    /// Signs in with a second factor.
+    pub two_factor: bool,
 }
 
 impl Person {
@@ -71,6 +73,7 @@ struct PersonRow {
     organisation_name: Option<String>,
     roles: Vec<String>,
     invitation_pending: bool,
+    two_factor: bool,
 }
 
 impl From<PersonRow> for Person {
@@ -84,6 +87,7 @@ impl From<PersonRow> for Person {
             organisation_name: r.organisation_name,
             roles: Roles::from_codes(r.roles.iter().map(String::as_str)),
             invitation_pending: r.invitation_pending,
+            two_factor: r.two_factor,
         }
     }
 }
@@ -135,7 +139,8 @@ async fn select_people(
                   u.email, m.job_title,
                   m.organisation_id, o.name as "organisation_name?",
                   coalesce(array_agg(r.role order by r.role) filter (where r.role is not null), '{}') as "roles!",
-                  (u.password_hash is null or m.accepted_at is null) as "invitation_pending!"
+                  (u.password_hash is null or m.accepted_at is null) as "invitation_pending!",
+                  (u.totp_enabled_at is not null) as "two_factor!"
            from membership m
            join app_user u on u.id = m.user_id
            left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id

@@ -24,15 +24,20 @@ pub(crate) struct IndexPage {
     member: Member,
     people: Vec<Person>,
     can_manage: bool,
+    /// Everyone in the partnership signs in with a second factor.
+    two_factor_required: bool,
 }
 
 pub(crate) async fn index(State(state): State<AppState>, session: Session, member: Member) -> Result<IndexPage> {
     let mut tx = member.begin(&state).await?;
     let people = super::list(&mut tx, member.partnership.id).await?;
+    let two_factor_required =
+        sqlx::query_scalar!("select two_factor_required from partnership where id = $1", member.partnership.id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
     Ok(IndexPage {
         layout: member.layout(&session, "people").await?,
         can_manage: member.roles.allows(Capability::ManagePeople),
+        two_factor_required,
         people,
         member,
     })
@@ -318,4 +323,96 @@ pub(crate) async fn remove(
     tx.commit().await?;
     set_flash(&session, format!("{} removed from the partnership", person.display_name)).await?;
     Ok(Redirect::to(&format!("/p/{}/people", member.partnership.slug)).into_response())
+}
+
+/// A business manager resets a member's second factor (a lost phone): audited, and the person is told by mail.
+
+pub(crate) async fn reset_two_factor(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, membership_id)): Path<(String, String)>,
+) -> Result<Response> {
+    member.require(Capability::ManagePeople)?;
+    let id = crate::web::record_id(&membership_id)?;
+    let mut tx = member.begin(&state).await?;
+    let person = sqlx::query!(
+        "select u.id, u.email, u.display_name from membership m join app_user u on u.id = m.user_id
+         where m.partnership_id = $1 and m.id = $2 and m.removed_at is null and m.accepted_at is not null",
+        member.partnership.id,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let to = format!("/p/{}/people/{id}", member.partnership.slug);
+    if !crate::auth::two_factor::reset(&mut tx, person.id).await? {
+        drop(tx);
+        return crate::web::redirect_with(&session, format!("{} has no second factor set up", person.display_name), to).await;
+    }
+    crate::tenant::change(&member, "two_factor.reset", "account", person.id, &address)
+        .after(json!({ "membership_id": id }))
+        .record(&mut tx)
+        .await?;
+    let body = format!(
+        "Dear {},\n\n{} reset the two-factor sign-in of your Partnership Hub account for {}.\n\n\
+         The next time you sign in, you will set it up again with your authenticator app.\n\n\
+         If you did not ask for this, tell your partnership's business unit at once.",
+        person.display_name, member.user.display_name, member.partnership.name
+    );
+    let key = format!("two-factor-reset:{}:{}", person.id, uuid::Uuid::new_v4());
+    crate::outbox::enqueue(
+        &mut tx,
+        Some(member.partnership.id),
+        &person.email,
+        &person.display_name,
+        "Your two-factor sign-in was reset",
+        &body,
+        &key,
+    )
+    .await?;
+    tx.commit().await?;
+    set_flash(&session, format!("{}'s two-factor sign-in was reset; we have told them by email", person.display_name)).await?;
+    Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SignInForm {
+    /// Ticked: everyone in the partnership signs in with a second factor.
+    #[serde(default)]
+    two_factor_required: Option<String>,
+}
+
+/// The partnership's sign-in rule: whether everyone must use a second factor.
+pub(crate) async fn save_sign_in(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Submitted(form): Submitted<SignInForm>,
+) -> Result<Response> {
+    member.require(Capability::ManagePeople)?;
+    let required = form.two_factor_required.is_some();
+    let mut tx = member.begin(&state).await?;
+    let before = sqlx::query_scalar!(
+        "update partnership p set two_factor_required = $2 from partnership old where old.id = p.id and p.id = $1
+         returning old.two_factor_required",
+        member.partnership.id,
+        required
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    crate::tenant::change(&member, "partnership.sign_in_changed", "partnership", member.partnership.id, &address)
+        .before(serde_json::json!({ "two_factor_required": before }))
+        .after(serde_json::json!({ "two_factor_required": required }))
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    let message = if required {
+        "Everyone in the partnership now signs in with a second factor; those without one set it up when they next sign in"
+    } else {
+        "A second factor is now required only where the service requires it"
+    };
+    crate::web::redirect_with(&session, message.into(), format!("/p/{}/people", member.partnership.slug)).await
 }

@@ -22,6 +22,7 @@ impl IntoResponse for AppError {
                 let target = format!("/login?next={}", form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
                 return Redirect::to(&target).into_response();
             }
+            AppError::TwoFactorSetupRequired => return Redirect::to("/account/two-factor").into_response(),
             AppError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "Page not found",

@@ -107,6 +107,11 @@ impl Layout {
         Ok(Self { csrf_token: visitor.0.clone(), flash: take_flash(session).await?, ..Self::default() })
     }
 
+    /// For a page of a session that signs nobody in yet (the second step of signing in).
+    pub async fn for_session(session: &Session) -> Result<Self> {
+        Ok(Self { csrf_token: csrf_token(session).await?, flash: take_flash(session).await?, ..Self::default() })
+    }
+
     /// For a signed-in person, outside or inside a workspace.
     pub async fn signed_in(session: &Session, user: HeaderUser, workspace: Option<HeaderWorkspace>) -> Result<Self> {
         Ok(Self {

@@ -104,6 +104,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// As [`TestApp::spawn`], with settings changed from the tests' defaults.
+    pub async fn spawn_with(settings: impl FnOnce(&mut Config)) -> TestApp {
         let admin_url = server_url();
         let admin = db::connect_owner(&Target::from_url(&admin_url).unwrap()).await.unwrap();
         ensure_template(&admin).await;
@@ -117,6 +122,7 @@ impl TestApp {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         config.static_dir = root.join("static");
         config.node_modules_dir = root.join("node_modules");
+        settings(&mut config);
         let files = partnership_hub::files::local(&std::env::temp_dir().join("partnership-hub-test-files").join(&database)).unwrap();
         let router = partnership_hub::build_router(AppState { db: app_pool.clone(), config: Arc::new(config), files });
         TestApp { router, owner, app_pool }

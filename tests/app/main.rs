@@ -17,3 +17,4 @@ mod scrutiny;
 mod security;
 mod structure;
 mod tenancy;
+mod two_factor;

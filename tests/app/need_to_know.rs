@@ -208,6 +208,8 @@ async fn mail_about_a_confidential_decision_reaches_only_those_who_may_read_it()
         .execute(&app.owner)
         .await
         .unwrap();
+    // The walker's deputy nomination goes to the delegated partner, not to whichever member came first.
+    sqlx::query("update decision_deputy set membership_id = $1").bind(dsp).execute(&app.owner).await.unwrap();
     let day = chrono::Utc::now().date_naive() + chrono::Duration::days(10);
     let (d, m, y) = (day.format("%d").to_string(), day.format("%m").to_string(), day.format("%Y").to_string());
     let mut bm = app.signed_in("bm@swindon.example").await;

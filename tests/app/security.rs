@@ -15,8 +15,10 @@ pub fn declared_routes() -> Vec<(Method, String)> {
 /// Routes anyone may use without signing in.
 // Signing out needs no sign-in: it ends whatever session there is.
 // A calendar feed is read by calendar programs, which carry no session: its token is the key.
-const PUBLIC: [&str; 7] = [
+const PUBLIC: [&str; 8] = [
     "/login",
+    // The second step of signing in: it answers only a session that gave the right password.
+    "/login/code",
     "/logout",
     "/healthz",
     "/invitations/{token}",

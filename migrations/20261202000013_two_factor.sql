@@ -1,0 +1,36 @@
+-- Two-factor sign-in: a time-based one-time code (RFC 6238) after the
+-- password, and ten single-use recovery codes, stored hashed.
+alter table app_user
+    add column totp_secret bytea check (totp_secret is null or length(totp_secret) >= 16),
+    add column totp_enabled_at timestamptz,
+    -- The last time step a code was accepted for: a code is good once.
+    add column totp_last_step bigint not null default 0;
+
+create table recovery_code (
+    user_id uuid not null references app_user (id),
+    code_hash text not null,
+    used_at timestamptz,
+    created_at timestamptz not null default now(),
+    primary key (user_id, code_hash)
+);
+grant select, insert, update, delete on recovery_code to hub_app;
+
+-- Everyone in the partnership signs in with a second factor.
+alter table partnership add column two_factor_required boolean not null default false;
+
+-- Whether a person must have a second factor and has none: platform
+-- administrators and business managers when the service requires it
+-- (`sensitive_roles`), everyone in a partnership that does. Read before any
+-- partnership is entered, so it looks across them (counts nothing else).
+create function app_two_factor_missing(u uuid, sensitive_roles boolean) returns boolean
+language sql stable security definer set search_path = public as $$
+    select x.totp_enabled_at is null and (
+        (sensitive_roles and (x.is_platform_admin or exists (
+            select 1 from membership m join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
+            where m.user_id = u and m.removed_at is null and m.accepted_at is not null and r.role = 'business_manager')))
+        or exists (select 1 from membership m join partnership p on p.id = m.partnership_id
+                   where m.user_id = u and m.removed_at is null and m.accepted_at is not null and p.two_factor_required))
+    from app_user x where x.id = u
+$$;
+revoke all on function app_two_factor_missing(uuid, boolean) from public;
+grant execute on function app_two_factor_missing(uuid, boolean) to hub_app;
