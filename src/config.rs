@@ -39,49 +39,56 @@ pub struct Config {
 
 const DEFAULT_MAIL_FROM: &str = "Partnership Hub <no-reply@partnership-hub.invalid>";
 
-fn flag(name: &str) -> bool {
-    matches!(std::env::var(name).as_deref(), Ok("1" | "true" | "yes"))
+fn is_yes(value: Option<String>) -> bool {
+    matches!(value.as_deref(), Some("1" | "true" | "yes"))
 }
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
-        let port: u16 = match std::env::var("PORT") {
-            Ok(p) => p.parse().map_err(|_| anyhow::anyhow!("PORT must be a number, got {p:?}"))?,
-            Err(_) => 8080,
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// The settings from `var`, which answers a variable's value: the
+    /// environment in use, a map in tests.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let flag = |name: &str| is_yes(var(name));
+        let port: u16 = match var("PORT") {
+            Some(p) => p.parse().map_err(|_| anyhow::anyhow!("PORT must be a number, got {p:?}"))?,
+            None => 8080,
         };
-        let bind: IpAddr = match std::env::var("BIND") {
-            Ok(b) => b.parse().map_err(|_| anyhow::anyhow!("BIND must be an IP address, got {b:?}"))?,
-            Err(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        let bind: IpAddr = match var("BIND") {
+            Some(b) => b.parse().map_err(|_| anyhow::anyhow!("BIND must be an IP address, got {b:?}"))?,
+            None => IpAddr::V4(Ipv4Addr::LOCALHOST),
         };
         let cookie_secure = flag("COOKIE_SECURE");
-        let public_url = std::env::var("PUBLIC_URL").unwrap_or_else(|_| format!("http://{bind}:{port}")).trim_end_matches('/').to_owned();
+        let public_url = var("PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}:{port}")).trim_end_matches('/').to_owned();
         Ok(Self {
             listen: SocketAddr::new(bind, port),
             cookie_secure,
-            static_dir: std::env::var("STATIC_DIR").unwrap_or_else(|_| "static".into()).into(),
-            node_modules_dir: std::env::var("NODE_MODULES_DIR").unwrap_or_else(|_| "node_modules".into()).into(),
+            static_dir: var("STATIC_DIR").unwrap_or_else(|| "static".into()).into(),
+            node_modules_dir: var("NODE_MODULES_DIR").unwrap_or_else(|| "node_modules".into()).into(),
             public_url,
-            trusted_proxies: match std::env::var("TRUSTED_PROXIES") {
-                Ok(n) => n.parse().map_err(|_| anyhow::anyhow!("TRUSTED_PROXIES must be a number of proxies, got {n:?}"))?,
-                Err(_) => usize::from(flag("TRUST_FORWARDED_FOR")),
+            trusted_proxies: match var("TRUSTED_PROXIES") {
+                Some(n) => n.parse().map_err(|_| anyhow::anyhow!("TRUSTED_PROXIES must be a number of proxies, got {n:?}"))?,
+                None => usize::from(flag("TRUST_FORWARDED_FOR")),
             },
-            storage_url: std::env::var("STORAGE_URL").ok(),
-            files_dir: match (std::env::var("FILES_DIR"), std::env::var("DATA_DIR")) {
-                (Ok(dir), _) => dir.into(),
-                (Err(_), Ok(data)) => std::path::Path::new(&data).join("files"),
+            storage_url: var("STORAGE_URL"),
+            files_dir: match (var("FILES_DIR"), var("DATA_DIR")) {
+                (Some(dir), _) => dir.into(),
+                (None, Some(data)) => std::path::Path::new(&data).join("files"),
                 _ => ".data/files".into(),
             },
-            smtp_url: std::env::var("SMTP_URL").ok(),
-            mail_dir: match (std::env::var("MAIL_DIR"), std::env::var("DATA_DIR")) {
-                (Ok(dir), _) => dir.into(),
-                (Err(_), Ok(data)) => std::path::Path::new(&data).join("mail"),
+            smtp_url: var("SMTP_URL"),
+            mail_dir: match (var("MAIL_DIR"), var("DATA_DIR")) {
+                (Some(dir), _) => dir.into(),
+                (None, Some(data)) => std::path::Path::new(&data).join("mail"),
                 _ => ".data/mail".into(),
             },
-            mail_from: std::env::var("MAIL_FROM").unwrap_or_else(|_| DEFAULT_MAIL_FROM.into()),
-            app_database_url: std::env::var("APP_DATABASE_URL").ok(),
-            two_factor_required: match std::env::var("TWO_FACTOR_REQUIRED") {
-                Ok(v) => matches!(v.as_str(), "1" | "true" | "yes"),
-                Err(_) => true,
+            mail_from: var("MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
+            app_database_url: var("APP_DATABASE_URL"),
+            two_factor_required: match var("TWO_FACTOR_REQUIRED") {
+                Some(v) => is_yes(Some(v)),
+                None => true,
             },
         })
     }
@@ -90,7 +97,7 @@ impl Config {
     /// is required only when `TWO_FACTOR_REQUIRED` asks for it.
     pub fn for_demo() -> anyhow::Result<Self> {
         let mut config = Self::from_env()?;
-        config.two_factor_required = flag("TWO_FACTOR_REQUIRED");
+        config.two_factor_required = is_yes(std::env::var("TWO_FACTOR_REQUIRED").ok());
         Ok(config)
     }
 
@@ -111,5 +118,35 @@ impl Config {
             app_database_url: None,
             two_factor_required: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        let vars: std::collections::HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_vars(|name| vars.get(name).cloned()).unwrap()
+    }
+
+    #[test]
+    fn uploads_and_mail_live_under_data_dir_unless_told_otherwise() {
+        let c = config(&[("DATA_DIR", "/srv/hub")]);
+        assert_eq!(c.files_dir, std::path::Path::new("/srv/hub/files"));
+        assert_eq!(c.mail_dir, std::path::Path::new("/srv/hub/mail"));
+        let c = config(&[("DATA_DIR", "/srv/hub"), ("FILES_DIR", "/mnt/papers")]);
+        assert_eq!(c.files_dir, std::path::Path::new("/mnt/papers"));
+        assert_eq!(config(&[]).files_dir, std::path::Path::new(".data/files"));
+    }
+
+    #[test]
+    fn proxies_and_two_factor_are_read_as_the_readme_says() {
+        assert_eq!(config(&[]).trusted_proxies, 0);
+        assert_eq!(config(&[("TRUST_FORWARDED_FOR", "true")]).trusted_proxies, 1);
+        assert_eq!(config(&[("TRUSTED_PROXIES", "2")]).trusted_proxies, 2);
+        assert!(Config::from_vars(|n| (n == "TRUSTED_PROXIES").then(|| "some".to_owned())).is_err());
+        assert!(config(&[]).two_factor_required, "served, a second factor is required by default");
+        assert!(!config(&[("TWO_FACTOR_REQUIRED", "false")]).two_factor_required);
     }
 }

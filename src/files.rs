@@ -125,6 +125,16 @@ mod tests {
     use super::{document_type, safe_filename};
 
     #[test]
+    fn an_s3_store_writes_under_the_prefix_of_its_url() {
+        let mut config = crate::config::Config::for_tests();
+        config.storage_url = Some("s3://hub-files/swindon/papers".into());
+        let store = super::from_config(&config).unwrap();
+        assert_eq!(store.to_string(), "PrefixObjectStore(swindon/papers)", "every key goes under the prefix");
+        config.storage_url = Some("s3://hub-files".into());
+        assert!(!super::from_config(&config).unwrap().to_string().starts_with("PrefixObjectStore"));
+    }
+
+    #[test]
     fn the_prefix_of_the_storage_url_is_kept() {
         assert_eq!(super::s3_prefix("s3://hub-files/swindon/papers/"), Some("swindon/papers"));
         assert_eq!(super::s3_prefix("s3://hub-files/prod"), Some("prod"));

@@ -98,6 +98,10 @@ pub struct HomePage {
     overdue_actions: Vec<crate::actions::Action>,
     awaiting: Vec<crate::decisions::Awaiting>,
     other_partnerships: Vec<MyPartnership>,
+    /// Whether this person signs in with a second factor.
+    two_factor: bool,
+    /// People of the partnership without one (for those who manage people).
+    without_two_factor: i64,
     can_manage_people: bool,
     can_view_audit: bool,
 }
@@ -127,7 +131,7 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
             .collect(),
         _ => Vec::new(),
     };
-    let (people_count, held) = people::census(&mut tx, member.partnership.id).await?;
+    let census = people::census(&mut tx, member.partnership.id, member.user.id).await?;
     let can_view_audit = member.roles.allows(Capability::ViewAuditLog);
     let recent_changes = if can_view_audit { audit::recent(&mut tx, member.partnership.id, 8).await? } else { Vec::new() };
     let all_groups = member.roles.allows(Capability::ManageMeetings);
@@ -156,7 +160,7 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
     };
     tx.commit().await?;
 
-    let vacant_roles = Role::ALL.into_iter().filter(|r| !held.has(*r)).collect();
+    let vacant_roles = Role::ALL.into_iter().filter(|r| !census.held.has(*r)).collect();
     let other_partnerships =
         my_partnerships(&state, &member.user).await?.into_iter().filter(|p| p.slug != member.partnership.slug).collect();
 
@@ -164,7 +168,9 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
         layout: member.layout(&session, "home").await?,
         can_manage_people: member.roles.allows(Capability::ManagePeople),
         can_view_audit,
-        people_count: people_count as usize,
+        people_count: census.people as usize,
+        two_factor: census.mine,
+        without_two_factor: census.without_two_factor,
         key_people,
         colleagues,
         vacant_roles,

@@ -108,16 +108,37 @@ pub async fn with_roles(
     select_people(conn, partnership_id, None, Some(codes), organisation).await
 }
 
-/// How many people the partnership has, and which roles somebody holds.
-pub async fn census(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<(i64, Roles)> {
+/// The partnership's people in numbers, for the home page.
+pub struct Census {
+    pub people: i64,
+    /// The roles somebody holds.
+    pub held: Roles,
+    /// People who sign in without a second factor.
+    pub without_two_factor: i64,
+    /// Whether the person asking signs in with a second factor.
+    pub mine: bool,
+}
+
+/// How many people the partnership has, which roles somebody holds, and who signs in with a second factor.
+pub async fn census(conn: &mut PgConnection, partnership_id: Uuid, user_id: Uuid) -> sqlx::Result<Census> {
     let row = sqlx::query!(
         r#"select (select count(*) from membership where partnership_id = $1 and removed_at is null) as "people!",
-                  array(select distinct role from membership_role where partnership_id = $1) as "held!""#,
-        partnership_id
+                  array(select distinct role from membership_role where partnership_id = $1) as "held!",
+                  (select count(*) from membership m join app_user u on u.id = m.user_id
+                   where m.partnership_id = $1 and m.removed_at is null and m.accepted_at is not null and u.totp_enabled_at is null)
+                      as "without_two_factor!",
+                  (select totp_enabled_at is not null from app_user where id = $2) as "mine!""#,
+        partnership_id,
+        user_id
     )
     .fetch_one(conn)
     .await?;
-    Ok((row.people, Roles::from_codes(row.held.iter().map(String::as_str))))
+    Ok(Census {
+        people: row.people,
+        held: Roles::from_codes(row.held.iter().map(String::as_str)),
+        without_two_factor: row.without_two_factor,
+        mine: row.mine,
+    })
 }
 
 pub async fn find(conn: &mut PgConnection, partnership_id: Uuid, membership_id: Uuid) -> sqlx::Result<Option<Person>> {

@@ -326,7 +326,6 @@ pub(crate) async fn remove(
 }
 
 /// A business manager resets a member's second factor (a lost phone): audited, and the person is told by mail.
-
 pub(crate) async fn reset_two_factor(
     State(state): State<AppState>,
     session: Session,

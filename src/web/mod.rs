@@ -114,13 +114,7 @@ impl Layout {
 
     /// For a signed-in person, outside or inside a workspace.
     pub async fn signed_in(session: &Session, user: HeaderUser, workspace: Option<HeaderWorkspace>) -> Result<Self> {
-        Ok(Self {
-            user: Some(user),
-            workspace,
-            csrf_token: csrf_token(session).await?,
-            flash: take_flash(session).await?,
-            ..Self::default()
-        })
+        Ok(Self { user: Some(user), workspace, csrf_token: csrf_token(session).await?, flash: take_flash(session).await? })
     }
 }
 

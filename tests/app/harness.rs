@@ -582,6 +582,11 @@ impl Browser {
         self.cookies.get("hub_session").cloned()
     }
 
+    /// The form token of the last page that carried one.
+    pub fn csrf_token(&self) -> Option<String> {
+        self.csrf.clone()
+    }
+
     /// Replace the page's anti-forgery token, as a forged form would.
     pub fn use_token(&mut self, token: &str) {
         self.csrf = Some(token.to_owned());

@@ -7,6 +7,7 @@ mod paths;
 mod admin;
 mod auth;
 mod decisions;
+mod fuzz;
 mod meetings;
 mod minutes;
 mod need_to_know;

@@ -29,7 +29,7 @@ test('a business manager signs in, picks a partnership and signs out', async () 
   await assertAccessible(page, "the business manager's home page")
 
   await page.getByRole('button', { name: 'Sign out' }).click()
-  await page.waitForURL(`${BASE_URL}/login`)
+  await page.waitForURL(`${BASE_URL}/login?signed_out=yes`)
   assert.ok(await page.getByText('You have signed out').isVisible())
   await page.goto(`${BASE_URL}/p/swindon/`)
   assert.match(page.url(), /\/login\?next=/)
