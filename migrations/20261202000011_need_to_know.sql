@@ -55,7 +55,8 @@ language sql stable as $$
 $$;
 
 -- Enter one partnership as one person, and answer who they are in it.
--- No row when the person is not a member (or nobody is named).
+-- No row when the person is not a current member (invited and not yet
+-- accepted, or removed), or nobody is named.
 create function app_enter(p uuid, u uuid)
 returns table (membership_id uuid, organisation_name text, job_title text, roles text[], seats uuid[], partner boolean)
 language plpgsql as $$
@@ -77,7 +78,7 @@ begin
       from membership m
       left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
       left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
-     where m.partnership_id = p and m.user_id = u
+     where m.partnership_id = p and m.user_id = u and m.accepted_at is not null and m.removed_at is null
      group by m.partnership_id, m.id, o.name;
     if me is null then
         return;
