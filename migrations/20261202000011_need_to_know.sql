@@ -56,30 +56,37 @@ $$;
 
 -- Enter one partnership as one person, and answer who they are in it.
 -- No row when the person is not a current member (invited and not yet
--- accepted, or removed), or nobody is named.
+-- accepted, or removed), or nobody is named. Runs on every request: three
+-- statements, whose plans PL/pgSQL keeps for the connection.
 create function app_enter(p uuid, u uuid)
 returns table (membership_id uuid, organisation_name text, job_title text, roles text[], seats uuid[], partner boolean)
 language plpgsql as $$
 declare
     me record;
 begin
-    perform set_config('app.partnership_id', coalesce(p::text, ''), true);
-    perform set_config('app.user_id', coalesce(u::text, ''), true);
-    perform set_config('app.membership_id', '', true);
-    perform set_config('app.sees_all', '', true);
-    perform set_config('app.partner', '', true);
-    perform set_config('app.seats', '', true);
+    -- The tenant first: row-level security reads it in the query that follows.
+    perform set_config('app.partnership_id', coalesce(p::text, ''), true), set_config('app.user_id', coalesce(u::text, ''), true),
+            set_config('app.membership_id', '', true), set_config('app.sees_all', '', true),
+            set_config('app.partner', '', true), set_config('app.seats', '', true);
     if u is null then
         return;
     end if;
     select m.id, o.name as organisation_name, m.job_title,
-           coalesce(array_agg(r.role) filter (where r.role is not null), '{}') as roles
+           coalesce(array_agg(r.role) filter (where r.role is not null), '{}') as roles,
+           array(select distinct s.group_id from group_member s
+                 where s.partnership_id = m.partnership_id and s.membership_id = m.id
+                   and s.starts_on <= current_date and (s.ends_on is null or s.ends_on >= current_date)) as seats,
+           exists (select 1 from decision_deputy d
+                   where d.partnership_id = m.partnership_id and d.membership_id = m.id and d.revoked_at is null
+                     and d.starts_on <= current_date and (d.ends_on is null or d.ends_on >= current_date)) as nominated,
+           x.confidential_to_scrutineers
       into me
       from membership m
+      join partnership x on x.id = m.partnership_id
       left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
       left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
      where m.partnership_id = p and m.user_id = u and m.accepted_at is not null and m.removed_at is null
-     group by m.partnership_id, m.id, o.name;
+     group by m.partnership_id, m.id, o.name, x.confidential_to_scrutineers;
     if me is null then
         return;
     end if;
@@ -87,19 +94,14 @@ begin
     organisation_name := me.organisation_name;
     job_title := me.job_title;
     roles := me.roles;
-    seats := array(select distinct s.group_id from group_member s
-                    where s.partnership_id = p and s.membership_id = me.id
-                      and s.starts_on <= current_date and (s.ends_on is null or s.ends_on >= current_date));
-    partner := roles && array['lead_safeguarding_partner', 'delegated_safeguarding_partner', 'deputy']
-        or exists (select 1 from decision_deputy d
-                   where d.partnership_id = p and d.membership_id = me.id and d.revoked_at is null
-                     and d.starts_on <= current_date and (d.ends_on is null or d.ends_on >= current_date))
-        or ('independent_scrutineer' = any(roles)
-            and (select x.confidential_to_scrutineers from partnership x where x.id = p));
-    perform set_config('app.membership_id', me.id::text, true);
-    perform set_config('app.sees_all', case when 'business_manager' = any(roles) then 'on' else '' end, true);
-    perform set_config('app.partner', case when partner then 'on' else '' end, true);
-    perform set_config('app.seats', seats::text, true);
+    seats := me.seats;
+    partner := me.roles && array['lead_safeguarding_partner', 'delegated_safeguarding_partner', 'deputy']
+        or me.nominated
+        or ('independent_scrutineer' = any(me.roles) and me.confidential_to_scrutineers);
+    perform set_config('app.membership_id', me.id::text, true),
+            set_config('app.sees_all', case when 'business_manager' = any(me.roles) then 'on' else '' end, true),
+            set_config('app.partner', case when partner then 'on' else '' end, true),
+            set_config('app.seats', me.seats::text, true);
     return next;
 end
 $$;

@@ -22,15 +22,22 @@ alter table partnership add column two_factor_required boolean not null default 
 -- administrators and business managers when the service requires it
 -- (`sensitive_roles`), everyone in a partnership that does. Read before any
 -- partnership is entered, so it looks across them (counts nothing else).
+-- Every name is qualified and no search_path is set on it: a function that
+-- sets one makes PostgreSQL plan its statements afresh on every call.
 create function app_two_factor_missing(u uuid, sensitive_roles boolean) returns boolean
-language sql stable security definer set search_path = public as $$
-    select x.totp_enabled_at is null and (
-        (sensitive_roles and (x.is_platform_admin or exists (
-            select 1 from membership m join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
-            where m.user_id = u and m.removed_at is null and m.accepted_at is not null and r.role = 'business_manager')))
-        or exists (select 1 from membership m join partnership p on p.id = m.partnership_id
-                   where m.user_id = u and m.removed_at is null and m.accepted_at is not null and p.two_factor_required))
-    from app_user x where x.id = u
+language plpgsql stable security definer as $$
+begin
+    -- Asked on every request: PL/pgSQL keeps the plans, and someone with a second factor is answered at once.
+    return exists (
+        select 1 from public.app_user x
+        where x.id = u and x.totp_enabled_at is null and (
+            (sensitive_roles and (x.is_platform_admin or exists (
+                select 1 from public.membership m
+                join public.membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
+                where m.user_id = u and m.removed_at is null and m.accepted_at is not null and r.role = 'business_manager')))
+            or exists (select 1 from public.membership m join public.partnership p on p.id = m.partnership_id
+                       where m.user_id = u and m.removed_at is null and m.accepted_at is not null and p.two_factor_required)));
+end
 $$;
 revoke all on function app_two_factor_missing(uuid, boolean) from public;
 grant execute on function app_two_factor_missing(uuid, boolean) to hub_app;

@@ -30,6 +30,8 @@ use crate::web::{AppState, ClientAddress, FormErrors, HeaderUser, Layout, Submit
 const USER_KEY: &str = "user_id";
 /// Changes when the password changes, so other sessions of that person end.
 const STAMP_KEY: &str = "auth_stamp";
+/// Set when this session gave a second factor (at sign-in, or by setting one up): nothing more to ask of it.
+pub(crate) const TWO_FACTOR_KEY: &str = "two_factor";
 
 fn auth_stamp(password_hash: Option<&str>) -> String {
     sha256_hex(password_hash.unwrap_or(""))[..16].to_owned()
@@ -78,6 +80,8 @@ pub struct SessionClaim {
     next: String,
     /// Whether platform administrators and business managers must have a second factor (the service's setting).
     two_factor_required: bool,
+    /// This session gave a second factor: the requirement is met, and is not looked up again.
+    gave_second_factor: bool,
 }
 
 impl FromRequestParts<AppState> for SessionClaim {
@@ -91,7 +95,8 @@ impl FromRequestParts<AppState> for SessionClaim {
             return Err(AppError::SignInRequired { next });
         };
         let stamp = session.get::<String>(STAMP_KEY).await?.unwrap_or_default();
-        Ok(SessionClaim { session, user_id, stamp, next, two_factor_required: state.config.two_factor_required })
+        let gave_second_factor = session.get::<bool>(TWO_FACTOR_KEY).await?.unwrap_or(false);
+        Ok(SessionClaim { session, user_id, stamp, next, two_factor_required: state.config.two_factor_required, gave_second_factor })
     }
 }
 
@@ -113,10 +118,11 @@ impl SessionClaim {
     pub async fn resolve_for_setup(self, conn: &mut PgConnection, two_factor_required: bool) -> Result<(CurrentUser, bool)> {
         let row = sqlx::query!(
             r#"select id, email, display_name, is_platform_admin, password_hash,
-                      coalesce(app_two_factor_missing(id, $2), false) as "two_factor_missing!"
+                      case when $3 then false else coalesce(app_two_factor_missing(id, $2), false) end as "two_factor_missing!"
                from app_user where id = $1"#,
             self.user_id,
-            two_factor_required
+            two_factor_required,
+            self.gave_second_factor
         )
         .fetch_optional(conn)
         .await?;
@@ -292,6 +298,8 @@ async fn start_session(session: &Session, user_id: Uuid, password_hash: &str) ->
     session.cycle_id().await?;
     csrf::rotate(session).await?;
     session.remove::<serde_json::Value>(PENDING_KEY).await?;
+    // Whatever this session gave before belongs to whoever signed in before.
+    session.remove::<bool>(TWO_FACTOR_KEY).await?;
     session.insert(USER_KEY, user_id).await?;
     session.insert(STAMP_KEY, auth_stamp(Some(password_hash))).await?;
     Ok(())

@@ -286,6 +286,7 @@ pub(crate) async fn confirm(
     Change::new("two_factor.enabled", "account").by(Some(user.id)).subject(user.id).from_address(&address).record(&mut tx).await?;
     tx.commit().await?;
     session.remove::<String>(SETUP_KEY).await?;
+    session.insert(super::TWO_FACTOR_KEY, true).await?;
     let page = SetupPage {
         layout: user.layout(&session).await?,
         errors: FormErrors::default(),
@@ -352,6 +353,7 @@ pub(crate) async fn check_code(
         .await?;
     tx.commit().await?;
     super::start_session(&session, pending.user_id, &pending.password_hash).await?;
+    session.insert(super::TWO_FACTOR_KEY, true).await?;
     Ok(Redirect::to(&pending.next).into_response())
 }
 

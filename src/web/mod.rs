@@ -140,7 +140,12 @@ pub async fn set_flash(session: &Session, message: impl Into<String>) -> Result<
     Ok(())
 }
 
+/// The message left for this page, if any. Only a page that shows one changes
+/// the session: reading every other page stores nothing.
 async fn take_flash(session: &Session) -> Result<Option<String>> {
+    if session.get::<String>(FLASH_KEY).await?.is_none() {
+        return Ok(None);
+    }
     Ok(session.remove::<String>(FLASH_KEY).await?)
 }
 
