@@ -13,7 +13,10 @@ alter table membership
     add column removed_at timestamptz,
     add column removed_by uuid references app_user (id);
 update membership set accepted_at = created_at;
-create index membership_current_idx on membership (partnership_id) where removed_at is null and accepted_at is not null;
+-- A member now: accepted and not removed. One column, so that no query can
+-- ask half of it.
+alter table membership add column is_current boolean generated always as (accepted_at is not null and removed_at is null) stored;
+create index membership_current_idx on membership (partnership_id) where is_current;
 
 create or replace function partnership_member_counts() returns table (partnership_id uuid, members bigint)
 language sql stable security definer set search_path = public as $$

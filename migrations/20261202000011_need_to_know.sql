@@ -85,7 +85,7 @@ begin
       join partnership x on x.id = m.partnership_id
       left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
       left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
-     where m.partnership_id = p and m.user_id = u and m.accepted_at is not null and m.removed_at is null
+     where m.partnership_id = p and m.user_id = u and m.is_current
      group by m.partnership_id, m.id, o.name, x.confidential_to_scrutineers;
     if me is null then
         return;

@@ -34,9 +34,9 @@ begin
             (sensitive_roles and (x.is_platform_admin or exists (
                 select 1 from public.membership m
                 join public.membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
-                where m.user_id = u and m.removed_at is null and m.accepted_at is not null and r.role = 'business_manager')))
+                where m.user_id = u and m.is_current and r.role = 'business_manager')))
             or exists (select 1 from public.membership m join public.partnership p on p.id = m.partnership_id
-                       where m.user_id = u and m.removed_at is null and m.accepted_at is not null and p.two_factor_required)));
+                       where m.user_id = u and m.is_current and p.two_factor_required)));
 end
 $$;
 revoke all on function app_two_factor_missing(uuid, boolean) from public;

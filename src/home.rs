@@ -32,7 +32,7 @@ async fn my_partnerships(state: &AppState, user: &CurrentUser) -> Result<Vec<MyP
            from membership m
            join partnership p on p.id = m.partnership_id
            left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
-           where m.user_id = $1 and m.accepted_at is not null and m.removed_at is null
+           where m.user_id = $1 and m.is_current
            group by p.id
            order by p.name"#,
         user.id

@@ -234,6 +234,8 @@ pub async fn escalate_overdue(pool: &sqlx::PgPool, today: NaiveDate) -> sqlx::Re
         if !overdue.is_empty() {
             let escalated_to = [Role::DelegatedSafeguardingPartner, Role::BusinessManager];
             let partners = crate::people::holding(&mut tx, partnership_id, &escalated_to).await?;
+            // Looked up once per group, however many of its actions are overdue.
+            let mut readers_of: std::collections::HashMap<Uuid, Vec<crate::people::Recipient>> = std::collections::HashMap::new();
             for a in &overdue {
                 Change::new("action.escalated", "action")
                     .in_partnership(partnership_id)
@@ -243,15 +245,18 @@ pub async fn escalate_overdue(pool: &sqlx::PgPool, today: NaiveDate) -> sqlx::Re
                     .await?;
                 // An action from a group's unpublished minutes is for those who may read them: the business unit and the group's chair.
                 let people = match a.unpublished_group {
-                    None => partners.clone(),
+                    None => &partners,
                     Some(group) => {
-                        let roles = [Role::BusinessManager];
-                        let audience =
-                            crate::people::Audience { roles: &roles, group: Some(group), roles_in_group: &["chair", "vice_chair"] };
-                        crate::people::audience(&mut tx, partnership_id, audience).await?
+                        if let std::collections::hash_map::Entry::Vacant(readers) = readers_of.entry(group) {
+                            let roles = [Role::BusinessManager];
+                            let audience =
+                                crate::people::Audience { roles: &roles, group: Some(group), roles_in_group: &["chair", "vice_chair"] };
+                            readers.insert(crate::people::audience(&mut tx, partnership_id, audience).await?);
+                        }
+                        &readers_of[&group]
                     }
                 };
-                for p in &people {
+                for p in people {
                     let body = format!(
                         "This action was due on {} and is not complete:\n\n{}\n\nOwner: {}\n\nIt now shows among the overdue actions on the scrutiny page.\n",
                         long_date(a.due_on),

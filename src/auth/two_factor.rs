@@ -23,7 +23,7 @@ use uuid::Uuid;
 use super::{CurrentUser, SessionClaim, throttle};
 use crate::audit::Change;
 use crate::error::{AppError, Result};
-use crate::tokens::sha256_hex;
+use crate::tokens::{constant_time_eq, sha256_hex};
 use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted};
 
 const STEP_SECONDS: u64 = 30;
@@ -85,10 +85,6 @@ pub fn matching_step(secret: &[u8], code: &str, now: u64) -> Option<u64> {
     [current.saturating_sub(1), current, current + 1]
         .into_iter()
         .find(|step| constant_time_eq(totp.generate(step * STEP_SECONDS).as_bytes(), code.as_bytes()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn now() -> u64 {

@@ -131,7 +131,7 @@ async fn render(state: &AppState, session: &Session, member: Member, errors: For
     let colleagues = match organisation {
         Some(org) => sqlx::query!(
             "select m.id, u.display_name, m.job_title from membership m join app_user u on u.id = m.user_id
-             where m.partnership_id = $1 and m.organisation_id = $2 and m.id <> $3 and m.accepted_at is not null and m.removed_at is null
+             where m.partnership_id = $1 and m.organisation_id = $2 and m.id <> $3 and m.is_current
              order by u.display_name",
             pid,
             org,
@@ -193,7 +193,7 @@ pub(crate) async fn nominate(
         Ok(id) if id != member.membership_id => {
             sqlx::query!(
                 "select m.id, u.display_name from membership m join app_user u on u.id = m.user_id
-             where m.partnership_id = $1 and m.id = $2 and m.organisation_id = $3 and m.accepted_at is not null and m.removed_at is null",
+             where m.partnership_id = $1 and m.id = $2 and m.organisation_id = $3 and m.is_current",
                 pid,
                 id,
                 organisation_id

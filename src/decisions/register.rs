@@ -140,7 +140,7 @@ pub async fn awaiting_in(tx: &mut Tx, partnership_id: Uuid, user_id: Uuid) -> sq
            join partnership p on p.id = d.partnership_id
            join decision_voter v on v.partnership_id = d.partnership_id and v.decision_id = d.id
            join membership m on m.partnership_id = d.partnership_id and m.user_id = $2 and m.organisation_id = v.organisation_id
-                and m.accepted_at is not null and m.removed_at is null
+                and m.is_current
            where d.partnership_id = $1 and d.outcome is null and d.closes_at > now()
              and not exists (select 1 from decision_response r where r.partnership_id = d.partnership_id and r.decision_id = d.id
                              and r.stage = d.stage and r.organisation_id = v.organisation_id)
@@ -156,12 +156,9 @@ pub async fn awaiting_in(tx: &mut Tx, partnership_id: Uuid, user_id: Uuid) -> sq
 /// What awaits a person's response in every partnership they serve, each read in its own tenant context.
 pub async fn awaiting(state: &AppState, user_id: Uuid) -> Result<Vec<Awaiting>> {
     let mut personal = crate::db::begin_personal(&state.db, user_id).await?;
-    let partnerships = sqlx::query_scalar!(
-        "select partnership_id from membership where user_id = $1 and accepted_at is not null and removed_at is null",
-        user_id
-    )
-    .fetch_all(&mut *personal)
-    .await?;
+    let partnerships = sqlx::query_scalar!("select partnership_id from membership where user_id = $1 and is_current", user_id)
+        .fetch_all(&mut *personal)
+        .await?;
     personal.commit().await?;
     let mut all = Vec::new();
     for partnership_id in partnerships {

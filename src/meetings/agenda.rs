@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::meeting::render_meeting;
 use super::{Deadlines, ItemStatus, rules};
-use super::{MeetingRow, find_meeting, is_seat_holder};
+use super::{MeetingRow, find_meeting};
 use crate::calendar::today;
 use crate::db::Tx;
 use crate::error::AppError;
@@ -163,8 +163,7 @@ pub(crate) async fn submit_item(
 ) -> Result<Response> {
     let mut tx = member.begin(&state).await?;
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
-    let allowed = member.roles.allows(Capability::ManageMeetings) || is_seat_holder(&mut tx, &member, meeting.group_id).await?.is_some();
-    if !allowed {
+    if !member.sits_on(meeting.group_id) {
         return Err(AppError::Forbidden);
     }
     let mut errors = FormErrors::default();

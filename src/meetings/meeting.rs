@@ -177,7 +177,7 @@ pub(super) async fn render_meeting(
     )
     .fetch_optional(&mut *tx)
     .await?;
-    let papers = if super::may_see_papers(&member, detail.meeting.group_id) {
+    let papers = if member.sits_on(detail.meeting.group_id) {
         Some(crate::papers::list(&mut tx, member.partnership.id, crate::papers::Holder::Meeting(detail.meeting.id)).await?)
     } else {
         None

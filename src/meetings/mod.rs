@@ -240,11 +240,6 @@ pub async fn find_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Res
     meetings(tx, member.partnership.id, Some(id)).await?.pop().ok_or(AppError::NotFound)
 }
 
-/// Who may see a meeting's agenda and papers: the business unit and the group's members.
-pub fn may_see_papers(member: &Member, group_id: Uuid) -> bool {
-    member.sits_on(group_id)
-}
-
 pub async fn is_seat_holder(tx: &mut Tx, member: &Member, group_id: Uuid) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar!(
         "select id from group_member where partnership_id = $1 and group_id = $2 and membership_id = $3

@@ -1,12 +1,12 @@
 //! A meeting's papers: added by the business manager or members of the group,
-//! read only by them (see [`super::may_see_papers`]); kept by [`crate::papers`].
+//! read only by them (see [`crate::tenant::Member::sits_on`]); kept by [`crate::papers`].
 
 use axum::extract::{Path, Request, State};
 use axum::response::Response;
 use tower_sessions::Session;
 
+use super::find_meeting;
 use super::meeting::render_meeting_with_errors;
-use super::{find_meeting, may_see_papers};
 use crate::error::{AppError, Result};
 use crate::papers::{Added, Holder};
 use crate::tenant::Member;
@@ -22,7 +22,7 @@ pub(crate) async fn upload(
 ) -> Result<Response> {
     let mut tx = member.begin(&state).await?;
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
-    if !may_see_papers(&member, meeting.group_id) {
+    if !member.sits_on(meeting.group_id) {
         return Err(AppError::NotFound);
     }
     // The body is read only once the meeting and the person's right to it are
@@ -51,7 +51,7 @@ pub(crate) async fn download(
 ) -> Result<Response> {
     let mut tx = member.begin(&state).await?;
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
-    if !may_see_papers(&member, meeting.group_id) {
+    if !member.sits_on(meeting.group_id) {
         return Err(AppError::NotFound);
     }
     let paper = crate::papers::find(&mut tx, member.partnership.id, Holder::Meeting(meeting.id), &paper_id).await?;

@@ -6,7 +6,6 @@ use crate::minutes::MinutesStatus;
 use crate::minutes::advance;
 use crate::minutes::change;
 use crate::minutes::locked_status;
-use crate::minutes::may_read_full;
 use crate::minutes::render;
 use crate::minutes::to_minutes;
 use axum::extract::{Path, State};
@@ -53,7 +52,7 @@ pub(crate) async fn comment(
 ) -> Result<Response> {
     let mut tx = member.begin(&state).await?;
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
-    if !may_read_full(&mut tx, &member, &meeting).await? {
+    if !member.sits_on(meeting.group_id) {
         return Err(AppError::Forbidden);
     }
     let status = locked_status(&mut tx, &member, &meeting).await?;

@@ -21,7 +21,7 @@ use crate::audit::Change;
 use crate::calendar::long_date as long;
 use crate::db::Tx;
 use crate::error::{AppError, Result};
-use crate::meetings::{MeetingRow, SeatLine, find_meeting, is_seat_holder, load_seats, notify_group};
+use crate::meetings::{MeetingRow, SeatLine, find_meeting, load_seats, notify_group};
 use crate::roles::Capability;
 use crate::tenant::Member;
 use crate::web::{AppState, FormErrors, Layout};
@@ -140,15 +140,6 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, meeting_id: &str) -> Resu
     Ok(Loaded { meeting, minutes, sections, actions, comments, seats })
 }
 
-/// Whether this person may read the full minutes (confidential passages too):
-/// business managers, and members of the group once the draft is circulated.
-pub(super) async fn may_read_full(tx: &mut Tx, member: &Member, meeting: &MeetingRow) -> sqlx::Result<bool> {
-    if member.roles.allows(Capability::ManageMeetings) {
-        return Ok(true);
-    }
-    Ok(is_seat_holder(tx, member, meeting.group_id).await?.is_some())
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "meetings/minutes.html")]
 pub(super) struct MinutesPage {
@@ -182,7 +173,8 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
     let mut tx = member.begin(state).await?;
     let loaded = load(&mut tx, &member, meeting_id).await?;
     let can_manage = member.roles.allows(Capability::ManageMeetings);
-    let full = may_read_full(&mut tx, &member, &loaded.meeting).await?;
+    // The full minutes (confidential passages too): the business unit, and the group's members once circulated.
+    let full = member.sits_on(loaded.meeting.group_id);
     let status = loaded.minutes.as_ref().map(|m| m.status);
     // Drafts are the business manager's; members of the group read them once circulated; others read what is published.
     let visible = can_manage || (full && status.is_some_and(|s| s != MinutesStatus::Draft));

@@ -125,7 +125,7 @@ pub async fn census(conn: &mut PgConnection, partnership_id: Uuid, user_id: Uuid
         r#"select (select count(*) from membership where partnership_id = $1 and removed_at is null) as "people!",
                   array(select distinct role from membership_role where partnership_id = $1) as "held!",
                   (select count(*) from membership m join app_user u on u.id = m.user_id
-                   where m.partnership_id = $1 and m.removed_at is null and m.accepted_at is not null and u.totp_enabled_at is null)
+                   where m.partnership_id = $1 and m.is_current and u.totp_enabled_at is null)
                       as "without_two_factor!",
                   (select totp_enabled_at is not null from app_user where id = $2) as "mine!""#,
         partnership_id,
@@ -328,38 +328,24 @@ pub async fn remove(conn: &mut PgConnection, partnership_id: Uuid, membership_id
     if removed.rows_affected() == 0 {
         return Ok(json!({ "removed": false }));
     }
-    let roles = sqlx::query!("delete from membership_role where partnership_id = $1 and membership_id = $2", partnership_id, membership_id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    let seats = sqlx::query!(
-        "update group_member set ends_on = greatest(starts_on, current_date)
-         where partnership_id = $1 and membership_id = $2 and (ends_on is null or ends_on > current_date)",
-        partnership_id,
-        membership_id
-    )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    let nominations = sqlx::query!(
-        "update decision_deputy set revoked_at = now(), revoked_by = $3
-         where partnership_id = $1 and membership_id = $2 and revoked_at is null",
+    // What they held ends in one statement: their roles go; seats, deputy nominations and scrutiny appointments end today.
+    let ended = sqlx::query!(
+        r#"with roles as (delete from membership_role where partnership_id = $1 and membership_id = $2 returning 1),
+                seats as (update group_member set ends_on = greatest(starts_on, current_date)
+                          where partnership_id = $1 and membership_id = $2 and (ends_on is null or ends_on > current_date) returning 1),
+                nominations as (update decision_deputy set revoked_at = now(), revoked_by = $3
+                                where partnership_id = $1 and membership_id = $2 and revoked_at is null returning 1),
+                appointments as (update scrutiny_appointment set ends_on = greatest(starts_on, current_date)
+                                 where partnership_id = $1 and membership_id = $2 and (ends_on is null or ends_on > current_date) returning 1)
+           select (select count(*) from roles) as "roles!", (select count(*) from seats) as "seats!",
+                  (select count(*) from nominations) as "nominations!", (select count(*) from appointments) as "appointments!""#,
         partnership_id,
         membership_id,
         by
     )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    let appointments = sqlx::query!(
-        "update scrutiny_appointment set ends_on = greatest(starts_on, current_date)
-         where partnership_id = $1 and membership_id = $2 and (ends_on is null or ends_on > current_date)",
-        partnership_id,
-        membership_id
-    )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    .fetch_one(&mut *conn)
+    .await?;
+    let (roles, seats, nominations, appointments) = (ended.roles, ended.seats, ended.nominations, ended.appointments);
     Ok(
         json!({ "removed": true, "roles_ended": roles, "seats_ended": seats, "deputy_nominations_revoked": nominations, "scrutiny_appointments_ended": appointments }),
     )
@@ -428,7 +414,7 @@ pub async fn audience(conn: &mut PgConnection, partnership_id: Uuid, audience: A
         Recipient,
         r#"select distinct u.id as user_id, u.email, u.display_name
            from membership m join app_user u on u.id = m.user_id
-           where m.partnership_id = $1 and m.removed_at is null and m.accepted_at is not null and (
+           where m.partnership_id = $1 and m.is_current and (
                exists (select 1 from membership_role r where r.partnership_id = m.partnership_id and r.membership_id = m.id
                        and r.role = any($2::text[]))
                or exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.membership_id = m.id

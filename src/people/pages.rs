@@ -338,7 +338,7 @@ pub(crate) async fn reset_two_factor(
     let mut tx = member.begin(&state).await?;
     let person = sqlx::query!(
         "select u.id, u.email, u.display_name from membership m join app_user u on u.id = m.user_id
-         where m.partnership_id = $1 and m.id = $2 and m.removed_at is null and m.accepted_at is not null",
+         where m.partnership_id = $1 and m.id = $2 and m.is_current",
         member.partnership.id,
         id
     )

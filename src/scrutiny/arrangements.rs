@@ -341,13 +341,11 @@ pub(crate) async fn add_appointment(
         "" => None,
         raw => {
             let found = match Uuid::parse_str(raw) {
-                Ok(id) => sqlx::query_scalar!(
-                    "select id from membership where partnership_id = $1 and id = $2 and accepted_at is not null and removed_at is null",
-                    pid,
-                    id
-                )
-                .fetch_optional(&mut *tx)
-                .await?,
+                Ok(id) => {
+                    sqlx::query_scalar!("select id from membership where partnership_id = $1 and id = $2 and is_current", pid, id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                }
                 Err(_) => None,
             };
             if found.is_none() {

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use crate::error::{AppError, Result};
+use crate::tokens::constant_time_eq;
 use crate::web::AppState;
 
 const SESSION_KEY: &str = "csrf";
@@ -44,10 +45,12 @@ pub async fn rotate(session: &Session) -> Result<()> {
 #[derive(Clone, Debug)]
 pub struct VisitorToken(pub String);
 
+/// The visitor's token as the request brought it, or one made for this
+/// response: made only when a page puts it in a form, and then sent as a cookie.
 #[derive(Clone)]
 struct Visitor {
-    token: String,
-    used: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    presented: Option<String>,
+    issued: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for VisitorToken {
@@ -55,8 +58,11 @@ impl<S: Send + Sync> FromRequestParts<S> for VisitorToken {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self> {
         let visitor = parts.extensions.get::<Visitor>().ok_or_else(|| AppError::Internal(anyhow::anyhow!("no anti-forgery layer")))?;
-        visitor.used.store(true, std::sync::atomic::Ordering::Relaxed);
-        Ok(VisitorToken(visitor.token.clone()))
+        let token = match &visitor.presented {
+            Some(token) => token.clone(),
+            None => visitor.issued.get_or_init(crate::tokens::random_token).clone(),
+        };
+        Ok(VisitorToken(token))
     }
 }
 
@@ -81,16 +87,14 @@ fn visitor_cookie(request: &Request, name: &str) -> Option<String> {
 pub async fn verify(State(state): State<AppState>, session: Session, mut request: Request, next: Next) -> Response {
     let name = visitor_cookie_name(state.config.cookie_secure);
     let presented_cookie = visitor_cookie(&request, name);
-    let fresh = presented_cookie.is_none();
-    let visitor = presented_cookie.clone().unwrap_or_else(crate::tokens::random_token);
-    let used = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    request.extensions_mut().insert(Visitor { token: visitor.clone(), used: used.clone() });
+    let issued = std::sync::Arc::new(std::sync::OnceLock::new());
+    request.extensions_mut().insert(Visitor { presented: presented_cookie.clone(), issued: issued.clone() });
     let mut response = if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         next.run(request).await
     } else {
         check(session, presented_cookie, request, next).await
     };
-    if fresh && used.load(std::sync::atomic::Ordering::Relaxed) {
+    if let Some(visitor) = issued.get() {
         let secure = if state.config.cookie_secure { "; Secure" } else { "" };
         if let Ok(value) = HeaderValue::from_str(&format!("{name}={visitor}; Path=/; HttpOnly; SameSite=Lax{secure}")) {
             response.headers_mut().append(header::SET_COOKIE, value);
@@ -139,19 +143,4 @@ async fn check(session: Session, visitor: Option<String>, request: Request, next
         return AppError::FormExpired.into_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn tokens_compare_whole() {
-        assert!(super::constant_time_eq(b"abc", b"abc"));
-        assert!(!super::constant_time_eq(b"abc", b"abd"));
-        assert!(!super::constant_time_eq(b"abc", b"ab"));
-        assert!(!super::constant_time_eq(b"", b"a"));
-    }
 }
