@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `seed`, `user add` and `start`.
+//! The command line: `serve`, `migrate`, `seed`, `user add`, `start` and `demo-data`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -31,6 +31,14 @@ enum Command {
     User(UserCommand),
     /// Local use: migrate, seed, create demo accounts and serve.
     Start,
+    /// Generate national-scale data (partnerships `area-001`… with years of
+    /// history) for benchmarks; their people have no passwords.
+    DemoData {
+        #[arg(long, default_value_t = 150)]
+        partnerships: u32,
+        #[arg(long, default_value_t = 10)]
+        years: u32,
+    },
     /// Run a private PostgreSQL cluster (used by the test script).
     #[command(hide = true)]
     Cluster {
@@ -195,6 +203,25 @@ impl Command {
                 println!("Press Ctrl+C to stop.");
                 println!();
                 serve(database, config).await
+            }
+            Command::DemoData { partnerships, years } => {
+                let pool = db::connect_owner(&database.target).await?;
+                db::migrate(&pool).await?;
+                let started = std::time::Instant::now();
+                let jobs = std::thread::available_parallelism().map_or(2, |n| n.get() as u32).min(4);
+                let scale = crate::seed::national::Scale { partnerships, years };
+                let made = crate::seed::national::generate(&pool, scale, jobs).await?;
+                println!(
+                    "Generated {} partnerships over {years} years in {:.0} s: {} people, {} meetings, {} decisions, {} actions, {} audit rows.",
+                    made.partnerships,
+                    started.elapsed().as_secs_f64(),
+                    made.people,
+                    made.meetings,
+                    made.decisions,
+                    made.actions,
+                    made.audit_rows
+                );
+                Ok(())
             }
             Command::Cluster { .. } => unreachable!("handled before a database is opened"),
         }

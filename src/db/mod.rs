@@ -3,7 +3,7 @@
 pub mod cluster;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Executor, PgPool, Postgres, Transaction};
+use sqlx::{ConnectOptions, Executor, PgPool, Postgres, Transaction};
 use std::str::FromStr;
 use uuid::Uuid;
 
@@ -25,7 +25,9 @@ impl Target {
 
 /// A pool for migrations, seeding and administration, as the connecting (owner) role.
 pub async fn connect_owner(target: &Target) -> anyhow::Result<PgPool> {
-    Ok(PgPoolOptions::new().max_connections(4).connect_with(target.options.clone()).await?)
+    // Loading and generating data takes long by nature: no warning for each batch.
+    let options = target.options.clone().log_slow_statements(log::LevelFilter::Off, std::time::Duration::ZERO);
+    Ok(PgPoolOptions::new().max_connections(4).connect_with(options).await?)
 }
 
 /// The pool the web application uses.

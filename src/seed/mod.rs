@@ -5,6 +5,7 @@
 //! slug and by name) and never overwrites what people have changed since.
 
 pub mod demo;
+pub mod national;
 mod structure;
 
 use anyhow::Context;

@@ -10,6 +10,7 @@ mod decisions;
 mod fuzz;
 mod meetings;
 mod minutes;
+mod national;
 mod need_to_know;
 mod outbox;
 mod papers;

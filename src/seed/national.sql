@@ -1,0 +1,352 @@
+-- National-scale data: partnerships `gen.first` to `gen.last`, each with
+-- `gen.years` years of history and the year ahead, set-based (several
+-- connections each run this for their share). Records are
+-- inserted in their final state, except where a trigger guards the way there
+-- (responses go into open decisions, findings into draft reports; both are
+-- then closed or submitted, as the application would).
+--
+-- Shape for a partnership of size factor 1, over ten years: 150 people, 12
+-- groups meeting about 80 times a year (8 agenda items, attendance, minutes
+-- with three sections, an action in each), 30 decisions a year with every
+-- statutory partner's response, four scrutiny reports a year with ten
+-- recommendations each, 2,000 audit rows a year. Factors run from 0.4 to 3:
+-- most partnerships are near 1, a few much larger; the first is the largest.
+-- Run as the owner (row-level security does not bind it), in one transaction.
+
+select setseed(current_setting('gen.first')::int / 1000.0);
+-- Plain inserts of many rows: compiling them would cost more than it saves.
+set local jit = off;
+
+create temp table gen_p on commit drop as
+select n, gen_random_uuid() as id, 'area-' || lpad(n::text, 3, '0') as slug,
+       'Area ' || n || ' Safeguarding Partnership' as name, 'Area ' || n as short_name,
+       (array['children', 'all_age', 'children', 'adults'])[1 + n % 4] as scope,
+       -- The same size for the same partnership however the work is shared out.
+       case when n = 1 then 3.0 else round((0.4 + 2.2 * power((abs(hashtext('area' || n)) % 10000) / 10000.0, 3))::numeric, 2)::float8 end as f,
+       current_setting('gen.years')::int as years
+from generate_series(current_setting('gen.first')::int, current_setting('gen.last')::int) n;
+alter table gen_p add column people int;
+update gen_p set people = greatest(30, (150 * f)::int);
+create index on gen_p (id);
+
+insert into partnership (id, slug, name, short_name, scope, created_at)
+select id, slug, name, short_name, scope, now() - make_interval(years => years) from gen_p;
+
+-- Organisations: the three statutory partners, then relevant agencies.
+create temp table gen_org on commit drop as
+select p.id as partnership_id, gen_random_uuid() as id, o.rn, p.short_name || ' ' || o.name as name, o.sector, o.rn <= 3 as statutory
+from gen_p p cross join (values
+    (1, 'Council', 'local_authority'), (2, 'Integrated Care Board', 'health'), (3, 'Police', 'police'),
+    (4, 'Schools and Colleges', 'education'), (5, 'Probation Service', 'probation'), (6, 'Hospitals NHS Trust', 'health'),
+    (7, 'Community Health Trust', 'health'), (8, 'Mental Health Trust', 'health'), (9, 'Youth Justice Service', 'local_authority'),
+    (10, 'Fire and Rescue Service', 'other'), (11, 'Housing Association', 'other'), (12, 'Voluntary Sector Forum', 'voluntary'),
+    (13, 'Ambulance Service', 'health'), (14, 'Early Years Settings', 'education'), (15, 'Family Court Advisory Service', 'other')
+) o(rn, name, sector);
+create index on gen_org (partnership_id, rn);
+
+insert into organisation (partnership_id, id, name, sector, is_statutory_partner, is_relevant_agency, last_section11_on)
+select partnership_id, id, name, sector, statutory, not statutory,
+       case when not statutory then current_date - (random() * 900)::int end
+from gen_org;
+
+-- People: the first is the business manager, then lead partners (2–4),
+-- delegated partners (5–7), the independent scrutineer (8), group chairs
+-- (9–20), then members. A few have left.
+create temp table gen_person on commit drop as
+select p.id as partnership_id, p.slug, k, gen_random_uuid() as user_id, gen_random_uuid() as membership_id,
+       (array['Amira', 'Ben', 'Chloe', 'Dev', 'Elena', 'Femi', 'Grace', 'Hamza', 'Isla', 'Jack', 'Kiran', 'Leah', 'Mohammed',
+              'Niamh', 'Owen', 'Priya', 'Rhys', 'Sofia', 'Tom', 'Uma', 'Victor', 'Wen', 'Yusuf', 'Zara'])[1 + k % 24]
+       || ' ' ||
+       (array['Adams', 'Begum', 'Clarke', 'Davies', 'Evans', 'Fisher', 'Green', 'Hughes', 'Iqbal', 'Jones', 'Khan', 'Lewis',
+              'Morgan', 'Nowak', 'Okafor', 'Patel', 'Quinn', 'Roberts', 'Singh', 'Taylor', 'Walker', 'Young'])[1 + (k * 7 + p.n) % 22]
+       as display_name,
+       case when k between 2 and 7 then 1 + (k - 2) % 3 else 1 + k % 15 end as org_rn,
+       case when k = 1 then 'business_manager' when k between 2 and 4 then 'lead_safeguarding_partner'
+            when k between 5 and 7 then 'delegated_safeguarding_partner' when k = 8 then 'independent_scrutineer'
+            when k between 9 and 20 then 'group_chair' when k % 10 = 0 then 'viewer' else 'group_member' end as role,
+       p.years,
+       now() - make_interval(years => p.years) + (random() * p.years * 365) * interval '1 day' * (case when k <= 20 then 0 else 1 end) as joined_at,
+       k > 20 and k % 37 = 0 as left_partnership
+from gen_p p cross join lateral generate_series(1, p.people) k;
+create index on gen_person (partnership_id, k);
+analyze gen_person;
+
+insert into app_user (id, email, display_name, created_at)
+select user_id, 'person' || k || '@' || slug || '.example', display_name, joined_at from gen_person;
+
+insert into membership (partnership_id, id, user_id, organisation_id, job_title, created_at, accepted_at, removed_at)
+select g.partnership_id, g.membership_id, g.user_id, o.id,
+       case g.role when 'business_manager' then 'Partnership Business Manager' when 'independent_scrutineer' then 'Independent Scrutineer'
+                   when 'lead_safeguarding_partner' then 'Chief Officer' when 'delegated_safeguarding_partner' then 'Director'
+                   else 'Safeguarding Lead' end,
+       g.joined_at, g.joined_at, case when g.left_partnership then g.joined_at + interval '200 days' end
+from gen_person g join gen_org o on o.partnership_id = g.partnership_id and o.rn = g.org_rn;
+
+insert into membership_role (partnership_id, membership_id, role)
+select partnership_id, membership_id, role from gen_person where not left_partnership;
+
+-- Groups: the delegated partners' executive, a board, and subgroups.
+create temp table gen_group on commit drop as
+select p.id as partnership_id, gen_random_uuid() as id, g.gi, g.name, g.kind,
+       least(52, greatest(1, round(g.per_year * p.f)))::int as per_year, p.years
+from gen_p p cross join (values
+    (1, 'Delegated Safeguarding Partners', 'executive', 6), (2, 'Safeguarding Partnership Board', 'board', 4),
+    (3, 'Practice Review Group', 'subgroup', 12), (4, 'Quality Assurance Group', 'subgroup', 10),
+    (5, 'Learning and Development Group', 'subgroup', 6), (6, 'Exploitation Group', 'subgroup', 12),
+    (7, 'Neglect Group', 'thematic', 6), (8, 'Communications Group', 'subgroup', 4), (9, 'Education Group', 'subgroup', 6),
+    (10, 'Health Group', 'subgroup', 6), (11, 'Adults at Risk Group', 'subgroup', 6), (12, 'Performance Group', 'subgroup', 4)
+) g(gi, name, kind, per_year);
+create index on gen_group (partnership_id, gi);
+
+insert into partnership_group (partnership_id, id, name, kind, purpose, meetings_per_year, sort_order, reports_to_id)
+select g.partnership_id, g.id, g.name, g.kind, 'Oversees its part of the arrangements and reports to the delegated partners.',
+       g.per_year, g.gi, case when g.gi > 1 then e.id end
+from gen_group g join gen_group e on e.partnership_id = g.partnership_id and e.gi = 1;
+
+insert into arrangement (partnership_id, chair_arrangements, scrutiny_arrangements, decision_making, scrutiny_group_id)
+select p.id, 'The delegated partners chair in rotation.', 'An independent scrutineer reports each quarter.',
+       'The delegated partners decide jointly, by consensus.', g.id
+from gen_p p join gen_group g on g.partnership_id = p.id and g.gi = 1;
+
+insert into quorum_rule (partnership_id, id, group_id, required_sectors, description)
+select id, gen_random_uuid(), null, '{local_authority,health,police}', 'Each statutory partner is represented.' from gen_p;
+insert into decision_rule (partnership_id, id, group_id) select id, gen_random_uuid(), null from gen_p;
+
+-- Seats: the delegated partners on the executive; a chair and about ten members on each group.
+create temp table gen_seat on commit drop as
+select g.partnership_id, gen_random_uuid() as id, g.id as group_id, g.gi, s.membership_id, s.display_name, o.id as organisation_id,
+       case when s.k = 8 + g.gi then 'chair' else 'member' end as role_in_group,
+       (now() - make_interval(years => g.years))::date as starts_on
+from gen_group g
+join gen_person s on s.partnership_id = g.partnership_id and not s.left_partnership
+     and ((g.gi = 1 and s.k between 5 and 7) or s.k = 8 + g.gi or (s.k > 20 and s.k % 12 = g.gi % 12 and s.k <= 20 + 12 * 10))
+join gen_org o on o.partnership_id = s.partnership_id and o.rn = s.org_rn;
+create index on gen_seat (partnership_id, group_id);
+analyze gen_seat;
+
+insert into group_member (partnership_id, id, group_id, person_name, organisation_id, membership_id, role_in_group, starts_on)
+select partnership_id, id, group_id, display_name, organisation_id, membership_id, role_in_group, starts_on from gen_seat;
+
+-- Terms of reference adopted every two years, reviewed a year later (the latest are due soon or overdue).
+insert into terms_of_reference (partnership_id, id, group_id, summary, adopted_on, review_due_on)
+select g.partnership_id, gen_random_uuid(), g.id, 'Purpose, membership, quorum and reporting of the ' || g.name || '.',
+       (now() - make_interval(years => g.years))::date + v * 730 + g.gi,
+       (now() - make_interval(years => g.years))::date + v * 730 + g.gi + 365
+from gen_group g cross join lateral generate_series(0, greatest(0, (g.years - 1) / 2)) v;
+
+-- Posts and who holds them.
+insert into post (partnership_id, id, kind, title, organisation_id)
+select s.partnership_id, gen_random_uuid(),
+       case when s.k = 1 then 'business_manager' when s.k <= 4 then 'lead_partner' when s.k <= 7 then 'delegated_partner' else 'independent_scrutineer' end,
+       case when s.k = 1 then 'Business Manager' when s.k <= 4 then 'Lead partner, ' || o.name
+            when s.k <= 7 then 'Delegated partner, ' || o.name else 'Independent Scrutineer' end,
+       case when s.k between 2 and 7 then o.id end
+from gen_person s join gen_org o on o.partnership_id = s.partnership_id and o.rn = s.org_rn where s.k <= 8;
+insert into post_holder (partnership_id, id, post_id, holder_name, membership_id, starts_on)
+select s.partnership_id, gen_random_uuid(), p.id, s.display_name, s.membership_id, (now() - make_interval(years => s.years))::date
+from gen_person s
+join gen_org o on o.partnership_id = s.partnership_id and o.rn = s.org_rn
+join post p on p.partnership_id = s.partnership_id
+     and p.title = case when s.k = 1 then 'Business Manager' when s.k <= 4 then 'Lead partner, ' || o.name
+                        when s.k <= 7 then 'Delegated partner, ' || o.name else 'Independent Scrutineer' end
+where s.k <= 8;
+
+insert into scrutiny_appointment (partnership_id, id, kind, name, membership_id, starts_on, review_due_on)
+select partnership_id, gen_random_uuid(), 'independent_scrutineer', display_name, membership_id,
+       (now() - make_interval(years => years))::date, current_date + 120
+from gen_person where k = 8;
+
+-- Meetings: each group's rhythm over the years and the year ahead; a few cancelled.
+create temp table gen_meeting on commit drop as
+select g.partnership_id, gen_random_uuid() as id, g.id as group_id, g.gi,
+       date_trunc('day', now() - make_interval(years => g.years)) + interval '10 hours'
+           + (i * 365.0 / g.per_year + g.gi) * interval '1 day' as starts_at,
+       i
+from gen_group g cross join lateral generate_series(0, g.per_year * (g.years + 1) - 1) i;
+alter table gen_meeting add column cancelled boolean;
+update gen_meeting set cancelled = (i % 41 = 7);
+alter table gen_meeting add column past boolean;
+update gen_meeting set past = starts_at < now();
+create index on gen_meeting (partnership_id, id);
+analyze gen_meeting;
+
+insert into meeting (partnership_id, id, group_id, starts_at, ends_at, location, status, cancelled_reason, pack_circulated_at, created_at)
+select partnership_id, id, group_id, starts_at, starts_at + interval '2 hours', 'Council Offices, Committee Room ' || (1 + gi % 3),
+       case when cancelled then 'cancelled' else 'scheduled' end, case when cancelled then 'Not quorate.' else '' end,
+       case when past and not cancelled then starts_at - interval '7 days' end, starts_at - interval '60 days'
+from gen_meeting;
+
+-- Agenda: eight accepted items for every meeting held or within a month ahead.
+create temp table gen_item on commit drop as
+select m.partnership_id, gen_random_uuid() as id, m.id as meeting_id, m.starts_at, m.past, a.pos, a.title, a.purpose
+from gen_meeting m cross join (values
+    (1, 'Minutes and actions of the last meeting', 'decision'), (2, 'Performance report', 'discussion'),
+    (3, 'Practice reviews update', 'information'), (4, 'Scrutiny findings', 'discussion'), (5, 'Risk register', 'decision'),
+    (6, 'Learning and training', 'information'), (7, 'Budget', 'decision'), (8, 'Any other business', 'information')
+) a(pos, title, purpose)
+where not m.cancelled and m.starts_at < now() + interval '30 days';
+create index on gen_item (partnership_id, meeting_id, pos);
+
+insert into agenda_item (partnership_id, id, meeting_id, title, purpose, presenter, submitted_by, submitted_at, status, position, minutes_allowed, created_at)
+select i.partnership_id, i.id, i.meeting_id, i.title, i.purpose, 'Business Manager', b.user_id, i.starts_at - interval '20 days',
+       'accepted', i.pos, 15, i.starts_at - interval '20 days'
+from gen_item i join gen_person b on b.partnership_id = i.partnership_id and b.k = 1;
+
+insert into attendance (partnership_id, meeting_id, group_member_id, status, recorded_at)
+select m.partnership_id, m.id, s.id,
+       case when (hashtext(m.id::text || s.id::text) & 7) = 0 then 'apologies' else 'present' end, m.starts_at
+from gen_meeting m join gen_seat s on s.partnership_id = m.partnership_id and s.group_id = m.group_id
+where m.past and not m.cancelled;
+
+-- One paper for each meeting held.
+insert into paper (partnership_id, id, meeting_id, title, filename, content_type, size_bytes, sha256, storage_key, uploaded_at)
+select i.partnership_id, gen_random_uuid(), i.meeting_id, 'Performance report', 'performance-report.pdf', 'application/pdf', 182000,
+       encode(sha256(i.id::text::bytea), 'hex'), i.partnership_id || '/generated/' || i.id, i.starts_at - interval '8 days'
+from gen_item i where i.pos = 2 and i.past;
+
+-- Minutes: published once approved, the latest still in draft or circulated.
+insert into minutes (partnership_id, meeting_id, status, circulated_at, approved_at, published_at, created_at)
+select partnership_id, id,
+       case when starts_at > now() - interval '14 days' then 'draft' when starts_at > now() - interval '60 days' then 'circulated' else 'published' end,
+       case when starts_at <= now() - interval '14 days' then starts_at + interval '10 days' end,
+       case when starts_at <= now() - interval '60 days' then starts_at + interval '50 days' end,
+       case when starts_at <= now() - interval '60 days' then starts_at + interval '52 days' end,
+       starts_at + interval '1 day'
+from gen_meeting where past and not cancelled;
+
+create temp table gen_section on commit drop as
+select i.partnership_id, gen_random_uuid() as id, i.meeting_id, i.id as agenda_item_id, i.pos, i.title, i.starts_at
+from gen_item i where i.past and i.pos between 2 and 4;
+insert into minute_section (partnership_id, id, meeting_id, agenda_item_id, position, heading, body, confidential)
+select partnership_id, id, meeting_id, agenda_item_id, pos, title,
+       'The group considered the report, asked about the trends it shows and agreed the actions below.', (hashtext(id::text) % 10) = 0
+from gen_section;
+
+-- An action from each section: most of those due long ago are done, a few are overdue.
+insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, status, group_id, meeting_id,
+                          minute_section_id, completed_at, created_at)
+select s.partnership_id, gen_random_uuid(), 'Follow up on the ' || lower(s.title) || ' and report back.', o.membership_id, o.display_name,
+       due, st, m.group_id, s.meeting_id, s.id, case when st = 'complete' then due - 3 end, s.starts_at + interval '1 day'
+from gen_section s
+join gen_meeting m on m.partnership_id = s.partnership_id and m.id = s.meeting_id
+cross join lateral (select (s.starts_at + (30 + abs(hashtext(s.id::text)) % 60) * interval '1 day')::date as due) d
+cross join lateral (select case when d.due < current_date - 30 and abs(hashtext(s.id::text)) % 25 <> 0 then 'complete'
+                                else (array['not_started', 'on_track', 'at_risk', 'complete'])[1 + abs(hashtext(s.id::text)) % 4] end as st) t
+join gen_p p on p.id = s.partnership_id
+join gen_person o on o.partnership_id = s.partnership_id and o.k = 21 + abs(hashtext(s.meeting_id::text)) % (p.people - 20)
+     and not o.left_partnership;
+
+-- Decisions of the delegated partners: about thirty a year, the last three still open.
+create temp table gen_decision on commit drop as
+select p.id as partnership_id, gen_random_uuid() as id, d.n, c.total, g.id as group_id,
+       now() - make_interval(years => p.years) + (d.n * (p.years * 365.0 - 20) / c.total) * interval '1 day' as raised_at,
+       d.n % 6 = 0 as confidential, d.n > c.total - 3 as open
+from gen_p p
+cross join lateral (select greatest(5, (30 * p.years * p.f)::int) as total) c
+cross join lateral generate_series(1, c.total) d(n)
+join gen_group g on g.partnership_id = p.id and g.gi = 1;
+create index on gen_decision (partnership_id, id);
+
+insert into decision (partnership_id, id, number, group_id, title, question, background, confidential, quorum_sectors, quorum_description,
+                      majority_vote, majority_of, reminder_working_days, closes_at, raised_by, raised_at, created_at)
+select d.partnership_id, d.id, d.n, d.group_id,
+       (array['Commission a practice review', 'Approve the annual budget', 'Adopt the revised threshold document',
+              'Agree the learning and improvement framework', 'Publish the yearly report', 'Renew the scrutiny contract'])[1 + d.n % 6]
+           || ' (' || d.n || ')',
+       'Do the partners agree?', 'The paper sets out the options and the business unit''s recommendation.', d.confidential,
+       '{local_authority,health,police}', 'Each statutory partner is represented.', true, 'votes_cast', 2,
+       now() + interval '1 day', b.user_id, d.raised_at, d.raised_at
+from gen_decision d join gen_person b on b.partnership_id = d.partnership_id and b.k = 1;
+
+insert into decision_voter (partnership_id, decision_id, organisation_id, sector)
+select d.partnership_id, d.id, o.id, o.sector from gen_decision d join gen_org o on o.partnership_id = d.partnership_id and o.statutory;
+
+-- Every statutory partner answered the closed decisions; one has answered each open one.
+insert into decision_response (partnership_id, decision_id, stage, organisation_id, position, comment, recorded_by, responded_at)
+select d.partnership_id, d.id, 'consensus', o.id, case when d.n % 17 = 0 and o.rn = 3 then 'disagree' else 'agree' end,
+       'Agreed for our organisation.', s.user_id, d.raised_at + (o.rn || ' days')::interval
+from gen_decision d
+join gen_org o on o.partnership_id = d.partnership_id and o.statutory
+join gen_person s on s.partnership_id = d.partnership_id and s.k = 4 + o.rn
+where not d.open or o.rn = 1;
+
+update decision x set closes_at = d.raised_at + interval '14 days',
+       outcome = case when d.n % 17 = 0 then 'not_carried' else 'carried_consensus' end,
+       outcome_at = d.raised_at + interval '14 days',
+       outcome_note = case when d.n % 17 = 0 then 'One partner disagreed: no consensus.' else 'Every partner agreed.' end,
+       agree_count = case when d.n % 17 = 0 then 2 else 3 end, disagree_count = case when d.n % 17 = 0 then 1 else 0 end, abstain_count = 0
+from gen_decision d where x.partnership_id = d.partnership_id and x.id = d.id and not d.open;
+update decision x set closes_at = now() + (d.total - d.n + 2) * interval '1 day'
+from gen_decision d where x.partnership_id = d.partnership_id and x.id = d.id and d.open;
+
+-- Independent scrutiny: a report each quarter, five findings with two recommendations each.
+create temp table gen_report on commit drop as
+select p.id as partnership_id, gen_random_uuid() as id, s.membership_id, s.user_id, q, p.years,
+       extract(year from now() - make_interval(years => p.years))::int + (q - 1) / 4 as financial_year, 1 + (q - 1) % 4 as quarter,
+       date_trunc('day', now() - make_interval(years => p.years)) + (q * 91) * interval '1 day' as submitted_at
+from gen_p p cross join lateral generate_series(1, 4 * p.years - 1) q
+join gen_person s on s.partnership_id = p.id and s.k = 8;
+
+insert into scrutiny_report (partnership_id, id, author_membership_id, financial_year, quarter, title, created_at)
+select partnership_id, id, membership_id, financial_year, quarter, 'Quarter ' || quarter || ' scrutiny report, ' || financial_year || '/' || (financial_year + 1) % 100,
+       submitted_at - interval '30 days'
+from gen_report;
+insert into scrutiny_report_version (partnership_id, report_id, version, summary, methods, created_at)
+select partnership_id, id, 1, 'What we looked at, whom we spoke to and what we found.', '{case_audit,interviews}', submitted_at - interval '30 days'
+from gen_report;
+
+create temp table gen_finding on commit drop as
+select r.partnership_id, gen_random_uuid() as id, r.id as report_id, f, r.submitted_at, r.user_id
+from gen_report r cross join generate_series(1, 5) f;
+insert into scrutiny_finding (partnership_id, id, report_id, version, position, title, detail, assurance)
+select partnership_id, id, report_id, 1, f, 'Finding ' || f, 'What the evidence shows.',
+       (array['substantial', 'reasonable', 'limited', 'none', 'reasonable'])[f]
+from gen_finding;
+
+create temp table gen_recommendation on commit drop as
+select f.partnership_id, gen_random_uuid() as id, f.id as finding_id, f.report_id, f.f, n, f.submitted_at, o.id as organisation_id
+from gen_finding f cross join generate_series(1, 2) n
+join gen_org o on o.partnership_id = f.partnership_id and o.rn = 1 + (f.f + n) % 3;
+insert into scrutiny_recommendation (partnership_id, id, finding_id, report_id, version, lineage_id, body, addressee_organisation_id)
+select partnership_id, id, finding_id, report_id, 1, id, 'Recommendation ' || n || ' on finding ' || f || ': review the practice and report back.',
+       organisation_id
+from gen_recommendation;
+
+-- Submitted, except the latest quarter's, which is still being written.
+update scrutiny_report_version v set submitted_at = r.submitted_at, submitted_by = r.user_id, responses_due_on = (r.submitted_at + interval '28 days')::date,
+       filename = 'scrutiny-report.pdf', content_type = 'application/pdf', size_bytes = 240000, sha256 = encode(sha256(r.id::text::bytea), 'hex'),
+       storage_key = r.partnership_id || '/generated/' || r.id
+from gen_report r where v.partnership_id = r.partnership_id and v.report_id = r.id and r.q < 4 * r.years - 1;
+
+-- Responses to the recommendations of submitted reports more than a quarter old; an action for each accepted.
+insert into recommendation_response (partnership_id, lineage_id, report_id, response, reasons, responded_by, responded_at)
+select c.partnership_id, c.id, c.report_id, case when c.f = 4 and c.n = 2 then 'partly_accepted' else 'accepted' end,
+       case when c.f = 4 and c.n = 2 then 'Accepted in part: the rest is covered by the review already under way.' else '' end,
+       b.user_id, c.submitted_at + interval '20 days'
+from gen_recommendation c join gen_person b on b.partnership_id = c.partnership_id and b.k = 1
+where c.submitted_at < now() - interval '91 days';
+
+insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, status, set_by, recommendation_lineage_id,
+                          completed_at, completion_confirmed_at, completion_confirmed_by, created_at)
+select c.partnership_id, gen_random_uuid(), 'Act on recommendation ' || c.n || ' of finding ' || c.f || '.', o.membership_id, o.display_name,
+       (c.submitted_at + interval '120 days')::date, case when done then 'complete' else 'on_track' end, b.user_id, c.id,
+       case when done then c.submitted_at + interval '110 days' end, case when done then c.submitted_at + interval '115 days' end,
+       case when done then b.user_id end, c.submitted_at + interval '20 days'
+from gen_recommendation c
+join gen_person b on b.partnership_id = c.partnership_id and b.k = 1
+join gen_person o on o.partnership_id = c.partnership_id and o.k = 5 + (c.f + c.n) % 3
+cross join lateral (select c.submitted_at < now() - interval '200 days' as done) t
+where c.submitted_at < now() - interval '91 days';
+
+-- The audit log: about 2,000 changes a year, interleaved across partnerships in time.
+insert into audit_log (occurred_at, partnership_id, actor_user_id, action, subject_type, subject_id, after, client_address)
+select t.at, p.id, a.user_id, v.action, v.subject_type, gen_random_uuid()::text, jsonb_build_object('note', 'generated'), '192.0.2.' || (1 + i % 200)
+from gen_p p
+cross join lateral generate_series(1, (2000 * p.years * p.f)::int) i
+cross join lateral (select now() - random() * make_interval(years => p.years) as at) t
+join gen_person a on a.partnership_id = p.id and a.k = 1 + (i * 7919) % 30
+cross join lateral (select (array['meeting.created', 'agenda_item.proposed', 'paper.uploaded', 'minutes.published', 'action.updated',
+                                  'decision.raised', 'decision.responded', 'person.added', 'group.updated', 'sign_in'])[1 + i % 10] as action,
+                           (array['meeting', 'agenda_item', 'paper', 'minutes', 'action_point', 'decision', 'decision', 'membership',
+                                  'partnership_group', 'app_user'])[1 + i % 10] as subject_type) v
+order by t.at;

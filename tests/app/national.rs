@@ -1,0 +1,186 @@
+//! The national-scale generator run small, and every page against what it
+//! makes: so the generator and the pages cannot drift apart, and no page's
+//! statements grow with the data.
+
+use std::collections::HashMap;
+
+use axum::http::{Method, StatusCode};
+use partnership_hub::roles::Role;
+use partnership_hub::seed::national::{self, Scale};
+use uuid::Uuid;
+
+use crate::harness::{Browser, PASSWORD, TestApp};
+use crate::security::declared_routes;
+
+/// Pages the walk leaves out, and why.
+const NOT_WALKED: [&str; 5] = [
+    // Downloads: the generator records papers and report files but writes no file to storage.
+    "/papers/{paper_id}",
+    "/papers/{decision_paper_id}",
+    "/file",
+    // Reached with a token from a mail or a calendar program; their own tests cover them.
+    "/invitations/{token}",
+    "/calendar/{token}",
+];
+
+/// A generated partnership's records of every kind a route names, and its business manager (given every role) signed in.
+struct Generated {
+    ids: HashMap<&'static str, String>,
+    business_manager: Browser,
+}
+
+async fn sign_in_generated(app: &TestApp, slug: &str) -> Generated {
+    let pid = app.partnership_id(slug).await;
+    let email = format!("person1@{slug}.example");
+    let hash = partnership_hub::auth::password::hash(PASSWORD.into()).await.unwrap();
+    sqlx::query("update app_user set password_hash = $1 where email = $2").bind(hash).bind(&email).execute(&app.owner).await.unwrap();
+    // Every role, so that each page is one this person may use (a scrutineer's report form, a partner's response).
+    sqlx::query(
+        "insert into membership_role (partnership_id, membership_id, role)
+         select m.partnership_id, m.id, r from membership m join app_user u on u.id = m.user_id, unnest($2::text[]) r
+         where u.email = $1 on conflict do nothing",
+    )
+    .bind(&email)
+    .bind(Role::ALL.iter().map(|r| r.code()).collect::<Vec<_>>())
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    let one = |sql: &'static str| {
+        let pool = app.owner.clone();
+        async move {
+            let id: Uuid = sqlx::query_scalar(sql).bind(pid).fetch_one(&pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            id.to_string()
+        }
+    };
+    let mut ids = HashMap::new();
+    ids.insert("slug", slug.to_owned());
+    ids.insert(
+        "membership_id",
+        one("select m.id from membership m join app_user u on u.id = m.user_id where m.partnership_id = $1 and u.email like 'person2@%'").await,
+    );
+    ids.insert("group_id", one("select id from partnership_group where partnership_id = $1 and sort_order = 1").await);
+    ids.insert("organisation_id", one("select id from organisation where partnership_id = $1 and name like '% Council'").await);
+    ids.insert("post_id", one("select post_id from post_holder where partnership_id = $1 order by starts_on, post_id limit 1").await);
+    // The executive's last meeting with published minutes.
+    ids.insert(
+        "meeting_id",
+        one("select m.id from meeting m join minutes n on n.partnership_id = m.partnership_id and n.meeting_id = m.id
+             join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+             where m.partnership_id = $1 and g.sort_order = 1 and n.status = 'published' order by m.starts_at desc limit 1")
+        .await,
+    );
+    ids.insert("decision_id", one("select id from decision where partnership_id = $1 and outcome is null order by number limit 1").await);
+    // The public register shows decisions made and not confidential.
+    ids.insert(
+        "public_decision_id",
+        one("select id from decision where partnership_id = $1 and outcome is not null and not confidential order by number desc limit 1").await,
+    );
+    // The report being written this quarter, made this person's, so that its draft pages open for them.
+    let draft = one("select report_id from scrutiny_report_version where partnership_id = $1 and submitted_at is null limit 1").await;
+    sqlx::query(
+        "update scrutiny_report r set author_membership_id = m.id from membership m join app_user u on u.id = m.user_id
+         where r.id = $1::uuid and m.partnership_id = r.partnership_id and u.email = $2",
+    )
+    .bind(&draft)
+    .bind(&email)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    ids.insert(
+        "finding_id",
+        sqlx::query_scalar::<_, Uuid>("select id from scrutiny_finding where report_id = $1::uuid order by position limit 1")
+            .bind(&draft)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap()
+            .to_string(),
+    );
+    ids.insert("report_id", draft);
+    ids.insert("version", "1".to_owned());
+    ids.insert(
+        "recommendation_id",
+        one("select c.id from scrutiny_recommendation c join scrutiny_report_version v using (partnership_id, report_id, version)
+             where c.partnership_id = $1 and v.submitted_at is not null order by v.submitted_at desc, c.id limit 1")
+        .await,
+    );
+    ids.insert(
+        "action_id",
+        one("select id from action_point where partnership_id = $1 and status <> 'complete' order by due_on, id limit 1").await,
+    );
+    let business_manager = app.signed_in(&email).await;
+    Generated { ids, business_manager }
+}
+
+/// Every page a signed-in person reads (GET routes), filled with one partnership's records.
+fn pages(ids: &HashMap<&'static str, String>) -> Vec<String> {
+    declared_routes()
+        .into_iter()
+        .filter(|(method, pattern)| *method == Method::GET && !NOT_WALKED.iter().any(|left| pattern.contains(left)))
+        .map(|(_, pattern)| match pattern.strip_prefix("/public/") {
+            Some(_) => crate::paths::fill(&pattern.replace("{decision_id}", "{public_decision_id}"), ids),
+            None => crate::paths::fill(&pattern, ids),
+        })
+        .collect()
+}
+
+/// A page answers itself; the workspace's address without its slash sends the
+/// browser to it with one, the sign-in pages send someone signed in on.
+fn answered(path: &str, page: &crate::harness::Page) {
+    let to_slash = page.status == StatusCode::PERMANENT_REDIRECT && page.location.as_deref() == Some(&format!("{path}/"));
+    let signed_in_already = path.starts_with("/login") && page.status == StatusCode::SEE_OTHER;
+    // The platform's pages are for its administrators, not a partnership's members.
+    let platform = path.starts_with("/admin/") && page.status == StatusCode::FORBIDDEN;
+    assert!(page.status == StatusCode::OK || to_slash || signed_in_already || platform, "{path} answered {}: {}", page.status, page.body);
+}
+
+#[tokio::test]
+async fn every_page_answers_for_generated_partnerships_and_runs_as_many_statements_in_the_largest_as_in_the_smallest() {
+    let app = TestApp::spawn().await;
+    let made = national::generate(&app.owner, Scale { partnerships: 4, years: 2 }, 2).await.unwrap();
+    assert_eq!(made.partnerships, 4);
+    assert!(made.meetings > 500 && made.decisions > 100 && made.actions > 1000 && made.audit_rows > 10_000, "{made:?}");
+
+    // area-001 is made three times the usual size; find the smallest of the others.
+    let smallest: String = sqlx::query_scalar(
+        "select p.slug from partnership p where p.slug like 'area-%'
+         order by (select count(*) from meeting m where m.partnership_id = p.id), p.slug limit 1",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let meetings = |slug: String| {
+        let pool = app.owner.clone();
+        async move {
+            let n: i64 = sqlx::query_scalar("select count(*) from meeting m join partnership p on p.id = m.partnership_id where p.slug = $1")
+                .bind(slug)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            n
+        }
+    };
+    let (large, small) = (meetings(national::slug(1)).await, meetings(smallest.clone()).await);
+    assert!(large >= 2 * small, "area-001 holds {large} meetings and {smallest} {small}: not different enough to show flatness");
+
+    let mut largest = sign_in_generated(&app, &national::slug(1)).await;
+    let mut least = sign_in_generated(&app, &smallest).await;
+    let mut walked = 0;
+    for (big_page, small_page) in pages(&largest.ids).into_iter().zip(pages(&least.ids)) {
+        // Twice each, counting the second: the first view may show a message left by the last (and clear it).
+        largest.business_manager.get(&big_page).await;
+        let before = app.statements_run().await;
+        let big = largest.business_manager.get(&big_page).await;
+        let big_statements = app.statements_run().await - before;
+        answered(&big_page, &big);
+
+        least.business_manager.get(&small_page).await;
+        let before = app.statements_run().await;
+        let small = least.business_manager.get(&small_page).await;
+        let small_statements = app.statements_run().await - before;
+        answered(&small_page, &small);
+
+        assert_eq!(big_statements, small_statements, "{big_page} runs {big_statements} statements, {small_page} {small_statements}");
+        walked += 1;
+    }
+    assert!(walked >= 30, "only {walked} pages were walked");
+}
