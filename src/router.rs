@@ -221,6 +221,7 @@ pub fn build_router(state: AppState) -> Router {
             axum::http::header::CACHE_CONTROL,
             axum::http::HeaderValue::from_static("no-store"),
         ))
+        .layer(middleware::from_fn(crate::tenant::end_untaken_transaction))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         .layer(sessions)
         .merge(assets)

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::auth::{CurrentUser, SessionClaim};
+use crate::auth::{ClaimedUser, CurrentUser, SessionClaim};
 use std::sync::{Arc, Mutex};
 
 use crate::db::{Tx, begin_tenant};
@@ -88,7 +88,7 @@ pub struct Member {
 
 /// The request's transaction, until the handler takes it.
 #[derive(Clone, Default)]
-struct RequestTx(Arc<Mutex<Option<Tx>>>);
+pub struct RequestTx(Arc<Mutex<Option<Tx>>>);
 
 impl std::fmt::Debug for RequestTx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -159,6 +159,21 @@ impl Member {
     }
 }
 
+/// End, within the request, a transaction the handler did not take (a page
+/// that only needed to know the person is a member): rolled back here rather
+/// than when its connection is next used, so that its end is this request's.
+pub async fn end_untaken_transaction(mut request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let slot = RequestTx::default();
+    request.extensions_mut().insert(slot.clone());
+    let response = next.run(request).await;
+    if let Some(tx) = slot.take()
+        && let Err(error) = tx.rollback().await
+    {
+        tracing::warn!(%error, "ending a request's transaction");
+    }
+    response
+}
+
 impl FromRequestParts<AppState> for Member {
     type Rejection = AppError;
 
@@ -168,27 +183,63 @@ impl FromRequestParts<AppState> for Member {
 
         let claim = SessionClaim::from_request_parts(parts, state).await?;
         let mut tx = state.db.begin().await?;
-        let user = claim.resolve(&mut tx).await?;
-        let partnership = Partnership::by_slug(&mut tx, &slug).await?.ok_or(AppError::NotFound)?;
-        // Entering the partnership also works out what this person may see in it (see `app_enter`).
-        let membership = sqlx::query!(
-            r#"select membership_id as "id!", organisation_name, job_title as "job_title!", roles as "roles!", seats as "seats!"
-               from app_enter($1, $2)"#,
-            partnership.id,
-            user.id,
+        // One statement: the person, the partnership, and entering it as them,
+        // which also works out what they may see there (see `app_enter`).
+        let found = sqlx::query!(
+            r#"select u.id, u.email, u.display_name, u.is_platform_admin, u.password_hash,
+                      case when $4 then false else coalesce(app_two_factor_missing(u.id, $3), false) end as "two_factor_missing!",
+                      p.id as "partnership_id?", p.slug as "slug?", p.name as "name?", p.short_name as "short_name?", p.scope as "scope?",
+                      m.membership_id as "membership_id?", m.organisation_name, m.job_title as "job_title?", m.roles as "roles?",
+                      m.seats as "seats?"
+               from app_user u
+               left join partnership p on p.slug = $2
+               left join lateral app_enter(p.id, u.id) m on true
+               where u.id = $1"#,
+            claim.user_id(),
+            slug,
+            claim.two_factor_required(),
+            claim.gave_second_factor(),
         )
         .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound)?;
+        .await?;
+        let (user, place) = match found {
+            Some(row) => {
+                let user = ClaimedUser {
+                    id: row.id,
+                    email: row.email,
+                    display_name: row.display_name,
+                    is_platform_admin: row.is_platform_admin,
+                    password_hash: row.password_hash,
+                    two_factor_missing: row.two_factor_missing,
+                };
+                let place = match (row.partnership_id, row.slug, row.name, row.short_name, row.scope) {
+                    (Some(id), Some(slug), Some(name), Some(short_name), Some(scope)) => {
+                        Some((Partnership { id, slug, name, short_name, scope }, row.membership_id, row.organisation_name, row.job_title, row.roles, row.seats))
+                    }
+                    _ => None,
+                };
+                (Some(user), place)
+            }
+            None => (None, None),
+        };
+        let user = claim.confirm(user).await?;
+        let Some((partnership, Some(membership_id), organisation_name, Some(job_title), Some(roles), Some(seats))) = place else {
+            return Err(AppError::NotFound);
+        };
         Ok(Member {
-            roles: Roles::from_codes(membership.roles.iter().map(String::as_str)),
-            membership_id: membership.id,
-            organisation_name: membership.organisation_name,
-            job_title: membership.job_title,
-            seats: membership.seats,
+            roles: Roles::from_codes(roles.iter().map(String::as_str)),
+            membership_id,
+            organisation_name,
+            job_title,
+            seats,
             user,
             partnership,
-            request_tx: RequestTx(Arc::new(Mutex::new(Some(tx)))),
+            request_tx: {
+                // The slot the request's layer ends (see `end_untaken_transaction`), when there is one.
+                let slot = parts.extensions.get::<RequestTx>().cloned().unwrap_or_default();
+                slot.put(tx);
+                slot
+            },
         })
     }
 }

@@ -30,6 +30,11 @@ use crate::web::{AppState, ClientAddress, FormErrors, HeaderUser, Layout, Submit
 const USER_KEY: &str = "user_id";
 /// Changes when the password changes, so other sessions of that person end.
 const STAMP_KEY: &str = "auth_stamp";
+/// When the session's expiry was last pushed back (seconds since 1970).
+const RENEWED_KEY: &str = "renewed_at";
+/// A session ends after eight hours without use; reading a page pushes that
+/// back only when this much of it has passed, so that most page views write nothing.
+const RENEW_AFTER_SECONDS: i64 = 3600;
 /// Set when this session gave a second factor (at sign-in, or by setting one up): nothing more to ask of it.
 pub(crate) const TWO_FACTOR_KEY: &str = "two_factor";
 
@@ -96,11 +101,49 @@ impl FromRequestParts<AppState> for SessionClaim {
         };
         let stamp = session.get::<String>(STAMP_KEY).await?.unwrap_or_default();
         let gave_second_factor = session.get::<bool>(TWO_FACTOR_KEY).await?.unwrap_or(false);
+        renew_if_due(&session).await?;
         Ok(SessionClaim { session, user_id, stamp, next, two_factor_required: state.config.two_factor_required, gave_second_factor })
     }
 }
 
+/// The signed-in person's row as a statement read it, with or without other
+/// things (the workspace reads it in the statement that enters the partnership).
+pub struct ClaimedUser {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub is_platform_admin: bool,
+    pub password_hash: Option<String>,
+    /// They must have a second factor and have none.
+    pub two_factor_missing: bool,
+}
+
+/// Push the session's end back (the session layer saves a changed session,
+/// with a new expiry) when an hour has passed since it was last pushed back.
+async fn renew_if_due(session: &Session) -> Result<()> {
+    let now = chrono::Utc::now().timestamp();
+    let renewed = session.get::<i64>(RENEWED_KEY).await?.unwrap_or(0);
+    if now - renewed >= RENEW_AFTER_SECONDS {
+        session.insert(RENEWED_KEY, now).await?;
+    }
+    Ok(())
+}
+
 impl SessionClaim {
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
+
+    /// Whether the service requires a second factor of administrators and business managers.
+    pub fn two_factor_required(&self) -> bool {
+        self.two_factor_required
+    }
+
+    /// Whether this session gave a second factor: nothing more to look up.
+    pub fn gave_second_factor(&self) -> bool {
+        self.gave_second_factor
+    }
+
     /// The signed-in person, read on `conn` (a workspace request reads them
     /// inside its own transaction). A session whose password has changed since
     /// is ended; a person who must have a second factor and has none is sent
@@ -113,10 +156,19 @@ impl SessionClaim {
         }
     }
 
+    /// As [`SessionClaim::resolve`], from the row another statement read.
+    pub async fn confirm(self, row: Option<ClaimedUser>) -> Result<CurrentUser> {
+        match self.confirm_for_setup(row).await? {
+            (_, true) => Err(AppError::TwoFactorSetupRequired),
+            (user, false) => Ok(user),
+        }
+    }
+
     /// As [`SessionClaim::resolve`], for the page where the second factor is
     /// set up: the person, and whether they must set it up now.
     pub async fn resolve_for_setup(self, conn: &mut PgConnection, two_factor_required: bool) -> Result<(CurrentUser, bool)> {
-        let row = sqlx::query!(
+        let row = sqlx::query_as!(
+            ClaimedUser,
             r#"select id, email, display_name, is_platform_admin, password_hash,
                       case when $3 then false else coalesce(app_two_factor_missing(id, $2), false) end as "two_factor_missing!"
                from app_user where id = $1"#,
@@ -126,6 +178,10 @@ impl SessionClaim {
         )
         .fetch_optional(conn)
         .await?;
+        self.confirm_for_setup(row).await
+    }
+
+    async fn confirm_for_setup(self, row: Option<ClaimedUser>) -> Result<(CurrentUser, bool)> {
         match row {
             Some(u) if auth_stamp(u.password_hash.as_deref()) == self.stamp => Ok((
                 CurrentUser { id: u.id, email: u.email, display_name: u.display_name, is_platform_admin: u.is_platform_admin },
@@ -302,6 +358,7 @@ async fn start_session(session: &Session, user_id: Uuid, password_hash: &str) ->
     session.remove::<bool>(TWO_FACTOR_KEY).await?;
     session.insert(USER_KEY, user_id).await?;
     session.insert(STAMP_KEY, auth_stamp(Some(password_hash))).await?;
+    session.insert(RENEWED_KEY, chrono::Utc::now().timestamp()).await?;
     Ok(())
 }
 

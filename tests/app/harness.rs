@@ -401,6 +401,18 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Statements that wrote (insert, update, delete) in this test's database so far.
+    pub async fn writes_run(&self) -> i64 {
+        sqlx::query_scalar(
+            r"select coalesce(sum(calls), 0)::bigint from pg_stat_statements
+             where dbid = (select oid from pg_database where datname = current_database())
+               and query ~* '\m(insert\s+into|update\s+[a-z_.]+\s+set|delete\s+from|merge\s+into)'",
+        )
+        .fetch_one(&self.owner)
+        .await
+        .unwrap()
+    }
+
     /// Transactions begun in this test's database so far.
     pub async fn transactions_begun(&self) -> i64 {
         sqlx::query_scalar(

@@ -184,3 +184,27 @@ async fn every_page_answers_for_generated_partnerships_and_runs_as_many_statemen
     }
     assert!(walked >= 30, "only {walked} pages were walked");
 }
+
+#[tokio::test]
+async fn reading_pages_writes_nothing_to_the_database() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let mut browser = app.signed_in("bm@swindon.example").await;
+    let mut ids = app.record_ids("swindon").await;
+    ids.insert("public_decision_id", ids["decision_id"].clone());
+    let walk: Vec<String> = pages(&ids).into_iter().filter(|p| p.starts_with("/p/swindon/") || p.starts_with("/public/")).collect();
+    // A first view of each, which may clear a message left for it (a write) or make the form token once.
+    for page in &walk {
+        browser.get(page).await;
+    }
+    let before = app.writes_run().await;
+    for page in &walk {
+        browser.get(page).await;
+    }
+    assert_eq!(app.writes_run().await - before, 0, "reading {} pages wrote to the database", walk.len());
+    assert!(walk.len() >= 25, "only {} pages were read", walk.len());
+    // The count sees a write: signing out deletes the session.
+    let before = app.writes_run().await;
+    assert_eq!(browser.post("/logout", &[]).await.status, StatusCode::SEE_OTHER);
+    assert!(app.writes_run().await > before, "signing out wrote nothing");
+}
