@@ -30,7 +30,7 @@ use crate::meetings::QuorumRule;
 use crate::outbox;
 use crate::structure::Sector;
 
-pub use register::{Awaiting, RegisterLine, awaiting, awaiting_in, register_lines};
+pub use register::{Awaiting, Readers, RegisterLine, awaiting, awaiting_in, meeting_lines};
 
 /// Stored as text: `agree`, `disagree`, `abstain`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]

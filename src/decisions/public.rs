@@ -6,12 +6,13 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 
-use super::register::{RegisterLine, register_lines};
+use super::register::{Readers, RegisterLine, decided_page};
 use super::{Decision, Stage, VoterLine, find, voters};
 use crate::db::begin_tenant;
 use crate::error::{AppError, Result};
 use crate::tenant::Partnership;
-use crate::web::{AppState, Layout, record_id};
+use crate::web::paging::{PageQuery, Paged};
+use crate::web::{AppState, Layout, Query, record_id};
 
 async fn partnership(state: &AppState, slug: &str) -> Result<Partnership> {
     let mut conn = state.db.acquire().await?;
@@ -23,16 +24,21 @@ async fn partnership(state: &AppState, slug: &str) -> Result<Partnership> {
 pub(crate) struct PublicRegister {
     layout: Layout,
     partnership: Partnership,
-    decisions: Vec<RegisterLine>,
+    decisions: Paged<RegisterLine>,
+    first_page: bool,
 }
 
-pub(crate) async fn public_register(State(state): State<AppState>, Path(slug): Path<String>) -> Result<PublicRegister> {
+pub(crate) async fn public_register(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Result<PublicRegister> {
     let partnership = partnership(&state, &slug).await?;
     let mut tx = begin_tenant(&state.db, partnership.id, None).await?;
-    let decisions = register_lines(&mut tx, partnership.id, true, None).await?;
+    let decisions = decided_page(&mut tx, partnership.id, Readers::Public, &page).await?;
     tx.commit().await?;
     // No session: the public pages have no forms, so a visitor leaves nothing behind.
-    Ok(PublicRegister { layout: Layout::bare(), partnership, decisions })
+    Ok(PublicRegister { layout: Layout::bare(), partnership, decisions, first_page: page.is_first() })
 }
 
 #[derive(Template, WebTemplate)]

@@ -1,5 +1,5 @@
 //! The decision register: every decision with its outcome (confidential ones
-//! to members only), and the decisions awaiting a person's response.
+//! to members only), a page at a time, and the decisions awaiting a person's response.
 
 use crate::decisions::raise::raisable_groups;
 use askama::Template;
@@ -15,7 +15,8 @@ use super::{settle, uk_moment};
 use crate::db::{Tx, begin_tenant};
 use crate::error::Result;
 use crate::tenant::Member;
-use crate::web::{AppState, Layout};
+use crate::web::paging::{PAGE_SIZE, PageQuery, Paged};
+use crate::web::{AppState, Layout, Query};
 
 /// A line of the register.
 pub struct RegisterLine {
@@ -65,24 +66,124 @@ pub(super) async fn settle_due(tx: &mut Tx, partnership_id: Uuid) -> Result<()> 
     Ok(())
 }
 
-/// The register: everything, or what the public may see; all of it or one meeting's.
-pub async fn register_lines(
-    tx: &mut Tx,
-    partnership_id: Uuid,
-    public_only: bool,
-    meeting: Option<Uuid>,
-) -> sqlx::Result<Vec<RegisterLine>> {
+/// Who reads a register: the partnership's members (everything their clearance
+/// shows), or the public (closed decisions that are not confidential).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readers {
+    Members,
+    Public,
+}
+
+/// The decisions still open (a handful at any time), soonest to close first.
+pub async fn open_lines(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<RegisterLine>> {
     sqlx::query_as!(
         RegisterLine,
         r#"select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage as "stage: Stage",
                   d.closes_at as "closes_at: DateTime<Utc>", d.outcome as "outcome: Outcome", d.outcome_at as "outcome_at: DateTime<Utc>"
            from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
-           where d.partnership_id = $1 and (not $2 or (not d.confidential and d.outcome is not null))
-             and ($3::uuid is null or d.meeting_id = $3)
+           where d.partnership_id = $1 and d.outcome is null
+           order by d.closes_at"#,
+        partnership_id,
+    )
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// One page of the decisions taken, newest first, and how many there are.
+pub async fn decided_page(tx: &mut Tx, partnership_id: Uuid, readers: Readers, page: &PageQuery) -> sqlx::Result<Paged<RegisterLine>> {
+    let before = i32::try_from(page.before()).unwrap_or(i32::MAX);
+    // One statement per audience, so that each is planned for what it reads.
+    let (lines, total) = match readers {
+        Readers::Members => {
+            let rows = sqlx::query!(
+                r#"select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage as "stage: Stage",
+                          d.closes_at as "closes_at: DateTime<Utc>", d.outcome as "outcome: Outcome", d.outcome_at as "outcome_at: DateTime<Utc>",
+                          (select count(*) from decision c where c.partnership_id = $1 and c.outcome is not null) as "total!"
+                   from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
+                   where d.partnership_id = $1 and d.outcome is not null and d.number < $2
+                   order by d.number desc limit $3"#,
+                partnership_id,
+                before,
+                PAGE_SIZE + 1
+            )
+            .fetch_all(&mut **tx)
+            .await?;
+            let total = rows.first().map_or(0, |r| r.total);
+            let lines = rows
+                .into_iter()
+                .map(|r| RegisterLine {
+                    id: r.id,
+                    number: r.number,
+                    title: r.title,
+                    group_name: r.group_name,
+                    confidential: r.confidential,
+                    stage: r.stage,
+                    closes_at: r.closes_at,
+                    outcome: r.outcome,
+                    outcome_at: r.outcome_at,
+                })
+                .collect();
+            (lines, total)
+        }
+        Readers::Public => {
+            let rows = sqlx::query!(
+                r#"select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage as "stage: Stage",
+                          d.closes_at as "closes_at: DateTime<Utc>", d.outcome as "outcome: Outcome", d.outcome_at as "outcome_at: DateTime<Utc>",
+                          (select count(*) from decision c where c.partnership_id = $1 and c.outcome is not null and not c.confidential) as "total!"
+                   from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
+                   where d.partnership_id = $1 and d.outcome is not null and not d.confidential and d.number < $2
+                   order by d.number desc limit $3"#,
+                partnership_id,
+                before,
+                PAGE_SIZE + 1
+            )
+            .fetch_all(&mut **tx)
+            .await?;
+            let total = rows.first().map_or(0, |r| r.total);
+            let lines = rows
+                .into_iter()
+                .map(|r| RegisterLine {
+                    id: r.id,
+                    number: r.number,
+                    title: r.title,
+                    group_name: r.group_name,
+                    confidential: r.confidential,
+                    stage: r.stage,
+                    closes_at: r.closes_at,
+                    outcome: r.outcome,
+                    outcome_at: r.outcome_at,
+                })
+                .collect();
+            (lines, total)
+        }
+    };
+    // A page past the end still says how many there are.
+    let total = if total == 0 && !page.is_first() { count_decided(tx, partnership_id, readers).await? } else { total };
+    Ok(Paged::from_lines(lines, total, |l: &RegisterLine| i64::from(l.number)))
+}
+
+async fn count_decided(tx: &mut Tx, partnership_id: Uuid, readers: Readers) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from decision where partnership_id = $1 and outcome is not null and (not $2 or not confidential)"#,
+        partnership_id,
+        readers == Readers::Public
+    )
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// The decisions of one meeting (a handful), for its minutes.
+pub async fn meeting_lines(tx: &mut Tx, partnership_id: Uuid, meeting: Uuid, readers: Readers) -> sqlx::Result<Vec<RegisterLine>> {
+    sqlx::query_as!(
+        RegisterLine,
+        r#"select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage as "stage: Stage",
+                  d.closes_at as "closes_at: DateTime<Utc>", d.outcome as "outcome: Outcome", d.outcome_at as "outcome_at: DateTime<Utc>"
+           from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
+           where d.partnership_id = $1 and d.meeting_id = $2 and (not $3 or (not d.confidential and d.outcome is not null))
            order by d.number desc"#,
         partnership_id,
-        public_only,
-        meeting
+        meeting,
+        readers == Readers::Public
     )
     .fetch_all(&mut **tx)
     .await
@@ -94,20 +195,34 @@ pub(crate) struct RegisterPage {
     pub(super) layout: Layout,
     pub(super) member: Member,
     pub(super) open: Vec<RegisterLine>,
-    pub(super) decided: Vec<RegisterLine>,
+    pub(super) decided: Paged<RegisterLine>,
+    pub(super) first_page: bool,
     pub(super) can_raise: bool,
     pub(super) awaiting: Vec<Awaiting>,
 }
 
-pub(crate) async fn register(State(state): State<AppState>, session: Session, member: Member) -> Result<RegisterPage> {
+pub(crate) async fn register(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Query(page): Query<PageQuery>,
+) -> Result<RegisterPage> {
     let mut tx = member.begin(&state).await?;
     settle_due(&mut tx, member.partnership.id).await?;
-    let lines = register_lines(&mut tx, member.partnership.id, false, None).await?;
+    let open = open_lines(&mut tx, member.partnership.id).await?;
+    let decided = decided_page(&mut tx, member.partnership.id, Readers::Members, &page).await?;
     let can_raise = !raisable_groups(&mut tx, &member).await?.is_empty();
     let awaiting = awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
     tx.commit().await?;
-    let (open, decided) = lines.into_iter().partition(|l| l.outcome.is_none());
-    Ok(RegisterPage { layout: member.layout(&session, "decisions").await?, member, open, decided, can_raise, awaiting })
+    Ok(RegisterPage {
+        layout: member.layout(&session, "decisions").await?,
+        member,
+        open,
+        decided,
+        first_page: page.is_first(),
+        can_raise,
+        awaiting,
+    })
 }
 
 /// A decision waiting for this person's organisation to respond.

@@ -208,3 +208,76 @@ async fn reading_pages_writes_nothing_to_the_database() {
     assert_eq!(browser.post("/logout", &[]).await.status, StatusCode::SEE_OTHER);
     assert!(app.writes_run().await > before, "signing out wrote nothing");
 }
+
+/// The decision numbers a register page lists (below its "Decision register" heading, if it has one), in order.
+fn listed_numbers(page: &crate::harness::Page, prefix: &str) -> Vec<u32> {
+    let register = page.body.split_once("Decision register</h2>").map_or(page.body.as_str(), |(_, after)| after);
+    register
+        .split(prefix)
+        .skip(1)
+        .filter_map(|rest| rest.split_once("\">D").and_then(|(_, after)| after.split(':').next()).and_then(|n| n.parse().ok()))
+        .collect()
+}
+
+/// The address of the next (older) page, if the page links to one.
+fn older_link(page: &crate::harness::Page) -> Option<String> {
+    let at = page.body.find("rel=\"next\"")?;
+    let start = page.body[..at].rfind("href=\"")? + 6;
+    let end = start + page.body[start..].find('"')?;
+    Some(page.body[start..end].replace("&#x3f;", "?").replace("&#x3d;", "="))
+}
+
+#[tokio::test]
+async fn the_registers_page_through_every_decision_once_and_stop_at_the_last() {
+    let app = TestApp::spawn().await;
+    national::generate(&app.owner, Scale { partnerships: 1, years: 2 }, 1).await.unwrap();
+    let slug = national::slug(1);
+    let mut generated = sign_in_generated(&app, &slug).await;
+    let count = |sql: &'static str| {
+        let (pool, slug) = (app.owner.clone(), slug.clone());
+        async move {
+            let n: i64 = sqlx::query_scalar(sql).bind(slug).fetch_one(&pool).await.unwrap();
+            n as usize
+        }
+    };
+    let decided =
+        count("select count(*) from decision d join partnership p on p.id = d.partnership_id where p.slug = $1 and outcome is not null").await;
+    let public = count(
+        "select count(*) from decision d join partnership p on p.id = d.partnership_id where p.slug = $1 and outcome is not null and not confidential",
+    )
+    .await;
+    assert!(decided > 100 && public > 50, "{decided} decided, {public} public: too few to page");
+
+    for (start, prefix, expected, browser) in [
+        (format!("/p/{slug}/decisions"), format!("/p/{slug}/decisions/"), decided, Some(&mut generated.business_manager)),
+        (format!("/public/{slug}/decisions"), format!("/public/{slug}/decisions/"), public, None),
+    ] {
+        let mut visitor = app.browser();
+        let browser = browser.unwrap_or(&mut visitor);
+        let mut seen: Vec<u32> = Vec::new();
+        let mut next = Some(start.clone());
+        let mut pages = 0;
+        while let Some(path) = next {
+            let page = browser.get(&path).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            assert!(page.contains(&format!("{expected} decisions")), "{path} does not say how many there are");
+            let numbers = listed_numbers(&page, &prefix);
+            assert!(numbers.len() <= 50, "{path} lists {} decisions", numbers.len());
+            assert!(numbers.windows(2).all(|w| w[0] > w[1]), "{path}: newest first");
+            assert!(numbers.iter().all(|n| !seen.contains(n)), "{path} repeats a decision of an earlier page");
+            seen.extend(numbers);
+            next = older_link(&page);
+            pages += 1;
+        }
+        assert_eq!(seen.len(), expected, "{start}: every decision once");
+        assert_eq!(pages, expected.div_ceil(50), "{start}: pages");
+        // Before the first decision there is nothing: an empty page, not an error.
+        let past_the_end = browser.get(&format!("{start}?before=1")).await;
+        assert_eq!(past_the_end.status, StatusCode::OK);
+        assert!(listed_numbers(&past_the_end, &prefix).is_empty(), "{start}?before=1 lists decisions");
+        assert!(older_link(&past_the_end).is_none());
+        assert!(past_the_end.contains(&format!("{expected} decisions")), "the count stays on an empty page");
+        // A key that is not a number is refused as unreadable, not a failure.
+        assert_eq!(browser.get(&format!("{start}?before=yesterday")).await.status, StatusCode::BAD_REQUEST);
+    }
+}
