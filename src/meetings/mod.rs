@@ -214,30 +214,71 @@ impl MeetingRow {
     }
 }
 
-pub(super) async fn meetings(tx: &mut Tx, partnership_id: Uuid, meeting_id: Option<Uuid>) -> sqlx::Result<Vec<MeetingRow>> {
+/// How many meetings ahead the schedule lists (a year of a busy partnership's), and how many past.
+pub(super) const UPCOMING_SHOWN: i64 = 100;
+pub(super) const RECENT_SHOWN: i64 = 20;
+
+/// The meetings ahead (soonest first, at most [`UPCOMING_SHOWN`]) and the most
+/// recent past ones (latest first, at most [`RECENT_SHOWN`]), in one statement.
+pub(super) async fn upcoming_and_recent(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<(Vec<MeetingRow>, Vec<MeetingRow>)> {
+    let rows = sqlx::query_as!(
+        MeetingRow,
+        r#"(select m.id as "id!", m.group_id as "group_id!", g.name as "group_name!", m.starts_at as "starts_at!: DateTime<Utc>",
+                   m.ends_at as "ends_at!: DateTime<Utc>", m.location as "location!", m.online_link as "online_link!",
+                   m.extraordinary as "extraordinary!", m.status as "status!: MeetingStatus", m.cancelled_reason as "cancelled_reason!",
+                   m.pack_circulated_at as "pack_circulated_at: DateTime<Utc>"
+            from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+            where m.partnership_id = $1 and m.starts_at >= now() - interval '1 day'
+            order by m.starts_at, g.name limit $2)
+           union all
+           (select m.id, m.group_id, g.name, m.starts_at, m.ends_at, m.location, m.online_link, m.extraordinary, m.status,
+                   m.cancelled_reason, m.pack_circulated_at
+            from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+            where m.partnership_id = $1 and m.starts_at < now()
+            order by m.starts_at desc, g.name limit $3)"#,
+        partnership_id,
+        UPCOMING_SHOWN,
+        RECENT_SHOWN
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    // A meeting begun today may be in both halves; each goes where its end puts it.
+    let mut upcoming = Vec::new();
+    let mut recent: Vec<MeetingRow> = Vec::new();
+    for row in rows {
+        if row.is_past() {
+            if !recent.iter().any(|r| r.id == row.id) {
+                recent.push(row);
+            }
+        } else if !upcoming.iter().any(|u: &MeetingRow| u.id == row.id) {
+            upcoming.push(row);
+        }
+    }
+    upcoming.sort_by(|a, b| (a.starts_at, &a.group_name).cmp(&(b.starts_at, &b.group_name)));
+    recent.sort_by(|a, b| (b.starts_at, &a.group_name).cmp(&(a.starts_at, &b.group_name)));
+    recent.truncate(RECENT_SHOWN as usize);
+    Ok((upcoming, recent))
+}
+
+/// One meeting of the partnership, if it exists.
+pub async fn by_id(tx: &mut Tx, partnership_id: Uuid, meeting_id: Uuid) -> sqlx::Result<Option<MeetingRow>> {
     sqlx::query_as!(
         MeetingRow,
         r#"select m.id, m.group_id, g.name as group_name, m.starts_at as "starts_at: DateTime<Utc>", m.ends_at as "ends_at: DateTime<Utc>",
                   m.location, m.online_link, m.extraordinary, m.status as "status: MeetingStatus", m.cancelled_reason,
                   m.pack_circulated_at as "pack_circulated_at: DateTime<Utc>"
            from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-           where m.partnership_id = $1 and ($2::uuid is null or m.id = $2)
-           order by m.starts_at, g.name"#,
+           where m.partnership_id = $1 and m.id = $2"#,
         partnership_id,
         meeting_id
     )
-    .fetch_all(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await
-}
-
-/// One meeting of the partnership, if it exists.
-pub async fn by_id(tx: &mut Tx, partnership_id: Uuid, meeting_id: Uuid) -> sqlx::Result<Option<MeetingRow>> {
-    Ok(meetings(tx, partnership_id, Some(meeting_id)).await?.pop())
 }
 
 pub async fn find_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<MeetingRow> {
     let id = parse_id(meeting_id)?;
-    meetings(tx, member.partnership.id, Some(id)).await?.pop().ok_or(AppError::NotFound)
+    by_id(tx, member.partnership.id, id).await?.ok_or(AppError::NotFound)
 }
 
 pub async fn is_seat_holder(tx: &mut Tx, member: &Member, group_id: Uuid) -> sqlx::Result<Option<Uuid>> {

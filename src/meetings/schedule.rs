@@ -4,7 +4,7 @@
 
 use crate::meetings::MeetingRow;
 use crate::meetings::find_meeting;
-use crate::meetings::meetings;
+use crate::meetings::upcoming_and_recent;
 use crate::meetings::notify_group;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -44,10 +44,8 @@ pub(crate) struct IndexPage {
 
 pub(crate) async fn index(State(state): State<AppState>, session: Session, member: Member) -> Result<IndexPage> {
     let mut tx = member.begin(&state).await?;
-    let all = meetings(&mut tx, member.partnership.id, None).await?;
+    let (upcoming, recent) = upcoming_and_recent(&mut tx, member.partnership.id).await?;
     tx.commit().await?;
-    let (past, upcoming): (Vec<_>, Vec<_>) = all.into_iter().partition(MeetingRow::is_past);
-    let recent = past.into_iter().rev().take(20).collect();
     Ok(IndexPage {
         layout: member.layout(&session, "meetings").await?,
         can_manage: member.roles.allows(Capability::ManageMeetings),
