@@ -1,16 +1,21 @@
 //! The public decision register: every decision that has closed and is not
 //! confidential, with its outcome and, for a formal vote, each partner's vote.
-//! Comments, papers and open decisions stay inside the partnership.
+//! Comments, papers and open decisions stay inside the partnership. Each page
+//! carries an entity tag, so a browser or proxy holding it is answered `304`.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::http::header::IF_NONE_MATCH;
+use axum::response::Response;
 
 use super::register::{Readers, RegisterLine, decided_page};
 use super::{Decision, Stage, VoterLine, find, voters};
 use crate::db::begin_tenant;
 use crate::error::{AppError, Result};
 use crate::tenant::Partnership;
+use crate::web::headers::public_page;
 use crate::web::paging::{PageQuery, Paged};
 use crate::web::{AppState, Layout, Query, record_id};
 
@@ -32,13 +37,15 @@ pub(crate) async fn public_register(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Query(page): Query<PageQuery>,
-) -> Result<PublicRegister> {
+    headers: HeaderMap,
+) -> Result<Response> {
     let partnership = partnership(&state, &slug).await?;
     let mut tx = begin_tenant(&state.db, partnership.id, None).await?;
     let decisions = decided_page(&mut tx, partnership.id, Readers::Public, &page).await?;
     tx.commit().await?;
     // No session: the public pages have no forms, so a visitor leaves nothing behind.
-    Ok(PublicRegister { layout: Layout::bare(), partnership, decisions, first_page: page.is_first() })
+    let html = PublicRegister { layout: Layout::bare(), partnership, decisions, first_page: page.is_first() }.render()?;
+    Ok(public_page(headers.get(IF_NONE_MATCH), html))
 }
 
 #[derive(Template, WebTemplate)]
@@ -55,7 +62,8 @@ pub(crate) struct PublicDecision {
 pub(crate) async fn public_decision(
     State(state): State<AppState>,
     Path((slug, decision_id)): Path<(String, String)>,
-) -> Result<PublicDecision> {
+    headers: HeaderMap,
+) -> Result<Response> {
     let partnership = partnership(&state, &slug).await?;
     let mut tx = begin_tenant(&state.db, partnership.id, None).await?;
     let decision = find(&mut tx, partnership.id, record_id(&decision_id)?)
@@ -65,5 +73,6 @@ pub(crate) async fn public_decision(
     let stage = decision.stage();
     let votes = if stage == Stage::Vote { voters(&mut tx, partnership.id, decision.id, stage).await? } else { Vec::new() };
     tx.commit().await?;
-    Ok(PublicDecision { layout: Layout::bare(), partnership, decision, stage, votes })
+    let html = PublicDecision { layout: Layout::bare(), partnership, decision, stage, votes }.render()?;
+    Ok(public_page(headers.get(IF_NONE_MATCH), html))
 }

@@ -27,3 +27,20 @@ pub fn security() -> ServiceBuilder<SecurityHeaders> {
 pub fn cache_static() -> Header {
     SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"))
 }
+
+/// A public page, with an entity tag of its content: `304 Not Modified` (no
+/// body) when the browser or a proxy already holds this version. Public pages
+/// hold nothing personal, so they may be kept, and are checked each time.
+pub fn public_page(if_none_match: Option<&HeaderValue>, html: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let tag = format!("\"{}\"", &crate::tokens::sha256_hex(&html)[..32]);
+    let cache = [(header::CACHE_CONTROL, "public, no-cache")];
+    let held = if_none_match
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag));
+    if held {
+        (axum::http::StatusCode::NOT_MODIFIED, cache, [(header::ETAG, tag)]).into_response()
+    } else {
+        (cache, [(header::ETAG, tag)], axum::response::Html(html)).into_response()
+    }
+}

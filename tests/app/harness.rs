@@ -485,7 +485,19 @@ pub struct Browser {
 
 impl Browser {
     pub async fn request(&mut self, method: Method, path: &str, form: Option<String>) -> Page {
+        self.request_with(method, path, form, &[]).await
+    }
+
+    /// A GET with headers of the test's choosing (a conditional request).
+    pub async fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Page {
+        self.request_with(Method::GET, path, None, headers).await
+    }
+
+    async fn request_with(&mut self, method: Method, path: &str, form: Option<String>, headers: &[(&str, &str)]) -> Page {
         let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(cookies) = self.cookie_header() {
             request = request.header(header::COOKIE, cookies);
         }

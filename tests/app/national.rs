@@ -281,3 +281,49 @@ async fn the_registers_page_through_every_decision_once_and_stop_at_the_last() {
         assert_eq!(browser.get(&format!("{start}?before=yesterday")).await.status, StatusCode::BAD_REQUEST);
     }
 }
+
+#[tokio::test]
+async fn public_pages_carry_an_entity_tag_and_answer_not_modified_when_it_matches() {
+    let app = TestApp::spawn().await;
+    national::generate(&app.owner, Scale { partnerships: 1, years: 1 }, 1).await.unwrap();
+    let slug = national::slug(1);
+    let decision: Uuid = sqlx::query_scalar(
+        "select d.id from decision d join partnership p on p.id = d.partnership_id
+         where p.slug = $1 and d.outcome is not null and not d.confidential order by d.number desc limit 1",
+    )
+    .bind(&slug)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let mut visitor = app.browser();
+    for path in [format!("/public/{slug}/decisions"), format!("/public/{slug}/decisions/{decision}")] {
+        let first = visitor.get(&path).await;
+        assert_eq!(first.status, StatusCode::OK);
+        let tag = first.headers.get("etag").expect("an entity tag").to_str().unwrap().to_owned();
+        assert_eq!(first.headers.get("cache-control").unwrap(), "public, no-cache", "{path}: kept, and checked each time");
+        let held = visitor.get_with(&path, &[("if-none-match", &tag)]).await;
+        assert_eq!(held.status, StatusCode::NOT_MODIFIED, "{path}");
+        assert!(held.bytes.is_empty(), "a 304 has no body");
+        let stale = visitor.get_with(&path, &[("if-none-match", "\"an-older-version\"")]).await;
+        assert_eq!(stale.status, StatusCode::OK, "{path}: another version is sent whole");
+    }
+    // A new decision published changes the register, and so its tag.
+    let register = format!("/public/{slug}/decisions");
+    let before = visitor.get(&register).await.headers.get("etag").unwrap().to_str().unwrap().to_owned();
+    sqlx::query("update decision set confidential = false where partnership_id = (select id from partnership where slug = $1) and outcome is null")
+        .bind(&slug)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    sqlx::query(
+        "update decision set closes_at = now() - interval '1 minute', outcome = 'carried_consensus', outcome_at = now(), outcome_note = 'Agreed.'
+         where partnership_id = (select id from partnership where slug = $1) and outcome is null",
+    )
+    .bind(&slug)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    let after = visitor.get_with(&register, &[("if-none-match", &before)]).await;
+    assert_eq!(after.status, StatusCode::OK, "the register changed: sent again");
+    assert_ne!(after.headers.get("etag").unwrap().to_str().unwrap(), before);
+}
