@@ -150,10 +150,10 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
     )
     .fetch_all(&mut *tx)
     .await?;
-    let my_actions = crate::actions::open_actions(&mut tx, member.partnership.id, Some(member.membership_id), None).await?;
+    let my_actions = crate::actions::list(&mut tx, member.partnership.id, crate::actions::Actions::OwnedBy(member.membership_id)).await?;
     let awaiting = crate::decisions::awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
     let overdue_actions = if member.roles.allows(Capability::ViewAllActions) {
-        let overdue = crate::actions::ActionFilter { due_before: Some(crate::calendar::today()), ..Default::default() };
+        let overdue = crate::actions::Actions::DueBefore(crate::calendar::today());
         crate::actions::list(&mut tx, member.partnership.id, overdue).await?
     } else {
         Vec::new()

@@ -108,47 +108,68 @@ impl Action {
     }
 }
 
-/// Which actions to list.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ActionFilter {
-    pub owner: Option<Uuid>,
-    pub group: Option<Uuid>,
-    pub recommendation_lineage: Option<Uuid>,
-    /// Only those due before this day (overdue, when it is today).
-    pub due_before: Option<NaiveDate>,
-    pub include_complete: bool,
+/// Which actions to list: each is its own statement, planned for what it
+/// asks (one statement with every filter optional gets a generic plan that
+/// reads all of a partnership's actions to find one person's few).
+#[derive(Clone, Copy, Debug)]
+pub enum Actions {
+    /// Every open action of the partnership.
+    Open,
+    /// One person's open actions.
+    OwnedBy(Uuid),
+    /// One group's open actions.
+    OfGroup(Uuid),
+    /// Open actions due before this day (overdue, when it is today).
+    DueBefore(NaiveDate),
+    /// Every action set in answer to one scrutiny recommendation, done or not.
+    ForRecommendation(Uuid),
 }
 
-/// Open actions: all of the partnership's, or one owner's, or one group's.
-pub async fn open_actions(
-    conn: &mut PgConnection,
-    partnership_id: Uuid,
-    owner: Option<Uuid>,
-    group: Option<Uuid>,
-) -> sqlx::Result<Vec<Action>> {
-    list(conn, partnership_id, ActionFilter { owner, group, ..ActionFilter::default() }).await
+/// The same columns and order for every list; `$where` follows the partnership's filter.
+macro_rules! action_lines {
+    ($conn:expr, $where:literal, $($arg:expr),+) => {
+        sqlx::query_as!(
+            Action,
+            r#"select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status as "status: Status",
+                      g.name as "group_name?", a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed as "completion_confirmed!"
+               from action_point a left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
+               where a.partnership_id = $1 and "# + $where + " order by a.due_on, a.created_at",
+            $($arg),+
+        )
+        .fetch_all($conn)
+        .await
+    };
 }
 
-/// The actions the filter asks for, in due order; one query.
-pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, filter: ActionFilter) -> sqlx::Result<Vec<Action>> {
-    sqlx::query_as!(
-        Action,
-        r#"select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status as "status: Status",
-                  g.name as "group_name?", a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed as "completion_confirmed!"
-           from action_point a left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
-           where a.partnership_id = $1 and ($5 or a.status <> 'complete')
-             and ($2::uuid is null or a.owner_membership_id = $2) and ($3::uuid is null or a.group_id = $3)
-             and ($4::uuid is null or a.recommendation_lineage_id = $4) and ($6::date is null or a.due_on < $6)
-           order by a.due_on, a.created_at"#,
-        partnership_id,
-        filter.owner,
-        filter.group,
-        filter.recommendation_lineage,
-        filter.include_complete,
-        filter.due_before as _
+/// The actions asked for, in due order; one statement.
+pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, which: Actions) -> sqlx::Result<Vec<Action>> {
+    match which {
+        Actions::Open => action_lines!(conn, "a.status <> 'complete'", partnership_id),
+        Actions::OwnedBy(owner) => action_lines!(conn, "a.status <> 'complete' and a.owner_membership_id = $2", partnership_id, owner),
+        Actions::OfGroup(group) => action_lines!(conn, "a.status <> 'complete' and a.group_id = $2", partnership_id, group),
+        Actions::DueBefore(day) => action_lines!(conn, "a.status <> 'complete' and a.due_on < $2", partnership_id, day as _),
+        Actions::ForRecommendation(lineage) => action_lines!(conn, "a.recommendation_lineage_id = $2", partnership_id, lineage),
+    }
+}
+
+/// How many actions set in answer to scrutiny recommendations stand in each
+/// state ([`STATES`]), counted by the database.
+pub async fn scrutiny_action_states(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<(&'static str, i64)>> {
+    let groups = sqlx::query!(
+        r#"select status as "status: Status", due_on < current_date as "overdue!", completion_confirmed as "confirmed!", count(*) as "n!"
+           from action_point where partnership_id = $1 and recommendation_lineage_id is not null
+           group by 1, 2, 3"#,
+        partnership_id
     )
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(STATES
+        .iter()
+        .map(|label| {
+            let n = groups.iter().filter(|g| state_label(g.status, g.overdue, g.confirmed) == *label).map(|g| g.n).sum();
+            (*label, n)
+        })
+        .collect())
 }
 
 /// A new action and where it came from.

@@ -3,7 +3,7 @@
 
 use crate::actions::Action;
 use crate::actions::Status;
-use crate::actions::open_actions;
+use crate::actions::{Actions, list};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -31,7 +31,8 @@ pub(crate) async fn index(State(state): State<AppState>, session: Session, membe
     let can_manage = member.roles.allows(Capability::ViewAllActions);
     let mut tx = member.begin(&state).await?;
     // Business managers, partners and scrutineers follow every action; others their own.
-    let all = open_actions(&mut tx, member.partnership.id, (!can_manage).then_some(member.membership_id), None).await?;
+    let which = if can_manage { Actions::Open } else { Actions::OwnedBy(member.membership_id) };
+    let all = list(&mut tx, member.partnership.id, which).await?;
     tx.commit().await?;
     let (mine, others) = all.into_iter().partition(|a| a.owner_membership_id == Some(member.membership_id));
     let can_update_all = member.roles.allows(Capability::ManageMeetings) || member.roles.allows(Capability::ManageScrutiny);

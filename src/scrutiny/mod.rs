@@ -321,12 +321,10 @@ pub(crate) async fn dashboard(
         .collect();
     recommendations
         .push(Count { label: "Awaiting a response", count: all_recommendations.iter().filter(|r| r.response.is_none()).count() as i64 });
-    let tracked = crate::actions::list(&mut tx, pid, crate::actions::ActionFilter { include_complete: true, ..Default::default() }).await?;
-    let from_scrutiny: Vec<&crate::actions::Action> = tracked.iter().filter(|a| a.recommendation_lineage_id.is_some()).collect();
-    let actions: Vec<Count> = crate::actions::STATES
-        .iter()
-        .map(|label| Count { label, count: from_scrutiny.iter().filter(|a| a.state() == *label).count() as i64 })
-        .collect();
+    let actions: Vec<Count> =
+        crate::actions::scrutiny_action_states(&mut tx, pid).await?.into_iter().map(|(label, count)| Count { label, count }).collect();
+    // Every overdue action of the partnership escalates here, for the delegated partners.
+    let overdue_actions = crate::actions::list(&mut tx, pid, crate::actions::Actions::DueBefore(crate::calendar::today())).await?;
     let appointments = arrangements::appointments(&mut tx, pid).await?;
     let latest_review = arrangements::reviews(&mut tx, pid).await?.into_iter().next();
     tx.commit().await?;
@@ -342,8 +340,7 @@ pub(crate) async fn dashboard(
         recommendations,
         actions_chart: chart::bars("Actions from recommendations by status", &actions),
         actions,
-        // Every overdue action of the partnership escalates here, for the delegated partners.
-        overdue_actions: tracked.into_iter().filter(crate::actions::Action::is_overdue).collect(),
+        overdue_actions,
         overdue_responses,
         mine,
         appointments,

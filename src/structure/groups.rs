@@ -405,7 +405,7 @@ pub async fn load_group(state: &AppState, member: &Member, group_id: &str, inclu
     )
     .fetch_all(&mut *tx)
     .await?;
-    let actions = crate::actions::open_actions(&mut tx, pid, None, Some(group_id)).await?;
+    let actions = crate::actions::list(&mut tx, pid, crate::actions::Actions::OfGroup(group_id)).await?;
     tx.commit().await?;
     let subgroups = all.into_iter().filter(|g| g.reports_to_id == Some(group_id) && g.retired_on.is_none()).collect();
     Ok(GroupDetail { group, seats, terms, subgroups, links, meetings, actions })
