@@ -87,6 +87,17 @@ async fn mail_is_delivered_exactly_once_across_a_crash_and_restart() {
     assert!(crashed.is_err(), "the worker died mid-way");
     assert_eq!(accepted.lock().unwrap().len(), 4, "four were sent before the crash");
 
+    // A dead process's connections close, and its row locks go with them. Here
+    // the task's connection went back to the pool with its rollback pending
+    // until next used: use every pooled connection once, at once.
+    let mut held = Vec::new();
+    for _ in 0..app.app_pool.options().get_max_connections() {
+        let mut conn = app.app_pool.acquire().await.unwrap();
+        sqlx::Connection::ping(&mut *conn).await.unwrap();
+        held.push(conn);
+    }
+    drop(held);
+
     // The restarted worker sends the rest, including the one that was in flight.
     let restarted = Recording::new(accepted.clone(), None);
     assert_eq!(outbox::deliver_due(&app.app_pool, &restarted, 100).await.unwrap(), 8);
