@@ -119,21 +119,24 @@ pub enum Actions {
     OwnedBy(Uuid),
     /// One group's open actions.
     OfGroup(Uuid),
-    /// Open actions due before this day (overdue, when it is today).
+    /// Open actions due before this day (overdue, when it is today), the most overdue first, at most [`OVERDUE_SHOWN`].
     DueBefore(NaiveDate),
     /// Every action set in answer to one scrutiny recommendation, done or not.
     ForRecommendation(Uuid),
 }
 
-/// The same columns and order for every list; `$where` follows the partnership's filter.
+/// How many overdue actions a page lists; the action tracker has them all.
+pub const OVERDUE_SHOWN: i64 = 20;
+
+/// The same columns and order for every list; `$where` follows the partnership's filter, `$limit` the order.
 macro_rules! action_lines {
-    ($conn:expr, $where:literal, $($arg:expr),+) => {
+    ($conn:expr, $where:literal, $limit:literal, $($arg:expr),+) => {
         sqlx::query_as!(
             Action,
             r#"select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status as "status: Status",
                       g.name as "group_name?", a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed as "completion_confirmed!"
                from action_point a left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
-               where a.partnership_id = $1 and "# + $where + " order by a.due_on, a.created_at",
+               where a.partnership_id = $1 and "# + $where + " order by a.due_on, a.created_at " + $limit,
             $($arg),+
         )
         .fetch_all($conn)
@@ -144,11 +147,13 @@ macro_rules! action_lines {
 /// The actions asked for, in due order; one statement.
 pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, which: Actions) -> sqlx::Result<Vec<Action>> {
     match which {
-        Actions::Open => action_lines!(conn, "a.status <> 'complete'", partnership_id),
-        Actions::OwnedBy(owner) => action_lines!(conn, "a.status <> 'complete' and a.owner_membership_id = $2", partnership_id, owner),
-        Actions::OfGroup(group) => action_lines!(conn, "a.status <> 'complete' and a.group_id = $2", partnership_id, group),
-        Actions::DueBefore(day) => action_lines!(conn, "a.status <> 'complete' and a.due_on < $2", partnership_id, day as _),
-        Actions::ForRecommendation(lineage) => action_lines!(conn, "a.recommendation_lineage_id = $2", partnership_id, lineage),
+        Actions::Open => action_lines!(conn, "a.status <> 'complete'", "", partnership_id),
+        Actions::OwnedBy(owner) => action_lines!(conn, "a.status <> 'complete' and a.owner_membership_id = $2", "", partnership_id, owner),
+        Actions::OfGroup(group) => action_lines!(conn, "a.status <> 'complete' and a.group_id = $2", "", partnership_id, group),
+        Actions::DueBefore(day) => {
+            action_lines!(conn, "a.status <> 'complete' and a.due_on < $2", "limit $3", partnership_id, day as _, OVERDUE_SHOWN)
+        }
+        Actions::ForRecommendation(lineage) => action_lines!(conn, "a.recommendation_lineage_id = $2", "", partnership_id, lineage),
     }
 }
 

@@ -92,9 +92,38 @@ impl From<PersonRow> for Person {
     }
 }
 
+/// The same columns for every list of people; `$where` narrows the partnership's
+/// current members. Each use is its own statement, planned for what it asks.
+macro_rules! people_lines {
+    ($conn:expr, $where:literal, $($arg:expr),+) => {
+        sqlx::query_as!(
+            PersonRow,
+            r#"select m.id as membership_id,
+                      -- Until the person accepts, the partnership knows them by the name it gave, not their account's.
+                      coalesce(case when m.accepted_at is null then m.invited_name end, u.display_name) as "display_name!",
+                      u.email, m.job_title,
+                      m.organisation_id, o.name as "organisation_name?",
+                      coalesce(array_agg(r.role order by r.role) filter (where r.role is not null), '{}') as "roles!",
+                      (u.password_hash is null or m.accepted_at is null) as "invitation_pending!",
+                      (u.totp_enabled_at is not null) as "two_factor!"
+               from membership m
+               join app_user u on u.id = m.user_id
+               left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
+               left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
+               where m.partnership_id = $1 and m.removed_at is null "# + $where + r#"
+               group by m.partnership_id, m.id, u.id, o.name
+               order by u.display_name, u.email"#,
+            $($arg),+
+        )
+        .fetch_all($conn)
+        .await
+        .map(|rows| rows.into_iter().map(Person::from).collect::<Vec<_>>())
+    };
+}
+
 /// Everyone in a partnership, by name: one query whatever the number of people.
 pub async fn list(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<Person>> {
-    select_people(conn, partnership_id, None, None, None).await
+    people_lines!(conn, "", partnership_id)
 }
 
 /// People holding any of `roles`, optionally only those of one organisation.
@@ -104,8 +133,23 @@ pub async fn with_roles(
     roles: &[Role],
     organisation: Option<&str>,
 ) -> sqlx::Result<Vec<Person>> {
-    let codes = roles.iter().map(|r| r.code().to_owned()).collect();
-    select_people(conn, partnership_id, None, Some(codes), organisation).await
+    let codes: Vec<String> = roles.iter().map(|r| r.code().to_owned()).collect();
+    match organisation {
+        None => people_lines!(
+            conn,
+            "and exists (select 1 from membership_role h where h.partnership_id = m.partnership_id and h.membership_id = m.id and h.role = any($2))",
+            partnership_id,
+            &codes
+        ),
+        Some(organisation) => people_lines!(
+            conn,
+            "and o.name = $3 and exists (select 1 from membership_role h
+                                         where h.partnership_id = m.partnership_id and h.membership_id = m.id and h.role = any($2))",
+            partnership_id,
+            &codes,
+            organisation
+        ),
+    }
 }
 
 /// The partnership's people in numbers, for the home page.
@@ -142,44 +186,7 @@ pub async fn census(conn: &mut PgConnection, partnership_id: Uuid, user_id: Uuid
 }
 
 pub async fn find(conn: &mut PgConnection, partnership_id: Uuid, membership_id: Uuid) -> sqlx::Result<Option<Person>> {
-    Ok(select_people(conn, partnership_id, Some(membership_id), None, None).await?.pop())
-}
-
-async fn select_people(
-    conn: &mut PgConnection,
-    partnership_id: Uuid,
-    membership_id: Option<Uuid>,
-    roles: Option<Vec<String>>,
-    organisation: Option<&str>,
-) -> sqlx::Result<Vec<Person>> {
-    let rows = sqlx::query_as!(
-        PersonRow,
-        r#"select m.id as membership_id,
-                  -- Until the person accepts, the partnership knows them by the name it gave, not their account's.
-                  coalesce(case when m.accepted_at is null then m.invited_name end, u.display_name) as "display_name!",
-                  u.email, m.job_title,
-                  m.organisation_id, o.name as "organisation_name?",
-                  coalesce(array_agg(r.role order by r.role) filter (where r.role is not null), '{}') as "roles!",
-                  (u.password_hash is null or m.accepted_at is null) as "invitation_pending!",
-                  (u.totp_enabled_at is not null) as "two_factor!"
-           from membership m
-           join app_user u on u.id = m.user_id
-           left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
-           left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
-           where m.partnership_id = $1 and m.removed_at is null and ($2::uuid is null or m.id = $2)
-             and ($3::text[] is null or exists (select 1 from membership_role h
-                                                 where h.partnership_id = m.partnership_id and h.membership_id = m.id and h.role = any($3)))
-             and ($4::text is null or o.name = $4)
-           group by m.partnership_id, m.id, u.id, o.name
-           order by u.display_name, u.email"#,
-        partnership_id,
-        membership_id,
-        roles.as_deref(),
-        organisation
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(Person::from).collect())
+    Ok(people_lines!(conn, "and m.id = $2", partnership_id, membership_id)?.pop())
 }
 
 pub struct Organisation {

@@ -338,6 +338,11 @@ join gen_person o on o.partnership_id = c.partnership_id and o.k = 5 + (c.f + c.
 cross join lateral (select c.submitted_at < now() - interval '200 days' as done) t
 where c.submitted_at < now() - interval '91 days';
 
+-- Actions overdue were escalated to the delegated partners the day after they fell due (so a server
+-- starting on this data does not escalate years of them at once).
+update action_point a set escalated_at = a.due_on + interval '1 day'
+from gen_p p where a.partnership_id = p.id and a.status <> 'complete' and a.due_on < current_date;
+
 -- The audit log: about 2,000 changes a year, interleaved across partnerships in time.
 insert into audit_log (occurred_at, partnership_id, actor_user_id, action, subject_type, subject_id, after, client_address)
 select t.at, p.id, a.user_id, v.action, v.subject_type, gen_random_uuid()::text, jsonb_build_object('note', 'generated'), '192.0.2.' || (1 + i % 200)
