@@ -23,9 +23,17 @@ pub struct MyPartnership {
     pub roles: Roles,
 }
 
-/// The partnerships a person belongs to, whatever partnership context is set.
+/// The partnerships a person belongs to, in a transaction of their own.
 async fn my_partnerships(state: &AppState, user: &CurrentUser) -> Result<Vec<MyPartnership>> {
     let mut tx = begin_personal(&state.db, user.id).await?;
+    let mine = partnerships_of(&mut tx, user.id).await?;
+    tx.commit().await?;
+    Ok(mine)
+}
+
+/// The partnerships a person belongs to, read in any transaction that names
+/// them (row-level security shows everyone their own memberships).
+async fn partnerships_of(conn: &mut sqlx::PgConnection, user_id: uuid::Uuid) -> Result<Vec<MyPartnership>> {
     let rows = sqlx::query!(
         r#"select p.slug, p.name,
                   coalesce(array_agg(r.role) filter (where r.role is not null), '{}') as "roles!"
@@ -35,11 +43,10 @@ async fn my_partnerships(state: &AppState, user: &CurrentUser) -> Result<Vec<MyP
            where m.user_id = $1 and m.is_current
            group by p.id
            order by p.name"#,
-        user.id
+        user_id
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(conn)
     .await?;
-    tx.commit().await?;
     Ok(rows
         .into_iter()
         .map(|r| MyPartnership { slug: r.slug, name: r.name, roles: Roles::from_codes(r.roles.iter().map(String::as_str)) })
@@ -158,11 +165,11 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
     } else {
         Vec::new()
     };
+    let other_partnerships =
+        partnerships_of(&mut tx, member.user.id).await?.into_iter().filter(|p| p.slug != member.partnership.slug).collect();
     tx.commit().await?;
 
     let vacant_roles = Role::ALL.into_iter().filter(|r| !census.held.has(*r)).collect();
-    let other_partnerships =
-        my_partnerships(&state, &member.user).await?.into_iter().filter(|p| p.slug != member.partnership.slug).collect();
 
     Ok(HomePage {
         layout: member.layout(&session, "home").await?,

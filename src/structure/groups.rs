@@ -194,7 +194,9 @@ pub(crate) async fn edit_group_page(
     Path((_, group_id)): Path<(String, String)>,
 ) -> Result<Response> {
     member.require(Capability::ManageStructure)?;
-    let GroupDetail { group, .. } = load_group(&state, &member, &group_id, false).await?;
+    let mut tx = member.begin(&state).await?;
+    let group = find_group(&mut tx, &member, &group_id, false).await?;
+    member.resume(tx);
     let ends = DateParts::from_date(group.ends_on);
     let form = GroupForm {
         name: group.name,
@@ -364,6 +366,12 @@ pub struct GroupDetail {
     pub meetings: Vec<GroupMeeting>,
     /// Open actions from the group's meetings.
     pub actions: Vec<crate::actions::Action>,
+}
+
+/// One group of the member's partnership, read in the request's transaction: for forms about it.
+pub async fn find_group(tx: &mut crate::db::Tx, member: &Member, group_id: &str, include_retired: bool) -> Result<super::Group> {
+    let group_id = Uuid::parse_str(group_id).map_err(|_| AppError::NotFound)?;
+    super::one_group(tx, member.partnership.id, group_id, include_retired).await?.ok_or(AppError::NotFound)
 }
 
 pub async fn load_group(state: &AppState, member: &Member, group_id: &str, include_retired: bool) -> Result<GroupDetail> {

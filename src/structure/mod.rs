@@ -234,39 +234,50 @@ impl Group {
     }
 }
 
+/// The columns every reading of groups shares; `$where` picks which.
+macro_rules! groups_where {
+    ($conn:expr, $fetch:ident, $where:literal, $($arg:expr),+) => {
+        sqlx::query_as!(
+            Group,
+            r#"select g.id, g.name, g.kind, g.purpose, g.meetings_per_year, g.reports_to_id,
+                      parent.name as "reports_to_name?", g.ends_on as "ends_on: NaiveDate", g.sort_order,
+                      g.retired_on as "retired_on: NaiveDate",
+                      chair.person_name as "chair_name?",
+                      coalesce(seats.n, 0) as "member_count!",
+                      tor.adopted_on as "terms_adopted_on?: NaiveDate", tor.review_due_on as "terms_review_due_on?: NaiveDate"
+               from partnership_group g
+               left join partnership_group parent on parent.partnership_id = g.partnership_id and parent.id = g.reports_to_id
+               left join lateral (
+                   select m.person_name from group_member m
+                   where m.partnership_id = g.partnership_id and m.group_id = g.id and m.role_in_group = 'chair'
+                     and m.starts_on <= current_date and (m.ends_on is null or m.ends_on >= current_date)
+                   order by m.starts_on desc limit 1) chair on true
+               left join lateral (
+                   select count(*) as n from group_member m
+                   where m.partnership_id = g.partnership_id and m.group_id = g.id
+                     and m.starts_on <= current_date and (m.ends_on is null or m.ends_on >= current_date)) seats on true
+               left join lateral (
+                   select t.adopted_on, t.review_due_on from terms_of_reference t
+                   where t.partnership_id = g.partnership_id and t.group_id = g.id
+                   order by t.adopted_on desc limit 1) tor on true
+               where g.partnership_id = $1 and "# + $where + r#"
+               order by g.sort_order, g.name"#,
+            $($arg),+
+        )
+        .$fetch($conn)
+        .await
+    };
+}
+
 /// Groups with their chair, seat count and current terms of reference: one
 /// query, however many groups. Retired groups only when asked for.
 pub async fn all_groups(conn: &mut PgConnection, partnership_id: Uuid, include_retired: bool) -> sqlx::Result<Vec<Group>> {
-    sqlx::query_as!(
-        Group,
-        r#"select g.id, g.name, g.kind, g.purpose, g.meetings_per_year, g.reports_to_id,
-                  parent.name as "reports_to_name?", g.ends_on as "ends_on: NaiveDate", g.sort_order,
-                  g.retired_on as "retired_on: NaiveDate",
-                  chair.person_name as "chair_name?",
-                  coalesce(seats.n, 0) as "member_count!",
-                  tor.adopted_on as "terms_adopted_on?: NaiveDate", tor.review_due_on as "terms_review_due_on?: NaiveDate"
-           from partnership_group g
-           left join partnership_group parent on parent.partnership_id = g.partnership_id and parent.id = g.reports_to_id
-           left join lateral (
-               select m.person_name from group_member m
-               where m.partnership_id = g.partnership_id and m.group_id = g.id and m.role_in_group = 'chair'
-                 and m.starts_on <= current_date and (m.ends_on is null or m.ends_on >= current_date)
-               order by m.starts_on desc limit 1) chair on true
-           left join lateral (
-               select count(*) as n from group_member m
-               where m.partnership_id = g.partnership_id and m.group_id = g.id
-                 and m.starts_on <= current_date and (m.ends_on is null or m.ends_on >= current_date)) seats on true
-           left join lateral (
-               select t.adopted_on, t.review_due_on from terms_of_reference t
-               where t.partnership_id = g.partnership_id and t.group_id = g.id
-               order by t.adopted_on desc limit 1) tor on true
-           where g.partnership_id = $1 and ($2 or g.retired_on is null)
-           order by g.sort_order, g.name"#,
-        partnership_id,
-        include_retired
-    )
-    .fetch_all(conn)
-    .await
+    groups_where!(conn, fetch_all, "($2 or g.retired_on is null)", partnership_id, include_retired)
+}
+
+/// One group, by its id (a retired one only if asked for).
+pub async fn one_group(conn: &mut PgConnection, partnership_id: Uuid, group_id: Uuid, include_retired: bool) -> sqlx::Result<Option<Group>> {
+    groups_where!(conn, fetch_optional, "g.id = $2 and ($3 or g.retired_on is null)", partnership_id, group_id, include_retired)
 }
 
 #[derive(Clone, Debug)]

@@ -7,7 +7,7 @@ use crate::structure::forms::ending;
 use crate::structure::forms::organisation_choices;
 use crate::structure::forms::people_choices;
 use crate::structure::forms::reject;
-use crate::structure::groups::load_group;
+use crate::structure::groups::find_group;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -70,8 +70,8 @@ pub(super) async fn seat_form(
     form: SeatForm,
     group_id: &str,
 ) -> Result<Response> {
-    let detail = load_group(state, &member, group_id, false).await?;
     let mut tx = member.begin(state).await?;
+    let group = find_group(&mut tx, &member, group_id, false).await?;
     let organisations = organisation_choices(&mut tx, &member).await?;
     let people = people_choices(&mut tx, &member).await?;
     tx.commit().await?;
@@ -80,8 +80,8 @@ pub(super) async fn seat_form(
         member,
         errors: errors.clone(),
         form,
-        group_id: detail.group.id,
-        group_name: detail.group.name,
+        group_id: group.id,
+        group_name: group.name,
         organisations,
         people,
         roles: RoleInGroup::ALL,
@@ -116,8 +116,8 @@ pub(crate) async fn create_seat(
     Submitted(form): Submitted<SeatForm>,
 ) -> Result<Response> {
     member.require(Capability::ManageStructure)?;
-    let detail = load_group(&state, &member, &group_id, false).await?;
     let mut tx = member.begin(&state).await?;
+    let group = find_group(&mut tx, &member, &group_id, false).await?;
     let organisations = organisation_choices(&mut tx, &member).await?;
     let mut errors = FormErrors::default();
     let name = errors.check("person_name", required_line(&form.person_name, "person's name or role title", 200));
@@ -140,7 +140,7 @@ pub(crate) async fn create_seat(
          values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing",
         member.partnership.id,
         id,
-        detail.group.id,
+        group.id,
         name,
         organisation,
         account,
@@ -151,13 +151,13 @@ pub(crate) async fn create_seat(
     .await?;
     if inserted.rows_affected() == 1 {
         change(&member, "group_member.added", "group_member", id, &address)
-            .after(json!({ "group_id": detail.group.id, "person_name": name, "organisation_id": organisation, "membership_id": account,
+            .after(json!({ "group_id": group.id, "person_name": name, "organisation_id": organisation, "membership_id": account,
                            "role_in_group": role.code(), "starts_on": starts_on }))
             .record(&mut tx)
             .await?;
     }
     tx.commit().await?;
-    done(&session, format!("{name} added to {}", detail.group.name), format!("/p/{}/groups/{}", member.partnership.slug, detail.group.id))
+    done(&session, format!("{name} added to {}", group.name), format!("/p/{}/groups/{}", member.partnership.slug, group.id))
         .await
 }
 

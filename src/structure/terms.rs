@@ -1,7 +1,7 @@
 //! A group's terms of reference, every version kept, with review dates.
 
 use crate::structure::forms::reject;
-use crate::structure::groups::load_group;
+use crate::structure::groups::find_group;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -58,14 +58,16 @@ pub(super) async fn terms_form(
     form: TermsForm,
     group_id: &str,
 ) -> Result<Response> {
-    let detail = load_group(state, &member, group_id, false).await?;
+    let mut tx = member.begin(state).await?;
+    let group = find_group(&mut tx, &member, group_id, false).await?;
+    member.resume(tx);
     let page = TermsFormPage {
         layout: member.layout(session, "structure").await?,
         member,
         errors: errors.clone(),
         form,
-        group_id: detail.group.id,
-        group_name: detail.group.name,
+        group_id: group.id,
+        group_name: group.name,
     };
     if errors.is_empty() { Ok(page.into_response()) } else { reject(page) }
 }
@@ -77,20 +79,21 @@ pub(crate) async fn new_terms_page(
     Path((_, group_id)): Path<(String, String)>,
 ) -> Result<Response> {
     member.require(Capability::ManageStructure)?;
-    let detail = load_group(&state, &member, &group_id, false).await?;
     // A new version starts from the current text.
     let mut tx = member.begin(&state).await?;
+    let group = find_group(&mut tx, &member, &group_id, false).await?;
     let current = sqlx::query_scalar!(
         "select summary from terms_of_reference where partnership_id = $1 and group_id = $2 order by adopted_on desc limit 1",
         member.partnership.id,
-        detail.group.id
+        group.id
     )
     .fetch_optional(&mut *tx)
     .await?;
-    tx.commit().await?;
+    // The form is drawn in the same transaction.
+    member.resume(tx);
     let adopted = DateParts::from_date(Some(today()));
     let form = TermsForm {
-        summary: current.unwrap_or(detail.group.purpose),
+        summary: current.unwrap_or(group.purpose),
         adopted_on_day: adopted.day,
         adopted_on_month: adopted.month,
         adopted_on_year: adopted.year,
@@ -108,7 +111,8 @@ pub(crate) async fn create_terms(
     Submitted(form): Submitted<TermsForm>,
 ) -> Result<Response> {
     member.require(Capability::ManageStructure)?;
-    let detail = load_group(&state, &member, &group_id, false).await?;
+    let mut tx = member.begin(&state).await?;
+    let group = find_group(&mut tx, &member, &group_id, false).await?;
     let mut errors = FormErrors::default();
     let summary = errors.check("summary", required_text(&form.summary, "terms of reference", 20000));
     let adopted = DateParts { day: form.adopted_on_day.clone(), month: form.adopted_on_month.clone(), year: form.adopted_on_year.clone() };
@@ -122,20 +126,21 @@ pub(crate) async fn create_terms(
         errors.add("review_due_on_day", "Review date must be after the date adopted");
     }
     let (Some(summary), Some(adopted_on), Some(review_due_on)) = (summary, adopted_on, review_due_on) else {
+        member.resume(tx);
         return terms_form(&state, &session, member, errors, form, &group_id).await;
     };
     if !errors.is_empty() {
+        member.resume(tx);
         return terms_form(&state, &session, member, errors, form, &group_id).await;
     }
     let review_due_on = review_due_on.unwrap_or_else(|| default_review_date(adopted_on));
     let id = Uuid::new_v4();
-    let mut tx = member.begin(&state).await?;
     let inserted = sqlx::query!(
         "insert into terms_of_reference (partnership_id, id, group_id, summary, adopted_on, review_due_on)
          values ($1, $2, $3, $4, $5, $6) on conflict (partnership_id, group_id, adopted_on) do nothing",
         member.partnership.id,
         id,
-        detail.group.id,
+        group.id,
         summary,
         adopted_on as _,
         review_due_on as _
@@ -148,14 +153,14 @@ pub(crate) async fn create_terms(
         return terms_form(&state, &session, member, errors, form, &group_id).await;
     }
     change(&member, "terms_of_reference.adopted", "terms_of_reference", id, &address)
-        .after(json!({ "group_id": detail.group.id, "summary": summary, "adopted_on": adopted_on, "review_due_on": review_due_on }))
+        .after(json!({ "group_id": group.id, "summary": summary, "adopted_on": adopted_on, "review_due_on": review_due_on }))
         .record(&mut tx)
         .await?;
     tx.commit().await?;
     done(
         &session,
-        format!("Terms of reference for {} recorded; review due {}", detail.group.name, crate::calendar::long_date(review_due_on)),
-        format!("/p/{}/groups/{}", member.partnership.slug, detail.group.id),
+        format!("Terms of reference for {} recorded; review due {}", group.name, crate::calendar::long_date(review_due_on)),
+        format!("/p/{}/groups/{}", member.partnership.slug, group.id),
     )
     .await
 }
