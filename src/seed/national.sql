@@ -345,13 +345,14 @@ from gen_p p where a.partnership_id = p.id and a.status <> 'complete' and a.due_
 
 -- The audit log: about 2,000 changes a year, interleaved across partnerships in time.
 insert into audit_log (occurred_at, partnership_id, actor_user_id, action, subject_type, subject_id, after, client_address)
-select t.at, p.id, a.user_id, v.action, v.subject_type, gen_random_uuid()::text, jsonb_build_object('note', 'generated'), '192.0.2.' || (1 + i % 200)
-from gen_p p
-cross join lateral generate_series(1, (2000 * p.years * p.f)::int) i
-cross join lateral (select now() - random() * make_interval(years => p.years) as at) t
-join gen_person a on a.partnership_id = p.id and a.k = 1 + (i * 7919) % 30
+select t.at, t.partnership_id, a.user_id, v.action, v.subject_type, gen_random_uuid()::text, jsonb_build_object('note', 'generated'),
+       '192.0.2.' || (1 + t.i % 200)
+-- random() in the select list: a moment of its own for every row.
+from (select p.id as partnership_id, i, now() - random() * make_interval(years => p.years) as at
+      from gen_p p cross join lateral generate_series(1, (2000 * p.years * p.f)::int) i) t
+join gen_person a on a.partnership_id = t.partnership_id and a.k = 1 + (t.i * 7919) % 30
 cross join lateral (select (array['meeting.created', 'agenda_item.proposed', 'paper.uploaded', 'minutes.published', 'action.updated',
-                                  'decision.raised', 'decision.responded', 'person.added', 'group.updated', 'sign_in'])[1 + i % 10] as action,
+                                  'decision.raised', 'decision.responded', 'person.added', 'group.updated', 'sign_in'])[1 + t.i % 10] as action,
                            (array['meeting', 'agenda_item', 'paper', 'minutes', 'action_point', 'decision', 'decision', 'membership',
-                                  'partnership_group', 'app_user'])[1 + i % 10] as subject_type) v
+                                  'partnership_group', 'app_user'])[1 + t.i % 10] as subject_type) v
 order by t.at;
