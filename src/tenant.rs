@@ -213,9 +213,14 @@ impl FromRequestParts<AppState> for Member {
                     two_factor_missing: row.two_factor_missing,
                 };
                 let place = match (row.partnership_id, row.slug, row.name, row.short_name, row.scope) {
-                    (Some(id), Some(slug), Some(name), Some(short_name), Some(scope)) => {
-                        Some((Partnership { id, slug, name, short_name, scope }, row.membership_id, row.organisation_name, row.job_title, row.roles, row.seats))
-                    }
+                    (Some(id), Some(slug), Some(name), Some(short_name), Some(scope)) => Some((
+                        Partnership { id, slug, name, short_name, scope },
+                        row.membership_id,
+                        row.organisation_name,
+                        row.job_title,
+                        row.roles,
+                        row.seats,
+                    )),
                     _ => None,
                 };
                 (Some(user), place)

@@ -4,8 +4,8 @@
 
 use crate::meetings::MeetingRow;
 use crate::meetings::find_meeting;
-use crate::meetings::upcoming_and_recent;
 use crate::meetings::notify_group;
+use crate::meetings::upcoming_and_recent;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};

@@ -208,7 +208,8 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
     .into_iter()
     .map(|r| (r.id.to_string(), crate::calendar::when(r.starts_at, r.ends_at)))
     .collect();
-    let decisions = crate::decisions::meeting_lines(&mut tx, member.partnership.id, loaded.meeting.id, crate::decisions::Readers::Members).await?;
+    let decisions =
+        crate::decisions::meeting_lines(&mut tx, member.partnership.id, loaded.meeting.id, crate::decisions::Readers::Members).await?;
     tx.commit().await?;
     let status_code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = MinutesPage {

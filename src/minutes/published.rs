@@ -36,7 +36,8 @@ pub(crate) async fn published_page(
 ) -> Result<PublishedPage> {
     let mut tx = member.begin(&state).await?;
     let loaded = load(&mut tx, &member, &meeting_id).await?;
-    let decisions = crate::decisions::meeting_lines(&mut tx, member.partnership.id, loaded.meeting.id, crate::decisions::Readers::Public).await?;
+    let decisions =
+        crate::decisions::meeting_lines(&mut tx, member.partnership.id, loaded.meeting.id, crate::decisions::Readers::Public).await?;
     tx.commit().await?;
     let minutes = loaded.minutes.filter(|m| m.status == MinutesStatus::Published).ok_or(AppError::NotFound)?;
     Ok(PublishedPage {

@@ -151,8 +151,7 @@ pub(super) async fn render_recommendation(
     .fetch_optional(&mut *tx)
     .await?
     .map(|r| (r.response.label().to_owned(), r.reasons, r.display_name, day_of(r.responded_at)));
-    let filter =
-        crate::actions::Actions::ForRecommendation(rec.lineage_id);
+    let filter = crate::actions::Actions::ForRecommendation(rec.lineage_id);
     let actions = crate::actions::list(&mut tx, pid, filter).await?;
     let may_respond = !superseded && may_respond(&mut tx, &member, &rec).await?;
     let people = if may_respond {

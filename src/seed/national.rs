@@ -33,7 +33,8 @@ pub struct Generated {
 pub async fn generate(owner: &PgPool, scale: Scale, jobs: u32) -> anyhow::Result<Generated> {
     anyhow::ensure!((1..=999).contains(&scale.partnerships), "partnerships must be between 1 and 999");
     anyhow::ensure!((1..=30).contains(&scale.years), "years must be between 1 and 30");
-    let already = sqlx::query_scalar!(r#"select exists (select 1 from partnership where slug = $1) as "e!""#, slug(1)).fetch_one(owner).await?;
+    let already =
+        sqlx::query_scalar!(r#"select exists (select 1 from partnership where slug = $1) as "e!""#, slug(1)).fetch_one(owner).await?;
     anyhow::ensure!(!already, "national-scale data is already here ({} exists)", slug(1));
     let jobs = jobs.clamp(1, scale.partnerships);
     let mut shares = tokio::task::JoinSet::new();
@@ -70,9 +71,6 @@ async fn generate_share(owner: PgPool, first: u32, last: u32, years: u32) -> any
          commit;",
         include_str!("national.sql")
     );
-    sqlx::raw_sql(&batch)
-        .execute(&owner)
-        .await
-        .with_context(|| format!("generating partnerships {first} to {last}"))?;
+    sqlx::raw_sql(&batch).execute(&owner).await.with_context(|| format!("generating partnerships {first} to {last}"))?;
     Ok(())
 }

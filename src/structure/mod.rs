@@ -276,7 +276,12 @@ pub async fn all_groups(conn: &mut PgConnection, partnership_id: Uuid, include_r
 }
 
 /// One group, by its id (a retired one only if asked for).
-pub async fn one_group(conn: &mut PgConnection, partnership_id: Uuid, group_id: Uuid, include_retired: bool) -> sqlx::Result<Option<Group>> {
+pub async fn one_group(
+    conn: &mut PgConnection,
+    partnership_id: Uuid,
+    group_id: Uuid,
+    include_retired: bool,
+) -> sqlx::Result<Option<Group>> {
     groups_where!(conn, fetch_optional, "g.id = $2 and ($3 or g.retired_on is null)", partnership_id, group_id, include_retired)
 }
 

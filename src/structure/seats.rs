@@ -157,8 +157,7 @@ pub(crate) async fn create_seat(
             .await?;
     }
     tx.commit().await?;
-    done(&session, format!("{name} added to {}", group.name), format!("/p/{}/groups/{}", member.partnership.slug, group.id))
-        .await
+    done(&session, format!("{name} added to {}", group.name), format!("/p/{}/groups/{}", member.partnership.slug, group.id)).await
 }
 
 pub(crate) async fn end_seat(

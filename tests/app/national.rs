@@ -63,7 +63,8 @@ async fn sign_in_generated(app: &TestApp, slug: &str) -> Generated {
     ids.insert("slug", slug.to_owned());
     ids.insert(
         "membership_id",
-        one("select m.id from membership m join app_user u on u.id = m.user_id where m.partnership_id = $1 and u.email like 'person2@%'").await,
+        one("select m.id from membership m join app_user u on u.id = m.user_id where m.partnership_id = $1 and u.email like 'person2@%'")
+            .await,
     );
     ids.insert("group_id", one("select id from partnership_group where partnership_id = $1 and sort_order = 1").await);
     ids.insert("organisation_id", one("select id from organisation where partnership_id = $1 and name like '% Council'").await);
@@ -80,7 +81,8 @@ async fn sign_in_generated(app: &TestApp, slug: &str) -> Generated {
     // The public register shows decisions made and not confidential.
     ids.insert(
         "public_decision_id",
-        one("select id from decision where partnership_id = $1 and outcome is not null and not confidential order by number desc limit 1").await,
+        one("select id from decision where partnership_id = $1 and outcome is not null and not confidential order by number desc limit 1")
+            .await,
     );
     // The report being written this quarter, made this person's, so that its draft pages open for them.
     let draft = one("select report_id from scrutiny_report_version where partnership_id = $1 and submitted_at is null limit 1").await;
@@ -158,11 +160,12 @@ async fn every_page_answers_for_generated_partnerships_and_runs_as_many_statemen
     let meetings = |slug: String| {
         let pool = app.owner.clone();
         async move {
-            let n: i64 = sqlx::query_scalar("select count(*) from meeting m join partnership p on p.id = m.partnership_id where p.slug = $1")
-                .bind(slug)
-                .fetch_one(&pool)
-                .await
-                .unwrap();
+            let n: i64 =
+                sqlx::query_scalar("select count(*) from meeting m join partnership p on p.id = m.partnership_id where p.slug = $1")
+                    .bind(slug)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
             n
         }
     };
@@ -253,7 +256,8 @@ async fn the_registers_page_through_every_decision_once_and_stop_at_the_last() {
         }
     };
     let decided =
-        count("select count(*) from decision d join partnership p on p.id = d.partnership_id where p.slug = $1 and outcome is not null").await;
+        count("select count(*) from decision d join partnership p on p.id = d.partnership_id where p.slug = $1 and outcome is not null")
+            .await;
     let public = count(
         "select count(*) from decision d join partnership p on p.id = d.partnership_id where p.slug = $1 and outcome is not null and not confidential",
     )
@@ -322,11 +326,13 @@ async fn public_pages_carry_an_entity_tag_and_answer_not_modified_when_it_matche
     // A new decision published changes the register, and so its tag.
     let register = format!("/public/{slug}/decisions");
     let before = visitor.get(&register).await.headers.get("etag").unwrap().to_str().unwrap().to_owned();
-    sqlx::query("update decision set confidential = false where partnership_id = (select id from partnership where slug = $1) and outcome is null")
-        .bind(&slug)
-        .execute(&app.owner)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update decision set confidential = false where partnership_id = (select id from partnership where slug = $1) and outcome is null",
+    )
+    .bind(&slug)
+    .execute(&app.owner)
+    .await
+    .unwrap();
     sqlx::query(
         "update decision set closes_at = now() - interval '1 minute', outcome = 'carried_consensus', outcome_at = now(), outcome_note = 'Agreed.'
          where partnership_id = (select id from partnership where slug = $1) and outcome is null",
