@@ -89,73 +89,49 @@ pub async fn open_lines(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<R
     .await
 }
 
+/// A page of decisions taken, newest first, and how many there are; `$audience`
+/// narrows both the page and the count. Answers the lines and the total.
+macro_rules! decided_lines {
+    ($tx:expr, $audience:literal, $partnership:expr, $before:expr) => {{
+        let rows = sqlx::query!(
+            r#"select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage as "stage: Stage",
+                      d.closes_at as "closes_at: DateTime<Utc>", d.outcome as "outcome: Outcome", d.outcome_at as "outcome_at: DateTime<Utc>",
+                      (select count(*) from decision where partnership_id = $1 and outcome is not null "# + $audience + r#") as "total!"
+               from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
+               where d.partnership_id = $1 and d.outcome is not null and d.number < $2 "# + $audience + r#"
+               order by d.number desc limit $3"#,
+            $partnership,
+            $before,
+            PAGE_SIZE + 1
+        )
+        .fetch_all(&mut **$tx)
+        .await?;
+        let total = rows.first().map_or(0, |r| r.total);
+        let lines: Vec<RegisterLine> = rows
+            .into_iter()
+            .map(|r| RegisterLine {
+                id: r.id,
+                number: r.number,
+                title: r.title,
+                group_name: r.group_name,
+                confidential: r.confidential,
+                stage: r.stage,
+                closes_at: r.closes_at,
+                outcome: r.outcome,
+                outcome_at: r.outcome_at,
+            })
+            .collect();
+        (lines, total)
+    }};
+}
+
 /// One page of the decisions taken, newest first, and how many there are.
 pub async fn decided_page(tx: &mut Tx, partnership_id: Uuid, readers: Readers, page: &PageQuery) -> sqlx::Result<Paged<RegisterLine>> {
     let before = i32::try_from(page.before()).unwrap_or(i32::MAX);
     // One statement per audience, so that each is planned for what it reads.
     let (lines, total) = match readers {
-        Readers::Members => {
-            let rows = sqlx::query!(
-                r#"select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage as "stage: Stage",
-                          d.closes_at as "closes_at: DateTime<Utc>", d.outcome as "outcome: Outcome", d.outcome_at as "outcome_at: DateTime<Utc>",
-                          (select count(*) from decision c where c.partnership_id = $1 and c.outcome is not null) as "total!"
-                   from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
-                   where d.partnership_id = $1 and d.outcome is not null and d.number < $2
-                   order by d.number desc limit $3"#,
-                partnership_id,
-                before,
-                PAGE_SIZE + 1
-            )
-            .fetch_all(&mut **tx)
-            .await?;
-            let total = rows.first().map_or(0, |r| r.total);
-            let lines = rows
-                .into_iter()
-                .map(|r| RegisterLine {
-                    id: r.id,
-                    number: r.number,
-                    title: r.title,
-                    group_name: r.group_name,
-                    confidential: r.confidential,
-                    stage: r.stage,
-                    closes_at: r.closes_at,
-                    outcome: r.outcome,
-                    outcome_at: r.outcome_at,
-                })
-                .collect();
-            (lines, total)
-        }
-        Readers::Public => {
-            let rows = sqlx::query!(
-                r#"select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage as "stage: Stage",
-                          d.closes_at as "closes_at: DateTime<Utc>", d.outcome as "outcome: Outcome", d.outcome_at as "outcome_at: DateTime<Utc>",
-                          (select count(*) from decision c where c.partnership_id = $1 and c.outcome is not null and not c.confidential) as "total!"
-                   from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
-                   where d.partnership_id = $1 and d.outcome is not null and not d.confidential and d.number < $2
-                   order by d.number desc limit $3"#,
-                partnership_id,
-                before,
-                PAGE_SIZE + 1
-            )
-            .fetch_all(&mut **tx)
-            .await?;
-            let total = rows.first().map_or(0, |r| r.total);
-            let lines = rows
-                .into_iter()
-                .map(|r| RegisterLine {
-                    id: r.id,
-                    number: r.number,
-                    title: r.title,
-                    group_name: r.group_name,
-                    confidential: r.confidential,
-                    stage: r.stage,
-                    closes_at: r.closes_at,
-                    outcome: r.outcome,
-                    outcome_at: r.outcome_at,
-                })
-                .collect();
-            (lines, total)
-        }
+        Readers::Members => decided_lines!(tx, "", partnership_id, before),
+        Readers::Public => decided_lines!(tx, "and not confidential", partnership_id, before),
     };
     // A page past the end still says how many there are.
     let total = if total == 0 && !page.is_first() { count_decided(tx, partnership_id, readers).await? } else { total };
