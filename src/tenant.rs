@@ -202,9 +202,21 @@ impl FromRequestParts<AppState> for Member {
         )
         .fetch_optional(&mut *tx)
         .await?;
-        let (user, place) = match found {
+        let (claimed, place) = match found {
+            None => (None, None),
             Some(row) => {
-                let user = ClaimedUser {
+                // The partnership and the membership in it are all there, or the person is not a member of it.
+                let place = (|| {
+                    let partnership = Partnership {
+                        id: row.partnership_id?,
+                        slug: row.slug?,
+                        name: row.name?,
+                        short_name: row.short_name?,
+                        scope: row.scope?,
+                    };
+                    Some((partnership, row.membership_id?, row.organisation_name, row.job_title?, row.roles?, row.seats?))
+                })();
+                let claimed = ClaimedUser {
                     id: row.id,
                     email: row.email,
                     display_name: row.display_name,
@@ -212,25 +224,12 @@ impl FromRequestParts<AppState> for Member {
                     password_hash: row.password_hash,
                     two_factor_missing: row.two_factor_missing,
                 };
-                let place = match (row.partnership_id, row.slug, row.name, row.short_name, row.scope) {
-                    (Some(id), Some(slug), Some(name), Some(short_name), Some(scope)) => Some((
-                        Partnership { id, slug, name, short_name, scope },
-                        row.membership_id,
-                        row.organisation_name,
-                        row.job_title,
-                        row.roles,
-                        row.seats,
-                    )),
-                    _ => None,
-                };
-                (Some(user), place)
+                (Some(claimed), place)
             }
-            None => (None, None),
         };
-        let user = claim.confirm(user).await?;
-        let Some((partnership, Some(membership_id), organisation_name, Some(job_title), Some(roles), Some(seats))) = place else {
-            return Err(AppError::NotFound);
-        };
+        // The person first: a session that no longer holds is sent to sign in, whatever the address.
+        let user = claim.confirm(claimed).await?;
+        let (partnership, membership_id, organisation_name, job_title, roles, seats) = place.ok_or(AppError::NotFound)?;
         Ok(Member {
             roles: Roles::from_codes(roles.iter().map(String::as_str)),
             membership_id,

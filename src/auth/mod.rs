@@ -149,11 +149,8 @@ impl SessionClaim {
     /// is ended; a person who must have a second factor and has none is sent
     /// to set it up before anything else.
     pub async fn resolve(self, conn: &mut PgConnection) -> Result<CurrentUser> {
-        let required = self.two_factor_required;
-        match self.resolve_for_setup(conn, required).await? {
-            (_, true) => Err(AppError::TwoFactorSetupRequired),
-            (user, false) => Ok(user),
-        }
+        let row = self.read(conn, self.two_factor_required).await?;
+        self.confirm(row).await
     }
 
     /// As [`SessionClaim::resolve`], from the row another statement read.
@@ -167,7 +164,13 @@ impl SessionClaim {
     /// As [`SessionClaim::resolve`], for the page where the second factor is
     /// set up: the person, and whether they must set it up now.
     pub async fn resolve_for_setup(self, conn: &mut PgConnection, two_factor_required: bool) -> Result<(CurrentUser, bool)> {
-        let row = sqlx::query_as!(
+        let row = self.read(conn, two_factor_required).await?;
+        self.confirm_for_setup(row).await
+    }
+
+    /// The person's row, and whether they owe a second factor.
+    async fn read(&self, conn: &mut PgConnection, two_factor_required: bool) -> Result<Option<ClaimedUser>> {
+        Ok(sqlx::query_as!(
             ClaimedUser,
             r#"select id, email, display_name, is_platform_admin, password_hash,
                       case when $3 then false else coalesce(app_two_factor_missing(id, $2), false) end as "two_factor_missing!"
@@ -177,8 +180,7 @@ impl SessionClaim {
             self.gave_second_factor
         )
         .fetch_optional(conn)
-        .await?;
-        self.confirm_for_setup(row).await
+        .await?)
     }
 
     async fn confirm_for_setup(self, row: Option<ClaimedUser>) -> Result<(CurrentUser, bool)> {

@@ -30,7 +30,6 @@ pub(crate) struct PublicRegister {
     layout: Layout,
     partnership: Partnership,
     decisions: Paged<RegisterLine>,
-    first_page: bool,
 }
 
 pub(crate) async fn public_register(
@@ -44,7 +43,7 @@ pub(crate) async fn public_register(
     let decisions = decided_page(&mut tx, partnership.id, Readers::Public, &page).await?;
     tx.commit().await?;
     // No session: the public pages have no forms, so a visitor leaves nothing behind.
-    let html = PublicRegister { layout: Layout::bare(), partnership, decisions, first_page: page.is_first() }.render()?;
+    let html = PublicRegister { layout: Layout::bare(), partnership, decisions }.render()?;
     Ok(public_page(headers.get(IF_NONE_MATCH), html))
 }
 

@@ -135,7 +135,7 @@ pub async fn decided_page(tx: &mut Tx, partnership_id: Uuid, readers: Readers, p
     };
     // A page past the end still says how many there are.
     let total = if total == 0 && !page.is_first() { count_decided(tx, partnership_id, readers).await? } else { total };
-    Ok(Paged::from_lines(lines, total, |l: &RegisterLine| i64::from(l.number)))
+    Ok(Paged::from_lines(page, lines, total, |l: &RegisterLine| i64::from(l.number)))
 }
 
 async fn count_decided(tx: &mut Tx, partnership_id: Uuid, readers: Readers) -> sqlx::Result<i64> {
@@ -172,7 +172,6 @@ pub(crate) struct RegisterPage {
     pub(super) member: Member,
     pub(super) open: Vec<RegisterLine>,
     pub(super) decided: Paged<RegisterLine>,
-    pub(super) first_page: bool,
     pub(super) can_raise: bool,
     pub(super) awaiting: Vec<Awaiting>,
 }
@@ -190,15 +189,7 @@ pub(crate) async fn register(
     let can_raise = !raisable_groups(&mut tx, &member).await?.is_empty();
     let awaiting = awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
     tx.commit().await?;
-    Ok(RegisterPage {
-        layout: member.layout(&session, "decisions").await?,
-        member,
-        open,
-        decided,
-        first_page: page.is_first(),
-        can_raise,
-        awaiting,
-    })
+    Ok(RegisterPage { layout: member.layout(&session, "decisions").await?, member, open, decided, can_raise, awaiting })
 }
 
 /// A decision waiting for this person's organisation to respond.

@@ -218,8 +218,10 @@ impl MeetingRow {
 pub(super) const UPCOMING_SHOWN: i64 = 100;
 pub(super) const RECENT_SHOWN: i64 = 20;
 
-/// The meetings ahead (soonest first, at most [`UPCOMING_SHOWN`]) and the most
-/// recent past ones (latest first, at most [`RECENT_SHOWN`]), in one statement.
+/// The meetings not yet over (soonest first, at most [`UPCOMING_SHOWN`]) and
+/// the most recent ones over (latest first, at most [`RECENT_SHOWN`]), in one
+/// statement. The halves are split by the meeting's end, so none is in both;
+/// the start bounds each half's walk of the index by date.
 pub(super) async fn upcoming_and_recent(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<(Vec<MeetingRow>, Vec<MeetingRow>)> {
     let rows = sqlx::query_as!(
         MeetingRow,
@@ -228,13 +230,13 @@ pub(super) async fn upcoming_and_recent(tx: &mut Tx, partnership_id: Uuid) -> sq
                    m.extraordinary as "extraordinary!", m.status as "status!: MeetingStatus", m.cancelled_reason as "cancelled_reason!",
                    m.pack_circulated_at as "pack_circulated_at: DateTime<Utc>"
             from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-            where m.partnership_id = $1 and m.starts_at >= now() - interval '1 day'
+            where m.partnership_id = $1 and m.starts_at >= now() - interval '7 days' and m.ends_at >= now()
             order by m.starts_at, g.name limit $2)
            union all
            (select m.id, m.group_id, g.name, m.starts_at, m.ends_at, m.location, m.online_link, m.extraordinary, m.status,
                    m.cancelled_reason, m.pack_circulated_at
             from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-            where m.partnership_id = $1 and m.starts_at < now()
+            where m.partnership_id = $1 and m.starts_at < now() and m.ends_at < now()
             order by m.starts_at desc, g.name limit $3)"#,
         partnership_id,
         UPCOMING_SHOWN,
@@ -242,21 +244,10 @@ pub(super) async fn upcoming_and_recent(tx: &mut Tx, partnership_id: Uuid) -> sq
     )
     .fetch_all(&mut **tx)
     .await?;
-    // A meeting begun today may be in both halves; each goes where its end puts it.
-    let mut upcoming = Vec::new();
-    let mut recent: Vec<MeetingRow> = Vec::new();
-    for row in rows {
-        if row.is_past() {
-            if !recent.iter().any(|r| r.id == row.id) {
-                recent.push(row);
-            }
-        } else if !upcoming.iter().any(|u: &MeetingRow| u.id == row.id) {
-            upcoming.push(row);
-        }
-    }
+    let (mut recent, mut upcoming): (Vec<_>, Vec<_>) = rows.into_iter().partition(MeetingRow::is_past);
+    // A union promises no order across its branches: each half is put in its own.
     upcoming.sort_by(|a, b| (a.starts_at, &a.group_name).cmp(&(b.starts_at, &b.group_name)));
     recent.sort_by(|a, b| (b.starts_at, &a.group_name).cmp(&(a.starts_at, &b.group_name)));
-    recent.truncate(RECENT_SHOWN as usize);
     Ok((upcoming, recent))
 }
 

@@ -32,15 +32,18 @@ pub struct Paged<T> {
     /// The key the next (older) page reads before; none on the last page.
     pub next_before: Option<i64>,
     pub total: i64,
+    /// Whether this is the first page (the newest lines).
+    pub first: bool,
 }
 
 impl<T> Paged<T> {
-    /// From a query that read one line more than a page (so that a next page is known without counting again).
-    pub fn from_lines(mut lines: Vec<T>, total: i64, key: impl Fn(&T) -> i64) -> Paged<T> {
+    /// The page `query` asked for, from a statement that read one line more
+    /// than a page (so that a next page is known without counting again).
+    pub fn from_lines(query: &PageQuery, mut lines: Vec<T>, total: i64, key: impl Fn(&T) -> i64) -> Paged<T> {
         let more = lines.len() as i64 > PAGE_SIZE;
         lines.truncate(PAGE_SIZE as usize);
         let next_before = if more { lines.last().map(key) } else { None };
-        Paged { lines, next_before, total }
+        Paged { lines, next_before, total, first: query.is_first() }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -55,12 +58,13 @@ mod tests {
     #[test]
     fn a_page_read_one_line_long_knows_there_is_another() {
         let lines: Vec<i64> = (0..=PAGE_SIZE).rev().collect();
-        let paged = Paged::from_lines(lines, 500, |n| *n);
+        let paged = Paged::from_lines(&PageQuery::default(), lines, 500, |n| *n);
         assert_eq!(paged.lines.len() as i64, PAGE_SIZE);
         assert_eq!(paged.next_before, Some(1));
-        let last = Paged::from_lines(vec![3_i64, 2, 1], 3, |n| *n);
-        assert_eq!((last.lines.len(), last.next_before), (3, None));
-        let empty = Paged::<i64>::from_lines(Vec::new(), 0, |n| *n);
+        assert!(paged.first);
+        let last = Paged::from_lines(&PageQuery { before: Some(4) }, vec![3_i64, 2, 1], 3, |n| *n);
+        assert_eq!((last.lines.len(), last.next_before, last.first), (3, None, false));
+        let empty = Paged::<i64>::from_lines(&PageQuery { before: Some(1) }, Vec::new(), 0, |n| *n);
         assert!(empty.is_empty() && empty.next_before.is_none());
     }
 }
