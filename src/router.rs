@@ -14,7 +14,6 @@ use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::web::{AppState, csrf, headers};
 use crate::{actions, auth, decisions, home, meetings, minutes, partnerships, people, scrutiny, structure};
@@ -195,7 +194,7 @@ pub fn route_table() -> Vec<(Method, &'static str)> {
 
 /// The application: every route, the session and anti-forgery layers, static assets, tracing and security headers.
 pub fn build_router(state: AppState) -> Router {
-    let store = PostgresStore::new(state.db.clone());
+    let store = crate::auth::sessions::SessionRows::new(state.db.clone());
     let sessions = SessionManagerLayer::new(store)
         .with_name("hub_session")
         .with_http_only(true)
@@ -223,6 +222,8 @@ pub fn build_router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(crate::tenant::end_untaken_transaction))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
+        // Room for the session row a request's own statement reads (see `auth::sessions`).
+        .layer(middleware::from_fn(crate::auth::sessions::with_prefetch))
         .layer(sessions)
         .merge(assets)
         .layer(middleware::from_fn(crate::web::screen_path))

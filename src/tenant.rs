@@ -186,19 +186,21 @@ impl FromRequestParts<AppState> for Member {
         // One statement: the person, the partnership, and entering it as them,
         // which also works out what they may see there (see `app_enter`).
         let found = sqlx::query!(
-            r#"select u.id, u.email, u.display_name, u.is_platform_admin, u.password_hash,
-                      case when $4 then false else coalesce(app_two_factor_missing(u.id, $3), false) end as "two_factor_missing!",
+            r#"select s.data as session_data, s.expiry_date as session_expiry,
+                      u.id, u.email, u.display_name, u.is_platform_admin, u.password_hash,
+                      case when coalesce((s.data->>'two_factor')::boolean, false) then false
+                           else coalesce(app_two_factor_missing(u.id, $3), false) end as "two_factor_missing!",
                       p.id as "partnership_id?", p.slug as "slug?", p.name as "name?", p.short_name as "short_name?", p.scope as "scope?",
                       m.membership_id as "membership_id?", m.organisation_name, m.job_title as "job_title?", m.roles as "roles?",
                       m.seats as "seats?"
-               from app_user u
+               from tower_sessions.session s
+               join app_user u on u.id = (s.data->>'user_id')::uuid
                left join partnership p on p.slug = $2
                left join lateral app_enter(p.id, u.id) m on true
-               where u.id = $1"#,
-            claim.user_id(),
+               where s.id = $1 and s.expiry_date > now()"#,
+            claim.session_id(),
             slug,
             claim.two_factor_required(),
-            claim.gave_second_factor(),
         )
         .fetch_optional(&mut *tx)
         .await?;
@@ -217,6 +219,8 @@ impl FromRequestParts<AppState> for Member {
                     Some((partnership, row.membership_id?, row.organisation_name, row.job_title?, row.roles?, row.seats?))
                 })();
                 let claimed = ClaimedUser {
+                    session_data: row.session_data,
+                    session_expiry: row.session_expiry,
                     id: row.id,
                     email: row.email,
                     display_name: row.display_name,

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tower_sessions::ExpiredDeletion;
-use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Config;
 use crate::outbox::{FolderTransport, SmtpTransport};
@@ -28,14 +27,14 @@ impl Workers {
 
 /// Start every background task.
 pub fn start(pool: &PgPool, config: &Config) -> anyhow::Result<Workers> {
-    let store = PostgresStore::new(pool.clone());
-    // The store's own loop ends at its first error; this one logs it and starts again.
+    let store = crate::auth::sessions::SessionRows::new(pool.clone());
+    // Expired sessions are refused when read; this only keeps the table small. An error is logged and tried again next time.
     let sessions = tokio::spawn(async move {
         loop {
-            if let Err(e) = store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(600)).await {
+            if let Err(e) = store.delete_expired().await {
                 tracing::error!(error = ?e, "deleting expired sessions");
             }
-            tokio::time::sleep(Duration::from_secs(60)).await;
+            tokio::time::sleep(Duration::from_secs(600)).await;
         }
     });
     let mailer = match SmtpTransport::from_config(config)? {

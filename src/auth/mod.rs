@@ -2,6 +2,7 @@
 
 pub mod invitations;
 pub mod password;
+pub mod sessions;
 pub mod throttle;
 pub mod two_factor;
 
@@ -74,19 +75,17 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// Who the session says is signed in, before the database has confirmed it.
-/// Read before any transaction begins, so the session store's own query never
-/// waits for a second connection while the request holds one.
+/// Who the session cookie says is signed in, before the database has
+/// confirmed it: the session's row is read by the caller's own statement,
+/// with the person (and, for a workspace, the partnership they enter), and
+/// handed to the session layer so that it is not read twice.
 pub struct SessionClaim {
     session: Session,
-    user_id: Uuid,
-    stamp: String,
+    id: tower_sessions::session::Id,
     /// Where to come back to after signing in again.
     next: String,
     /// Whether platform administrators and business managers must have a second factor (the service's setting).
     two_factor_required: bool,
-    /// This session gave a second factor: the requirement is met, and is not looked up again.
-    gave_second_factor: bool,
 }
 
 impl FromRequestParts<AppState> for SessionClaim {
@@ -96,25 +95,25 @@ impl FromRequestParts<AppState> for SessionClaim {
         let session =
             Session::from_request_parts(parts, state).await.map_err(|_| AppError::Internal(anyhow::anyhow!("no session layer")))?;
         let next = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
-        let Some(user_id) = session.get::<Uuid>(USER_KEY).await? else {
+        // The cookie's id; nothing is read yet.
+        let Some(id) = session.id() else {
             return Err(AppError::SignInRequired { next });
         };
-        let stamp = session.get::<String>(STAMP_KEY).await?.unwrap_or_default();
-        let gave_second_factor = session.get::<bool>(TWO_FACTOR_KEY).await?.unwrap_or(false);
-        renew_if_due(&session).await?;
-        Ok(SessionClaim { session, user_id, stamp, next, two_factor_required: state.config.two_factor_required, gave_second_factor })
+        Ok(SessionClaim { session, id, next, two_factor_required: state.config.two_factor_required })
     }
 }
 
-/// The signed-in person's row as a statement read it, with or without other
-/// things (the workspace reads it in the statement that enters the partnership).
+/// The session's row and the signed-in person's, as one statement read them
+/// (the workspace reads them in the statement that enters the partnership).
 pub struct ClaimedUser {
+    pub session_data: serde_json::Value,
+    pub session_expiry: chrono::DateTime<chrono::Utc>,
     pub id: Uuid,
     pub email: String,
     pub display_name: String,
     pub is_platform_admin: bool,
     pub password_hash: Option<String>,
-    /// They must have a second factor and have none.
+    /// They must have a second factor and have none (and this session gave none).
     pub two_factor_missing: bool,
 }
 
@@ -130,18 +129,14 @@ async fn renew_if_due(session: &Session) -> Result<()> {
 }
 
 impl SessionClaim {
-    pub fn user_id(&self) -> Uuid {
-        self.user_id
+    /// The session's id, for the statement that reads its row.
+    pub fn session_id(&self) -> String {
+        self.id.to_string()
     }
 
     /// Whether the service requires a second factor of administrators and business managers.
     pub fn two_factor_required(&self) -> bool {
         self.two_factor_required
-    }
-
-    /// Whether this session gave a second factor: nothing more to look up.
-    pub fn gave_second_factor(&self) -> bool {
-        self.gave_second_factor
     }
 
     /// The signed-in person, read on `conn` (a workspace request reads them
@@ -168,32 +163,45 @@ impl SessionClaim {
         self.confirm_for_setup(row).await
     }
 
-    /// The person's row, and whether they owe a second factor.
+    /// The session's row and the person's, and whether they owe a second factor.
     async fn read(&self, conn: &mut PgConnection, two_factor_required: bool) -> Result<Option<ClaimedUser>> {
         Ok(sqlx::query_as!(
             ClaimedUser,
-            r#"select id, email, display_name, is_platform_admin, password_hash,
-                      case when $3 then false else coalesce(app_two_factor_missing(id, $2), false) end as "two_factor_missing!"
-               from app_user where id = $1"#,
-            self.user_id,
+            r#"select s.data as session_data, s.expiry_date as session_expiry,
+                      u.id, u.email, u.display_name, u.is_platform_admin, u.password_hash,
+                      case when coalesce((s.data->>'two_factor')::boolean, false) then false
+                           else coalesce(app_two_factor_missing(u.id, $2), false) end as "two_factor_missing!"
+               from tower_sessions.session s
+               join app_user u on u.id = (s.data->>'user_id')::uuid
+               where s.id = $1 and s.expiry_date > now()"#,
+            self.session_id(),
             two_factor_required,
-            self.gave_second_factor
         )
         .fetch_optional(conn)
         .await?)
     }
 
     async fn confirm_for_setup(self, row: Option<ClaimedUser>) -> Result<(CurrentUser, bool)> {
-        match row {
-            Some(u) if auth_stamp(u.password_hash.as_deref()) == self.stamp => Ok((
-                CurrentUser { id: u.id, email: u.email, display_name: u.display_name, is_platform_admin: u.is_platform_admin },
-                u.two_factor_missing,
-            )),
-            _ => {
-                self.session.flush().await?;
-                Err(AppError::SignInRequired { next: self.next })
-            }
+        // No signed-in person behind the cookie (none yet, or the session has gone): nothing to end.
+        let Some(u) = row else { return Err(AppError::SignInRequired { next: self.next }) };
+        let Some(record) = sessions::record(self.id, u.session_data, u.session_expiry) else { return self.refuse().await };
+        let stamp = record.data.get(STAMP_KEY).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+        // The session layer takes the row just read instead of reading it again.
+        sessions::prefetched(record);
+        if auth_stamp(u.password_hash.as_deref()) != stamp {
+            return self.refuse().await;
         }
+        renew_if_due(&self.session).await?;
+        Ok((
+            CurrentUser { id: u.id, email: u.email, display_name: u.display_name, is_platform_admin: u.is_platform_admin },
+            u.two_factor_missing,
+        ))
+    }
+
+    /// The session no longer holds (signed out, expired, or the password changed since): end it and ask to sign in.
+    async fn refuse<T>(self) -> Result<T> {
+        self.session.flush().await?;
+        Err(AppError::SignInRequired { next: self.next })
     }
 }
 
