@@ -171,28 +171,74 @@ impl Followed {
     }
 }
 
-/// Every current recommendation (those of each report's latest submitted version) with its response and actions.
-async fn followed(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<Followed>> {
-    sqlx::query_as!(
-        Followed,
-        r#"select r.id, r.report_id, sr.title as report_title, r.body,
-                  coalesce(o.name, g.name, '') as "addressee!", resp.response as "response?: Acceptance",
-                  v.responses_due_on as "responses_due_on: NaiveDate", sr.author_membership_id,
-                  (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id) as "actions_total!",
-                  (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id
-                     and a.status = 'complete' and a.completion_confirmed) as "actions_done!"
-           from scrutiny_recommendation r
-           join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.report_id and v.version = r.version
-           join scrutiny_report sr on sr.partnership_id = r.partnership_id and sr.id = r.report_id
-           left join organisation o on o.partnership_id = r.partnership_id and o.id = r.addressee_organisation_id
-           left join partnership_group g on g.partnership_id = r.partnership_id and g.id = r.addressee_group_id
-           left join recommendation_response resp on resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id
-           where r.partnership_id = $1 and v.submitted_at is not null and v.superseded_at is null
-           order by v.submitted_at desc, r.body"#,
-        partnership_id
+/// What the dashboard follows of the current recommendations (those of each
+/// report's latest submitted version): how many have each response, counted
+/// by the database, and the few it lists with their actions (this person's
+/// own, and those whose response is overdue).
+struct Following {
+    /// By response, in the order of [`Acceptance::ALL`], then those awaiting one.
+    counts: [i64; 4],
+    listed: Vec<Followed>,
+}
+
+async fn following(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, today: NaiveDate) -> sqlx::Result<Following> {
+    let rows = sqlx::query!(
+        r#"with current_recommendation as (
+               select r.id, r.partnership_id, r.lineage_id, r.report_id, sr.title as report_title, r.body,
+                      coalesce(o.name, g.name, '') as addressee, resp.response, v.responses_due_on, sr.author_membership_id, v.submitted_at
+               from scrutiny_recommendation r
+               join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.report_id and v.version = r.version
+               join scrutiny_report sr on sr.partnership_id = r.partnership_id and sr.id = r.report_id
+               left join organisation o on o.partnership_id = r.partnership_id and o.id = r.addressee_organisation_id
+               left join partnership_group g on g.partnership_id = r.partnership_id and g.id = r.addressee_group_id
+               left join recommendation_response resp on resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id
+               where r.partnership_id = $1 and v.submitted_at is not null and v.superseded_at is null),
+           counts as (
+               select count(*) filter (where response = 'accepted') as accepted,
+                      count(*) filter (where response = 'partly_accepted') as partly_accepted,
+                      count(*) filter (where response = 'not_accepted') as not_accepted,
+                      count(*) filter (where response is null) as awaiting
+               from current_recommendation)
+           select c.accepted as "accepted!", c.partly_accepted as "partly_accepted!", c.not_accepted as "not_accepted!",
+                  c.awaiting as "awaiting!",
+                  x.id as "id?", x.report_id as "report_id?", x.report_title as "report_title?", x.body as "body?",
+                  x.addressee as "addressee?", x.response as "response?: Acceptance",
+                  x.responses_due_on as "responses_due_on?: NaiveDate", x.author_membership_id as "author_membership_id?",
+                  x.actions_total as "actions_total?", x.actions_done as "actions_done?"
+           from counts c
+           left join lateral (
+               select f.*,
+                      (select count(*) from action_point a where a.partnership_id = f.partnership_id and a.recommendation_lineage_id = f.lineage_id) as actions_total,
+                      (select count(*) from action_point a where a.partnership_id = f.partnership_id and a.recommendation_lineage_id = f.lineage_id
+                         and a.status = 'complete' and a.completion_confirmed) as actions_done
+               from current_recommendation f
+               where f.author_membership_id = $2 or (f.response is null and f.responses_due_on < $3)
+               order by f.submitted_at desc, f.body) x on true"#,
+        partnership_id,
+        membership_id,
+        today
     )
     .fetch_all(&mut **tx)
-    .await
+    .await?;
+    let counts = rows.first().map(|r| [r.accepted, r.partly_accepted, r.not_accepted, r.awaiting]).unwrap_or_default();
+    let listed = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(Followed {
+                id: r.id?,
+                report_id: r.report_id?,
+                report_title: r.report_title?,
+                body: r.body?,
+                addressee: r.addressee?,
+                response: r.response,
+                responses_due_on: r.responses_due_on,
+                author_membership_id: r.author_membership_id?,
+                actions_total: r.actions_total?,
+                actions_done: r.actions_done?,
+            })
+        })
+        .collect();
+    Ok(Following { counts, listed })
 }
 
 /// A quarter's reports, as the dashboard lists them.
@@ -314,13 +360,14 @@ pub(crate) async fn dashboard(
         .iter()
         .map(|a| Count { label: a.label(), count: findings_by.iter().find(|f| f.assurance == *a).map(|f| f.n).unwrap_or(0) })
         .collect();
-    let all_recommendations = followed(&mut tx, pid).await?;
-    let mut recommendations: Vec<Count> = Acceptance::ALL
+    let following = following(&mut tx, pid, member.membership_id, today()).await?;
+    let recommendations: Vec<Count> = Acceptance::ALL
         .iter()
-        .map(|a| Count { label: a.label(), count: all_recommendations.iter().filter(|r| r.response == Some(*a)).count() as i64 })
+        .map(|a| a.label())
+        .chain(["Awaiting a response"])
+        .zip(following.counts)
+        .map(|(label, count)| Count { label, count })
         .collect();
-    recommendations
-        .push(Count { label: "Awaiting a response", count: all_recommendations.iter().filter(|r| r.response.is_none()).count() as i64 });
     let actions: Vec<Count> =
         crate::actions::scrutiny_action_states(&mut tx, pid).await?.into_iter().map(|(label, count)| Count { label, count }).collect();
     // Every overdue action of the partnership escalates here, for the delegated partners.
@@ -328,8 +375,8 @@ pub(crate) async fn dashboard(
     let appointments = arrangements::appointments(&mut tx, pid).await?;
     let latest_review = arrangements::reviews(&mut tx, pid).await?.into_iter().next();
     tx.commit().await?;
-    let mine = all_recommendations.iter().filter(|r| r.author_membership_id == member.membership_id).cloned().collect();
-    let overdue_responses = all_recommendations.iter().filter(|r| r.response_overdue()).cloned().collect();
+    let mine = following.listed.iter().filter(|r| r.author_membership_id == member.membership_id).cloned().collect();
+    let overdue_responses = following.listed.into_iter().filter(Followed::response_overdue).collect();
     Ok(Dashboard {
         layout: member.layout(&session, "scrutiny").await?,
         year_label: FinancialYear { start_year: year }.label(),
