@@ -113,6 +113,25 @@ pub struct HomePage {
     can_view_audit: bool,
 }
 
+/// The next five meetings not yet ended, narrowed by `$where`: one statement
+/// for each way the page asks (all groups, or the person's own), so each is
+/// planned for its own filter.
+macro_rules! next_meetings {
+    ($conn:expr, $where:literal, $($arg:expr),+) => {
+        sqlx::query_as!(
+            NextMeeting,
+            r#"select m.id, g.name as group_name, m.starts_at as "starts_at: chrono::DateTime<chrono::Utc>",
+                      m.ends_at as "ends_at: chrono::DateTime<chrono::Utc>"
+               from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+               where m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now() "# + $where + r#"
+               order by m.starts_at limit 5"#,
+            $($arg),+
+        )
+        .fetch_all($conn)
+        .await
+    };
+}
+
 /// `/p/{slug}` without its slash: the workspace lives at `/p/{slug}/`.
 pub(crate) async fn workspace_root(member: Member) -> Redirect {
     Redirect::permanent(&format!("/p/{}/", member.partnership.slug))
@@ -141,22 +160,17 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
     let census = people::census(&mut tx, member.partnership.id, member.user.id).await?;
     let can_view_audit = member.roles.allows(Capability::ViewAuditLog);
     let recent_changes = if can_view_audit { audit::recent(&mut tx, member.partnership.id, 8).await? } else { Vec::new() };
-    let all_groups = member.roles.allows(Capability::ManageMeetings);
-    let next_meetings = sqlx::query_as!(
-        NextMeeting,
-        r#"select m.id, g.name as group_name, m.starts_at as "starts_at: chrono::DateTime<chrono::Utc>",
-                  m.ends_at as "ends_at: chrono::DateTime<chrono::Utc>"
-           from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-           where m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
-             and ($3 or exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.group_id = m.group_id
-                                 and s.membership_id = $2 and (s.ends_on is null or s.ends_on >= current_date)))
-           order by m.starts_at limit 5"#,
-        member.partnership.id,
-        member.membership_id,
-        all_groups
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let next_meetings = if member.roles.allows(Capability::ManageMeetings) {
+        next_meetings!(&mut *tx, "", member.partnership.id)
+    } else {
+        next_meetings!(
+            &mut *tx,
+            "and exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.group_id = m.group_id
+                         and s.membership_id = $2 and (s.ends_on is null or s.ends_on >= current_date))",
+            member.partnership.id,
+            member.membership_id
+        )
+    }?;
     let my_actions = crate::actions::list(&mut tx, member.partnership.id, crate::actions::Actions::OwnedBy(member.membership_id)).await?;
     let awaiting = crate::decisions::awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
     let overdue_actions = if member.roles.allows(Capability::ViewAllActions) {
