@@ -2,7 +2,6 @@
 //! absent; recorded by the business manager, apologies sent by members.
 
 use crate::meetings::MeetingRow;
-use crate::meetings::is_seat_holder;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::json;
@@ -121,7 +120,7 @@ pub(crate) async fn record_attendance(
     let mut tx = member.begin(&state).await?;
     let detail = load_meeting(&mut tx, &member, &meeting_id).await?;
     let can_manage = member.roles.allows(Capability::ManageMeetings);
-    let my_seat = is_seat_holder(&mut tx, &member, detail.meeting.group_id).await?;
+    let my_seat = detail.my_seat;
     if !can_manage && my_seat.is_none() {
         return Err(AppError::Forbidden);
     }

@@ -4,7 +4,6 @@
 use crate::meetings::MeetingRow;
 use crate::meetings::SeatLine;
 use crate::meetings::find_meeting;
-use crate::meetings::is_seat_holder;
 use crate::meetings::load_seats;
 use crate::meetings::notify_group;
 use askama::Template;
@@ -102,12 +101,61 @@ pub(super) struct MeetingDetail {
     pub(super) items: Vec<ItemRow>,
     pub(super) seats: Vec<SeatLine>,
     pub(super) quorum: Option<QuorumView>,
+    /// The person's own seat on the meeting's group today.
+    pub(super) my_seat: Option<Uuid>,
+    pub(super) minutes_status: Option<String>,
 }
 
+/// A meeting, its agenda, seats and quorum, and the person's seat: the
+/// meeting with everything of one value about it (the partnership's
+/// deadlines, the quorum rule, the statutory partners' names, the person's
+/// seat, the minutes' status) in one statement, then its agenda and its seats.
 pub(super) async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<MeetingDetail> {
-    let meeting = find_meeting(tx, member, meeting_id).await?;
     let pid = member.partnership.id;
-    let rules = super::rules(tx, pid).await?;
+    let row = sqlx::query!(
+        r#"select m.id, m.group_id, g.name as group_name, m.starts_at as "starts_at: DateTime<Utc>", m.ends_at as "ends_at: DateTime<Utc>",
+                  m.location, m.online_link, m.extraordinary, m.status as "status: super::MeetingStatus", m.cancelled_reason,
+                  m.pack_circulated_at as "pack_circulated_at: DateTime<Utc>",
+                  coalesce(a.agenda_cutoff_working_days, 10) as "agenda_cutoff_working_days!",
+                  coalesce(a.papers_working_days, 5) as "papers_working_days!",
+                  q.required_sectors as "quorum_sectors?", q.description as "quorum_description?",
+                  array(select o.sector from organisation o where o.partnership_id = m.partnership_id
+                          and o.is_statutory_partner and o.retired_on is null order by o.name) as "partner_sectors!",
+                  array(select o.name from organisation o where o.partnership_id = m.partnership_id
+                          and o.is_statutory_partner and o.retired_on is null order by o.name) as "partner_names!",
+                  (select s.id from group_member s where s.partnership_id = m.partnership_id and s.group_id = m.group_id
+                     and s.membership_id = $3 and s.starts_on <= current_date and (s.ends_on is null or s.ends_on >= current_date)
+                   limit 1) as my_seat,
+                  (select n.status from minutes n where n.partnership_id = m.partnership_id and n.meeting_id = m.id) as minutes_status
+           from meeting m
+           join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+           left join arrangement a on a.partnership_id = m.partnership_id
+           left join lateral (select r.required_sectors, r.description from quorum_rule r
+                              where r.partnership_id = m.partnership_id and (r.group_id = m.group_id or r.group_id is null)
+                              order by r.group_id nulls last limit 1) q on true
+           where m.partnership_id = $1 and m.id = $2"#,
+        pid,
+        super::parse_id(meeting_id)?,
+        member.membership_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(crate::error::AppError::NotFound)?;
+    let meeting = MeetingRow {
+        id: row.id,
+        group_id: row.group_id,
+        group_name: row.group_name,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        location: row.location,
+        online_link: row.online_link,
+        extraordinary: row.extraordinary,
+        status: row.status,
+        cancelled_reason: row.cancelled_reason,
+        pack_circulated_at: row.pack_circulated_at,
+    };
+    let rules =
+        super::MeetingRules { agenda_cutoff_working_days: row.agenda_cutoff_working_days, papers_working_days: row.papers_working_days };
     let deadlines = Deadlines::for_meeting(meeting.day(), &rules);
     let items = sqlx::query_as!(
         ItemRow,
@@ -122,24 +170,19 @@ pub(super) async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str)
     .fetch_all(&mut **tx)
     .await?;
     let seats = load_seats(tx, pid, &meeting).await?;
-    let quorum = match super::quorum_rule(tx, pid, meeting.group_id).await? {
-        Some(rule) => Some(quorum_view(tx, pid, &rule, &seats).await?),
-        None => None,
+    let partners: Vec<(String, String)> = row.partner_sectors.into_iter().zip(row.partner_names).collect();
+    let quorum = match (row.quorum_sectors, row.quorum_description) {
+        (Some(sectors), Some(description)) => Some(quorum_view(&QuorumRule::from_stored(sectors, description), &seats, &partners)),
+        _ => None,
     };
-    Ok(MeetingDetail { meeting, deadlines, items, seats, quorum })
+    Ok(MeetingDetail { meeting, deadlines, items, seats, quorum, my_seat: row.my_seat, minutes_status: row.minutes_status })
 }
 
-pub(super) async fn quorum_view(tx: &mut Tx, partnership_id: Uuid, rule: &QuorumRule, seats: &[SeatLine]) -> Result<QuorumView> {
+/// Whether the seats recorded as present meet the rule; the missing partners named as the partnership names them.
+fn quorum_view(rule: &QuorumRule, seats: &[SeatLine], partners: &[(String, String)]) -> QuorumView {
     let represented: Vec<String> = seats.iter().filter(|s| s.represented()).filter_map(|s| s.sector.clone()).collect();
-    let missing = rule.missing(&represented);
-    // Name the missing partners as the partnership names them.
-    let partners = sqlx::query!(
-        "select name, sector from organisation where partnership_id = $1 and is_statutory_partner and retired_on is null",
-        partnership_id
-    )
-    .fetch_all(&mut **tx)
-    .await?;
-    let missing: Vec<String> = missing
+    let missing: Vec<String> = rule
+        .missing(&represented)
         .iter()
         .map(|alternatives| {
             let names: Vec<String> = alternatives
@@ -147,8 +190,8 @@ pub(super) async fn quorum_view(tx: &mut Tx, partnership_id: Uuid, rule: &Quorum
                 .map(|sector| {
                     partners
                         .iter()
-                        .find(|p| &p.sector == sector)
-                        .map(|p| p.name.clone())
+                        .find(|(s, _)| s == sector)
+                        .map(|(_, name)| name.clone())
                         .unwrap_or_else(|| Sector::label_of(sector).to_owned())
                 })
                 .collect();
@@ -156,7 +199,7 @@ pub(super) async fn quorum_view(tx: &mut Tx, partnership_id: Uuid, rule: &Quorum
         })
         .collect();
     let recorded = seats.iter().any(|s| s.status.is_some());
-    Ok(QuorumView { description: rule.description.clone(), recorded, met: missing.is_empty(), missing })
+    QuorumView { description: rule.description.clone(), recorded, met: missing.is_empty(), missing }
 }
 
 pub(super) async fn render_meeting(
@@ -169,14 +212,7 @@ pub(super) async fn render_meeting(
 ) -> Result<Response> {
     let mut tx = member.begin(state).await?;
     let detail = load_meeting(&mut tx, &member, meeting_id).await?;
-    let my_seat = is_seat_holder(&mut tx, &member, detail.meeting.group_id).await?;
-    let minutes_status = sqlx::query_scalar!(
-        "select status from minutes where partnership_id = $1 and meeting_id = $2",
-        member.partnership.id,
-        detail.meeting.id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
+    let (my_seat, minutes_status) = (detail.my_seat, detail.minutes_status);
     let papers = if member.sits_on(detail.meeting.group_id) {
         Some(crate::papers::list(&mut tx, member.partnership.id, crate::papers::Holder::Meeting(detail.meeting.id)).await?)
     } else {

@@ -272,18 +272,6 @@ pub async fn find_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Res
     by_id(tx, member.partnership.id, id).await?.ok_or(AppError::NotFound)
 }
 
-pub async fn is_seat_holder(tx: &mut Tx, member: &Member, group_id: Uuid) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar!(
-        "select id from group_member where partnership_id = $1 and group_id = $2 and membership_id = $3
-           and starts_on <= current_date and (ends_on is null or ends_on >= current_date) limit 1",
-        member.partnership.id,
-        group_id,
-        member.membership_id
-    )
-    .fetch_optional(&mut **tx)
-    .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
