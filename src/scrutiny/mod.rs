@@ -185,12 +185,11 @@ async fn following(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, today
     let rows = sqlx::query!(
         r#"with current_recommendation as (
                select r.id, r.partnership_id, r.lineage_id, r.report_id, sr.title as report_title, r.body,
-                      coalesce(o.name, g.name, '') as addressee, resp.response, v.responses_due_on, sr.author_membership_id, v.submitted_at
+                      r.addressee_organisation_id, r.addressee_group_id, resp.response, v.responses_due_on,
+                      sr.author_membership_id, v.submitted_at
                from scrutiny_recommendation r
                join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.report_id and v.version = r.version
                join scrutiny_report sr on sr.partnership_id = r.partnership_id and sr.id = r.report_id
-               left join organisation o on o.partnership_id = r.partnership_id and o.id = r.addressee_organisation_id
-               left join partnership_group g on g.partnership_id = r.partnership_id and g.id = r.addressee_group_id
                left join recommendation_response resp on resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id
                where r.partnership_id = $1 and v.submitted_at is not null and v.superseded_at is null),
            counts as (
@@ -206,12 +205,16 @@ async fn following(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, today
                   x.responses_due_on as "responses_due_on?: NaiveDate", x.author_membership_id as "author_membership_id?",
                   x.actions_total as "actions_total?", x.actions_done as "actions_done?"
            from counts c
+           -- Only the listed ones are joined to their addressee and counted for actions.
            left join lateral (
-               select f.*,
+               select f.id, f.report_id, f.report_title, f.body, coalesce(o.name, g.name, '') as addressee, f.response,
+                      f.responses_due_on, f.author_membership_id,
                       (select count(*) from action_point a where a.partnership_id = f.partnership_id and a.recommendation_lineage_id = f.lineage_id) as actions_total,
                       (select count(*) from action_point a where a.partnership_id = f.partnership_id and a.recommendation_lineage_id = f.lineage_id
                          and a.status = 'complete' and a.completion_confirmed) as actions_done
                from current_recommendation f
+               left join organisation o on o.partnership_id = f.partnership_id and o.id = f.addressee_organisation_id
+               left join partnership_group g on g.partnership_id = f.partnership_id and g.id = f.addressee_group_id
                where f.author_membership_id = $2 or (f.response is null and f.responses_due_on < $3)
                order by f.submitted_at desc, f.body) x on true"#,
         partnership_id,
