@@ -1,8 +1,6 @@
 //! One decision's page: the question, papers, each partner's voice and its
 //! history, the stage, and the outcome once it is locked.
 
-use crate::decisions::raise::chairs_or_manages;
-use crate::decisions::register::settle_due;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -11,8 +9,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tower_sessions::Session;
+use uuid::Uuid;
 
-use super::{Decision, Position, Stage, VoterLine, find, may_respond_for, uk_moment, voters};
+use super::{Decision, Position, Stage, VoterLine, find, settle, uk_moment, voters};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::papers::Holder;
@@ -74,6 +73,45 @@ pub(super) struct DecisionPage {
     pub(super) quorum_names: Vec<String>,
 }
 
+/// This person's part in a decision, in one statement: the organisations
+/// they may respond for, whether they chair its body or manage decisions, and
+/// the deputies nominated for it.
+struct MyPart {
+    speaks_for: Vec<Uuid>,
+    chairs_or_manages: bool,
+    deputies: Vec<String>,
+}
+
+async fn my_part(tx: &mut Tx, member: &Member, decision: &Decision) -> sqlx::Result<MyPart> {
+    let row = sqlx::query!(
+        r#"select array(select v.organisation_id from decision_voter v
+                         where v.partnership_id = $1 and v.decision_id = $2
+                           and may_speak_for(v.partnership_id, $3, v.organisation_id, v.decision_id)
+                         order by v.organisation_id) as "speaks_for!",
+                  -- As `raise::raisable_groups`: the business unit, or the chair of a body still sitting.
+                  exists (select 1 from partnership_group g
+                          where g.partnership_id = $1 and g.id = $4 and g.retired_on is null
+                            and ($5 or exists (select 1 from group_member s where s.partnership_id = g.partnership_id and s.group_id = g.id
+                                               and s.membership_id = $3 and s.role_in_group = 'chair'
+                                               and s.starts_on <= current_date and (s.ends_on is null or s.ends_on >= current_date))))
+                      as "chairs_or_manages!",
+                  array(select u.display_name || ' (' || o.name || ')'
+                        from decision_deputy n
+                        join membership m on m.partnership_id = n.partnership_id and m.id = n.membership_id
+                        join app_user u on u.id = m.user_id
+                        join organisation o on o.partnership_id = n.partnership_id and o.id = n.organisation_id
+                        where n.partnership_id = $1 and n.decision_id = $2 and n.revoked_at is null order by o.name) as "deputies!""#,
+        member.partnership.id,
+        decision.id,
+        member.membership_id,
+        decision.group_id,
+        member.roles.allows(Capability::ManageDecisions)
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(MyPart { speaks_for: row.speaks_for, chairs_or_manages: row.chairs_or_manages, deputies: row.deputies })
+}
+
 pub(super) async fn find_decision(tx: &mut Tx, member: &Member, raw_id: &str) -> Result<Decision> {
     let id = record_id(raw_id)?;
     find(tx, member.partnership.id, id).await?.ok_or(AppError::NotFound)
@@ -99,9 +137,13 @@ impl Default for PageForms {
 
 pub(super) async fn render(state: &AppState, session: &Session, member: Member, raw_id: &str, forms: PageForms) -> Result<Response> {
     let mut tx = member.begin(state).await?;
-    settle_due(&mut tx, member.partnership.id).await?;
     let pid = member.partnership.id;
-    let decision = find_decision(&mut tx, &member, raw_id).await?;
+    let mut decision = find_decision(&mut tx, &member, raw_id).await?;
+    // Past its deadline and not yet closed by the sweep: closed now, so the page never shows it open.
+    if decision.is_open() && decision.closes_at <= chrono::Utc::now() {
+        settle(&mut tx, pid, decision.id, None).await?;
+        decision = find_decision(&mut tx, &member, raw_id).await?;
+    }
     let stage = decision.stage();
     let lines = voters(&mut tx, pid, decision.id, stage).await?;
     let consensus = if stage == Stage::Vote { voters(&mut tx, pid, decision.id, Stage::Consensus).await? } else { Vec::new() };
@@ -119,7 +161,8 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
     .fetch_all(&mut *tx)
     .await?;
     let papers = crate::papers::list(&mut tx, pid, Holder::Decision(decision.id)).await?;
-    let mine = may_respond_for(&mut tx, pid, decision.id, member.user.id).await?;
+    let part = my_part(&mut tx, &member, &decision).await?;
+    let mine = part.speaks_for;
     let my_voice = lines.iter().find(|l| mine.contains(&l.organisation_id)).cloned();
     let cannot_respond = if my_voice.is_some() {
         None
@@ -131,25 +174,14 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
     } else {
         Some("Only each statutory partner's delegated safeguarding partner, or a deputy they nominate, can respond.".to_owned())
     };
-    let manages = chairs_or_manages(&mut tx, &member, &decision).await?;
+    let manages = part.chairs_or_manages;
     let can_manage = member.roles.allows(Capability::ManageDecisions);
     let consensus_reached = !lines.is_empty() && lines.iter().all(|l| l.position() == Some(Position::Agree));
     let anyone_objects = lines.iter().any(|l| matches!(l.position(), Some(Position::Disagree | Position::Abstain)));
     let can_call_vote =
         decision.is_open() && stage == Stage::Consensus && decision.majority_vote && manages && anyone_objects && !consensus_reached;
     let can_withdraw = decision.is_open() && (manages || decision.raised_by == member.user.id);
-    let deputies = sqlx::query_scalar!(
-        r#"select u.display_name || ' (' || o.name || ')' as "d!"
-           from decision_deputy n
-           join membership m on m.partnership_id = n.partnership_id and m.id = n.membership_id
-           join app_user u on u.id = m.user_id
-           join organisation o on o.partnership_id = n.partnership_id and o.id = n.organisation_id
-           where n.partnership_id = $1 and n.decision_id = $2 and n.revoked_at is null order by o.name"#,
-        pid,
-        decision.id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let deputies = part.deputies;
     tx.commit().await?;
     let name_of = |sector: &str| {
         lines
