@@ -30,6 +30,8 @@ pub struct BodyRules {
     pub name: String,
     pub own: bool,
     pub quorum: Vec<String>,
+    /// The quorum's requirements as sector codes (each a set of alternatives), for the form.
+    pub requirements: Vec<Vec<String>>,
     pub rule: DecisionRule,
 }
 
@@ -102,6 +104,17 @@ struct RulesPage {
     form: RulesForm,
 }
 
+/// A body (a group, or the default when `group_id` is none) with the rules of its own, if any.
+struct RulesRow {
+    group_id: Option<Uuid>,
+    name: String,
+    required_sectors: Option<Vec<String>>,
+    majority_vote: Option<bool>,
+    majority_of: Option<MajorityOf>,
+    reminder_working_days: Option<i32>,
+    description: Option<String>,
+}
+
 async fn bodies(tx: &mut Tx, partnership_id: Uuid) -> Result<(Vec<BodyRules>, Vec<(String, String)>)> {
     let sectors: Vec<(String, String)> = sqlx::query!(
         "select sector, string_agg(name, ', ' order by name) as \"names!\" from organisation
@@ -123,54 +136,54 @@ async fn bodies(tx: &mut Tx, partnership_id: Uuid) -> Result<(Vec<BodyRules>, Ve
             .map(|alternatives| alternatives.iter().map(|s| name_of(s)).collect::<Vec<_>>().join(" or "))
             .collect()
     };
-    // Every rule of the partnership at once; each group takes its own or the default.
-    let quorums = sqlx::query!("select group_id, required_sectors from quorum_rule where partnership_id = $1", partnership_id)
-        .fetch_all(&mut **tx)
-        .await?;
-    let rules: Vec<(Option<Uuid>, DecisionRule)> = sqlx::query!(
-        r#"select group_id, majority_vote, majority_of as "majority_of: MajorityOf", reminder_working_days, description
-           from decision_rule where partnership_id = $1"#,
-        partnership_id
-    )
-    .fetch_all(&mut **tx)
-    .await?
-    .into_iter()
-    .map(|r| {
-        let rule = DecisionRule {
-            majority_vote: r.majority_vote,
-            majority_of: r.majority_of,
-            reminder_working_days: r.reminder_working_days,
-            description: r.description,
-        };
-        (r.group_id, rule)
-    })
-    .collect();
-    let quorum_of = |g: Option<Uuid>| quorums.iter().find(|q| q.group_id == g).map(|q| q.required_sectors.as_slice());
-    let rule_of = |g: Option<Uuid>| rules.iter().find(|(id, _)| *id == g).map(|(_, r)| r.clone());
-    let groups = sqlx::query!(
-        "select id, name from partnership_group where partnership_id = $1 and retired_on is null
-         order by array_position(array['accountability', 'executive', 'board'], kind), sort_order, name",
+    // Every body (the default first, then each group still sitting) with the rules of its own, in one statement;
+    // a group without its own takes the default's.
+    let rows = sqlx::query_as!(
+        RulesRow,
+        r#"select b.id as "group_id?", b.name as "name!", q.required_sectors as "required_sectors?",
+                  r.majority_vote as "majority_vote?", r.majority_of as "majority_of?: MajorityOf",
+                  r.reminder_working_days as "reminder_working_days?", r.description as "description?"
+           from (select null::uuid as id, '' as name, 0 as kind_order, 0 as sort_order
+                 union all
+                 select id, name, coalesce(array_position(array['accountability', 'executive', 'board'], kind), 4), sort_order
+                 from partnership_group where partnership_id = $1 and retired_on is null) b
+           left join quorum_rule q on q.partnership_id = $1 and q.group_id is not distinct from b.id
+           left join decision_rule r on r.partnership_id = $1 and r.group_id is not distinct from b.id
+           order by b.id is not null, b.kind_order, b.sort_order, b.name"#,
         partnership_id
     )
     .fetch_all(&mut **tx)
     .await?;
-    let mut out = vec![BodyRules {
-        group_id: None,
-        name: "Every group without rules of its own".to_owned(),
-        own: quorum_of(None).is_some() || rule_of(None).is_some(),
-        quorum: describe(quorum_of(None).unwrap_or_default()),
-        rule: rule_of(None).unwrap_or_default(),
-    }];
-    for g in groups {
-        let own = quorum_of(Some(g.id)).is_some() || rule_of(Some(g.id)).is_some();
-        out.push(BodyRules {
-            group_id: Some(g.id),
-            name: g.name,
-            own,
-            quorum: describe(quorum_of(Some(g.id)).or(quorum_of(None)).unwrap_or_default()),
-            rule: rule_of(Some(g.id)).or_else(|| rule_of(None)).unwrap_or_default(),
-        });
-    }
+    // A body's own quorum and rule, where it has them.
+    let own = |r: &RulesRow| -> (Option<Vec<String>>, Option<DecisionRule>) {
+        let rule = match (r.majority_vote, r.majority_of, r.reminder_working_days) {
+            (Some(majority_vote), Some(majority_of), Some(reminder_working_days)) => Some(DecisionRule {
+                majority_vote,
+                majority_of,
+                reminder_working_days,
+                description: r.description.clone().unwrap_or_default(),
+            }),
+            _ => None,
+        };
+        (r.required_sectors.clone(), rule)
+    };
+    let (default_quorum, default_rule) = rows.first().filter(|r| r.group_id.is_none()).map(own).unwrap_or_default();
+    let out = rows
+        .iter()
+        .map(|row| {
+            let (quorum, rule) = own(row);
+            let own = quorum.is_some() || rule.is_some();
+            let required = quorum.or_else(|| default_quorum.clone()).unwrap_or_default();
+            BodyRules {
+                group_id: row.group_id,
+                name: if row.group_id.is_some() { row.name.clone() } else { "Every group without rules of its own".to_owned() },
+                own,
+                quorum: describe(&required),
+                requirements: crate::meetings::QuorumRule::from_stored(required, String::new()).requirements,
+                rule: rule.or_else(|| default_rule.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
     Ok((out, sectors))
 }
 
@@ -178,6 +191,17 @@ async fn render(state: &AppState, session: &Session, member: Member, form: Rules
     let mut tx = member.begin(state).await?;
     let (bodies, sectors) = bodies(&mut tx, member.partnership.id).await?;
     tx.commit().await?;
+    page(session, member, bodies, sectors, form, errors).await
+}
+
+async fn page(
+    session: &Session,
+    member: Member,
+    bodies: Vec<BodyRules>,
+    sectors: Vec<(String, String)>,
+    form: RulesForm,
+    errors: FormErrors,
+) -> Result<Response> {
     let groups = bodies.iter().filter_map(|b| b.group_id.map(|id| (id.to_string(), b.name.clone()))).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = RulesPage {
@@ -234,23 +258,28 @@ pub(crate) async fn rules_page(
     member: Member,
     Query(query): Query<RulesQuery>,
 ) -> Result<Response> {
-    let mut tx = member.begin(&state).await?;
     let group_id = match query.group.as_deref().filter(|g| !g.is_empty()) {
-        Some(raw) => Some(
-            sqlx::query_scalar!(
-                "select id from partnership_group where partnership_id = $1 and id = $2",
-                member.partnership.id,
-                Uuid::parse_str(raw).map_err(|_| AppError::NotFound)?
-            )
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(AppError::NotFound)?,
-        ),
+        Some(raw) => Some(Uuid::parse_str(raw).map_err(|_| AppError::NotFound)?),
         None => None,
     };
-    let form = form_for(&mut tx, member.partnership.id, group_id).await?;
+    let mut tx = member.begin(&state).await?;
+    let (bodies, sectors) = bodies(&mut tx, member.partnership.id).await?;
     tx.commit().await?;
-    render(&state, &session, member, form, FormErrors::default()).await
+    // The form opens on the body asked for (a group still sitting, or the default), with its rules as they apply now.
+    let body = bodies.iter().find(|b| b.group_id == group_id).ok_or(AppError::NotFound)?;
+    let row = |i: usize| body.requirements.get(i).cloned().unwrap_or_default();
+    let form = RulesForm {
+        group_id: group_id.map(|g| g.to_string()).unwrap_or_default(),
+        quorum_1: row(0),
+        quorum_2: row(1),
+        quorum_3: row(2),
+        quorum_4: row(3),
+        majority_vote: if body.rule.majority_vote { "yes".into() } else { "no".into() },
+        majority_of: body.rule.majority_of.code().to_owned(),
+        reminder_working_days: body.rule.reminder_working_days.to_string(),
+        description: body.rule.description.clone(),
+    };
+    page(&session, member, bodies, sectors, form, FormErrors::default()).await
 }
 
 pub(crate) async fn save_rules(
