@@ -18,6 +18,7 @@ use crate::tenant::Member;
 use crate::web::{AppState, Layout};
 
 pub struct MyPartnership {
+    pub id: uuid::Uuid,
     pub slug: String,
     pub name: String,
     pub roles: Roles,
@@ -35,7 +36,7 @@ async fn my_partnerships(state: &AppState, user: &CurrentUser) -> Result<Vec<MyP
 /// them (row-level security shows everyone their own memberships).
 async fn partnerships_of(conn: &mut sqlx::PgConnection, user_id: uuid::Uuid) -> Result<Vec<MyPartnership>> {
     let rows = sqlx::query!(
-        r#"select p.slug, p.name,
+        r#"select p.id, p.slug, p.name,
                   coalesce(array_agg(r.role) filter (where r.role is not null), '{}') as "roles!"
            from membership m
            join partnership p on p.id = m.partnership_id
@@ -49,7 +50,7 @@ async fn partnerships_of(conn: &mut sqlx::PgConnection, user_id: uuid::Uuid) -> 
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| MyPartnership { slug: r.slug, name: r.name, roles: Roles::from_codes(r.roles.iter().map(String::as_str)) })
+        .map(|r| MyPartnership { id: r.id, slug: r.slug, name: r.name, roles: Roles::from_codes(r.roles.iter().map(String::as_str)) })
         .collect())
 }
 
@@ -64,9 +65,11 @@ pub struct ChoosePage {
 }
 
 pub(crate) async fn choose(State(state): State<AppState>, session: Session, user: CurrentUser) -> Result<ChoosePage> {
+    let partnerships = my_partnerships(&state, &user).await?;
+    let ids: Vec<uuid::Uuid> = partnerships.iter().map(|p| p.id).collect();
     Ok(ChoosePage {
-        partnerships: my_partnerships(&state, &user).await?,
-        awaiting: crate::decisions::awaiting(&state, user.id).await?,
+        awaiting: crate::decisions::awaiting(&state, user.id, &ids).await?,
+        partnerships,
         is_platform_admin: user.is_platform_admin,
         layout: user.layout(&session).await?,
     })

@@ -235,15 +235,11 @@ pub async fn awaiting_in(tx: &mut Tx, partnership_id: Uuid, user_id: Uuid) -> sq
     .await
 }
 
-/// What awaits a person's response in every partnership they serve, each read in its own tenant context.
-pub async fn awaiting(state: &AppState, user_id: Uuid) -> Result<Vec<Awaiting>> {
-    let mut personal = crate::db::begin_personal(&state.db, user_id).await?;
-    let partnerships = sqlx::query_scalar!("select partnership_id from membership where user_id = $1 and is_current", user_id)
-        .fetch_all(&mut *personal)
-        .await?;
-    personal.commit().await?;
+/// What awaits a person's response in the partnerships they serve (as the
+/// caller found them), each read in its own tenant context.
+pub async fn awaiting(state: &AppState, user_id: Uuid, partnerships: &[Uuid]) -> Result<Vec<Awaiting>> {
     let mut all = Vec::new();
-    for partnership_id in partnerships {
+    for &partnership_id in partnerships {
         let mut tx = begin_tenant(&state.db, partnership_id, Some(user_id)).await?;
         all.extend(awaiting_in(&mut tx, partnership_id, user_id).await?);
         tx.commit().await?;
