@@ -141,19 +141,7 @@ pub(super) async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str)
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(crate::error::AppError::NotFound)?;
-    let meeting = MeetingRow {
-        id: row.id,
-        group_id: row.group_id,
-        group_name: row.group_name,
-        starts_at: row.starts_at,
-        ends_at: row.ends_at,
-        location: row.location,
-        online_link: row.online_link,
-        extraordinary: row.extraordinary,
-        status: row.status,
-        cancelled_reason: row.cancelled_reason,
-        pack_circulated_at: row.pack_circulated_at,
-    };
+    let meeting = crate::meetings::meeting_row!(row);
     let rules =
         super::MeetingRules { agenda_cutoff_working_days: row.agenda_cutoff_working_days, papers_working_days: row.papers_working_days };
     let deadlines = Deadlines::for_meeting(meeting.day(), &rules);

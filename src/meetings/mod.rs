@@ -16,7 +16,7 @@ use crate::calendar::when;
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::tenant::Member;
-use crate::web::record_id as parse_id;
+pub(crate) use crate::web::record_id as parse_id;
 pub use agenda::{Proposal, Proposed, next_meeting, propose};
 pub use attendance::{SeatLine, load_seats};
 use chrono::{DateTime, Utc};
@@ -198,6 +198,27 @@ pub struct MeetingRow {
     pub cancelled_reason: String,
     pub pack_circulated_at: Option<DateTime<Utc>>,
 }
+
+/// A [`MeetingRow`] from a statement's row that read its columns with others
+/// (a page reading the meeting with everything of one value about it).
+macro_rules! meeting_row {
+    ($r:expr) => {
+        $crate::meetings::MeetingRow {
+            id: $r.id,
+            group_id: $r.group_id,
+            group_name: $r.group_name,
+            starts_at: $r.starts_at,
+            ends_at: $r.ends_at,
+            location: $r.location,
+            online_link: $r.online_link,
+            extraordinary: $r.extraordinary,
+            status: $r.status,
+            cancelled_reason: $r.cancelled_reason,
+            pack_circulated_at: $r.pack_circulated_at,
+        }
+    };
+}
+pub(crate) use meeting_row;
 
 impl MeetingRow {
     pub fn when(&self) -> String {

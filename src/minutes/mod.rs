@@ -92,23 +92,43 @@ pub(super) struct Loaded {
     pub(super) actions: Vec<SectionAction>,
     pub(super) comments: Vec<Comment>,
     pub(super) seats: Vec<SeatLine>,
+    /// The group's next meetings (id, when), where the minutes may be approved.
+    pub(super) later_meetings: Vec<(String, String)>,
 }
 
 pub(super) async fn load(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<Loaded> {
-    let meeting = find_meeting(tx, member, meeting_id).await?;
     let pid = member.partnership.id;
-    let minutes = sqlx::query!(
-        r#"select m.status as "status: MinutesStatus", g.name || ', ' || to_char(a.starts_at at time zone 'Europe/London', 'FMDD FMMonth YYYY') as "approved_at?"
-           from minutes m
+    // The meeting and where its minutes stand, in one statement.
+    let row = sqlx::query!(
+        r#"select e.id, e.group_id, eg.name as group_name, e.starts_at as "starts_at: DateTime<Utc>", e.ends_at as "ends_at: DateTime<Utc>",
+                  e.location, e.online_link, e.extraordinary, e.status as "status: crate::meetings::MeetingStatus", e.cancelled_reason,
+                  e.pack_circulated_at as "pack_circulated_at: DateTime<Utc>",
+                  m.status as "minutes_status?: MinutesStatus",
+                  g.name || ', ' || to_char(a.starts_at at time zone 'Europe/London', 'FMDD FMMonth YYYY') as "approved_at?",
+                  -- The group's next meetings, where the minutes may be approved.
+                  array(select x.id from meeting x where x.partnership_id = e.partnership_id and x.group_id = e.group_id
+                          and x.starts_at > e.starts_at and x.status = 'scheduled' order by x.starts_at limit 20) as "later_ids!",
+                  array(select x.starts_at from meeting x where x.partnership_id = e.partnership_id and x.group_id = e.group_id
+                          and x.starts_at > e.starts_at and x.status = 'scheduled' order by x.starts_at limit 20) as "later_starts!: Vec<DateTime<Utc>>",
+                  array(select x.ends_at from meeting x where x.partnership_id = e.partnership_id and x.group_id = e.group_id
+                          and x.starts_at > e.starts_at and x.status = 'scheduled' order by x.starts_at limit 20) as "later_ends!: Vec<DateTime<Utc>>"
+           from meeting e
+           join partnership_group eg on eg.partnership_id = e.partnership_id and eg.id = e.group_id
+           left join minutes m on m.partnership_id = e.partnership_id and m.meeting_id = e.id
            left join meeting a on a.partnership_id = m.partnership_id and a.id = m.approved_at_meeting_id
            left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
-           where m.partnership_id = $1 and m.meeting_id = $2"#,
+           where e.partnership_id = $1 and e.id = $2"#,
         pid,
-        meeting.id
+        crate::meetings::parse_id(meeting_id)?
     )
     .fetch_optional(&mut **tx)
     .await?
-    .map(|r| MinutesState { status: r.status, approved_at_meeting: r.approved_at });
+    .ok_or(AppError::NotFound)?;
+    let minutes = row.minutes_status.map(|status| MinutesState { status, approved_at_meeting: row.approved_at });
+    let later_meetings = (row.later_ids.iter().zip(&row.later_starts).zip(&row.later_ends))
+        .map(|((id, starts), ends)| (id.to_string(), crate::calendar::when(*starts, *ends)))
+        .collect();
+    let meeting = crate::meetings::meeting_row!(row);
     let sections = sqlx::query_as!(
         Section,
         "select id, heading, body, confidential from minute_section where partnership_id = $1 and meeting_id = $2 order by position",
@@ -137,7 +157,7 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, meeting_id: &str) -> Resu
     .fetch_all(&mut **tx)
     .await?;
     let seats = load_seats(tx, pid, &meeting).await?;
-    Ok(Loaded { meeting, minutes, sections, actions, comments, seats })
+    Ok(Loaded { meeting, minutes, sections, actions, comments, seats, later_meetings })
 }
 
 #[derive(Template, WebTemplate)]
@@ -196,18 +216,6 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
     } else {
         Vec::new()
     };
-    let later_meetings = sqlx::query!(
-        r#"select id, starts_at as "starts_at: DateTime<Utc>", ends_at as "ends_at: DateTime<Utc>" from meeting
-           where partnership_id = $1 and group_id = $2 and starts_at > $3 and status = 'scheduled' order by starts_at"#,
-        member.partnership.id,
-        loaded.meeting.group_id,
-        loaded.meeting.starts_at as _
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|r| (r.id.to_string(), crate::calendar::when(r.starts_at, r.ends_at)))
-    .collect();
     let decisions =
         crate::decisions::meeting_lines(&mut tx, member.partnership.id, loaded.meeting.id, crate::decisions::Readers::Members).await?;
     tx.commit().await?;
@@ -223,7 +231,7 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
         seats: loaded.seats,
         can_manage,
         people,
-        later_meetings,
+        later_meetings: loaded.later_meetings,
         decisions,
         errors,
         member,
