@@ -207,15 +207,7 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
         }
         return Err(AppError::NotFound);
     }
-    let people = if can_manage {
-        crate::people::list(&mut tx, member.partnership.id)
-            .await?
-            .into_iter()
-            .map(|p| (p.membership_id.to_string(), p.display_name))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let people = if can_manage { crate::people::choices(&mut tx, member.partnership.id).await? } else { Vec::new() };
     let decisions =
         crate::decisions::meeting_lines(&mut tx, member.partnership.id, loaded.meeting.id, crate::decisions::Readers::Members).await?;
     tx.commit().await?;

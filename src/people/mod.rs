@@ -126,6 +126,24 @@ pub async fn list(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result
     people_lines!(conn, "", partnership_id)
 }
 
+/// Everyone in a partnership as a form offers them to choose from (an
+/// action's owner, a seat's account): their membership and name, by name.
+/// Lighter than [`list`]: no roles, organisation or account state.
+pub async fn choices(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<(String, String)>> {
+    Ok(sqlx::query!(
+        r#"select m.id, coalesce(case when m.accepted_at is null then m.invited_name end, u.display_name) as "display_name!"
+           from membership m join app_user u on u.id = m.user_id
+           where m.partnership_id = $1 and m.removed_at is null
+           order by u.display_name, u.email"#,
+        partnership_id
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.id.to_string(), r.display_name))
+    .collect())
+}
+
 /// People holding any of `roles`, optionally only those of one organisation.
 pub async fn with_roles(
     conn: &mut PgConnection,

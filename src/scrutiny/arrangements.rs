@@ -251,7 +251,7 @@ async fn render(state: &AppState, session: &Session, member: Member, forms: Form
     let appointments = appointments(&mut tx, pid).await?;
     let programme = programme(&mut tx, pid, year.start_year).await?;
     let reviews = reviews(&mut tx, pid).await?;
-    let people = crate::people::list(&mut tx, pid).await?.into_iter().map(|p| (p.membership_id.to_string(), p.display_name)).collect();
+    let people = crate::people::choices(&mut tx, pid).await?;
     let groups = sqlx::query!(
         "select id, name from partnership_group where partnership_id = $1 and retired_on is null order by sort_order, name",
         pid

@@ -154,11 +154,7 @@ pub(super) async fn render_recommendation(
     let filter = crate::actions::Actions::ForRecommendation(rec.lineage_id);
     let actions = crate::actions::list(&mut tx, pid, filter).await?;
     let may_respond = !superseded && may_respond(&mut tx, &member, &rec).await?;
-    let people = if may_respond {
-        crate::people::list(&mut tx, pid).await?.into_iter().map(|p| (p.membership_id.to_string(), p.display_name)).collect()
-    } else {
-        Vec::new()
-    };
+    let people = if may_respond { crate::people::choices(&mut tx, pid).await? } else { Vec::new() };
     tx.commit().await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = RecommendationPage {
