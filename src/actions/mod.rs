@@ -113,8 +113,8 @@ impl Action {
 /// reads all of a partnership's actions to find one person's few).
 #[derive(Clone, Copy, Debug)]
 pub enum Actions {
-    /// Every open action of the partnership.
-    Open,
+    /// Open actions of everyone but one person, at most this many (the tracker, which says how many there are).
+    OpenOfOthers(Uuid, i64),
     /// One person's open actions.
     OwnedBy(Uuid),
     /// One group's open actions.
@@ -127,6 +127,21 @@ pub enum Actions {
 
 /// How many overdue actions a page lists; the action tracker has them all.
 pub const OVERDUE_SHOWN: i64 = 20;
+
+/// How many of everyone's open actions the tracker lists at first, and how many more each "show more" adds.
+pub const TRACKER_SHOWN: i64 = 100;
+
+/// How many open actions everyone but one person has, counted by the database.
+pub async fn count_open_of_others(conn: &mut PgConnection, partnership_id: Uuid, except: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from action_point
+           where partnership_id = $1 and status <> 'complete' and owner_membership_id is distinct from $2"#,
+        partnership_id,
+        except
+    )
+    .fetch_one(conn)
+    .await
+}
 
 /// The same columns and order for every list; `$where` follows the partnership's filter, `$limit` the order.
 macro_rules! action_lines {
@@ -147,7 +162,14 @@ macro_rules! action_lines {
 /// The actions asked for, in due order; one statement.
 pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, which: Actions) -> sqlx::Result<Vec<Action>> {
     match which {
-        Actions::Open => action_lines!(conn, "a.status <> 'complete'", "", partnership_id),
+        Actions::OpenOfOthers(except, shown) => action_lines!(
+            conn,
+            "a.status <> 'complete' and a.owner_membership_id is distinct from $2",
+            "limit $3",
+            partnership_id,
+            except,
+            shown
+        ),
         Actions::OwnedBy(owner) => action_lines!(conn, "a.status <> 'complete' and a.owner_membership_id = $2", "", partnership_id, owner),
         Actions::OfGroup(group) => action_lines!(conn, "a.status <> 'complete' and a.group_id = $2", "", partnership_id, group),
         Actions::DueBefore(day) => {

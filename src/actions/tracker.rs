@@ -3,16 +3,17 @@
 
 use crate::actions::Action;
 use crate::actions::Status;
-use crate::actions::{Actions, list};
+use crate::actions::{Actions, TRACKER_SHOWN, count_open_of_others, list};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
+use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::error::Result;
 use crate::roles::Capability;
 use crate::tenant::Member;
-use crate::web::{AppState, Layout};
+use crate::web::{AppState, Layout, Query};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "actions/index.html")]
@@ -25,16 +26,41 @@ pub(crate) struct IndexPage {
     /// Whether this person may update anyone's action from the list (others use each action's page).
     pub(super) can_update_all: bool,
     pub(super) statuses: [(&'static str, &'static str); 4],
+    /// How many of everyone else's open actions there are in all (the list shows the soonest due).
+    pub(super) others_total: i64,
+    /// How many the "show more" link asks for, when there are more.
+    pub(super) show_more: Option<i64>,
 }
 
-pub(crate) async fn index(State(state): State<AppState>, session: Session, member: Member) -> Result<IndexPage> {
+/// `?shown=N`: how many of everyone else's open actions to list (a multiple of [`TRACKER_SHOWN`]).
+#[derive(Deserialize, Default)]
+pub(crate) struct TrackerQuery {
+    #[serde(default)]
+    shown: Option<i64>,
+}
+
+pub(crate) async fn index(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Query(query): Query<TrackerQuery>,
+) -> Result<IndexPage> {
     let can_manage = member.roles.allows(Capability::ViewAllActions);
+    let shown = query.shown.unwrap_or(TRACKER_SHOWN).clamp(TRACKER_SHOWN, 100 * TRACKER_SHOWN);
     let mut tx = member.begin(&state).await?;
-    // Business managers, partners and scrutineers follow every action; others their own.
-    let which = if can_manage { Actions::Open } else { Actions::OwnedBy(member.membership_id) };
-    let all = list(&mut tx, member.partnership.id, which).await?;
+    let pid = member.partnership.id;
+    let mine = list(&mut tx, pid, Actions::OwnedBy(member.membership_id)).await?;
+    // Business managers, partners and scrutineers follow every action, the soonest due first; others their own.
+    let (others, others_total) = if can_manage {
+        (
+            list(&mut tx, pid, Actions::OpenOfOthers(member.membership_id, shown)).await?,
+            count_open_of_others(&mut tx, pid, member.membership_id).await?,
+        )
+    } else {
+        (Vec::new(), 0)
+    };
     tx.commit().await?;
-    let (mine, others) = all.into_iter().partition(|a| a.owner_membership_id == Some(member.membership_id));
+    let show_more = (others_total > others.len() as i64).then_some(shown + TRACKER_SHOWN);
     let can_update_all = member.roles.allows(Capability::ManageMeetings) || member.roles.allows(Capability::ManageScrutiny);
     Ok(IndexPage {
         layout: member.layout(&session, "actions").await?,
@@ -44,5 +70,7 @@ pub(crate) async fn index(State(state): State<AppState>, session: Session, membe
         can_manage,
         can_update_all,
         statuses: Status::options(),
+        others_total,
+        show_more,
     })
 }

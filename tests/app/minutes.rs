@@ -203,3 +203,49 @@ async fn an_action_added_from_the_minutes_twice_by_a_double_click_is_one_action(
     let audited = app.audit_actions().await.iter().filter(|a| *a == "action.set").count();
     assert_eq!(audited, 1, "and audits it once");
 }
+
+#[tokio::test]
+async fn the_action_tracker_lists_everyones_open_actions_a_hundred_at_a_time_soonest_due_first() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let owner = app.add_member("owner@swindon.example", "swindon", &[Role::GroupMember]).await;
+    let swindon = app.partnership_id("swindon").await;
+    // 230 open actions due one a day from the first of March, and a done one that is never listed.
+    sqlx::query(
+        "insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on)
+         select $1, gen_random_uuid(), 'Action number ' || lpad(n::text, 3, '0'), $2, 'Owner', date '2099-03-01' + n
+         from generate_series(1, 230) n",
+    )
+    .bind(swindon)
+    .bind(owner)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    sqlx::query("insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, status) values ($1, gen_random_uuid(), 'Long finished', $2, 'Owner', date '2099-01-01', 'complete')")
+        .bind(swindon).bind(owner).execute(&app.owner).await.unwrap();
+    let mut bm = app.signed_in("bm@swindon.example").await;
+
+    let first = bm.get("/p/swindon/actions").await;
+    assert!(first.contains("The 100 due soonest of 230."), "{}", first.body);
+    assert!(first.contains("Action number 001") && first.contains("Action number 100"));
+    assert!(!first.contains("Action number 101") && !first.contains("Long finished"));
+    assert!(first.contains("/p/swindon/actions?shown=200"));
+
+    let second = bm.get("/p/swindon/actions?shown=200").await;
+    assert!(second.contains("Action number 200") && !second.contains("Action number 201"));
+    assert!(second.contains("/p/swindon/actions?shown=300"));
+
+    // The last: everything, no link to more.
+    let last = bm.get("/p/swindon/actions?shown=300").await;
+    assert!(last.contains("230 in all.") && last.contains("Action number 230"));
+    assert!(!last.contains("shown=400"));
+
+    // Nonsense asks for the first page; a huge number is held to a bound.
+    assert!(bm.get("/p/swindon/actions?shown=-5").await.contains("The 100 due soonest of 230."));
+    assert_eq!(bm.get("/p/swindon/actions?shown=abc").await.status, StatusCode::BAD_REQUEST);
+
+    // The owner sees their own, all of them, and no list of everyone else's.
+    let mut owner_browser = app.signed_in("owner@swindon.example").await;
+    let own = owner_browser.get("/p/swindon/actions").await;
+    assert!(own.contains("Action number 230") && !own.contains("Everyone else"));
+}
