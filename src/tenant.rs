@@ -83,6 +83,8 @@ pub struct Member {
     pub roles: Roles,
     /// The groups this person sits on today: they read those groups' agendas, papers and circulated minutes.
     pub seats: Vec<Uuid>,
+    /// The groups (still sitting) this person chairs today.
+    pub chairs: Vec<Uuid>,
     request_tx: RequestTx,
 }
 
@@ -192,7 +194,7 @@ impl FromRequestParts<AppState> for Member {
                            else coalesce(app_two_factor_missing(u.id, $3), false) end as "two_factor_missing!",
                       p.id as "partnership_id?", p.slug as "slug?", p.name as "name?", p.short_name as "short_name?", p.scope as "scope?",
                       m.membership_id as "membership_id?", m.organisation_name, m.job_title as "job_title?", m.roles as "roles?",
-                      m.seats as "seats?"
+                      m.seats as "seats?", m.chairs as "chairs?"
                from tower_sessions.session s
                join app_user u on u.id = (s.data->>'user_id')::uuid
                left join partnership p on p.slug = $2
@@ -216,7 +218,7 @@ impl FromRequestParts<AppState> for Member {
                         short_name: row.short_name?,
                         scope: row.scope?,
                     };
-                    Some((partnership, row.membership_id?, row.organisation_name, row.job_title?, row.roles?, row.seats?))
+                    Some((partnership, row.membership_id?, row.organisation_name, row.job_title?, row.roles?, row.seats?, row.chairs?))
                 })();
                 let claimed = ClaimedUser {
                     session_data: row.session_data,
@@ -233,13 +235,14 @@ impl FromRequestParts<AppState> for Member {
         };
         // The person first: a session that no longer holds is sent to sign in, whatever the address.
         let user = claim.confirm(claimed).await?;
-        let (partnership, membership_id, organisation_name, job_title, roles, seats) = place.ok_or(AppError::NotFound)?;
+        let (partnership, membership_id, organisation_name, job_title, roles, seats, chairs) = place.ok_or(AppError::NotFound)?;
         Ok(Member {
             roles: Roles::from_codes(roles.iter().map(String::as_str)),
             membership_id,
             organisation_name,
             job_title,
             seats,
+            chairs,
             user,
             partnership,
             request_tx: {

@@ -1,7 +1,7 @@
 //! The decision register: every decision with its outcome (confidential ones
 //! to members only), a page at a time, and the decisions awaiting a person's response.
 
-use crate::decisions::raise::raisable_groups;
+use crate::roles::Capability;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -183,10 +183,15 @@ pub(crate) async fn register(
     Query(page): Query<PageQuery>,
 ) -> Result<RegisterPage> {
     let mut tx = member.begin(&state).await?;
-    settle_due(&mut tx, member.partnership.id).await?;
-    let open = open_lines(&mut tx, member.partnership.id).await?;
+    let mut open = open_lines(&mut tx, member.partnership.id).await?;
+    // Any past its deadline that the sweep has not yet closed are closed now, so the register never shows them open.
+    if open.iter().any(|d| d.closes_at <= Utc::now()) {
+        settle_due(&mut tx, member.partnership.id).await?;
+        open = open_lines(&mut tx, member.partnership.id).await?;
+    }
     let decided = decided_page(&mut tx, member.partnership.id, Readers::Members, &page).await?;
-    let can_raise = !raisable_groups(&mut tx, &member).await?.is_empty();
+    // As `raise::raisable_groups`: the business unit, or the chair of a group still sitting.
+    let can_raise = member.roles.allows(Capability::ManageDecisions) || !member.chairs.is_empty();
     let awaiting = awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
     tx.commit().await?;
     Ok(RegisterPage { layout: member.layout(&session, "decisions").await?, member, open, decided, can_raise, awaiting })
