@@ -201,7 +201,8 @@ async fn load_person(state: &AppState, member: &Member, membership_id: &str) -> 
     let id = Uuid::parse_str(membership_id).map_err(|_| AppError::NotFound)?;
     let mut tx = member.begin(state).await?;
     let person = super::find(&mut tx, member.partnership.id, id).await?.ok_or(AppError::NotFound)?;
-    tx.commit().await?;
+    // The page that shows the person reads in the same transaction.
+    member.resume(tx);
     Ok(person)
 }
 
