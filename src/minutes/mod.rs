@@ -96,7 +96,15 @@ pub(super) struct Loaded {
     pub(super) later_meetings: Vec<(String, String)>,
 }
 
-pub(super) async fn load(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<Loaded> {
+/// What a minutes page reads: the working page has the actions and the
+/// comments; the published minutes show neither, so do not read them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    Working,
+    Published,
+}
+
+pub(super) async fn load(tx: &mut Tx, member: &Member, meeting_id: &str, reading: Reading) -> Result<Loaded> {
     let pid = member.partnership.id;
     // The meeting and where its minutes stand, in one statement.
     let row = sqlx::query!(
@@ -137,6 +145,10 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, meeting_id: &str) -> Resu
     )
     .fetch_all(&mut **tx)
     .await?;
+    let seats = load_seats(tx, pid, &meeting).await?;
+    if reading == Reading::Published {
+        return Ok(Loaded { meeting, minutes, sections, actions: Vec::new(), comments: Vec::new(), seats, later_meetings });
+    }
     let actions = sqlx::query_as!(
         SectionAction,
         r#"select minute_section_id as section_id, description, owner_name, due_on as "due_on: NaiveDate"
@@ -156,7 +168,6 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, meeting_id: &str) -> Resu
     )
     .fetch_all(&mut **tx)
     .await?;
-    let seats = load_seats(tx, pid, &meeting).await?;
     Ok(Loaded { meeting, minutes, sections, actions, comments, seats, later_meetings })
 }
 
@@ -191,7 +202,7 @@ impl MinutesPage {
 
 pub(super) async fn render(state: &AppState, session: &Session, member: Member, meeting_id: &str, errors: FormErrors) -> Result<Response> {
     let mut tx = member.begin(state).await?;
-    let loaded = load(&mut tx, &member, meeting_id).await?;
+    let loaded = load(&mut tx, &member, meeting_id, Reading::Working).await?;
     let can_manage = member.roles.allows(Capability::ManageMeetings);
     // The full minutes (confidential passages too): the business unit, and the group's members once circulated.
     let full = member.sits_on(loaded.meeting.group_id);

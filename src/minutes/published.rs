@@ -3,7 +3,7 @@
 
 use crate::minutes::MinutesStatus;
 use crate::minutes::Section;
-use crate::minutes::load;
+use crate::minutes::{Reading, load};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -35,7 +35,7 @@ pub(crate) async fn published_page(
     Path((_, meeting_id)): Path<(String, String)>,
 ) -> Result<PublishedPage> {
     let mut tx = member.begin(&state).await?;
-    let loaded = load(&mut tx, &member, &meeting_id).await?;
+    let loaded = load(&mut tx, &member, &meeting_id, Reading::Published).await?;
     let decisions =
         crate::decisions::meeting_lines(&mut tx, member.partnership.id, loaded.meeting.id, crate::decisions::Readers::Public).await?;
     tx.commit().await?;
