@@ -15,9 +15,9 @@ use crate::security::declared_routes;
 /// The most statements any page view runs (the session, BEGIN, entering the
 /// partnership, the page's reads, COMMIT), as a ceiling that keeps pages from
 /// growing. The aim is six; [`PAGES_WITHIN_SIX`] of them are there.
-const MOST_STATEMENTS: i64 = 13;
+const MOST_STATEMENTS: i64 = 12;
 /// How many of the walked pages run at most six statements (a floor: it only rises).
-const PAGES_WITHIN_SIX: usize = 35;
+const PAGES_WITHIN_SIX: usize = 38;
 
 /// Pages the walk leaves out, and why.
 const NOT_WALKED: [&str; 5] = [
