@@ -7,12 +7,12 @@ use crate::actions::{Actions, TRACKER_SHOWN, count_open_of_others, list};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::error::Result;
 use crate::roles::Capability;
 use crate::tenant::Member;
+use crate::web::paging::ShownQuery;
 use crate::web::{AppState, Layout, Query};
 
 #[derive(Template, WebTemplate)]
@@ -32,21 +32,14 @@ pub(crate) struct IndexPage {
     pub(super) show_more: Option<i64>,
 }
 
-/// `?shown=N`: how many of everyone else's open actions to list (a multiple of [`TRACKER_SHOWN`]).
-#[derive(Deserialize, Default)]
-pub(crate) struct TrackerQuery {
-    #[serde(default)]
-    shown: Option<i64>,
-}
-
 pub(crate) async fn index(
     State(state): State<AppState>,
     session: Session,
     member: Member,
-    Query(query): Query<TrackerQuery>,
+    Query(query): Query<ShownQuery>,
 ) -> Result<IndexPage> {
     let can_manage = member.roles.allows(Capability::ViewAllActions);
-    let shown = query.shown.unwrap_or(TRACKER_SHOWN).clamp(TRACKER_SHOWN, 100 * TRACKER_SHOWN);
+    let shown = query.limit(TRACKER_SHOWN);
     let mut tx = member.begin(&state).await?;
     let pid = member.partnership.id;
     let mine = list(&mut tx, pid, Actions::OwnedBy(member.membership_id)).await?;
@@ -60,7 +53,7 @@ pub(crate) async fn index(
         (Vec::new(), 0)
     };
     tx.commit().await?;
-    let show_more = (others_total > others.len() as i64).then_some(shown + TRACKER_SHOWN);
+    let show_more = query.more(TRACKER_SHOWN, others.len(), others_total);
     let can_update_all = member.roles.allows(Capability::ManageMeetings) || member.roles.allows(Capability::ManageScrutiny);
     Ok(IndexPage {
         layout: member.layout(&session, "actions").await?,

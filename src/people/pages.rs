@@ -15,7 +15,8 @@ use crate::audit::Change;
 use crate::error::{AppError, Result};
 use crate::roles::{Capability, Role};
 use crate::tenant::Member;
-use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, set_flash};
+use crate::web::paging::ShownQuery;
+use crate::web::{AppState, ClientAddress, FormErrors, Layout, Query, Submitted, set_flash};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "people/index.html")]
@@ -26,18 +27,37 @@ pub(crate) struct IndexPage {
     can_manage: bool,
     /// Everyone in the partnership signs in with a second factor.
     two_factor_required: bool,
+    /// How many people the partnership has in all (the list shows the first by name).
+    total: i64,
+    /// What the "show more" link asks for, when there are more.
+    show_more: Option<i64>,
 }
 
-pub(crate) async fn index(State(state): State<AppState>, session: Session, member: Member) -> Result<IndexPage> {
+/// How many people the list shows at first, and how many more each "show more" adds.
+const PEOPLE_SHOWN: i64 = 100;
+
+pub(crate) async fn index(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Query(query): Query<ShownQuery>,
+) -> Result<IndexPage> {
     let mut tx = member.begin(&state).await?;
-    let people = super::list(&mut tx, member.partnership.id).await?;
-    let two_factor_required =
-        sqlx::query_scalar!("select two_factor_required from partnership where id = $1", member.partnership.id).fetch_one(&mut *tx).await?;
+    let people = super::first(&mut tx, member.partnership.id, query.limit(PEOPLE_SHOWN)).await?;
+    let row = sqlx::query!(
+        r#"select (select count(*) from membership where partnership_id = $1 and removed_at is null) as "total!",
+                  (select two_factor_required from partnership where id = $1) as "two_factor_required!""#,
+        member.partnership.id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(IndexPage {
         layout: member.layout(&session, "people").await?,
         can_manage: member.roles.allows(Capability::ManagePeople),
-        two_factor_required,
+        two_factor_required: row.two_factor_required,
+        show_more: query.more(PEOPLE_SHOWN, people.len(), row.total),
+        total: row.total,
         people,
         member,
     })

@@ -51,6 +51,26 @@ impl<T> Paged<T> {
     }
 }
 
+/// `?shown=N`: how much of a list to show, for lists shown from their start
+/// with a link to more (the action tracker, the people of a partnership).
+#[derive(Debug, Default, Deserialize)]
+pub struct ShownQuery {
+    #[serde(default)]
+    pub shown: Option<i64>,
+}
+
+impl ShownQuery {
+    /// How many lines to read: `step` at first, more when asked, never more than a hundred steps.
+    pub fn limit(&self, step: i64) -> i64 {
+        self.shown.unwrap_or(step).clamp(step, 100 * step)
+    }
+
+    /// What the "show more" link asks for, when `total` is more than `shown` lines.
+    pub fn more(&self, step: i64, shown: usize, total: i64) -> Option<i64> {
+        (total > shown as i64).then_some(self.limit(step) + step)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +86,17 @@ mod tests {
         assert_eq!((last.lines.len(), last.next_before, last.first), (3, None, false));
         let empty = Paged::<i64>::from_lines(&PageQuery { before: Some(1) }, Vec::new(), 0, |n| *n);
         assert!(empty.is_empty() && empty.next_before.is_none());
+    }
+
+    #[test]
+    fn a_list_shown_from_its_start_grows_by_steps_within_bounds() {
+        let asked = |shown| ShownQuery { shown };
+        assert_eq!(asked(None).limit(100), 100);
+        assert_eq!(asked(Some(-5)).limit(100), 100);
+        assert_eq!(asked(Some(300)).limit(100), 300);
+        assert_eq!(asked(Some(i64::MAX)).limit(100), 10_000);
+        assert_eq!(asked(None).more(100, 100, 230), Some(200));
+        assert_eq!(asked(Some(200)).more(100, 200, 230), Some(300));
+        assert_eq!(asked(Some(300)).more(100, 230, 230), None);
     }
 }

@@ -267,3 +267,42 @@ async fn an_existing_account_is_invited_and_joins_only_when_the_person_accepts()
     assert_eq!(sam.get("/p/swindon/").await.status, StatusCode::OK);
     assert!(app.audit_actions().await.contains(&"invitation.accepted".to_owned()));
 }
+
+#[tokio::test]
+async fn the_people_list_shows_a_hundred_by_name_says_how_many_and_offers_more() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let swindon = app.partnership_id("swindon").await;
+    // 240 more people, named so that their order is known, and one removed who is never listed or counted.
+    sqlx::query(
+        "with added as (
+             insert into app_user (id, email, display_name)
+             select gen_random_uuid(), 'person' || n || '@swindon.example', 'Zz Person ' || lpad(n::text, 3, '0')
+             from generate_series(1, 240) n returning id)
+         insert into membership (partnership_id, id, user_id) select $1, gen_random_uuid(), id from added",
+    )
+    .bind(swindon)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    let gone = app.add_member("gone@swindon.example", "swindon", &[Role::GroupMember]).await;
+    sqlx::query("update membership set removed_at = now() where id = $1").bind(gone).execute(&app.owner).await.unwrap();
+    let total: i64 = sqlx::query_scalar("select count(*) from membership where partnership_id = $1 and removed_at is null")
+        .bind(swindon)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert!(total > 240);
+    let mut bm = app.signed_in("bm@swindon.example").await;
+
+    let first = bm.get("/p/swindon/people").await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert!(first.contains(&format!("{total} people")) && first.contains("The first 100 by name"), "{}", first.body);
+    assert!(first.contains("/p/swindon/people?shown=200"));
+    assert!(!first.contains("Zz Person 240") && !first.contains("gone@swindon.example"));
+
+    // Asking for more than there are lists everyone, with no link to more.
+    let all = bm.get("/p/swindon/people?shown=10000").await;
+    assert!(all.contains("Zz Person 240") && !all.contains("The first") && !all.contains("Show more people"));
+    assert!(!all.contains("gone@swindon.example"));
+}
