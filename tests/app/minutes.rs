@@ -249,3 +249,23 @@ async fn the_action_tracker_lists_everyones_open_actions_a_hundred_at_a_time_soo
     let own = owner_browser.get("/p/swindon/actions").await;
     assert!(own.contains("Action number 230") && !own.contains("Everyone else"));
 }
+
+#[tokio::test]
+async fn a_business_managers_home_page_has_their_own_actions_and_the_most_overdue_of_everyones() {
+    let app = TestApp::spawn().await;
+    let bm = app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let owner = app.add_member("owner@swindon.example", "swindon", &[Role::GroupMember]).await;
+    let swindon = app.partnership_id("swindon").await;
+    let insert = "insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on)
+                  select $1, gen_random_uuid(), $3 || lpad(n::text, 2, '0'), $2, 'Someone', $4::date + n from generate_series(1, $5) n";
+    // 25 of someone else's, overdue since January 2026 (Overdue 01 the most); 2 of the manager's own due long after.
+    sqlx::query(insert).bind(swindon).bind(owner).bind("Overdue ").bind("2026-01-01").bind(25).execute(&app.owner).await.unwrap();
+    sqlx::query(insert).bind(swindon).bind(bm).bind("Mine later ").bind("2099-01-01").bind(2).execute(&app.owner).await.unwrap();
+    let mut browser = app.signed_in("bm@swindon.example").await;
+    let home = browser.get("/p/swindon/").await;
+    assert!(home.contains("Mine later 01") && home.contains("Mine later 02"), "{}", home.body);
+    // The ten most overdue, and word that there are more.
+    assert!(home.contains("Overdue 01") && home.contains("Overdue 10"));
+    assert!(!home.contains("Overdue 11") && !home.contains("Overdue 25"));
+    assert!(home.contains("More are overdue"));
+}
