@@ -174,13 +174,14 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
             member.membership_id
         )
     }?;
-    let (my_actions, overdue_actions) = if member.roles.allows(Capability::ViewAllActions) {
-        // Those who follow every action see the partnership's overdue ones too: one statement for both lists.
-        crate::actions::mine_and_overdue(&mut tx, member.partnership.id, member.membership_id, crate::calendar::today()).await?
-    } else {
-        (crate::actions::list(&mut tx, member.partnership.id, crate::actions::Actions::OwnedBy(member.membership_id)).await?, Vec::new())
-    };
+    let my_actions = crate::actions::list(&mut tx, member.partnership.id, crate::actions::Actions::OwnedBy(member.membership_id)).await?;
     let awaiting = crate::decisions::awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
+    let overdue_actions = if member.roles.allows(Capability::ViewAllActions) {
+        let overdue = crate::actions::Actions::DueBefore(crate::calendar::today());
+        crate::actions::list(&mut tx, member.partnership.id, overdue).await?
+    } else {
+        Vec::new()
+    };
     let other_partnerships =
         partnerships_of(&mut tx, member.user.id).await?.into_iter().filter(|p| p.slug != member.partnership.slug).collect();
     tx.commit().await?;

@@ -123,10 +123,6 @@ pub enum Actions {
     DueBefore(NaiveDate),
     /// Every action set in answer to one scrutiny recommendation, done or not.
     ForRecommendation(Uuid),
-    /// One person's open actions, and with them the open actions of anyone due
-    /// before the day, the most overdue first, at most [`OVERDUE_SHOWN`] (a home
-    /// page's two lists in one statement: see [`mine_and_overdue`]).
-    MineAndOverdue(Uuid, NaiveDate),
 }
 
 /// How many overdue actions a page lists; the action tracker has them all.
@@ -180,33 +176,7 @@ pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, which: Actions)
             action_lines!(conn, "a.status <> 'complete' and a.due_on < $2", "limit $3", partnership_id, day as _, OVERDUE_SHOWN)
         }
         Actions::ForRecommendation(lineage) => action_lines!(conn, "a.recommendation_lineage_id = $2", "", partnership_id, lineage),
-        Actions::MineAndOverdue(owner, day) => action_lines!(
-            conn,
-            "a.status <> 'complete' and (a.owner_membership_id = $2 or a.id in (
-                 select o.id from action_point o where o.partnership_id = $1 and o.status <> 'complete' and o.due_on < $3
-                 order by o.due_on, o.created_at limit $4))",
-            "",
-            partnership_id,
-            owner,
-            day as _,
-            OVERDUE_SHOWN
-        ),
     }
-}
-
-/// A person's open actions, and the partnership's overdue ones (the most
-/// overdue first, at most [`OVERDUE_SHOWN`]), read in one statement.
-pub async fn mine_and_overdue(
-    conn: &mut PgConnection,
-    partnership_id: Uuid,
-    owner: Uuid,
-    day: NaiveDate,
-) -> sqlx::Result<(Vec<Action>, Vec<Action>)> {
-    let lines = list(conn, partnership_id, Actions::MineAndOverdue(owner, day)).await?;
-    // In due order, so the first overdue ones here are the partnership's most overdue.
-    let overdue = lines.iter().filter(|a| a.due_on < day).take(OVERDUE_SHOWN as usize).cloned().collect();
-    let mine = lines.into_iter().filter(|a| a.owner_membership_id == Some(owner)).collect();
-    Ok((mine, overdue))
 }
 
 /// How many actions set in answer to scrutiny recommendations stand in each
