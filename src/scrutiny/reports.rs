@@ -95,28 +95,60 @@ pub(super) async fn find_report(tx: &mut Tx, member: &Member, raw: &str) -> Resu
     .ok_or(AppError::NotFound)
 }
 
-pub(super) async fn versions(tx: &mut Tx, partnership_id: Uuid, report_id: Uuid) -> sqlx::Result<Vec<VersionRow>> {
-    sqlx::query_as!(
-        VersionRow,
-        r#"select version, summary, methods, filename, content_type, size_bytes, correction_reason,
-                  submitted_at as "submitted_at: DateTime<Utc>", responses_due_on as "responses_due_on: NaiveDate",
-                  superseded_at as "superseded_at: DateTime<Utc>"
-           from scrutiny_report_version where partnership_id = $1 and report_id = $2 order by version"#,
-        partnership_id,
-        report_id
+/// A report and its versions, oldest first, in one statement.
+pub(super) async fn report_and_versions(tx: &mut Tx, member: &Member, raw: &str) -> Result<(ReportRow, Vec<VersionRow>)> {
+    let rows = sqlx::query!(
+        r#"select r.id, r.title, r.financial_year, r.quarter, r.author_membership_id, u.display_name as author_name,
+                  v.version as "version?", v.summary as "summary?", v.methods as "methods?", v.filename, v.content_type, v.size_bytes,
+                  v.correction_reason as "correction_reason?", v.submitted_at as "submitted_at: DateTime<Utc>",
+                  v.responses_due_on as "responses_due_on: NaiveDate", v.superseded_at as "superseded_at: DateTime<Utc>"
+           from scrutiny_report r join membership m on m.partnership_id = r.partnership_id and m.id = r.author_membership_id
+           join app_user u on u.id = m.user_id
+           left join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.id
+           where r.partnership_id = $1 and r.id = $2
+           order by v.version"#,
+        member.partnership.id,
+        record_id(raw)?
     )
     .fetch_all(&mut **tx)
-    .await
+    .await?;
+    let first = rows.first().ok_or(AppError::NotFound)?;
+    let report = ReportRow {
+        id: first.id,
+        title: first.title.clone(),
+        financial_year: first.financial_year,
+        quarter: first.quarter,
+        author_membership_id: first.author_membership_id,
+        author_name: first.author_name.clone(),
+    };
+    let versions = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(VersionRow {
+                version: r.version?,
+                summary: r.summary?,
+                methods: r.methods?,
+                filename: r.filename,
+                content_type: r.content_type,
+                size_bytes: r.size_bytes,
+                correction_reason: r.correction_reason?,
+                submitted_at: r.submitted_at,
+                responses_due_on: r.responses_due_on,
+                superseded_at: r.superseded_at,
+            })
+        })
+        .collect();
+    Ok((report, versions))
 }
 
 /// The draft this member may change: theirs, of this report, not yet submitted.
 pub(super) async fn own_draft(tx: &mut Tx, member: &Member, raw: &str) -> Result<(ReportRow, VersionRow)> {
     member.require(Capability::WriteScrutinyReports)?;
-    let report = find_report(tx, member, raw).await?;
+    let (report, versions) = report_and_versions(tx, member, raw).await?;
     if report.author_membership_id != member.membership_id {
         return Err(AppError::Forbidden);
     }
-    let draft = versions(tx, member.partnership.id, report.id).await?.into_iter().find(VersionRow::is_draft);
+    let draft = versions.into_iter().find(VersionRow::is_draft);
     match draft {
         Some(d) => Ok((report, d)),
         None => Err(AppError::Forbidden),
@@ -308,8 +340,7 @@ impl ReportPage {
 
 pub(super) async fn render_report(state: &AppState, session: &Session, member: Member, raw: &str, forms: ReportForms) -> Result<Response> {
     let mut tx = member.begin(state).await?;
-    let report = find_report(&mut tx, &member, raw).await?;
-    let all = versions(&mut tx, member.partnership.id, report.id).await?;
+    let (report, all) = report_and_versions(&mut tx, &member, raw).await?;
     let is_author = report.author_membership_id == member.membership_id && member.roles.allows(Capability::WriteScrutinyReports);
     // Others see submitted versions only; the author works on the draft unless they ask for an older version.
     let visible: Vec<VersionRow> = all.iter().filter(|v| is_author || !v.is_draft()).cloned().collect();
@@ -616,11 +647,10 @@ pub(crate) async fn correct(
     member.require(Capability::WriteScrutinyReports)?;
     let mut tx = member.begin(&state).await?;
     let pid = member.partnership.id;
-    let report = find_report(&mut tx, &member, &report_id).await?;
+    let (report, all) = report_and_versions(&mut tx, &member, &report_id).await?;
     if report.author_membership_id != member.membership_id {
         return Err(AppError::Forbidden);
     }
-    let all = versions(&mut tx, pid, report.id).await?;
     if all.iter().any(VersionRow::is_draft) {
         return redirect_with(
             &session,

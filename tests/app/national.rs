@@ -17,7 +17,7 @@ use crate::security::declared_routes;
 /// growing. The aim is six; [`PAGES_WITHIN_SIX`] of them are there.
 const MOST_STATEMENTS: i64 = 12;
 /// How many of the walked pages run at most six statements (a floor: it only rises).
-const PAGES_WITHIN_SIX: usize = 38;
+const PAGES_WITHIN_SIX: usize = 39;
 
 /// Pages the walk leaves out, and why.
 const NOT_WALKED: [&str; 5] = [
