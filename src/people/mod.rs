@@ -95,7 +95,7 @@ impl From<PersonRow> for Person {
 /// The same columns for every list of people; `$where` narrows the partnership's
 /// current members. Each use is its own statement, planned for what it asks.
 macro_rules! people_lines {
-    ($conn:expr, $where:literal, limit $limit:literal, $($arg:expr),+) => {
+    ($conn:expr, $where:literal, $($arg:expr),+) => {
         sqlx::query_as!(
             PersonRow,
             r#"select m.id as membership_id,
@@ -112,15 +112,12 @@ macro_rules! people_lines {
                left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
                where m.partnership_id = $1 and m.removed_at is null "# + $where + r#"
                group by m.partnership_id, m.id, u.id, o.name
-               order by u.display_name, u.email "# + $limit,
+               order by u.display_name, u.email"#,
             $($arg),+
         )
         .fetch_all($conn)
         .await
         .map(|rows| rows.into_iter().map(Person::from).collect::<Vec<_>>())
-    };
-    ($conn:expr, $where:literal, $($arg:expr),+) => {
-        people_lines!($conn, $where, limit "", $($arg),+)
     };
 }
 
@@ -130,9 +127,16 @@ pub async fn list(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result
     people_lines!(conn, "", partnership_id)
 }
 
-/// The first `shown` people of a partnership by name.
+/// The first `shown` people of a partnership by name: chosen by name first,
+/// so that only they have their roles and organisation gathered.
 pub async fn first(conn: &mut PgConnection, partnership_id: Uuid, shown: i64) -> sqlx::Result<Vec<Person>> {
-    people_lines!(conn, "", limit "limit $2", partnership_id, shown)
+    people_lines!(
+        conn,
+        "and m.id in (select f.id from membership f join app_user fu on fu.id = f.user_id
+                      where f.partnership_id = $1 and f.removed_at is null order by fu.display_name, fu.email limit $2)",
+        partnership_id,
+        shown
+    )
 }
 
 /// Everyone in a partnership as a form offers them to choose from (an
