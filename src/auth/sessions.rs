@@ -62,35 +62,22 @@ fn store_error(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
-async fn save_on(conn: &mut sqlx::PgConnection, record: &Record) -> session_store::Result<()> {
-    let data = serde_json::to_value(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-    sqlx::query!(
-        "insert into tower_sessions.session (id, data, expiry_date) values ($1, $2, $3)
-         on conflict (id) do update set data = excluded.data, expiry_date = excluded.expiry_date",
-        record.id.to_string(),
-        data,
-        to_chrono(record.expiry_date)
-    )
-    .execute(conn)
-    .await
-    .map_err(store_error)?;
-    Ok(())
+fn data_of(record: &Record) -> session_store::Result<serde_json::Value> {
+    serde_json::to_value(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
 #[async_trait]
 impl SessionStore for SessionRows {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let mut conn = self.pool.acquire().await.map_err(store_error)?;
         // A new id until one is free: a collision of 128 random bits is as good as impossible, but never reuse a row.
         loop {
-            let data = serde_json::to_value(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
             let inserted = sqlx::query!(
                 "insert into tower_sessions.session (id, data, expiry_date) values ($1, $2, $3) on conflict (id) do nothing",
                 record.id.to_string(),
-                data,
+                data_of(record)?,
                 to_chrono(record.expiry_date)
             )
-            .execute(&mut *conn)
+            .execute(&self.pool)
             .await
             .map_err(store_error)?;
             if inserted.rows_affected() == 1 {
@@ -101,8 +88,17 @@ impl SessionStore for SessionRows {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let mut conn = self.pool.acquire().await.map_err(store_error)?;
-        save_on(&mut conn, record).await
+        sqlx::query!(
+            "insert into tower_sessions.session (id, data, expiry_date) values ($1, $2, $3)
+             on conflict (id) do update set data = excluded.data, expiry_date = excluded.expiry_date",
+            record.id.to_string(),
+            data_of(record)?,
+            to_chrono(record.expiry_date)
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

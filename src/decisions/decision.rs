@@ -11,6 +11,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use super::raise::manages_body;
 use super::{Decision, Position, Stage, VoterLine, find, settle, uk_moment, voters};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
@@ -74,11 +75,11 @@ pub(super) struct DecisionPage {
 }
 
 /// This person's part in a decision, in one statement: the organisations
-/// they may respond for, whether they chair its body or manage decisions, and
+/// they may respond for, whether they manage it (`raise::manages_body`), and
 /// the deputies nominated for it.
 struct MyPart {
     speaks_for: Vec<Uuid>,
-    chairs_or_manages: bool,
+    manages: bool,
     deputies: Vec<String>,
 }
 
@@ -88,13 +89,8 @@ async fn my_part(tx: &mut Tx, member: &Member, decision: &Decision) -> sqlx::Res
                          where v.partnership_id = $1 and v.decision_id = $2
                            and may_speak_for(v.partnership_id, $3, v.organisation_id, v.decision_id)
                          order by v.organisation_id) as "speaks_for!",
-                  -- As `raise::raisable_groups`: the business unit, or the chair of a body still sitting.
-                  exists (select 1 from partnership_group g
-                          where g.partnership_id = $1 and g.id = $4 and g.retired_on is null
-                            and ($5 or exists (select 1 from group_member s where s.partnership_id = g.partnership_id and s.group_id = g.id
-                                               and s.membership_id = $3 and s.role_in_group = 'chair'
-                                               and s.starts_on <= current_date and (s.ends_on is null or s.ends_on >= current_date))))
-                      as "chairs_or_manages!",
+                  exists (select 1 from partnership_group g where g.partnership_id = $1 and g.id = $4 and g.retired_on is null)
+                      as "sitting!",
                   array(select u.display_name || ' (' || o.name || ')'
                         from decision_deputy n
                         join membership m on m.partnership_id = n.partnership_id and m.id = n.membership_id
@@ -104,12 +100,11 @@ async fn my_part(tx: &mut Tx, member: &Member, decision: &Decision) -> sqlx::Res
         member.partnership.id,
         decision.id,
         member.membership_id,
-        decision.group_id,
-        member.roles.allows(Capability::ManageDecisions)
+        decision.group_id
     )
     .fetch_one(&mut **tx)
     .await?;
-    Ok(MyPart { speaks_for: row.speaks_for, chairs_or_manages: row.chairs_or_manages, deputies: row.deputies })
+    Ok(MyPart { speaks_for: row.speaks_for, manages: manages_body(member, decision.group_id, row.sitting), deputies: row.deputies })
 }
 
 pub(super) async fn find_decision(tx: &mut Tx, member: &Member, raw_id: &str) -> Result<Decision> {
@@ -174,7 +169,7 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
     } else {
         Some("Only each statutory partner's delegated safeguarding partner, or a deputy they nominate, can respond.".to_owned())
     };
-    let manages = part.chairs_or_manages;
+    let manages = part.manages;
     let can_manage = member.roles.allows(Capability::ManageDecisions);
     let consensus_reached = !lines.is_empty() && lines.iter().all(|l| l.position() == Some(Position::Agree));
     let anyone_objects = lines.iter().any(|l| matches!(l.position(), Some(Position::Disagree | Position::Abstain)));

@@ -21,29 +21,44 @@ use crate::web::{
     AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, redirect_with, required_line, required_text,
 };
 
+/// Whether this member puts decisions to a body and manages those put to it:
+/// the business unit, or the body's chair, while the body still sits. The one
+/// statement of the rule; `Member::chairs` holds the bodies still sitting that
+/// the member chairs today.
+pub(super) fn manages_body(member: &Member, group_id: Uuid, sitting: bool) -> bool {
+    sitting && (member.roles.allows(Capability::ManageDecisions) || member.chairs.contains(&group_id))
+}
+
+/// Whether this member may put a decision to any body at all (the register's "raise" link).
+pub(super) fn may_raise_any(member: &Member) -> bool {
+    member.roles.allows(Capability::ManageDecisions) || !member.chairs.is_empty()
+}
+
 /// The bodies this member may put a decision to: every active group for the
 /// business manager, the groups they chair for a chair.
 pub(super) async fn raisable_groups(tx: &mut Tx, member: &Member) -> sqlx::Result<Vec<(Uuid, String)>> {
-    let all = member.roles.allows(Capability::ManageDecisions);
     let rows = sqlx::query!(
         "select g.id, g.name from partnership_group g
          where g.partnership_id = $1 and g.retired_on is null
-           and ($3 or exists (select 1 from group_member s where s.partnership_id = g.partnership_id and s.group_id = g.id
-                               and s.membership_id = $2 and s.role_in_group = 'chair'
-                               and s.starts_on <= current_date and (s.ends_on is null or s.ends_on >= current_date)))
          order by array_position(array['executive', 'accountability', 'board'], g.kind), g.sort_order, g.name",
-        member.partnership.id,
-        member.membership_id,
-        all
+        member.partnership.id
     )
     .fetch_all(&mut **tx)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+    Ok(rows.into_iter().filter(|r| manages_body(member, r.id, true)).map(|r| (r.id, r.name)).collect())
 }
 
-/// The business manager, or the chair of the body the decision was put to.
+/// The business manager, or the chair of the body the decision was put to (while it sits).
 pub(super) async fn chairs_or_manages(tx: &mut Tx, member: &Member, decision: &Decision) -> sqlx::Result<bool> {
-    Ok(raisable_groups(tx, member).await?.iter().any(|(id, _)| *id == decision.group_id))
+    let sitting = sqlx::query_scalar!(
+        r#"select retired_on is null as "sitting!" from partnership_group where partnership_id = $1 and id = $2"#,
+        member.partnership.id,
+        decision.group_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .unwrap_or(false);
+    Ok(manages_body(member, decision.group_id, sitting))
 }
 
 #[derive(Deserialize, Default, Clone)]

@@ -1,7 +1,6 @@
 //! The decision register: every decision with its outcome (confidential ones
 //! to members only), a page at a time, and the decisions awaiting a person's response.
 
-use crate::roles::Capability;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -190,8 +189,7 @@ pub(crate) async fn register(
         open = open_lines(&mut tx, member.partnership.id).await?;
     }
     let decided = decided_page(&mut tx, member.partnership.id, Readers::Members, &page).await?;
-    // As `raise::raisable_groups`: the business unit, or the chair of a group still sitting.
-    let can_raise = member.roles.allows(Capability::ManageDecisions) || !member.chairs.is_empty();
+    let can_raise = super::raise::may_raise_any(&member);
     let awaiting = awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
     tx.commit().await?;
     Ok(RegisterPage { layout: member.layout(&session, "decisions").await?, member, open, decided, can_raise, awaiting })

@@ -74,6 +74,22 @@ pub(crate) struct RulesForm {
 }
 
 impl RulesForm {
+    /// The form filled with a body's rules as they apply (its quorum's requirements as sector codes).
+    fn for_body(group_id: Option<Uuid>, requirements: &[Vec<String>], rule: &DecisionRule) -> RulesForm {
+        let row = |i: usize| requirements.get(i).cloned().unwrap_or_default();
+        RulesForm {
+            group_id: group_id.map(|g| g.to_string()).unwrap_or_default(),
+            quorum_1: row(0),
+            quorum_2: row(1),
+            quorum_3: row(2),
+            quorum_4: row(3),
+            majority_vote: if rule.majority_vote { "yes".into() } else { "no".into() },
+            majority_of: rule.majority_of.code().to_owned(),
+            reminder_working_days: rule.reminder_working_days.to_string(),
+            description: rule.description.clone(),
+        }
+    }
+
     fn rows(&self) -> [&Vec<String>; QUORUM_ROWS] {
         [&self.quorum_1, &self.quorum_2, &self.quorum_3, &self.quorum_4]
     }
@@ -129,12 +145,8 @@ async fn bodies(tx: &mut Tx, partnership_id: Uuid) -> Result<(Vec<BodyRules>, Ve
     .collect();
     let name_of =
         |code: &str| sectors.iter().find(|(s, _)| s == code).map(|(_, n)| n.clone()).unwrap_or_else(|| Sector::label_of(code).to_owned());
-    let describe = |required: &[String]| -> Vec<String> {
-        crate::meetings::QuorumRule::from_stored(required.to_vec(), String::new())
-            .requirements
-            .iter()
-            .map(|alternatives| alternatives.iter().map(|s| name_of(s)).collect::<Vec<_>>().join(" or "))
-            .collect()
+    let describe = |requirements: &[Vec<String>]| -> Vec<String> {
+        requirements.iter().map(|alternatives| alternatives.iter().map(|s| name_of(s)).collect::<Vec<_>>().join(" or ")).collect()
     };
     // Every body (the default first, then each group still sitting) with the rules of its own, in one statement;
     // a group without its own takes the default's.
@@ -174,12 +186,13 @@ async fn bodies(tx: &mut Tx, partnership_id: Uuid) -> Result<(Vec<BodyRules>, Ve
             let (quorum, rule) = own(row);
             let own = quorum.is_some() || rule.is_some();
             let required = quorum.or_else(|| default_quorum.clone()).unwrap_or_default();
+            let requirements = crate::meetings::QuorumRule::from_stored(required, String::new()).requirements;
             BodyRules {
                 group_id: row.group_id,
                 name: if row.group_id.is_some() { row.name.clone() } else { "Every group without rules of its own".to_owned() },
                 own,
-                quorum: describe(&required),
-                requirements: crate::meetings::QuorumRule::from_stored(required, String::new()).requirements,
+                quorum: describe(&requirements),
+                requirements,
                 rule: rule.or_else(|| default_rule.clone()).unwrap_or_default(),
             }
         })
@@ -238,18 +251,7 @@ async fn form_for(tx: &mut Tx, partnership_id: Uuid, group_id: Option<Uuid>) -> 
             )
         }
     };
-    let row = |i: usize| quorum.get(i).cloned().unwrap_or_default();
-    Ok(RulesForm {
-        group_id: group_id.map(|g| g.to_string()).unwrap_or_default(),
-        quorum_1: row(0),
-        quorum_2: row(1),
-        quorum_3: row(2),
-        quorum_4: row(3),
-        majority_vote: if rule.majority_vote { "yes".into() } else { "no".into() },
-        majority_of: rule.majority_of.code().to_owned(),
-        reminder_working_days: rule.reminder_working_days.to_string(),
-        description: rule.description,
-    })
+    Ok(RulesForm::for_body(group_id, &quorum, &rule))
 }
 
 pub(crate) async fn rules_page(
@@ -267,18 +269,7 @@ pub(crate) async fn rules_page(
     tx.commit().await?;
     // The form opens on the body asked for (a group still sitting, or the default), with its rules as they apply now.
     let body = bodies.iter().find(|b| b.group_id == group_id).ok_or(AppError::NotFound)?;
-    let row = |i: usize| body.requirements.get(i).cloned().unwrap_or_default();
-    let form = RulesForm {
-        group_id: group_id.map(|g| g.to_string()).unwrap_or_default(),
-        quorum_1: row(0),
-        quorum_2: row(1),
-        quorum_3: row(2),
-        quorum_4: row(3),
-        majority_vote: if body.rule.majority_vote { "yes".into() } else { "no".into() },
-        majority_of: body.rule.majority_of.code().to_owned(),
-        reminder_working_days: body.rule.reminder_working_days.to_string(),
-        description: body.rule.description.clone(),
-    };
+    let form = RulesForm::for_body(group_id, &body.requirements, &body.rule);
     page(&session, member, bodies, sectors, form, FormErrors::default()).await
 }
 

@@ -119,10 +119,7 @@ pub(super) async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str)
                   coalesce(a.agenda_cutoff_working_days, 10) as "agenda_cutoff_working_days!",
                   coalesce(a.papers_working_days, 5) as "papers_working_days!",
                   q.required_sectors as "quorum_sectors?", q.description as "quorum_description?",
-                  array(select o.sector from organisation o where o.partnership_id = m.partnership_id
-                          and o.is_statutory_partner and o.retired_on is null order by o.name) as "partner_sectors!",
-                  array(select o.name from organisation o where o.partnership_id = m.partnership_id
-                          and o.is_statutory_partner and o.retired_on is null order by o.name) as "partner_names!",
+                  coalesce(sp.sectors, '{}') as "partner_sectors!", coalesce(sp.names, '{}') as "partner_names!",
                   (select s.id from group_member s where s.partnership_id = m.partnership_id and s.group_id = m.group_id
                      and s.membership_id = $3 and s.starts_on <= current_date and (s.ends_on is null or s.ends_on >= current_date)
                    limit 1) as my_seat,
@@ -133,6 +130,10 @@ pub(super) async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str)
            left join lateral (select r.required_sectors, r.description from quorum_rule r
                               where r.partnership_id = m.partnership_id and (r.group_id = m.group_id or r.group_id is null)
                               order by r.group_id nulls last limit 1) q on true
+           -- The statutory partners, to name those a quorum misses as the partnership names them.
+           left join lateral (select array_agg(o.sector order by o.name) as sectors, array_agg(o.name order by o.name) as names
+                              from organisation o
+                              where o.partnership_id = m.partnership_id and o.is_statutory_partner and o.retired_on is null) sp on true
            where m.partnership_id = $1 and m.id = $2"#,
         pid,
         super::parse_id(meeting_id)?,

@@ -16,7 +16,7 @@ use crate::calendar::when;
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::tenant::Member;
-pub(crate) use crate::web::record_id as parse_id;
+use crate::web::record_id as parse_id;
 pub use agenda::{Proposal, Proposed, next_meeting, propose};
 pub use attendance::{SeatLine, load_seats};
 use chrono::{DateTime, Utc};

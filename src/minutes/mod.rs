@@ -113,21 +113,24 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, meeting_id: &str, reading
                   e.pack_circulated_at as "pack_circulated_at: DateTime<Utc>",
                   m.status as "minutes_status?: MinutesStatus",
                   g.name || ', ' || to_char(a.starts_at at time zone 'Europe/London', 'FMDD FMMonth YYYY') as "approved_at?",
-                  -- The group's next meetings, where the minutes may be approved.
-                  array(select x.id from meeting x where x.partnership_id = e.partnership_id and x.group_id = e.group_id
-                          and x.starts_at > e.starts_at and x.status = 'scheduled' order by x.starts_at limit 20) as "later_ids!",
-                  array(select x.starts_at from meeting x where x.partnership_id = e.partnership_id and x.group_id = e.group_id
-                          and x.starts_at > e.starts_at and x.status = 'scheduled' order by x.starts_at limit 20) as "later_starts!: Vec<DateTime<Utc>>",
-                  array(select x.ends_at from meeting x where x.partnership_id = e.partnership_id and x.group_id = e.group_id
-                          and x.starts_at > e.starts_at and x.status = 'scheduled' order by x.starts_at limit 20) as "later_ends!: Vec<DateTime<Utc>>"
+                  coalesce(later.ids, '{}') as "later_ids!", coalesce(later.starts, '{}') as "later_starts!: Vec<DateTime<Utc>>",
+                  coalesce(later.ends, '{}') as "later_ends!: Vec<DateTime<Utc>>"
            from meeting e
            join partnership_group eg on eg.partnership_id = e.partnership_id and eg.id = e.group_id
            left join minutes m on m.partnership_id = e.partnership_id and m.meeting_id = e.id
            left join meeting a on a.partnership_id = m.partnership_id and a.id = m.approved_at_meeting_id
            left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
+           -- The group's next twenty meetings, where the working minutes may be approved.
+           left join lateral (select array_agg(x.id order by x.starts_at) as ids, array_agg(x.starts_at order by x.starts_at) as starts,
+                                     array_agg(x.ends_at order by x.starts_at) as ends
+                              from (select x.id, x.starts_at, x.ends_at from meeting x
+                                    where $3 and x.partnership_id = e.partnership_id and x.group_id = e.group_id
+                                      and x.starts_at > e.starts_at and x.status = 'scheduled'
+                                    order by x.starts_at limit 20) x) later on true
            where e.partnership_id = $1 and e.id = $2"#,
         pid,
-        crate::meetings::parse_id(meeting_id)?
+        crate::web::record_id(meeting_id)?,
+        reading == Reading::Working
     )
     .fetch_optional(&mut **tx)
     .await?
