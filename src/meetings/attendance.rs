@@ -1,7 +1,6 @@
 //! Who came: present, apologies, a deputy from the member's organisation,
 //! absent; recorded by the business manager, apologies sent by members.
 
-use crate::meetings::MeetingRow;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::json;
@@ -10,7 +9,6 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::meeting::load_meeting;
-use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::roles::Capability;
 use crate::tenant::Member;
@@ -18,7 +16,7 @@ use crate::tenant::change;
 use crate::web::{AppState, ClientAddress, Submitted, redirect_with as done};
 
 /// Who came. Stored as text: `present`, `apologies`, `deputy` (apologies, sending a deputy), `absent`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Attendance {
@@ -52,6 +50,7 @@ impl Attendance {
     }
 }
 
+#[derive(Debug, serde::Deserialize)]
 pub struct SeatLine {
     pub seat_id: Uuid,
     pub person_name: String,
@@ -88,26 +87,30 @@ impl SeatLine {
 }
 
 /// The group's seats on the day of the meeting, with what was recorded for each.
-pub async fn load_seats(tx: &mut Tx, pid: Uuid, meeting: &MeetingRow) -> sqlx::Result<Vec<SeatLine>> {
-    let day = meeting.day();
-    sqlx::query_as!(
-        SeatLine,
-        r#"select s.id as seat_id, s.person_name, o.name as "organisation_name?", o.sector as "sector?", s.role_in_group,
-                  a.status as "status?: Attendance", coalesce(a.deputy_name, '') as "deputy_name!"
-           from group_member s
-           left join organisation o on o.partnership_id = s.partnership_id and o.id = s.organisation_id
-           left join attendance a on a.partnership_id = s.partnership_id and a.meeting_id = $3 and a.group_member_id = s.id
-           where s.partnership_id = $1 and s.group_id = $2 and s.role_in_group <> 'invited'
-             and s.starts_on <= $4 and (s.ends_on is null or s.ends_on >= $4)
-           order by array_position(array['chair', 'vice_chair', 'member', 'adviser'], s.role_in_group), s.person_name"#,
-        pid,
-        meeting.group_id,
-        meeting.id,
-        day as _
-    )
-    .fetch_all(&mut **tx)
-    .await
+/// A statement about one meeting (`e`) that also reads the seats on its group
+/// that day, with what was recorded of each, as the JSON column `seats`
+/// (decoded as `Json<Vec<SeatLine>>`): `$head` selects it and names the
+/// meeting in its `from`, `$tail` is the rest (the `where`).
+macro_rules! with_seats {
+    ($head:literal, $tail:literal, $($arg:expr),+) => {
+        sqlx::query!(
+            $head + r#"
+            left join lateral (
+                select json_agg(x order by array_position(array['chair', 'vice_chair', 'member', 'adviser'], x.role_in_group), x.person_name) as lines
+                from (select s.id as seat_id, s.person_name, o.name as organisation_name, o.sector, s.role_in_group, a.status,
+                             coalesce(a.deputy_name, '') as deputy_name
+                      from group_member s
+                      left join organisation o on o.partnership_id = s.partnership_id and o.id = s.organisation_id
+                      left join attendance a on a.partnership_id = s.partnership_id and a.meeting_id = e.id and a.group_member_id = s.id
+                      where s.partnership_id = e.partnership_id and s.group_id = e.group_id and s.role_in_group <> 'invited'
+                        and s.starts_on <= (e.starts_at at time zone 'Europe/London')::date
+                        and (s.ends_on is null or s.ends_on >= (e.starts_at at time zone 'Europe/London')::date)) x) seats on true
+            "# + $tail,
+            $($arg),+
+        )
+    };
 }
+pub(crate) use with_seats;
 
 pub(crate) async fn record_attendance(
     State(state): State<AppState>,

@@ -4,7 +4,6 @@
 use crate::meetings::MeetingRow;
 use crate::meetings::SeatLine;
 use crate::meetings::find_meeting;
-use crate::meetings::load_seats;
 use crate::meetings::notify_group;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -14,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
+use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -30,6 +30,7 @@ use crate::web::{AppState, ClientAddress, FormErrors, Layout, redirect_with as d
 
 // ---------------------------------------------------------------- one meeting
 
+#[derive(Debug, Deserialize)]
 pub struct ItemRow {
     pub id: Uuid,
     pub title: String,
@@ -107,34 +108,40 @@ pub(super) struct MeetingDetail {
 }
 
 /// A meeting, its agenda, seats and quorum, and the person's seat: the
-/// meeting with everything of one value about it (the partnership's
-/// deadlines, the quorum rule, the statutory partners' names, the person's
-/// seat, the minutes' status) in one statement, then its agenda and its seats.
+/// meeting with everything about it (the partnership's deadlines, the quorum
+/// rule, the statutory partners' names, the person's seat, the minutes'
+/// status, the agenda and the seats) in one statement.
 pub(super) async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str) -> Result<MeetingDetail> {
     let pid = member.partnership.id;
-    let row = sqlx::query!(
-        r#"select m.id, m.group_id, g.name as group_name, m.starts_at as "starts_at: DateTime<Utc>", m.ends_at as "ends_at: DateTime<Utc>",
-                  m.location, m.online_link, m.extraordinary, m.status as "status: super::MeetingStatus", m.cancelled_reason,
-                  m.pack_circulated_at as "pack_circulated_at: DateTime<Utc>",
+    let row = crate::meetings::with_seats!(
+        r#"select e.id, e.group_id, g.name as group_name, e.starts_at as "starts_at: DateTime<Utc>", e.ends_at as "ends_at: DateTime<Utc>",
+                  e.location, e.online_link, e.extraordinary, e.status as "status: super::MeetingStatus", e.cancelled_reason,
+                  e.pack_circulated_at as "pack_circulated_at: DateTime<Utc>",
                   coalesce(a.agenda_cutoff_working_days, 10) as "agenda_cutoff_working_days!",
                   coalesce(a.papers_working_days, 5) as "papers_working_days!",
                   q.required_sectors as "quorum_sectors?", q.description as "quorum_description?",
                   coalesce(sp.sectors, '{}') as "partner_sectors!", coalesce(sp.names, '{}') as "partner_names!",
-                  (select s.id from group_member s where s.partnership_id = m.partnership_id and s.group_id = m.group_id
+                  (select s.id from group_member s where s.partnership_id = e.partnership_id and s.group_id = e.group_id
                      and s.membership_id = $3 and s.starts_on <= current_date and (s.ends_on is null or s.ends_on >= current_date)
                    limit 1) as my_seat,
-                  (select n.status from minutes n where n.partnership_id = m.partnership_id and n.meeting_id = m.id) as minutes_status
-           from meeting m
-           join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-           left join arrangement a on a.partnership_id = m.partnership_id
+                  (select n.status from minutes n where n.partnership_id = e.partnership_id and n.meeting_id = e.id) as minutes_status,
+                  coalesce((select json_agg(i order by i.position nulls last, i.submitted_at)
+                            from (select i.id, i.title, i.purpose, i.presenter, i.summary, u.display_name as submitted_by_name,
+                                         i.submitted_at, i.status, i.decision_reason, i.position, i.minutes_allowed
+                                  from agenda_item i left join app_user u on u.id = i.submitted_by
+                                  where i.partnership_id = e.partnership_id and i.meeting_id = e.id) i), '[]') as "items!: Json<Vec<ItemRow>>",
+                  coalesce(seats.lines, '[]') as "seats!: Json<Vec<SeatLine>>"
+           from meeting e
+           join partnership_group g on g.partnership_id = e.partnership_id and g.id = e.group_id
+           left join arrangement a on a.partnership_id = e.partnership_id
            left join lateral (select r.required_sectors, r.description from quorum_rule r
-                              where r.partnership_id = m.partnership_id and (r.group_id = m.group_id or r.group_id is null)
+                              where r.partnership_id = e.partnership_id and (r.group_id = e.group_id or r.group_id is null)
                               order by r.group_id nulls last limit 1) q on true
            -- The statutory partners, to name those a quorum misses as the partnership names them.
            left join lateral (select array_agg(o.sector order by o.name) as sectors, array_agg(o.name order by o.name) as names
                               from organisation o
-                              where o.partnership_id = m.partnership_id and o.is_statutory_partner and o.retired_on is null) sp on true
-           where m.partnership_id = $1 and m.id = $2"#,
+                              where o.partnership_id = e.partnership_id and o.is_statutory_partner and o.retired_on is null) sp on true"#,
+        "where e.partnership_id = $1 and e.id = $2",
         pid,
         super::parse_id(meeting_id)?,
         member.membership_id
@@ -146,19 +153,7 @@ pub(super) async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str)
     let rules =
         super::MeetingRules { agenda_cutoff_working_days: row.agenda_cutoff_working_days, papers_working_days: row.papers_working_days };
     let deadlines = Deadlines::for_meeting(meeting.day(), &rules);
-    let items = sqlx::query_as!(
-        ItemRow,
-        r#"select i.id, i.title, i.purpose, i.presenter, i.summary, u.display_name as "submitted_by_name?",
-                  i.submitted_at as "submitted_at: DateTime<Utc>", i.status as "status: ItemStatus", i.decision_reason, i.position, i.minutes_allowed
-           from agenda_item i left join app_user u on u.id = i.submitted_by
-           where i.partnership_id = $1 and i.meeting_id = $2
-           order by i.position nulls last, i.submitted_at"#,
-        pid,
-        meeting.id
-    )
-    .fetch_all(&mut **tx)
-    .await?;
-    let seats = load_seats(tx, pid, &meeting).await?;
+    let (items, seats) = (row.items.0, row.seats.0);
     let partners: Vec<(String, String)> = row.partner_sectors.into_iter().zip(row.partner_names).collect();
     let quorum = match (row.quorum_sectors, row.quorum_description) {
         (Some(sectors), Some(description)) => Some(quorum_view(&QuorumRule::from_stored(sectors, description), &seats, &partners)),

@@ -18,7 +18,8 @@ use crate::error::{AppError, Result};
 use crate::tenant::Member;
 use crate::web::record_id as parse_id;
 pub use agenda::{Proposal, Proposed, next_meeting, propose};
-pub use attendance::{SeatLine, load_seats};
+pub use attendance::SeatLine;
+pub(crate) use attendance::with_seats;
 use chrono::{DateTime, Utc};
 pub use feed::{FeedMeeting, to_ics};
 
@@ -155,7 +156,7 @@ pub async fn notify_group(
 }
 
 /// Where an agenda item stands. Stored as text: `proposed`, `late_request`, `accepted`, `refused`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum ItemStatus {

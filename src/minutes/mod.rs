@@ -21,11 +21,14 @@ use crate::audit::Change;
 use crate::calendar::long_date as long;
 use crate::db::Tx;
 use crate::error::{AppError, Result};
-use crate::meetings::{MeetingRow, SeatLine, find_meeting, load_seats, notify_group};
+use crate::meetings::{MeetingRow, SeatLine, find_meeting, notify_group};
 use crate::roles::Capability;
 use crate::tenant::Member;
 use crate::web::{AppState, FormErrors, Layout};
+use serde::Deserialize;
+use sqlx::types::Json;
 
+#[derive(Debug, Deserialize)]
 pub struct Section {
     pub id: Uuid,
     pub heading: String,
@@ -33,6 +36,7 @@ pub struct Section {
     pub confidential: bool,
 }
 
+#[derive(Debug, Deserialize)]
 pub struct SectionAction {
     pub section_id: Option<Uuid>,
     pub description: String,
@@ -46,6 +50,7 @@ impl SectionAction {
     }
 }
 
+#[derive(Debug, Deserialize)]
 pub struct Comment {
     pub author: String,
     pub body: String,
@@ -106,15 +111,27 @@ pub(super) enum Reading {
 
 pub(super) async fn load(tx: &mut Tx, member: &Member, meeting_id: &str, reading: Reading) -> Result<Loaded> {
     let pid = member.partnership.id;
-    // The meeting and where its minutes stand, in one statement.
-    let row = sqlx::query!(
+    // The meeting, where its minutes stand, their sections and the seats, in one statement; for the working minutes, their actions and comments too.
+    let row = crate::meetings::with_seats!(
         r#"select e.id, e.group_id, eg.name as group_name, e.starts_at as "starts_at: DateTime<Utc>", e.ends_at as "ends_at: DateTime<Utc>",
                   e.location, e.online_link, e.extraordinary, e.status as "status: crate::meetings::MeetingStatus", e.cancelled_reason,
                   e.pack_circulated_at as "pack_circulated_at: DateTime<Utc>",
                   m.status as "minutes_status?: MinutesStatus",
                   g.name || ', ' || to_char(a.starts_at at time zone 'Europe/London', 'FMDD FMMonth YYYY') as "approved_at?",
                   coalesce(later.ids, '{}') as "later_ids!", coalesce(later.starts, '{}') as "later_starts!: Vec<DateTime<Utc>>",
-                  coalesce(later.ends, '{}') as "later_ends!: Vec<DateTime<Utc>>"
+                  coalesce(later.ends, '{}') as "later_ends!: Vec<DateTime<Utc>>",
+                  coalesce((select json_agg(x order by x.position)
+                            from (select s.id, s.heading, s.body, s.confidential, s.position from minute_section s
+                                  where s.partnership_id = e.partnership_id and s.meeting_id = e.id) x), '[]') as "sections!: Json<Vec<Section>>",
+                  coalesce((select json_agg(x order by x.created_at)
+                            from (select p.minute_section_id as section_id, p.description, p.owner_name, p.due_on, p.created_at
+                                  from action_point p where $3 and p.partnership_id = e.partnership_id and p.meeting_id = e.id) x), '[]')
+                    as "actions!: Json<Vec<SectionAction>>",
+                  coalesce((select json_agg(x order by x.created_at)
+                            from (select u.display_name as author, c.body, c.created_at
+                                  from minutes_comment c join app_user u on u.id = c.author_user_id
+                                  where $3 and c.partnership_id = e.partnership_id and c.meeting_id = e.id) x), '[]') as "comments!: Json<Vec<Comment>>",
+                  coalesce(seats.lines, '[]') as "seats!: Json<Vec<SeatLine>>"
            from meeting e
            join partnership_group eg on eg.partnership_id = e.partnership_id and eg.id = e.group_id
            left join minutes m on m.partnership_id = e.partnership_id and m.meeting_id = e.id
@@ -126,8 +143,8 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, meeting_id: &str, reading
                               from (select x.id, x.starts_at, x.ends_at from meeting x
                                     where $3 and x.partnership_id = e.partnership_id and x.group_id = e.group_id
                                       and x.starts_at > e.starts_at and x.status = 'scheduled'
-                                    order by x.starts_at limit 20) x) later on true
-           where e.partnership_id = $1 and e.id = $2"#,
+                                    order by x.starts_at limit 20) x) later on true"#,
+        "where e.partnership_id = $1 and e.id = $2",
         pid,
         crate::web::record_id(meeting_id)?,
         reading == Reading::Working
@@ -139,38 +156,8 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, meeting_id: &str, reading
     let later_meetings = (row.later_ids.iter().zip(&row.later_starts).zip(&row.later_ends))
         .map(|((id, starts), ends)| (id.to_string(), crate::calendar::when(*starts, *ends)))
         .collect();
+    let (sections, actions, comments, seats) = (row.sections.0, row.actions.0, row.comments.0, row.seats.0);
     let meeting = crate::meetings::meeting_row!(row);
-    let sections = sqlx::query_as!(
-        Section,
-        "select id, heading, body, confidential from minute_section where partnership_id = $1 and meeting_id = $2 order by position",
-        pid,
-        meeting.id
-    )
-    .fetch_all(&mut **tx)
-    .await?;
-    let seats = load_seats(tx, pid, &meeting).await?;
-    if reading == Reading::Published {
-        return Ok(Loaded { meeting, minutes, sections, actions: Vec::new(), comments: Vec::new(), seats, later_meetings });
-    }
-    let actions = sqlx::query_as!(
-        SectionAction,
-        r#"select minute_section_id as section_id, description, owner_name, due_on as "due_on: NaiveDate"
-           from action_point where partnership_id = $1 and meeting_id = $2 order by created_at"#,
-        pid,
-        meeting.id
-    )
-    .fetch_all(&mut **tx)
-    .await?;
-    let comments = sqlx::query_as!(
-        Comment,
-        r#"select u.display_name as author, c.body, c.created_at as "created_at: DateTime<Utc>"
-           from minutes_comment c join app_user u on u.id = c.author_user_id
-           where c.partnership_id = $1 and c.meeting_id = $2 order by c.created_at"#,
-        pid,
-        meeting.id
-    )
-    .fetch_all(&mut **tx)
-    .await?;
     Ok(Loaded { meeting, minutes, sections, actions, comments, seats, later_meetings })
 }
 

@@ -15,6 +15,7 @@ use partnership_hub::config::Config;
 use partnership_hub::db::{self, Target};
 use partnership_hub::roles::Role;
 use sqlx::PgPool;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
@@ -399,6 +400,19 @@ impl TestApp {
         .fetch_one(&self.owner)
         .await
         .unwrap()
+    }
+
+    /// Each statement run in this test's database so far with its calls, to tell which ones a page ran.
+    pub async fn statements_by_text(&self) -> HashMap<String, i64> {
+        sqlx::query_as::<_, (String, i64)>(
+            "select query, sum(calls)::bigint from pg_stat_statements
+             where dbid = (select oid from pg_database where datname = current_database()) group by query",
+        )
+        .fetch_all(&self.owner)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
     }
 
     /// Statements that wrote (insert, update, delete) in this test's database so far.
