@@ -24,7 +24,7 @@ pub const STATES: [&str; 6] = ["Not started", "On track", "At risk", "Overdue", 
 /// How an action stands, as its owner sets it. Stored as text:
 /// `not_started`, `on_track`, `at_risk`, `complete`. Overdue is never stored:
 /// it is worked out from the due date.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -179,24 +179,26 @@ pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, which: Actions)
     }
 }
 
-/// How many actions set in answer to scrutiny recommendations stand in each
-/// state ([`STATES`]), counted by the database.
-pub async fn scrutiny_action_states(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<(&'static str, i64)>> {
-    let groups = sqlx::query!(
-        r#"select status as "status: Status", due_on < current_date as "overdue!", completion_confirmed as "confirmed!", count(*) as "n!"
-           from action_point where partnership_id = $1 and recommendation_lineage_id is not null
-           group by 1, 2, 3"#,
-        partnership_id
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(STATES
+/// How many actions stand at one status, overdue or not, confirmed or not:
+/// a row of a `group by status, due_on < current_date, completion_confirmed`
+/// over `action_point`, read by the page that counts them.
+#[derive(Debug, serde::Deserialize)]
+pub struct StateCount {
+    pub status: Status,
+    pub overdue: bool,
+    pub confirmed: bool,
+    pub n: i64,
+}
+
+/// The counts in each state ([`STATES`]), in their order.
+pub fn tally(groups: &[StateCount]) -> Vec<(&'static str, i64)> {
+    STATES
         .iter()
         .map(|label| {
             let n = groups.iter().filter(|g| state_label(g.status, g.overdue, g.confirmed) == *label).map(|g| g.n).sum();
             (*label, n)
         })
-        .collect())
+        .collect()
 }
 
 /// A new action and where it came from.

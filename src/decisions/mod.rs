@@ -33,7 +33,7 @@ use crate::structure::Sector;
 pub use register::{Awaiting, Readers, RegisterLine, awaiting, awaiting_in, meeting_lines};
 
 /// Stored as text: `agree`, `disagree`, `abstain`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Position {
@@ -68,7 +68,7 @@ impl Position {
 }
 
 /// Stored as text: `consensus`, `vote`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
@@ -86,7 +86,7 @@ impl Stage {
 }
 
 /// Stored as text: `carried_consensus`, `carried_majority`, `not_carried`, `no_quorum`, `withdrawn`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -133,7 +133,7 @@ impl Outcome {
 
 /// What carries a formal vote.
 /// Stored as text: `votes_cast`, `all_voters`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum MajorityOf {

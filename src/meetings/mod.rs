@@ -176,7 +176,7 @@ impl ItemStatus {
 }
 
 /// Whether a meeting goes ahead. Stored as text: `scheduled`, `cancelled`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingStatus {

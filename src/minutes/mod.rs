@@ -64,7 +64,7 @@ impl Comment {
 }
 
 /// Where the minutes stand. Stored as text: `draft`, `circulated`, `approved`, `published`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum MinutesStatus {

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
+use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -31,6 +32,7 @@ pub const KINDS: [(&str, &str); 3] = [
     ("independent_person", "Independent person"),
 ];
 
+#[derive(Debug, Deserialize)]
 pub struct Appointment {
     pub kind: String,
     pub name: String,
@@ -60,22 +62,7 @@ impl Appointment {
     }
 }
 
-pub async fn appointments(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<Appointment>> {
-    sqlx::query_as!(
-        Appointment,
-        r#"select a.kind, a.name, a.agency, u.display_name as "account_name?", a.starts_on as "starts_on: NaiveDate",
-                  a.ends_on as "ends_on: NaiveDate", a.review_due_on as "review_due_on: NaiveDate", a.notes
-           from scrutiny_appointment a
-           left join membership m on m.partnership_id = a.partnership_id and m.id = a.membership_id
-           left join app_user u on u.id = m.user_id
-           where a.partnership_id = $1 and (a.ends_on is null or a.ends_on >= current_date)
-           order by array_position(array['independent_scrutineer', 'scrutiny_agency', 'independent_person'], a.kind), a.name"#,
-        partnership_id
-    )
-    .fetch_all(&mut **tx)
-    .await
-}
-
+#[derive(Debug, Deserialize)]
 pub struct ProgrammeItem {
     pub quarter: i32,
     pub theme: String,
@@ -89,18 +76,7 @@ impl ProgrammeItem {
     }
 }
 
-pub async fn programme(tx: &mut Tx, partnership_id: Uuid, year: i32) -> sqlx::Result<Vec<ProgrammeItem>> {
-    sqlx::query_as!(
-        ProgrammeItem,
-        "select quarter, theme, methods, notes from scrutiny_programme_item where partnership_id = $1 and financial_year = $2
-         order by quarter, theme",
-        partnership_id,
-        year
-    )
-    .fetch_all(&mut **tx)
-    .await
-}
-
+#[derive(Debug, Deserialize)]
 pub struct Review {
     pub reviewed_on: NaiveDate,
     pub conclusions: String,
@@ -117,17 +93,57 @@ impl Review {
     }
 }
 
-pub async fn reviews(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<Review>> {
-    sqlx::query_as!(
-        Review,
-        r#"select r.reviewed_on as "reviewed_on: NaiveDate", r.conclusions, r.next_review_due_on as "next_review_due_on: NaiveDate",
-                  u.display_name as recorded_by_name
-           from scrutiny_review r join app_user u on u.id = r.recorded_by
-           where r.partnership_id = $1 order by r.reviewed_on desc"#,
-        partnership_id
+/// The arrangements as they stand: the appointments in tenure, a year's
+/// programme, every annual review (latest first), the settings, and the
+/// groups reports may go to; read in one statement.
+pub struct Standing {
+    pub appointments: Vec<Appointment>,
+    pub programme: Vec<ProgrammeItem>,
+    pub reviews: Vec<Review>,
+    pub scrutiny_group_id: Option<Uuid>,
+    pub response_working_days: Option<i32>,
+    pub scrutiny_arrangements: Option<String>,
+    pub confidential_to_scrutineers: bool,
+    pub groups: Vec<(Uuid, String)>,
+}
+
+pub async fn standing(tx: &mut Tx, partnership_id: Uuid, year: i32) -> sqlx::Result<Standing> {
+    let row = sqlx::query!(
+        r#"select p.confidential_to_scrutineers, a.scrutiny_group_id as "scrutiny_group_id?",
+                  a.recommendation_response_working_days as "response_working_days?", a.scrutiny_arrangements as "scrutiny_arrangements?",
+                  coalesce((select json_agg(x order by array_position(array['independent_scrutineer', 'scrutiny_agency', 'independent_person'], x.kind), x.name)
+                            from (select s.kind, s.name, s.agency, u.display_name as account_name, s.starts_on, s.ends_on, s.review_due_on, s.notes
+                                  from scrutiny_appointment s
+                                  left join membership m on m.partnership_id = s.partnership_id and m.id = s.membership_id
+                                  left join app_user u on u.id = m.user_id
+                                  where s.partnership_id = p.id and (s.ends_on is null or s.ends_on >= current_date)) x), '[]')
+                    as "appointments!: Json<Vec<Appointment>>",
+                  coalesce((select json_agg(x order by x.quarter, x.theme)
+                            from (select i.quarter, i.theme, i.methods, i.notes from scrutiny_programme_item i
+                                  where i.partnership_id = p.id and i.financial_year = $2) x), '[]') as "programme!: Json<Vec<ProgrammeItem>>",
+                  coalesce((select json_agg(x order by x.reviewed_on desc)
+                            from (select r.reviewed_on, r.conclusions, r.next_review_due_on, u.display_name as recorded_by_name
+                                  from scrutiny_review r join app_user u on u.id = r.recorded_by where r.partnership_id = p.id) x), '[]')
+                    as "reviews!: Json<Vec<Review>>",
+                  coalesce((select json_agg(json_build_array(g.id, g.name) order by g.sort_order, g.name) from partnership_group g
+                            where g.partnership_id = p.id and g.retired_on is null), '[]') as "groups!: Json<Vec<(Uuid, String)>>"
+           from partnership p left join arrangement a on a.partnership_id = p.id
+           where p.id = $1"#,
+        partnership_id,
+        year
     )
-    .fetch_all(&mut **tx)
-    .await
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Standing {
+        appointments: row.appointments.0,
+        programme: row.programme.0,
+        reviews: row.reviews.0,
+        scrutiny_group_id: row.scrutiny_group_id,
+        response_working_days: row.response_working_days,
+        scrutiny_arrangements: row.scrutiny_arrangements,
+        confidential_to_scrutineers: row.confidential_to_scrutineers,
+        groups: row.groups.0,
+    })
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -248,32 +264,13 @@ async fn render(state: &AppState, session: &Session, member: Member, forms: Form
     let pid = member.partnership.id;
     let year = FinancialYear::containing(today());
     let mut tx = member.begin(state).await?;
-    let appointments = appointments(&mut tx, pid).await?;
-    let programme = programme(&mut tx, pid, year.start_year).await?;
-    let reviews = reviews(&mut tx, pid).await?;
+    let standing = standing(&mut tx, pid, year.start_year).await?;
     let people = crate::people::choices(&mut tx, pid).await?;
-    let groups = sqlx::query!(
-        "select id, name from partnership_group where partnership_id = $1 and retired_on is null order by sort_order, name",
-        pid
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|g| (g.id.to_string(), g.name))
-    .collect();
-    let current = sqlx::query!(
-        "select scrutiny_group_id, recommendation_response_working_days, scrutiny_arrangements from arrangement where partnership_id = $1",
-        pid
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let scrutineers_read_confidential =
-        sqlx::query_scalar!("select confidential_to_scrutineers from partnership where id = $1", pid).fetch_one(&mut *tx).await?;
     tx.commit().await?;
     let settings = forms.settings.unwrap_or_else(|| SettingsForm {
-        scrutiny_group_id: current.as_ref().and_then(|c| c.scrutiny_group_id).map(|g| g.to_string()).unwrap_or_default(),
-        response_working_days: current.as_ref().map(|c| c.recommendation_response_working_days).unwrap_or(20).to_string(),
-        confidential_decisions: scrutineers_read_confidential.then(|| "yes".to_owned()),
+        scrutiny_group_id: standing.scrutiny_group_id.map(|g| g.to_string()).unwrap_or_default(),
+        response_working_days: standing.response_working_days.unwrap_or(20).to_string(),
+        confidential_decisions: standing.confidential_to_scrutineers.then(|| "yes".to_owned()),
     });
     let mut programme_form = forms.programme;
     if programme_form.financial_year.is_empty() {
@@ -283,12 +280,12 @@ async fn render(state: &AppState, session: &Session, member: Member, forms: Form
     let page = ArrangementsPage {
         layout: member.layout(session, "scrutiny").await?,
         member,
-        appointments,
-        programme,
+        appointments: standing.appointments,
+        programme: standing.programme,
         year_label: year.label(),
-        reviews,
+        reviews: standing.reviews,
         people,
-        groups,
+        groups: standing.groups.into_iter().map(|(id, name)| (id.to_string(), name)).collect(),
         years: [year, year.next()].iter().map(|y| (y.start_year.to_string(), y.label())).collect(),
         quarters: (1..=4).map(|q| (q.to_string(), quarter_label(year.start_year, q).split(" (").next().unwrap_or("").to_owned())).collect(),
         kinds: KINDS,
@@ -298,7 +295,7 @@ async fn render(state: &AppState, session: &Session, member: Member, forms: Form
         programme_form,
         review: forms.review,
         settings,
-        arrangements_text: current.map(|c| c.scrutiny_arrangements).unwrap_or_default(),
+        arrangements_text: standing.scrutiny_arrangements.unwrap_or_default(),
     };
     Ok((status, page).into_response())
 }

@@ -14,6 +14,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
+use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -26,7 +27,7 @@ use crate::web::Query;
 use crate::web::{AppState, Layout};
 
 /// How much assurance a finding gives. Stored as text: `substantial`, `reasonable`, `limited`, `none`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Assurance {
@@ -68,7 +69,7 @@ impl Assurance {
 }
 
 /// What the addressee made of a recommendation. Stored as text: `accepted`, `partly_accepted`, `not_accepted`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Acceptance {
@@ -145,7 +146,7 @@ pub fn quarter_of(date: NaiveDate) -> (i32, i32) {
 }
 
 /// A recommendation as the dashboard and the scrutineer follow it.
-#[derive(Clone)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct Followed {
     pub id: Uuid,
     pub report_id: Uuid,
@@ -171,18 +172,30 @@ impl Followed {
     }
 }
 
-/// What the dashboard follows of the current recommendations (those of each
-/// report's latest submitted version): how many have each response, counted
-/// by the database, and the few it lists with their actions (this person's
-/// own, and those whose response is overdue).
-struct Following {
+/// What the dashboard reads of scrutiny, in one statement: the year's
+/// reports (drafts only their author's) and findings by assurance; of the
+/// current recommendations (those of each report's latest submitted
+/// version), how many have each response, and the few it lists with their
+/// actions (this person's own, and those whose response is overdue); and the
+/// actions set in answer to recommendations, by state. Every count is the
+/// database's.
+struct Overview {
+    reports: Vec<ReportLine>,
+    findings: Vec<AssuranceCount>,
     /// By response, in the order of [`Acceptance::ALL`], then those awaiting one.
-    counts: [i64; 4],
+    responses: [i64; 4],
     listed: Vec<Followed>,
+    action_states: Vec<crate::actions::StateCount>,
 }
 
-async fn following(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, today: NaiveDate) -> sqlx::Result<Following> {
-    let rows = sqlx::query!(
+#[derive(Debug, Deserialize)]
+struct AssuranceCount {
+    assurance: Assurance,
+    n: i64,
+}
+
+async fn overview(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, year: i32, today: NaiveDate) -> sqlx::Result<Overview> {
+    let row = sqlx::query!(
         r#"with current_recommendation as (
                select r.id, r.partnership_id, r.lineage_id, r.report_id, sr.title as report_title, r.body,
                       r.addressee_organisation_id, r.addressee_group_id, resp.response, v.responses_due_on,
@@ -191,57 +204,62 @@ async fn following(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, today
                join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.report_id and v.version = r.version
                join scrutiny_report sr on sr.partnership_id = r.partnership_id and sr.id = r.report_id
                left join recommendation_response resp on resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id
-               where r.partnership_id = $1 and v.submitted_at is not null and v.superseded_at is null),
-           counts as (
-               select count(*) filter (where response = 'accepted') as accepted,
-                      count(*) filter (where response = 'partly_accepted') as partly_accepted,
-                      count(*) filter (where response = 'not_accepted') as not_accepted,
-                      count(*) filter (where response is null) as awaiting
-               from current_recommendation)
-           select c.accepted as "accepted!", c.partly_accepted as "partly_accepted!", c.not_accepted as "not_accepted!",
-                  c.awaiting as "awaiting!",
-                  x.id as "id?", x.report_id as "report_id?", x.report_title as "report_title?", x.body as "body?",
-                  x.addressee as "addressee?", x.response as "response?: Acceptance",
-                  x.responses_due_on as "responses_due_on?: NaiveDate", x.author_membership_id as "author_membership_id?",
-                  x.actions_total as "actions_total?", x.actions_done as "actions_done?"
-           from counts c
-           -- Only the listed ones are joined to their addressee and counted for actions.
-           left join lateral (
-               select f.id, f.report_id, f.report_title, f.body, coalesce(o.name, g.name, '') as addressee, f.response,
-                      f.responses_due_on, f.author_membership_id,
-                      (select count(*) from action_point a where a.partnership_id = f.partnership_id and a.recommendation_lineage_id = f.lineage_id) as actions_total,
-                      (select count(*) from action_point a where a.partnership_id = f.partnership_id and a.recommendation_lineage_id = f.lineage_id
-                         and a.status = 'complete' and a.completion_confirmed) as actions_done
-               from current_recommendation f
-               left join organisation o on o.partnership_id = f.partnership_id and o.id = f.addressee_organisation_id
-               left join partnership_group g on g.partnership_id = f.partnership_id and g.id = f.addressee_group_id
-               where f.author_membership_id = $2 or (f.response is null and f.responses_due_on < $3)
-               order by f.submitted_at desc, f.body) x on true"#,
+               where r.partnership_id = $1 and v.submitted_at is not null and v.superseded_at is null)
+           select
+             (select json_build_array(count(*) filter (where response = 'accepted'), count(*) filter (where response = 'partly_accepted'),
+                                      count(*) filter (where response = 'not_accepted'), count(*) filter (where response is null))
+              from current_recommendation) as "responses!: Json<[i64; 4]>",
+             -- Only the listed ones are joined to their addressee and counted for actions.
+             coalesce((select json_agg(x order by x.submitted_at desc, x.body)
+                       from (select f.id, f.report_id, f.report_title, f.body, coalesce(o.name, g.name, '') as addressee, f.response,
+                                    f.responses_due_on, f.author_membership_id, f.submitted_at,
+                                    (select count(*) from action_point a where a.partnership_id = f.partnership_id
+                                       and a.recommendation_lineage_id = f.lineage_id) as actions_total,
+                                    (select count(*) from action_point a where a.partnership_id = f.partnership_id
+                                       and a.recommendation_lineage_id = f.lineage_id and a.status = 'complete' and a.completion_confirmed) as actions_done
+                             from current_recommendation f
+                             left join organisation o on o.partnership_id = f.partnership_id and o.id = f.addressee_organisation_id
+                             left join partnership_group g on g.partnership_id = f.partnership_id and g.id = f.addressee_group_id
+                             where f.author_membership_id = $2 or (f.response is null and f.responses_due_on < $4)) x), '[]')
+               as "listed!: Json<Vec<Followed>>",
+             coalesce((select json_agg(x order by x.quarter, x.created_at)
+                       from (select r.id, r.title, u.display_name as author_name, r.quarter, r.created_at,
+                                    (select max(version) from scrutiny_report_version v where v.partnership_id = r.partnership_id
+                                       and v.report_id = r.id and v.submitted_at is not null) as latest_submitted,
+                                    exists (select 1 from scrutiny_report_version v where v.partnership_id = r.partnership_id and v.report_id = r.id
+                                       and v.submitted_at is null) as has_draft
+                             from scrutiny_report r join membership m on m.partnership_id = r.partnership_id and m.id = r.author_membership_id
+                             join app_user u on u.id = m.user_id
+                             where r.partnership_id = $1 and r.financial_year = $3
+                               -- Drafts are their author's alone.
+                               and (r.author_membership_id = $2 or exists (select 1 from scrutiny_report_version v
+                                                                            where v.partnership_id = r.partnership_id and v.report_id = r.id
+                                                                              and v.submitted_at is not null))) x), '[]')
+               as "reports!: Json<Vec<ReportLine>>",
+             coalesce((select json_agg(x)
+                       from (select f.assurance, count(*) as n from scrutiny_finding f
+                             join scrutiny_report_version v on v.partnership_id = f.partnership_id and v.report_id = f.report_id and v.version = f.version
+                             join scrutiny_report r on r.partnership_id = f.partnership_id and r.id = f.report_id
+                             where f.partnership_id = $1 and r.financial_year = $3 and v.submitted_at is not null and v.superseded_at is null
+                             group by f.assurance) x), '[]') as "findings!: Json<Vec<AssuranceCount>>",
+             coalesce((select json_agg(x)
+                       from (select a.status, a.due_on < current_date as overdue, a.completion_confirmed as confirmed, count(*) as n
+                             from action_point a where a.partnership_id = $1 and a.recommendation_lineage_id is not null
+                             group by 1, 2, 3) x), '[]') as "action_states!: Json<Vec<crate::actions::StateCount>>""#,
         partnership_id,
         membership_id,
+        year,
         today
     )
-    .fetch_all(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
-    let counts = rows.first().map(|r| [r.accepted, r.partly_accepted, r.not_accepted, r.awaiting]).unwrap_or_default();
-    let listed = rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(Followed {
-                id: r.id?,
-                report_id: r.report_id?,
-                report_title: r.report_title?,
-                body: r.body?,
-                addressee: r.addressee?,
-                response: r.response,
-                responses_due_on: r.responses_due_on,
-                author_membership_id: r.author_membership_id?,
-                actions_total: r.actions_total?,
-                actions_done: r.actions_done?,
-            })
-        })
-        .collect();
-    Ok(Following { counts, listed })
+    Ok(Overview {
+        reports: row.reports.0,
+        findings: row.findings.0,
+        responses: row.responses.0,
+        listed: row.listed.0,
+        action_states: row.action_states.0,
+    })
 }
 
 /// A quarter's reports, as the dashboard lists them.
@@ -251,7 +269,7 @@ pub struct QuarterReports {
     pub planned: Vec<String>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct ReportLine {
     pub id: Uuid,
     pub title: String,
@@ -320,66 +338,35 @@ pub(crate) async fn dashboard(
         .unwrap_or_else(|| FinancialYear::containing(today()).start_year);
     let pid = member.partnership.id;
     let mut tx = member.begin(&state).await?;
-    let reports = sqlx::query_as!(
-        ReportLine,
-        r#"select r.id, r.title, u.display_name as author_name, r.quarter,
-                  (select max(version) from scrutiny_report_version v where v.partnership_id = r.partnership_id and v.report_id = r.id
-                     and v.submitted_at is not null) as latest_submitted,
-                  exists (select 1 from scrutiny_report_version v where v.partnership_id = r.partnership_id and v.report_id = r.id
-                     and v.submitted_at is null) as "has_draft!"
-           from scrutiny_report r join membership m on m.partnership_id = r.partnership_id and m.id = r.author_membership_id
-           join app_user u on u.id = m.user_id
-           where r.partnership_id = $1 and r.financial_year = $2
-             -- Drafts are their author's alone.
-             and (r.author_membership_id = $3 or exists (select 1 from scrutiny_report_version v where v.partnership_id = r.partnership_id
-                                                          and v.report_id = r.id and v.submitted_at is not null))
-           order by r.quarter, r.created_at"#,
-        pid,
-        year,
-        member.membership_id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let programme = arrangements::programme(&mut tx, pid, year).await?;
+    let overview = overview(&mut tx, pid, member.membership_id, year, today()).await?;
+    let standing = arrangements::standing(&mut tx, pid, year).await?;
+    // Every overdue action of the partnership escalates here, for the delegated partners.
+    let overdue_actions = crate::actions::list(&mut tx, pid, crate::actions::Actions::DueBefore(crate::calendar::today())).await?;
+    tx.commit().await?;
     let quarters = (1..=4)
         .map(|q| QuarterReports {
             label: quarter_label(year, q),
-            reports: reports.iter().filter(|r| r.quarter == q).cloned().collect(),
-            planned: programme.iter().filter(|p| p.quarter == q).map(|p| p.theme.clone()).collect(),
+            reports: overview.reports.iter().filter(|r| r.quarter == q).cloned().collect(),
+            planned: standing.programme.iter().filter(|p| p.quarter == q).map(|p| p.theme.clone()).collect(),
         })
         .collect();
-    let findings_by = sqlx::query!(
-        r#"select f.assurance as "assurance: Assurance", count(*) as "n!" from scrutiny_finding f
-           join scrutiny_report_version v on v.partnership_id = f.partnership_id and v.report_id = f.report_id and v.version = f.version
-           join scrutiny_report r on r.partnership_id = f.partnership_id and r.id = f.report_id
-           where f.partnership_id = $1 and r.financial_year = $2 and v.submitted_at is not null and v.superseded_at is null
-           group by f.assurance"#,
-        pid,
-        year
-    )
-    .fetch_all(&mut *tx)
-    .await?;
     let findings: Vec<Count> = Assurance::ALL
         .iter()
-        .map(|a| Count { label: a.label(), count: findings_by.iter().find(|f| f.assurance == *a).map(|f| f.n).unwrap_or(0) })
+        .map(|a| Count { label: a.label(), count: overview.findings.iter().find(|f| f.assurance == *a).map(|f| f.n).unwrap_or(0) })
         .collect();
-    let following = following(&mut tx, pid, member.membership_id, today()).await?;
     let recommendations: Vec<Count> = Acceptance::ALL
         .iter()
         .map(|a| a.label())
         .chain(["Awaiting a response"])
-        .zip(following.counts)
+        .zip(overview.responses)
         .map(|(label, count)| Count { label, count })
         .collect();
     let actions: Vec<Count> =
-        crate::actions::scrutiny_action_states(&mut tx, pid).await?.into_iter().map(|(label, count)| Count { label, count }).collect();
-    // Every overdue action of the partnership escalates here, for the delegated partners.
-    let overdue_actions = crate::actions::list(&mut tx, pid, crate::actions::Actions::DueBefore(crate::calendar::today())).await?;
-    let appointments = arrangements::appointments(&mut tx, pid).await?;
-    let latest_review = arrangements::reviews(&mut tx, pid).await?.into_iter().next();
-    tx.commit().await?;
-    let mine = following.listed.iter().filter(|r| r.author_membership_id == member.membership_id).cloned().collect();
-    let overdue_responses = following.listed.into_iter().filter(Followed::response_overdue).collect();
+        crate::actions::tally(&overview.action_states).into_iter().map(|(label, count)| Count { label, count }).collect();
+    let appointments = standing.appointments;
+    let latest_review = standing.reviews.into_iter().next();
+    let mine = overview.listed.iter().filter(|r| r.author_membership_id == member.membership_id).cloned().collect();
+    let overdue_responses = overview.listed.into_iter().filter(Followed::response_overdue).collect();
     Ok(Dashboard {
         layout: member.layout(&session, "scrutiny").await?,
         year_label: FinancialYear { start_year: year }.label(),
