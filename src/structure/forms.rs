@@ -53,8 +53,9 @@ pub(super) async fn group_choices(tx: &mut Tx, member: &Member, except: Option<U
 }
 
 pub(super) async fn organisation_choices(tx: &mut Tx, member: &Member) -> Result<Vec<Choice>> {
-    Ok(super::all_organisations(tx, member.partnership.id)
+    Ok(super::whole(tx, member.partnership.id)
         .await?
+        .organisations
         .into_iter()
         .filter(|o| o.retired_on.is_none())
         .map(|o| (o.id.to_string(), o.name))

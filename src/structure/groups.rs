@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
+use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -339,6 +340,7 @@ pub(crate) async fn retire_group(
     done(&session, format!("{name} retired. Its history is kept."), format!("/p/{}/structure", member.partnership.slug)).await
 }
 
+#[derive(Debug, Deserialize)]
 pub struct GroupMeeting {
     pub id: Uuid,
     pub starts_at: chrono::DateTime<chrono::Utc>,
@@ -380,39 +382,30 @@ pub async fn load_group(state: &AppState, member: &Member, group_id: &str, inclu
     let mut tx = member.begin(state).await?;
     let all = super::all_groups(&mut tx, pid, true).await?;
     let group = all.iter().find(|g| g.id == group_id && (include_retired || g.retired_on.is_none())).cloned().ok_or(AppError::NotFound)?;
-    let seats = sqlx::query_as!(
-        Seat,
-        r#"select m.id, m.person_name, o.name as "organisation_name?", m.role_in_group,
-                  m.starts_on as "starts_on: NaiveDate", m.ends_on as "ends_on: NaiveDate"
-           from group_member m
-           left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
-           where m.partnership_id = $1 and m.group_id = $2
-           order by array_position(array['chair', 'vice_chair', 'member', 'adviser', 'invited'], m.role_in_group),
-                    m.person_name, m.starts_on"#,
+    // Its seats (past and present), terms of reference (latest first), links to other boards and meetings to come, in one statement.
+    let lines = sqlx::query!(
+        r#"select coalesce((select json_agg(x order by array_position(array['chair', 'vice_chair', 'member', 'adviser', 'invited'], x.role_in_group),
+                                                   x.person_name, x.starts_on)
+                            from (select m.id, m.person_name, o.name as organisation_name, m.role_in_group, m.starts_on, m.ends_on
+                                  from group_member m
+                                  left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
+                                  where m.partnership_id = $1 and m.group_id = $2) x), '[]') as "seats!: Json<Vec<Seat>>",
+                  coalesce((select json_agg(x order by x.adopted_on desc)
+                            from (select t.summary, t.adopted_on, t.review_due_on from terms_of_reference t
+                                  where t.partnership_id = $1 and t.group_id = $2) x), '[]') as "terms!: Json<Vec<TermsVersion>>",
+                  coalesce((select json_agg(x order by x.board_name)
+                            from (select l.id, l.board_name, l.description, l.group_id, g.name as group_name
+                                  from board_link l join partnership_group g on g.partnership_id = l.partnership_id and g.id = l.group_id
+                                  where l.partnership_id = $1 and l.group_id = $2 and l.retired_on is null) x), '[]') as "links!: Json<Vec<BoardLink>>",
+                  coalesce((select json_agg(x order by x.starts_at)
+                            from (select e.id, e.starts_at, e.ends_at, e.status = 'cancelled' as cancelled from meeting e
+                                  where e.partnership_id = $1 and e.group_id = $2 and e.ends_at >= now()) x), '[]') as "meetings!: Json<Vec<GroupMeeting>>""#,
         pid,
         group_id
     )
-    .fetch_all(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    let terms = sqlx::query_as!(
-        TermsVersion,
-        r#"select summary, adopted_on as "adopted_on: NaiveDate", review_due_on as "review_due_on: NaiveDate"
-           from terms_of_reference where partnership_id = $1 and group_id = $2 order by adopted_on desc"#,
-        pid,
-        group_id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let links = super::board_links(&mut tx, pid).await?.into_iter().filter(|l| l.group_id == Some(group_id)).collect();
-    let meetings = sqlx::query_as!(
-        GroupMeeting,
-        r#"select id, starts_at as "starts_at: chrono::DateTime<chrono::Utc>", ends_at as "ends_at: chrono::DateTime<chrono::Utc>", status = 'cancelled' as "cancelled!"
-           from meeting where partnership_id = $1 and group_id = $2 and ends_at >= now() order by starts_at"#,
-        pid,
-        group_id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let (seats, terms, links, meetings) = (lines.seats.0, lines.terms.0, lines.links.0, lines.meetings.0);
     let actions = crate::actions::list(&mut tx, pid, crate::actions::Actions::OfGroup(group_id)).await?;
     tx.commit().await?;
     let subgroups = all.into_iter().filter(|g| g.reports_to_id == Some(group_id) && g.retired_on.is_none()).collect();

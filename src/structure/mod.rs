@@ -19,6 +19,7 @@ pub use kinds::{GroupKind, PostKind, RoleInGroup, Sector};
 
 use chrono::NaiveDate;
 use sqlx::PgConnection;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::calendar::FinancialYear;
@@ -29,7 +30,7 @@ pub fn default_review_date(adopted_on: NaiveDate) -> NaiveDate {
     FinancialYear::containing(adopted_on).next().starts_on()
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct Arrangement {
     pub chair_arrangements: String,
     pub scrutiny_arrangements: String,
@@ -49,7 +50,7 @@ pub async fn arrangement(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx:
     Ok(row.unwrap_or(Arrangement { section11_interval_months: 24, ..Arrangement::default() }))
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct Organisation {
     pub id: Uuid,
     pub name: String,
@@ -83,26 +84,55 @@ impl Organisation {
 }
 
 /// Every organisation of a partnership, with the groups it sits on: one query.
-pub async fn all_organisations(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<Organisation>> {
-    sqlx::query_as!(
-        Organisation,
-        r#"select o.id, o.name, o.sector, o.is_statutory_partner, o.is_relevant_agency, o.contact_name, o.contact_email,
-                  o.last_section11_on as "last_section11_on: NaiveDate", o.retired_on as "retired_on: NaiveDate",
-                  coalesce(array_agg(distinct g.name) filter (where g.name is not null), '{}') as "groups!"
-           from organisation o
-           left join group_member m on m.partnership_id = o.partnership_id and m.organisation_id = o.id
-                and (m.ends_on is null or m.ends_on >= current_date)
-           left join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id and g.retired_on is null
-           where o.partnership_id = $1
-           group by o.partnership_id, o.id
-           order by o.is_statutory_partner desc, o.name"#,
-        partnership_id
-    )
-    .fetch_all(conn)
-    .await
+/// The partnership's arrangements as a whole: its settings, every
+/// organisation (with the groups it sits on), the current posts with all
+/// their holders, and the links to other boards; one statement.
+pub struct Whole {
+    pub arrangement: Arrangement,
+    pub organisations: Vec<Organisation>,
+    pub posts: Vec<Post>,
+    pub links: Vec<BoardLink>,
 }
 
-#[derive(Clone, Debug)]
+pub async fn whole(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Whole> {
+    let row = sqlx::query!(
+        r#"select (select json_build_object('chair_arrangements', a.chair_arrangements, 'scrutiny_arrangements', a.scrutiny_arrangements,
+                                            'decision_making', a.decision_making, 'section11_interval_months', a.section11_interval_months)
+                   from arrangement a where a.partnership_id = p.id) as "arrangement?: Json<Arrangement>",
+                  coalesce((select json_agg(x order by x.is_statutory_partner desc, x.name)
+                            from (select o.id, o.name, o.sector, o.is_statutory_partner, o.is_relevant_agency, o.contact_name, o.contact_email,
+                                         o.last_section11_on, o.retired_on,
+                                         array(select distinct g.name from group_member m
+                                               join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id and g.retired_on is null
+                                               where m.partnership_id = o.partnership_id and m.organisation_id = o.id
+                                                 and (m.ends_on is null or m.ends_on >= current_date) order by g.name) as groups
+                                  from organisation o where o.partnership_id = p.id) x), '[]') as "organisations!: Json<Vec<Organisation>>",
+                  coalesce((select json_agg(x order by array_position(array['partnership_chair', 'lead_partner', 'delegated_partner',
+                                                   'independent_scrutineer', 'independent_person', 'business_manager', 'other'], x.kind), x.title)
+                            from (select t.id, t.kind, t.title, t.organisation_id, o.name as organisation_name, t.notes,
+                                         coalesce((select json_agg(json_build_object('id', h.id, 'name', h.holder_name, 'starts_on', h.starts_on,
+                                                                                     'ends_on', h.ends_on) order by h.starts_on)
+                                                   from post_holder h where h.partnership_id = t.partnership_id and h.post_id = t.id), '[]') as holders
+                                  from post t left join organisation o on o.partnership_id = t.partnership_id and o.id = t.organisation_id
+                                  where t.partnership_id = p.id and t.retired_on is null) x), '[]') as "posts!: Json<Vec<Post>>",
+                  coalesce((select json_agg(x order by x.board_name)
+                            from (select l.id, l.board_name, l.description, l.group_id, g.name as group_name
+                                  from board_link l left join partnership_group g on g.partnership_id = l.partnership_id and g.id = l.group_id
+                                  where l.partnership_id = p.id and l.retired_on is null) x), '[]') as "links!: Json<Vec<BoardLink>>"
+           from partnership p where p.id = $1"#,
+        partnership_id
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(Whole {
+        arrangement: row.arrangement.map_or(Arrangement { section11_interval_months: 24, ..Arrangement::default() }, |a| a.0),
+        organisations: row.organisations.0,
+        posts: row.posts.0,
+        links: row.links.0,
+    })
+}
+
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct Holder {
     pub id: Uuid,
     pub name: String,
@@ -127,7 +157,7 @@ impl Holder {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct Post {
     pub id: Uuid,
     pub kind: String,
@@ -149,43 +179,6 @@ impl Post {
     pub fn next(&self, today: NaiveDate) -> Option<&Holder> {
         self.holders.iter().find(|h| h.starts_on > today)
     }
-}
-
-/// The current posts with all their holders: one query.
-pub async fn all_posts(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<Post>> {
-    let rows = sqlx::query!(
-        r#"select p.id, p.kind, p.title, p.organisation_id, o.name as "organisation_name?", p.notes,
-                  h.id as "holder_id?", h.holder_name as "holder_name?",
-                  h.starts_on as "starts_on?: NaiveDate", h.ends_on as "ends_on?: NaiveDate"
-           from post p
-           left join organisation o on o.partnership_id = p.partnership_id and o.id = p.organisation_id
-           left join post_holder h on h.partnership_id = p.partnership_id and h.post_id = p.id
-           where p.partnership_id = $1 and p.retired_on is null
-           order by array_position(array['partnership_chair', 'lead_partner', 'delegated_partner',
-                        'independent_scrutineer', 'independent_person', 'business_manager', 'other'], p.kind),
-                    p.title, h.starts_on"#,
-        partnership_id
-    )
-    .fetch_all(conn)
-    .await?;
-    let mut posts: Vec<Post> = Vec::new();
-    for r in rows {
-        if posts.last().is_none_or(|p| p.id != r.id) {
-            posts.push(Post {
-                id: r.id,
-                kind: r.kind,
-                title: r.title,
-                organisation_id: r.organisation_id,
-                organisation_name: r.organisation_name,
-                notes: r.notes,
-                holders: Vec::new(),
-            });
-        }
-        if let (Some(id), Some(name), Some(starts_on)) = (r.holder_id, r.holder_name, r.starts_on) {
-            posts.last_mut().expect("pushed above").holders.push(Holder { id, name, starts_on, ends_on: r.ends_on });
-        }
-    }
-    Ok(posts)
 }
 
 #[derive(Clone, Debug)]
@@ -285,27 +278,13 @@ pub async fn one_group(
     groups_where!(conn, fetch_optional, "g.id = $2 and ($3 or g.retired_on is null)", partnership_id, group_id, include_retired)
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct BoardLink {
     pub id: Uuid,
     pub board_name: String,
     pub description: String,
     pub group_id: Option<Uuid>,
     pub group_name: Option<String>,
-}
-
-pub async fn board_links(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<BoardLink>> {
-    sqlx::query_as!(
-        BoardLink,
-        r#"select l.id, l.board_name, l.description, l.group_id, g.name as "group_name?"
-           from board_link l
-           left join partnership_group g on g.partnership_id = l.partnership_id and g.id = l.group_id
-           where l.partnership_id = $1 and l.retired_on is null
-           order by l.board_name"#,
-        partnership_id
-    )
-    .fetch_all(conn)
-    .await
 }
 
 /// Something in the structure a business manager should put right.
@@ -366,6 +345,7 @@ pub fn needs_attention(
     items
 }
 
+#[derive(Debug, serde::Deserialize)]
 pub struct Seat {
     pub id: Uuid,
     pub person_name: String,
@@ -390,6 +370,7 @@ impl Seat {
     }
 }
 
+#[derive(Debug, serde::Deserialize)]
 pub struct TermsVersion {
     pub summary: String,
     pub adopted_on: NaiveDate,

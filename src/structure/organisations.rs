@@ -183,8 +183,9 @@ pub(crate) async fn edit_organisation_page(
     member.require(Capability::ManageStructure)?;
     let id = parse_id(&organisation_id)?;
     let mut tx = member.begin(&state).await?;
-    let o = super::all_organisations(&mut tx, member.partnership.id)
+    let o = super::whole(&mut tx, member.partnership.id)
         .await?
+        .organisations
         .into_iter()
         .find(|o| o.id == id && o.retired_on.is_none())
         .ok_or(AppError::NotFound)?;
@@ -321,8 +322,7 @@ pub(crate) async fn agencies_page(
     Query(filter): Query<AgencyFilter>,
 ) -> Result<AgenciesPage> {
     let mut tx = member.begin(&state).await?;
-    let arrangement = super::arrangement(&mut tx, member.partnership.id).await?;
-    let organisations = super::all_organisations(&mut tx, member.partnership.id).await?;
+    let super::Whole { arrangement, organisations, .. } = super::whole(&mut tx, member.partnership.id).await?;
     tx.commit().await?;
     let today = today();
     let interval = arrangement.section11_interval_months;

@@ -64,11 +64,8 @@ pub(crate) struct StructurePage {
 pub(crate) async fn structure_page(State(state): State<AppState>, session: Session, member: Member) -> Result<StructurePage> {
     let pid = member.partnership.id;
     let mut tx = member.begin(&state).await?;
-    let arrangement = super::arrangement(&mut tx, pid).await?;
-    let organisations = super::all_organisations(&mut tx, pid).await?;
-    let posts = super::all_posts(&mut tx, pid).await?;
+    let super::Whole { arrangement, organisations, posts, links } = super::whole(&mut tx, pid).await?;
     let groups = super::all_groups(&mut tx, pid, false).await?;
-    let links = super::board_links(&mut tx, pid).await?;
     tx.commit().await?;
 
     let today = today();

@@ -160,7 +160,7 @@ pub(super) async fn post_view(
 ) -> Result<Response> {
     let id = parse_id(post_id)?;
     let mut tx = member.begin(state).await?;
-    let post = super::all_posts(&mut tx, member.partnership.id).await?.into_iter().find(|p| p.id == id).ok_or(AppError::NotFound)?;
+    let post = super::whole(&mut tx, member.partnership.id).await?.posts.into_iter().find(|p| p.id == id).ok_or(AppError::NotFound)?;
     tx.commit().await?;
     let page = PostPage {
         layout: member.layout(session, "structure").await?,
