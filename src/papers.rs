@@ -30,6 +30,7 @@ impl Holder {
     }
 }
 
+#[derive(Debug, serde::Deserialize)]
 pub struct Paper {
     pub id: Uuid,
     pub title: String,

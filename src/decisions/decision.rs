@@ -8,19 +8,20 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::raise::manages_body;
-use super::{Decision, Position, Stage, VoterLine, find, settle, uk_moment, voters};
+use super::{Decision, Position, Stage, VoterLine, find, settle, uk_moment, voters_in};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
-use crate::papers::Holder;
 use crate::roles::Capability;
 use crate::tenant::Member;
 use crate::web::{AppState, FormErrors, Layout, record_id};
 
 /// One version of a response, for the full record.
+#[derive(Debug, Deserialize)]
 pub struct HistoryLine {
     pub stage: Stage,
     pub organisation_name: String,
@@ -74,13 +75,16 @@ pub(super) struct DecisionPage {
     pub(super) quorum_names: Vec<String>,
 }
 
-/// This person's part in a decision, in one statement: the organisations
-/// they may respond for, whether they manage it (`raise::manages_body`), and
-/// the deputies nominated for it.
+/// This person's part in a decision and what the page shows of its record,
+/// in one statement: the organisations they may respond for, whether they
+/// manage it (`raise::manages_body`), the deputies nominated for it, every
+/// version of every response, and its papers.
 struct MyPart {
     speaks_for: Vec<Uuid>,
     manages: bool,
     deputies: Vec<String>,
+    history: Vec<HistoryLine>,
+    papers: Vec<crate::papers::Paper>,
 }
 
 async fn my_part(tx: &mut Tx, member: &Member, decision: &Decision) -> sqlx::Result<MyPart> {
@@ -96,7 +100,17 @@ async fn my_part(tx: &mut Tx, member: &Member, decision: &Decision) -> sqlx::Res
                         join membership m on m.partnership_id = n.partnership_id and m.id = n.membership_id
                         join app_user u on u.id = m.user_id
                         join organisation o on o.partnership_id = n.partnership_id and o.id = n.organisation_id
-                        where n.partnership_id = $1 and n.decision_id = $2 and n.revoked_at is null order by o.name) as "deputies!""#,
+                        where n.partnership_id = $1 and n.decision_id = $2 and n.revoked_at is null order by o.name) as "deputies!",
+                  coalesce((select json_agg(x order by x.id)
+                            from (select h.id, h.stage, o.name as organisation_name, h.version, h.position, h.comment,
+                                         u.display_name as recorded_by_name, h.on_behalf, h.evidence, h.responded_at
+                                  from decision_response_history h
+                                  join organisation o on o.partnership_id = h.partnership_id and o.id = h.organisation_id
+                                  join app_user u on u.id = h.recorded_by
+                                  where h.partnership_id = $1 and h.decision_id = $2) x), '[]') as "history!: Json<Vec<HistoryLine>>",
+                  coalesce((select json_agg(x order by x.uploaded_at)
+                            from (select p.id, p.title, p.filename, p.content_type, p.size_bytes, p.uploaded_at from paper p
+                                  where p.partnership_id = $1 and p.decision_id = $2) x), '[]') as "papers!: Json<Vec<crate::papers::Paper>>""#,
         member.partnership.id,
         decision.id,
         member.membership_id,
@@ -104,7 +118,13 @@ async fn my_part(tx: &mut Tx, member: &Member, decision: &Decision) -> sqlx::Res
     )
     .fetch_one(&mut **tx)
     .await?;
-    Ok(MyPart { speaks_for: row.speaks_for, manages: manages_body(member, decision.group_id, row.sitting), deputies: row.deputies })
+    Ok(MyPart {
+        speaks_for: row.speaks_for,
+        manages: manages_body(member, decision.group_id, row.sitting),
+        deputies: row.deputies,
+        history: row.history.0,
+        papers: row.papers.0,
+    })
 }
 
 pub(super) async fn find_decision(tx: &mut Tx, member: &Member, raw_id: &str) -> Result<Decision> {
@@ -140,23 +160,12 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
         decision = find_decision(&mut tx, &member, raw_id).await?;
     }
     let stage = decision.stage();
-    let lines = voters(&mut tx, pid, decision.id, stage).await?;
-    let consensus = if stage == Stage::Vote { voters(&mut tx, pid, decision.id, Stage::Consensus).await? } else { Vec::new() };
-    let history = sqlx::query_as!(
-        HistoryLine,
-        r#"select h.stage as "stage: Stage", o.name as organisation_name, h.version, h.position as "position: Position", h.comment, u.display_name as recorded_by_name,
-                  h.on_behalf, h.evidence, h.responded_at as "responded_at: DateTime<Utc>"
-           from decision_response_history h
-           join organisation o on o.partnership_id = h.partnership_id and o.id = h.organisation_id
-           join app_user u on u.id = h.recorded_by
-           where h.partnership_id = $1 and h.decision_id = $2 order by h.id"#,
-        pid,
-        decision.id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let papers = crate::papers::list(&mut tx, pid, Holder::Decision(decision.id)).await?;
+    // At the vote, the consensus round's lines too.
+    let stages: &[Stage] = if stage == Stage::Vote { &[Stage::Vote, Stage::Consensus] } else { &[stage] };
+    let (lines, consensus): (Vec<VoterLine>, Vec<VoterLine>) =
+        voters_in(&mut tx, pid, decision.id, stages).await?.into_iter().partition(|l| l.stage == stage);
     let part = my_part(&mut tx, &member, &decision).await?;
+    let (history, papers) = (part.history, part.papers);
     let mine = part.speaks_for;
     let my_voice = lines.iter().find(|l| mine.contains(&l.organisation_id)).cloned();
     let cannot_respond = if my_voice.is_some() {

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
+use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -20,6 +21,7 @@ use crate::roles::Capability;
 use crate::tenant::{Member, change};
 use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, record_id, redirect_with};
 
+#[derive(Debug, Deserialize)]
 pub struct Nomination {
     pub id: Uuid,
     pub deputy_name: String,
@@ -107,57 +109,47 @@ async fn render(state: &AppState, session: &Session, member: Member, errors: For
         return Err(AppError::Forbidden);
     }
     let mut tx = member.begin(state).await?;
-    let pid = member.partnership.id;
-    let organisation = if can_nominate { own_organisation(&mut tx, &member).await.ok() } else { None };
-    let nominations = sqlx::query_as!(
-        Nomination,
-        r#"select n.id, u.display_name as deputy_name, o.name as organisation_name, d.number as "decision_number?",
-                  d.title as "decision_title?", n.starts_on as "starts_on: NaiveDate", n.ends_on as "ends_on: NaiveDate",
-                  b.display_name as nominated_by_name, n.revoked_at is not null as "revoked!"
-           from decision_deputy n
-           join membership m on m.partnership_id = n.partnership_id and m.id = n.membership_id
-           join app_user u on u.id = m.user_id
-           join app_user b on b.id = n.nominated_by
-           join organisation o on o.partnership_id = n.partnership_id and o.id = n.organisation_id
-           left join decision d on d.partnership_id = n.partnership_id and d.id = n.decision_id
-           where n.partnership_id = $1 and ($2 or n.organisation_id = $3)
-           order by n.revoked_at is not null, n.nominated_at desc"#,
-        pid,
+    // The person's own statutory partner (if they nominate), the nominations they may see, and for the form their
+    // colleagues and the open decisions their organisation has a voice in: one statement.
+    let row = sqlx::query!(
+        r#"with mine as (
+               select m.organisation_id from membership m
+               join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
+               where $4 and m.partnership_id = $1 and m.id = $2 and o.is_statutory_partner)
+           select (select organisation_id from mine) as "organisation_id?",
+                  coalesce((select json_agg(x order by x.revoked, x.nominated_at desc)
+                            from (select n.id, u.display_name as deputy_name, o.name as organisation_name, d.number as decision_number,
+                                         d.title as decision_title, n.starts_on, n.ends_on, b.display_name as nominated_by_name,
+                                         n.revoked_at is not null as revoked, n.nominated_at
+                                  from decision_deputy n
+                                  join membership m on m.partnership_id = n.partnership_id and m.id = n.membership_id
+                                  join app_user u on u.id = m.user_id
+                                  join app_user b on b.id = n.nominated_by
+                                  join organisation o on o.partnership_id = n.partnership_id and o.id = n.organisation_id
+                                  left join decision d on d.partnership_id = n.partnership_id and d.id = n.decision_id
+                                  where n.partnership_id = $1 and ($3 or n.organisation_id = (select organisation_id from mine))) x), '[]')
+                    as "nominations!: Json<Vec<Nomination>>",
+                  coalesce((select json_agg(json_build_array(m.id, case when m.job_title = '' then u.display_name
+                                                                        else u.display_name || ', ' || m.job_title end) order by u.display_name)
+                            from membership m join app_user u on u.id = m.user_id
+                            where m.partnership_id = $1 and m.organisation_id = (select organisation_id from mine) and m.id <> $2
+                              and m.is_current), '[]') as "colleagues!: Json<Vec<(Uuid, String)>>",
+                  coalesce((select json_agg(json_build_array(d.id, 'D' || d.number || ': ' || d.title) order by d.number)
+                            from decision d join decision_voter v on v.partnership_id = d.partnership_id and v.decision_id = d.id
+                            where d.partnership_id = $1 and v.organisation_id = (select organisation_id from mine) and d.outcome is null), '[]')
+                    as "open_decisions!: Json<Vec<(Uuid, String)>>""#,
+        member.partnership.id,
+        member.membership_id,
         sees_all,
-        organisation
+        can_nominate
     )
-    .fetch_all(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    let colleagues = match organisation {
-        Some(org) => sqlx::query!(
-            "select m.id, u.display_name, m.job_title from membership m join app_user u on u.id = m.user_id
-             where m.partnership_id = $1 and m.organisation_id = $2 and m.id <> $3 and m.is_current
-             order by u.display_name",
-            pid,
-            org,
-            member.membership_id
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|c| (c.id.to_string(), if c.job_title.is_empty() { c.display_name } else { format!("{}, {}", c.display_name, c.job_title) }))
-        .collect(),
-        None => Vec::new(),
-    };
-    let open_decisions = match organisation {
-        Some(org) => sqlx::query!(
-            "select d.id, d.number, d.title from decision d join decision_voter v on v.partnership_id = d.partnership_id and v.decision_id = d.id
-             where d.partnership_id = $1 and v.organisation_id = $2 and d.outcome is null order by d.number",
-            pid,
-            org
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|d| (d.id.to_string(), format!("D{}: {}", d.number, d.title)))
-        .collect(),
-        None => Vec::new(),
-    };
+    let organisation = row.organisation_id;
+    let nominations = row.nominations.0;
+    let choices = |pairs: Vec<(Uuid, String)>| pairs.into_iter().map(|(id, label)| (id.to_string(), label)).collect::<Vec<_>>();
+    let colleagues = choices(row.colleagues.0);
+    let open_decisions = choices(row.open_decisions.0);
     tx.commit().await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = DeputiesPage {

@@ -515,6 +515,8 @@ pub async fn find(conn: &mut PgConnection, partnership_id: Uuid, id: Uuid) -> sq
 /// A partner organisation with a voice, and its current response in a stage.
 #[derive(Clone, Debug)]
 pub struct VoterLine {
+    /// The stage the response belongs to.
+    pub stage: Stage,
     pub organisation_id: Uuid,
     pub organisation_name: String,
     pub sector: String,
@@ -543,21 +545,28 @@ impl VoterLine {
 }
 
 pub async fn voters(conn: &mut PgConnection, partnership_id: Uuid, decision_id: Uuid, stage: Stage) -> sqlx::Result<Vec<VoterLine>> {
+    voters_in(conn, partnership_id, decision_id, &[stage]).await
+}
+
+/// Each voter's line in each of `stages`, stage by stage in the order given.
+pub async fn voters_in(conn: &mut PgConnection, partnership_id: Uuid, decision_id: Uuid, stages: &[Stage]) -> sqlx::Result<Vec<VoterLine>> {
+    let stages: Vec<&str> = stages.iter().map(|s| s.code()).collect();
     sqlx::query_as!(
         VoterLine,
-        r#"select v.organisation_id, o.name as organisation_name, v.sector, r.position as "position?: Position", r.comment as "comment?",
-                  u.display_name as "recorded_by_name?", r.on_behalf as "on_behalf?", r.evidence as "evidence?",
+        r#"select st.stage as "stage!: Stage", v.organisation_id, o.name as organisation_name, v.sector, r.position as "position?: Position",
+                  r.comment as "comment?", u.display_name as "recorded_by_name?", r.on_behalf as "on_behalf?", r.evidence as "evidence?",
                   r.version as "version?", r.responded_at as "responded_at?: DateTime<Utc>"
-           from decision_voter v
+           from unnest($3::text[]) with ordinality st (stage, n)
+           cross join decision_voter v
            join organisation o on o.partnership_id = v.partnership_id and o.id = v.organisation_id
            left join decision_response r on r.partnership_id = v.partnership_id and r.decision_id = v.decision_id
-                 and r.organisation_id = v.organisation_id and r.stage = $3
+                 and r.organisation_id = v.organisation_id and r.stage = st.stage
            left join app_user u on u.id = r.recorded_by
            where v.partnership_id = $1 and v.decision_id = $2
-           order by array_position(array['local_authority', 'health', 'police', 'education'], v.sector), o.name"#,
+           order by st.n, array_position(array['local_authority', 'health', 'police', 'education'], v.sector), o.name"#,
         partnership_id,
         decision_id,
-        stage.code()
+        &stages as &[&str]
     )
     .fetch_all(conn)
     .await

@@ -28,27 +28,23 @@ use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, optiona
 
 /// Statutory partners and active groups a recommendation can be addressed to.
 pub(super) async fn addressees(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<(String, String)>> {
-    let mut out: Vec<(String, String)> = sqlx::query!(
-        "select id, name from organisation where partnership_id = $1 and (is_statutory_partner or is_relevant_agency) and retired_on is null
-         order by is_statutory_partner desc, name",
+    // The statutory partners, then the relevant agencies, then the groups.
+    Ok(sqlx::query!(
+        r#"select code as "code!", name as "name!" from (
+               select 1 as part, not o.is_statutory_partner as later, 0 as sort_order, 'organisation:' || o.id as code, o.name
+               from organisation o
+               where o.partnership_id = $1 and (o.is_statutory_partner or o.is_relevant_agency) and o.retired_on is null
+               union all
+               select 2, false, g.sort_order, 'group:' || g.id, g.name from partnership_group g
+               where g.partnership_id = $1 and g.retired_on is null) a
+           order by part, later, sort_order, name"#,
         partnership_id
     )
     .fetch_all(&mut **tx)
     .await?
     .into_iter()
-    .map(|o| (format!("organisation:{}", o.id), o.name))
-    .collect();
-    out.extend(
-        sqlx::query!(
-            "select id, name from partnership_group where partnership_id = $1 and retired_on is null order by sort_order, name",
-            partnership_id
-        )
-        .fetch_all(&mut **tx)
-        .await?
-        .into_iter()
-        .map(|g| (format!("group:{}", g.id), g.name)),
-    );
-    Ok(out)
+    .map(|a| (a.code, a.name))
+    .collect())
 }
 
 pub(crate) async fn add_finding(

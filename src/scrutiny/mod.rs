@@ -393,6 +393,7 @@ pub fn day_of(at: DateTime<Utc>) -> String {
     long_date(crate::calendar::uk_date(at))
 }
 
+#[derive(Debug, Deserialize)]
 pub struct RecommendationView {
     pub id: Uuid,
     pub finding_id: Uuid,
@@ -409,6 +410,7 @@ impl RecommendationView {
     }
 }
 
+#[derive(Debug, Deserialize)]
 pub struct FindingRow {
     pub id: Uuid,
     pub position: i32,
@@ -429,33 +431,30 @@ pub(super) async fn content(
     report_id: Uuid,
     version: i32,
 ) -> sqlx::Result<(Vec<FindingRow>, Vec<RecommendationView>)> {
-    let findings = sqlx::query_as!(
-        FindingRow,
-        r#"select id, position, title, detail, assurance as "assurance: Assurance" from scrutiny_finding
-           where partnership_id = $1 and report_id = $2 and version = $3 order by position"#,
+    // A version's findings and recommendations, in one statement.
+    let row = sqlx::query!(
+        r#"select coalesce((select json_agg(x order by x.position)
+                            from (select f.id, f.position, f.title, f.detail, f.assurance from scrutiny_finding f
+                                  where f.partnership_id = $1 and f.report_id = $2 and f.version = $3) x), '[]') as "findings!: Json<Vec<FindingRow>>",
+                  coalesce((select json_agg(x order by x.body)
+                            from (select r.id, r.finding_id, r.body, coalesce(o.name, g.name, '') as addressee, resp.response,
+                                         (select count(*) from action_point a where a.partnership_id = r.partnership_id
+                                            and a.recommendation_lineage_id = r.lineage_id) as actions_total,
+                                         (select count(*) from action_point a where a.partnership_id = r.partnership_id
+                                            and a.recommendation_lineage_id = r.lineage_id and a.status = 'complete' and a.completion_confirmed) as actions_done
+                                  from scrutiny_recommendation r
+                                  left join organisation o on o.partnership_id = r.partnership_id and o.id = r.addressee_organisation_id
+                                  left join partnership_group g on g.partnership_id = r.partnership_id and g.id = r.addressee_group_id
+                                  left join recommendation_response resp on resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id
+                                  where r.partnership_id = $1 and r.report_id = $2 and r.version = $3) x), '[]')
+                    as "recommendations!: Json<Vec<RecommendationView>>""#,
         partnership_id,
         report_id,
         version
     )
-    .fetch_all(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
-    let recommendations = sqlx::query_as!(
-        RecommendationView,
-        r#"select r.id, r.finding_id, r.body, coalesce(o.name, g.name, '') as "addressee!", resp.response as "response?: Acceptance",
-                  (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id) as "actions_total!",
-                  (select count(*) from action_point a where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id
-                     and a.status = 'complete' and a.completion_confirmed) as "actions_done!"
-           from scrutiny_recommendation r
-           left join organisation o on o.partnership_id = r.partnership_id and o.id = r.addressee_organisation_id
-           left join partnership_group g on g.partnership_id = r.partnership_id and g.id = r.addressee_group_id
-           left join recommendation_response resp on resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id
-           where r.partnership_id = $1 and r.report_id = $2 and r.version = $3 order by r.body"#,
-        partnership_id,
-        report_id,
-        version
-    )
-    .fetch_all(&mut **tx)
-    .await?;
+    let (findings, recommendations) = (row.findings.0, row.recommendations.0);
     Ok((findings, recommendations))
 }
 

@@ -35,6 +35,14 @@ pub struct CurrentRecommendation {
     pub addressee_organisation_id: Option<Uuid>,
     pub addressee_group_id: Option<Uuid>,
     pub responses_due_on: Option<NaiveDate>,
+    /// Its report was corrected since: the recommendation stands as it was, and takes no response.
+    pub superseded: bool,
+    /// The business manager; for a partner, its delegated partner or their deputy; for a group, its chair.
+    pub may_respond: bool,
+    pub response: Option<Acceptance>,
+    pub reasons: Option<String>,
+    pub responded_by_name: Option<String>,
+    pub responded_at: Option<DateTime<Utc>>,
 }
 
 impl CurrentRecommendation {
@@ -46,45 +54,38 @@ impl CurrentRecommendation {
     }
 }
 
+/// A submitted recommendation with its response so far and whether this person may respond, in one statement.
 pub(super) async fn current_recommendation(tx: &mut Tx, member: &Member, raw: &str) -> Result<CurrentRecommendation> {
     sqlx::query_as!(
         CurrentRecommendation,
         r#"select r.id, r.lineage_id, r.report_id, sr.title as report_title, f.title as finding_title, f.assurance as "assurance: Assurance", r.body,
                   coalesce(o.name, g.name, '') as "addressee!", r.addressee_organisation_id, r.addressee_group_id,
-                  v.responses_due_on as "responses_due_on: NaiveDate"
+                  v.responses_due_on as "responses_due_on: NaiveDate", v.superseded_at is not null as "superseded!",
+                  $3 or case
+                    when r.addressee_organisation_id is not null then may_speak_for(r.partnership_id, $4, r.addressee_organisation_id, null)
+                    else exists (select 1 from group_member s where s.partnership_id = r.partnership_id and s.membership_id = $4
+                                   and s.group_id = r.addressee_group_id and s.role_in_group = 'chair' and s.starts_on <= current_date
+                                   and (s.ends_on is null or s.ends_on >= current_date))
+                  end as "may_respond!",
+                  resp.response as "response?: Acceptance", resp.reasons as "reasons?", u.display_name as "responded_by_name?",
+                  resp.responded_at as "responded_at?: DateTime<Utc>"
            from scrutiny_recommendation r
            join scrutiny_finding f on f.partnership_id = r.partnership_id and f.id = r.finding_id
            join scrutiny_report sr on sr.partnership_id = r.partnership_id and sr.id = r.report_id
            join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.report_id and v.version = r.version
            left join organisation o on o.partnership_id = r.partnership_id and o.id = r.addressee_organisation_id
            left join partnership_group g on g.partnership_id = r.partnership_id and g.id = r.addressee_group_id
+           left join recommendation_response resp on resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id
+           left join app_user u on u.id = resp.responded_by
            where r.partnership_id = $1 and r.id = $2 and v.submitted_at is not null"#,
         member.partnership.id,
-        record_id(raw)?
+        record_id(raw)?,
+        member.roles.allows(Capability::ManageScrutiny),
+        member.membership_id
     )
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(AppError::NotFound)
-}
-
-/// The business manager; for a partner, its delegated partner or their deputy; for a group, its chair.
-pub(super) async fn may_respond(tx: &mut Tx, member: &Member, rec: &CurrentRecommendation) -> sqlx::Result<bool> {
-    if member.roles.allows(Capability::ManageScrutiny) {
-        return Ok(true);
-    }
-    sqlx::query_scalar!(
-        r#"select case
-             when $3::uuid is not null then may_speak_for($1, $2, $3, null)
-             else exists (select 1 from group_member s where s.partnership_id = $1 and s.membership_id = $2 and s.group_id = $4
-                          and s.role_in_group = 'chair' and s.starts_on <= current_date and (s.ends_on is null or s.ends_on >= current_date))
-           end as "may!""#,
-        member.partnership.id,
-        member.membership_id,
-        rec.addressee_organisation_id,
-        rec.addressee_group_id
-    )
-    .fetch_one(&mut **tx)
-    .await
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -132,28 +133,14 @@ pub(super) async fn render_recommendation(
     let mut tx = member.begin(state).await?;
     let pid = member.partnership.id;
     let rec = current_recommendation(&mut tx, &member, raw).await?;
-    let superseded = sqlx::query_scalar!(
-        r#"select v.superseded_at is not null as "s!" from scrutiny_recommendation r
-           join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.report_id and v.version = r.version
-           where r.partnership_id = $1 and r.id = $2"#,
-        pid,
-        rec.id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let response = sqlx::query!(
-        r#"select resp.response as "response: Acceptance", resp.reasons, u.display_name, resp.responded_at as "responded_at: DateTime<Utc>"
-           from recommendation_response resp join app_user u on u.id = resp.responded_by
-           where resp.partnership_id = $1 and resp.lineage_id = $2"#,
-        pid,
-        rec.lineage_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .map(|r| (r.response.label().to_owned(), r.reasons, r.display_name, day_of(r.responded_at)));
+    let response = match (rec.response, &rec.reasons, &rec.responded_by_name, rec.responded_at) {
+        (Some(response), Some(reasons), Some(by), Some(at)) => Some((response.label().to_owned(), reasons.clone(), by.clone(), day_of(at))),
+        _ => None,
+    };
     let filter = crate::actions::Actions::ForRecommendation(rec.lineage_id);
     let actions = crate::actions::list(&mut tx, pid, filter).await?;
-    let may_respond = !superseded && may_respond(&mut tx, &member, &rec).await?;
+    let superseded = rec.superseded;
+    let may_respond = !superseded && rec.may_respond;
     let people = if may_respond { crate::people::choices(&mut tx, pid).await? } else { Vec::new() };
     tx.commit().await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -254,7 +241,7 @@ pub(crate) async fn respond(
     let mut tx = member.begin(&state).await?;
     let pid = member.partnership.id;
     let rec = current_recommendation(&mut tx, &member, &recommendation_id).await?;
-    if !may_respond(&mut tx, &member, &rec).await? {
+    if !rec.may_respond {
         return Err(AppError::Forbidden);
     }
     lock_recommendation(&mut tx, pid, &rec).await?;
@@ -329,7 +316,7 @@ pub(crate) async fn add_action(
 ) -> Result<Response> {
     let mut tx = member.begin(&state).await?;
     let rec = current_recommendation(&mut tx, &member, &recommendation_id).await?;
-    if !may_respond(&mut tx, &member, &rec).await? {
+    if !rec.may_respond {
         return Err(AppError::Forbidden);
     }
     lock_recommendation(&mut tx, member.partnership.id, &rec).await?;
