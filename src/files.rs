@@ -93,7 +93,14 @@ pub async fn store(files: &Files, key: &str, bytes: Vec<u8>) -> Result<()> {
 
 /// A stored document as a download (never shown inline), not kept by caches.
 pub async fn download(files: &Files, key: &str, filename: &str, content_type: String) -> Result<Response> {
-    let read = |e: object_store::Error| AppError::Internal(anyhow::Error::new(e).context("reading a document"));
+    let read = |e: object_store::Error| match e {
+        // The record names a file the store no longer holds: for the reader, not found; for the operators, a warning.
+        object_store::Error::NotFound { .. } => {
+            tracing::warn!(key, "a document's file is missing from storage");
+            AppError::NotFound
+        }
+        e => AppError::Internal(anyhow::Error::new(e).context("reading a document")),
+    };
     let bytes = files.get(&StorePath::from(key)).await.map_err(read)?.bytes().await.map_err(read)?;
     Ok((
         [

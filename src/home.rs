@@ -5,31 +5,24 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::response::Redirect;
+use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use crate::audit;
 use crate::auth::CurrentUser;
-use crate::db::begin_personal;
+use crate::db::{begin_personal, enter_tenant};
 use crate::error::Result;
 use crate::people::{self, Person};
 use crate::roles::{Capability, Role, Roles};
 use crate::tenant::Member;
 use crate::web::{AppState, Layout};
+use sqlx::types::Json;
 
 pub struct MyPartnership {
     pub id: uuid::Uuid,
     pub slug: String,
     pub name: String,
     pub roles: Roles,
-}
-
-/// The partnerships a person belongs to, in a transaction of their own.
-async fn my_partnerships(state: &AppState, user: &CurrentUser) -> Result<Vec<MyPartnership>> {
-    let mut tx = begin_personal(&state.db, user.id).await?;
-    let mine = partnerships_of(&mut tx, user.id).await?;
-    tx.commit().await?;
-    Ok(mine)
 }
 
 /// The partnerships a person belongs to, read in any transaction that names
@@ -64,17 +57,31 @@ pub struct ChoosePage {
     is_platform_admin: bool,
 }
 
-pub(crate) async fn choose(State(state): State<AppState>, session: Session, user: CurrentUser) -> Result<ChoosePage> {
-    let partnerships = my_partnerships(&state, &user).await?;
-    let ids: Vec<uuid::Uuid> = partnerships.iter().map(|p| p.id).collect();
-    Ok(ChoosePage {
-        awaiting: crate::decisions::awaiting(&state, user.id, &ids).await?,
-        partnerships,
-        is_platform_admin: user.is_platform_admin,
-        layout: user.layout(&session).await?,
-    })
+/// The partnerships a person serves, with what waits for their response in
+/// each, in one transaction that enters each partnership in turn (so each is
+/// read under its own rules). Someone with one partnership, and no platform
+/// to run, goes straight to it.
+pub(crate) async fn choose(State(state): State<AppState>, session: Session, user: CurrentUser) -> Result<Response> {
+    let mut tx = begin_personal(&state.db, user.id).await?;
+    let partnerships = partnerships_of(&mut tx, user.id).await?;
+    if let [only] = partnerships.as_slice()
+        && !user.is_platform_admin
+    {
+        tx.commit().await?;
+        return Ok(Redirect::to(&format!("/p/{}/", only.slug)).into_response());
+    }
+    let mut awaiting = Vec::new();
+    for partnership in &partnerships {
+        enter_tenant(&mut tx, partnership.id, Some(user.id)).await?;
+        awaiting.extend(crate::decisions::awaiting_in(&mut tx, partnership.id, user.id).await?);
+    }
+    tx.commit().await?;
+    awaiting.sort_by_key(|a| a.closes_at);
+    Ok(ChoosePage { awaiting, partnerships, is_platform_admin: user.is_platform_admin, layout: user.layout(&session).await? }
+        .into_response())
 }
 
+#[derive(Debug, serde::Deserialize)]
 pub struct NextMeeting {
     pub id: uuid::Uuid,
     pub group_name: String,
@@ -107,7 +114,7 @@ pub struct HomePage {
     /// Every overdue action, for those who follow them all (escalated to the delegated partners).
     overdue_actions: Vec<crate::actions::Action>,
     awaiting: Vec<crate::decisions::Awaiting>,
-    other_partnerships: Vec<MyPartnership>,
+    other_partnerships: Vec<PartnershipLink>,
     /// Whether this person signs in with a second factor.
     two_factor: bool,
     /// People of the partnership without one (for those who manage people).
@@ -116,23 +123,11 @@ pub struct HomePage {
     can_view_audit: bool,
 }
 
-/// The next five meetings not yet ended, narrowed by `$where`: one statement
-/// for each way the page asks (all groups, or the person's own), so each is
-/// planned for its own filter.
-macro_rules! next_meetings {
-    ($conn:expr, $where:literal, $($arg:expr),+) => {
-        sqlx::query_as!(
-            NextMeeting,
-            r#"select m.id, g.name as group_name, m.starts_at as "starts_at: chrono::DateTime<chrono::Utc>",
-                      m.ends_at as "ends_at: chrono::DateTime<chrono::Utc>"
-               from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-               where m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now() "# + $where + r#"
-               order by m.starts_at limit 5"#,
-            $($arg),+
-        )
-        .fetch_all($conn)
-        .await
-    };
+/// Another partnership the person serves, to go to.
+#[derive(Debug, serde::Deserialize)]
+pub struct PartnershipLink {
+    pub slug: String,
+    pub name: String,
 }
 
 /// `/p/{slug}` without its slash: the workspace lives at `/p/{slug}/`.
@@ -150,41 +145,66 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
     ];
     const PARTNER_ROLES: [Role; 3] = [Role::LeadSafeguardingPartner, Role::DelegatedSafeguardingPartner, Role::Deputy];
     let mut tx = member.begin(&state).await?;
-    let key_people = people::with_roles(&mut tx, member.partnership.id, &KEY_ROLES, None).await?;
     // Partners and deputies see the others from their own organisation.
-    let colleagues = match (&member.organisation_name, PARTNER_ROLES.iter().any(|r| member.roles.has(*r))) {
-        (Some(org), true) => people::with_roles(&mut tx, member.partnership.id, &Role::ALL, Some(org))
-            .await?
-            .into_iter()
-            .filter(|p| p.membership_id != member.membership_id)
+    let own_organisation = member.organisation_name.as_deref().filter(|_| PARTNER_ROLES.iter().any(|r| member.roles.has(*r)));
+    let census = people::census(&mut tx, member.partnership.id, member.user.id, &KEY_ROLES, own_organisation).await?;
+    let (key_people, colleagues) = (
+        census.named.iter().filter(|p| KEY_ROLES.iter().any(|r| p.roles.has(*r))).cloned().collect(),
+        census
+            .named
+            .iter()
+            .filter(|p| {
+                own_organisation.is_some() && p.organisation_name.as_deref() == own_organisation && p.membership_id != member.membership_id
+            })
+            .cloned()
             .collect(),
-        _ => Vec::new(),
-    };
-    let census = people::census(&mut tx, member.partnership.id, member.user.id).await?;
+    );
     let can_view_audit = member.roles.allows(Capability::ViewAuditLog);
-    let recent_changes = if can_view_audit { audit::recent(&mut tx, member.partnership.id, 8).await? } else { Vec::new() };
-    let next_meetings = if member.roles.allows(Capability::ManageMeetings) {
-        next_meetings!(&mut *tx, "", member.partnership.id)
-    } else {
-        next_meetings!(
-            &mut *tx,
-            "and exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.group_id = m.group_id
-                         and s.membership_id = $2 and (s.ends_on is null or s.ends_on >= current_date))",
-            member.partnership.id,
-            member.membership_id
-        )
-    }?;
-    let my_actions = crate::actions::list(&mut tx, member.partnership.id, crate::actions::Actions::OwnedBy(member.membership_id)).await?;
-    let awaiting = crate::decisions::awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
-    let overdue_actions = if member.roles.allows(Capability::ViewAllActions) {
-        let overdue = crate::actions::Actions::DueBefore(crate::calendar::today());
-        crate::actions::list(&mut tx, member.partnership.id, overdue).await?
-    } else {
-        Vec::new()
-    };
-    let other_partnerships =
-        partnerships_of(&mut tx, member.user.id).await?.into_iter().filter(|p| p.slug != member.partnership.slug).collect();
+    let (my_actions, overdue_actions) = crate::actions::mine_and_overdue(
+        &mut tx,
+        member.partnership.id,
+        member.membership_id,
+        member.roles.allows(Capability::ViewAllActions),
+    )
+    .await?;
+    // What waits for the person's response, the next five meetings (of every group for those who run meetings, else of their
+    // own), the latest changes (for those who read the log) and the other partnerships they serve: one statement.
+    let rest = crate::decisions::with_awaiting!(
+        r#"select coalesce(awaiting.lines, '[]') as "awaiting!: Json<Vec<crate::decisions::Awaiting>>",
+                  coalesce((select json_agg(x order by x.starts_at)
+                            from (select m.id, g.name as group_name, m.starts_at, m.ends_at
+                                  from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+                                  where $3 and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
+                                  order by m.starts_at limit 5) x),
+                           (select json_agg(x order by x.starts_at)
+                            from (select m.id, g.name as group_name, m.starts_at, m.ends_at
+                                  from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+                                  where not $3 and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
+                                    and exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.group_id = m.group_id
+                                                and s.membership_id = $4 and (s.ends_on is null or s.ends_on >= current_date))
+                                  order by m.starts_at limit 5) x), '[]') as "next_meetings!: Json<Vec<NextMeeting>>",
+                  coalesce((select json_agg(x order by x.occurred_at desc, x.id desc)
+                            from (select a.id, a.occurred_at, u.display_name as actor_name, a.action, a.subject_type
+                                  from audit_log a left join app_user u on u.id = a.actor_user_id
+                                  where $5 and a.partnership_id = $1 order by a.occurred_at desc, a.id desc limit 8) x), '[]')
+                    as "recent_changes!: Json<Vec<audit::Entry>>",
+                  coalesce((select json_agg(x order by x.name)
+                            from (select p.slug, p.name from membership m join partnership p on p.id = m.partnership_id
+                                  where m.user_id = $2 and m.is_current and m.partnership_id <> $1) x), '[]')
+                    as "other_partnerships!: Json<Vec<PartnershipLink>>"
+           from (select) one"#,
+        "",
+        member.partnership.id,
+        member.user.id,
+        member.roles.allows(Capability::ManageMeetings),
+        member.membership_id,
+        can_view_audit
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
+    let (awaiting, next_meetings, recent_changes, other_partnerships) =
+        (rest.awaiting.0, rest.next_meetings.0, rest.recent_changes.0, rest.other_partnerships.0);
 
     let vacant_roles = Role::ALL.into_iter().filter(|r| !census.held.has(*r)).collect();
 

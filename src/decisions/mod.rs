@@ -30,7 +30,8 @@ use crate::meetings::QuorumRule;
 use crate::outbox;
 use crate::structure::Sector;
 
-pub use register::{Awaiting, Readers, RegisterLine, awaiting, awaiting_in, meeting_lines};
+pub(crate) use register::with_awaiting;
+pub use register::{Awaiting, Readers, RegisterLine, awaiting_in, meeting_lines};
 
 /// Stored as text: `agree`, `disagree`, `abstain`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]

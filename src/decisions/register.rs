@@ -5,13 +5,14 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{Outcome, Stage};
 
 use super::{settle, uk_moment};
-use crate::db::{Tx, begin_tenant};
+use crate::db::Tx;
 use crate::error::Result;
 use crate::tenant::Member;
 use crate::web::paging::{PAGE_SIZE, PageQuery, Paged};
@@ -196,7 +197,7 @@ pub(crate) async fn register(
 }
 
 /// A decision waiting for this person's organisation to respond.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct Awaiting {
     pub slug: String,
     pub partnership_name: String,
@@ -216,37 +217,42 @@ impl Awaiting {
     }
 }
 
+/// A statement that also reads what waits for a person's response in one
+/// partnership (`$1`, the person's account `$2`), soonest deadline first, as
+/// the JSON column `awaiting.lines` (decoded as `Json<Vec<Awaiting>>`):
+/// `$head` selects it up to its `from`, `$tail` is the rest.
+macro_rules! with_awaiting {
+    ($head:literal, $tail:literal, $($arg:expr),+) => {
+        sqlx::query!(
+            $head + r#"
+            left join lateral (
+                select json_agg(x order by x.closes_at) as lines
+                from (select p.slug, p.name as partnership_name, d.id, d.number, d.title, d.stage, d.closes_at
+                      from decision d
+                      join partnership p on p.id = d.partnership_id
+                      join decision_voter v on v.partnership_id = d.partnership_id and v.decision_id = d.id
+                      join membership m on m.partnership_id = d.partnership_id and m.user_id = $2 and m.organisation_id = v.organisation_id
+                           and m.is_current
+                      where d.partnership_id = $1 and d.outcome is null and d.closes_at > now()
+                        and not exists (select 1 from decision_response r where r.partnership_id = d.partnership_id and r.decision_id = d.id
+                                        and r.stage = d.stage and r.organisation_id = v.organisation_id)
+                        and may_speak_for(m.partnership_id, m.id, v.organisation_id, d.id)) x) awaiting on true
+            "# + $tail,
+            $($arg),+
+        )
+    };
+}
+pub(crate) use with_awaiting;
+
 /// What waits for this person's response in one partnership.
 pub async fn awaiting_in(tx: &mut Tx, partnership_id: Uuid, user_id: Uuid) -> sqlx::Result<Vec<Awaiting>> {
-    sqlx::query_as!(
-        Awaiting,
-        r#"select p.slug, p.name as partnership_name, d.id, d.number, d.title, d.stage as "stage: Stage", d.closes_at as "closes_at: DateTime<Utc>"
-           from decision d
-           join partnership p on p.id = d.partnership_id
-           join decision_voter v on v.partnership_id = d.partnership_id and v.decision_id = d.id
-           join membership m on m.partnership_id = d.partnership_id and m.user_id = $2 and m.organisation_id = v.organisation_id
-                and m.is_current
-           where d.partnership_id = $1 and d.outcome is null and d.closes_at > now()
-             and not exists (select 1 from decision_response r where r.partnership_id = d.partnership_id and r.decision_id = d.id
-                             and r.stage = d.stage and r.organisation_id = v.organisation_id)
-             and may_speak_for(m.partnership_id, m.id, v.organisation_id, d.id)
-           order by d.closes_at"#,
+    let row = with_awaiting!(
+        r#"select coalesce(awaiting.lines, '[]') as "lines!: Json<Vec<Awaiting>>" from (select) one"#,
+        "",
         partnership_id,
         user_id
     )
-    .fetch_all(&mut **tx)
-    .await
-}
-
-/// What awaits a person's response in the partnerships they serve (as the
-/// caller found them), each read in its own tenant context.
-pub async fn awaiting(state: &AppState, user_id: Uuid, partnerships: &[Uuid]) -> Result<Vec<Awaiting>> {
-    let mut all = Vec::new();
-    for &partnership_id in partnerships {
-        let mut tx = begin_tenant(&state.db, partnership_id, Some(user_id)).await?;
-        all.extend(awaiting_in(&mut tx, partnership_id, user_id).await?);
-        tx.commit().await?;
-    }
-    all.sort_by_key(|a| a.closes_at);
-    Ok(all)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.lines.0)
 }

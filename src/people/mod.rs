@@ -7,6 +7,7 @@ pub use crate::email::Email;
 
 use serde_json::json;
 use sqlx::PgConnection;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::audit::Change;
@@ -64,6 +65,7 @@ impl Person {
     }
 }
 
+#[derive(Debug, serde::Deserialize)]
 struct PersonRow {
     membership_id: Uuid,
     display_name: String,
@@ -157,33 +159,7 @@ pub async fn choices(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Res
     .collect())
 }
 
-/// People holding any of `roles`, optionally only those of one organisation.
-pub async fn with_roles(
-    conn: &mut PgConnection,
-    partnership_id: Uuid,
-    roles: &[Role],
-    organisation: Option<&str>,
-) -> sqlx::Result<Vec<Person>> {
-    let codes: Vec<String> = roles.iter().map(|r| r.code().to_owned()).collect();
-    match organisation {
-        None => people_lines!(
-            conn,
-            "and exists (select 1 from membership_role h where h.partnership_id = m.partnership_id and h.membership_id = m.id and h.role = any($2))",
-            partnership_id,
-            &codes
-        ),
-        Some(organisation) => people_lines!(
-            conn,
-            "and o.name = $3 and exists (select 1 from membership_role h
-                                         where h.partnership_id = m.partnership_id and h.membership_id = m.id and h.role = any($2))",
-            partnership_id,
-            &codes,
-            organisation
-        ),
-    }
-}
-
-/// The partnership's people in numbers, for the home page.
+/// The partnership's people in numbers, for the home page, with the people it names.
 pub struct Census {
     pub people: i64,
     /// The roles somebody holds.
@@ -192,19 +168,47 @@ pub struct Census {
     pub without_two_factor: i64,
     /// Whether the person asking signs in with a second factor.
     pub mine: bool,
+    /// Those holding any of the roles asked for, and (when asked) everyone with a role from one organisation; by name.
+    pub named: Vec<Person>,
 }
 
-/// How many people the partnership has, which roles somebody holds, and who signs in with a second factor.
-pub async fn census(conn: &mut PgConnection, partnership_id: Uuid, user_id: Uuid) -> sqlx::Result<Census> {
+/// How many people the partnership has, which roles somebody holds, who
+/// signs in with a second factor, and the people holding `roles` or (with
+/// `organisation`) any role in that organisation: one statement.
+pub async fn census(
+    conn: &mut PgConnection,
+    partnership_id: Uuid,
+    user_id: Uuid,
+    roles: &[Role],
+    organisation: Option<&str>,
+) -> sqlx::Result<Census> {
+    let codes: Vec<String> = roles.iter().map(|r| r.code().to_owned()).collect();
     let row = sqlx::query!(
         r#"select (select count(*) from membership where partnership_id = $1 and removed_at is null) as "people!",
                   array(select distinct role from membership_role where partnership_id = $1) as "held!",
                   (select count(*) from membership m join app_user u on u.id = m.user_id
                    where m.partnership_id = $1 and m.is_current and u.totp_enabled_at is null)
                       as "without_two_factor!",
-                  (select totp_enabled_at is not null from app_user where id = $2) as "mine!""#,
+                  (select totp_enabled_at is not null from app_user where id = $2) as "mine!",
+                  coalesce((select json_agg(x order by x.display_name, x.email)
+                            from (select m.id as membership_id,
+                                         coalesce(case when m.accepted_at is null then m.invited_name end, u.display_name) as display_name,
+                                         u.email, m.job_title, m.organisation_id, o.name as organisation_name,
+                                         array(select r.role from membership_role r where r.partnership_id = m.partnership_id
+                                               and r.membership_id = m.id order by r.role) as roles,
+                                         (u.password_hash is null or m.accepted_at is null) as invitation_pending,
+                                         (u.totp_enabled_at is not null) as two_factor
+                                  from membership m
+                                  join app_user u on u.id = m.user_id
+                                  left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
+                                  where m.partnership_id = $1 and m.removed_at is null
+                                    and exists (select 1 from membership_role h where h.partnership_id = m.partnership_id
+                                                and h.membership_id = m.id and (h.role = any($3) or o.name = $4))) x), '[]')
+                    as "named!: Json<Vec<PersonRow>>""#,
         partnership_id,
-        user_id
+        user_id,
+        &codes,
+        organisation
     )
     .fetch_one(conn)
     .await?;
@@ -213,6 +217,7 @@ pub async fn census(conn: &mut PgConnection, partnership_id: Uuid, user_id: Uuid
         held: Roles::from_codes(row.held.iter().map(String::as_str)),
         without_two_factor: row.without_two_factor,
         mine: row.mine,
+        named: row.named.0.into_iter().map(Person::from).collect(),
     })
 }
 

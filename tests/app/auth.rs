@@ -13,14 +13,15 @@ async fn a_member_signs_in_and_sees_their_partnership() {
     assert_eq!(response.status, StatusCode::SEE_OTHER);
     assert_eq!(response.location.as_deref(), Some("/"));
 
+    // With one partnership, the list of partnerships sends them straight to it.
     let choose = browser.get("/").await;
-    assert_eq!(choose.status, StatusCode::OK);
-    assert!(choose.contains("Swindon Safeguarding Partnership"));
-    assert!(!choose.contains("Warwickshire"));
+    assert_eq!(choose.status, StatusCode::SEE_OTHER);
+    assert_eq!(choose.location.as_deref(), Some("/p/swindon/"));
 
     let home = browser.get("/p/swindon/").await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.contains("<h1 class=\"govuk-heading-l\">Swindon Safeguarding Partnership</h1>"));
+    assert!(!home.contains("Warwickshire"));
     assert!(home.contains("Runs the partnership day to day"), "the business manager's role is explained");
     assert!(home.contains("1 person belongs to the partnership"));
     let vacant = &home.body[home.body.find("Nobody holds these roles yet").expect("vacant roles are listed")..];

@@ -113,7 +113,7 @@ async fn no_malformed_form_gets_a_server_error() {
             for round in 0..ROUNDS {
                 // A page first, as a browser would, so the form carries this session's token.
                 if browser.csrf_token().is_none() || round == 0 {
-                    browser.get("/").await;
+                    browser.visit("/").await;
                 }
                 let body = nasty_body(&mut rng, &names, &id_values, &token_of(&browser));
                 let page = browser.request(Method::POST, &path, Some(body.clone())).await;

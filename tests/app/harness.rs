@@ -461,8 +461,9 @@ impl TestApp {
         let mut browser = self.browser();
         let response = browser.sign_in(email, PASSWORD).await;
         assert_eq!(response.status, StatusCode::SEE_OTHER, "sign-in as {email} failed: {}", response.body);
-        // As a browser does: follow the redirect, whose page carries the signed-in session's form token.
-        browser.get(response.location.as_deref().unwrap()).await;
+        // As a browser does: follow the redirects (a person with one partnership is sent on to it), to the page that
+        // carries the signed-in session's form token.
+        browser.visit(response.location.as_deref().unwrap()).await;
         browser
     }
 
@@ -539,6 +540,18 @@ impl Browser {
 
     pub async fn get(&mut self, path: &str) -> Page {
         self.request(Method::GET, path, None).await
+    }
+
+    /// Open a page as a browser does, following its redirects (a few at most) to the page they end at.
+    pub async fn visit(&mut self, path: &str) -> Page {
+        let mut page = self.get(path).await;
+        for _ in 0..5 {
+            match (page.status.is_redirection(), page.location.clone()) {
+                (true, Some(to)) => page = self.get(&to).await,
+                _ => break,
+            }
+        }
+        page
     }
 
     /// Submit a form with this session's token, as the page would.
