@@ -147,7 +147,8 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
     let mut tx = member.begin(&state).await?;
     // Partners and deputies see the others from their own organisation.
     let own_organisation = member.organisation_name.as_deref().filter(|_| PARTNER_ROLES.iter().any(|r| member.roles.has(*r)));
-    let census = people::census(&mut tx, member.partnership.id, member.user.id, &KEY_ROLES, own_organisation).await?;
+    let can_manage_people = member.roles.allows(Capability::ManagePeople);
+    let census = people::census(&mut tx, member.partnership.id, member.user.id, &KEY_ROLES, own_organisation, can_manage_people).await?;
     let (key_people, colleagues) = (
         census.named.iter().filter(|p| KEY_ROLES.iter().any(|r| p.roles.has(*r))).cloned().collect(),
         census
@@ -210,7 +211,7 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
 
     Ok(HomePage {
         layout: member.layout(&session, "home").await?,
-        can_manage_people: member.roles.allows(Capability::ManagePeople),
+        can_manage_people,
         can_view_audit,
         people_count: census.people as usize,
         two_factor: census.mine,

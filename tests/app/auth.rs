@@ -24,6 +24,7 @@ async fn a_member_signs_in_and_sees_their_partnership() {
     assert!(!home.contains("Warwickshire"));
     assert!(home.contains("Runs the partnership day to day"), "the business manager's role is explained");
     assert!(home.contains("1 person belongs to the partnership"));
+    assert!(home.contains("1 person signs in without a second factor"), "the business manager is told who signs in with a password alone");
     let vacant = &home.body[home.body.find("Nobody holds these roles yet").expect("vacant roles are listed")..];
     assert!(vacant.contains("Independent scrutineer") && !vacant[..vacant.find("</ul>").unwrap()].contains("Business manager"));
     assert!(home.contains("Who's who") && home.contains("Person jo"), "the business manager is among the key people");
