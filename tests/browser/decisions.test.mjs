@@ -11,7 +11,8 @@ async function partner (who) {
   const context = await browser.newContext()
   const page = await context.newPage()
   await signIn(page, `dsp-${who}@swindon.example`, PASSWORD)
-  await page.waitForURL(`${BASE_URL}/`)
+  // With one partnership, signing in lands on its home page.
+  await page.waitForURL(`${BASE_URL}/p/swindon/`)
   return page
 }
 

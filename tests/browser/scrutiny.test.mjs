@@ -9,7 +9,8 @@ after(async () => { await browser?.close() })
 async function as (email) {
   const page = await (await browser.newContext()).newPage()
   await signIn(page, email, PASSWORD)
-  await page.waitForURL(`${BASE_URL}/`)
+  // The list of partnerships, or (with one partnership) its home page.
+  await page.waitForURL(url => url.pathname === '/' || url.pathname === '/p/swindon/')
   return page
 }
 
