@@ -190,18 +190,17 @@ pub async fn mine_and_overdue(
     overdue: bool,
 ) -> sqlx::Result<(Vec<Action>, Vec<Action>)> {
     let row = sqlx::query!(
-        r#"select coalesce((select json_agg(x order by x.due_on, x.created_at)
-                            from (select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on, a.status, g.name as group_name,
-                                         a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed, a.created_at
-                                  from action_point a left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
-                                  where a.partnership_id = $1 and a.status <> 'complete' and a.owner_membership_id = $2) x), '[]')
+        r#"-- Not materialized: each use below is planned with its own filter, on its own index.
+           with open_action as not materialized (
+               select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on, a.status, g.name as group_name,
+                      a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed, a.created_at
+               from action_point a left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
+               where a.partnership_id = $1 and a.status <> 'complete')
+           select coalesce((select json_agg(x order by x.due_on, x.created_at) from open_action x where x.owner_membership_id = $2), '[]')
                     as "mine!: Json<Vec<Action>>",
                   coalesce((select json_agg(x order by x.due_on, x.created_at)
-                            from (select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on, a.status, g.name as group_name,
-                                         a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed, a.created_at
-                                  from action_point a left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
-                                  where $3 and a.partnership_id = $1 and a.status <> 'complete' and a.due_on < $4
-                                  order by a.due_on, a.created_at limit $5) x), '[]') as "overdue!: Json<Vec<Action>>""#,
+                            from (select * from open_action where $3 and due_on < $4 order by due_on, created_at limit $5) x), '[]')
+                    as "overdue!: Json<Vec<Action>>""#,
         partnership_id,
         owner,
         overdue,

@@ -213,13 +213,14 @@ async fn overview(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, year: 
              coalesce((select json_agg(x order by x.submitted_at desc, x.body)
                        from (select f.id, f.report_id, f.report_title, f.body, coalesce(o.name, g.name, '') as addressee, f.response,
                                     f.responses_due_on, f.author_membership_id, f.submitted_at,
-                                    (select count(*) from action_point a where a.partnership_id = f.partnership_id
-                                       and a.recommendation_lineage_id = f.lineage_id) as actions_total,
-                                    (select count(*) from action_point a where a.partnership_id = f.partnership_id
-                                       and a.recommendation_lineage_id = f.lineage_id and a.status = 'complete' and a.completion_confirmed) as actions_done
+                                    n.actions_total, n.actions_done
                              from current_recommendation f
                              left join organisation o on o.partnership_id = f.partnership_id and o.id = f.addressee_organisation_id
                              left join partnership_group g on g.partnership_id = f.partnership_id and g.id = f.addressee_group_id
+                             cross join lateral (select count(*) as actions_total,
+                                                        count(*) filter (where a.status = 'complete' and a.completion_confirmed) as actions_done
+                                                 from action_point a
+                                                 where a.partnership_id = f.partnership_id and a.recommendation_lineage_id = f.lineage_id) n
                              where f.author_membership_id = $2 or (f.response is null and f.responses_due_on < $4)) x), '[]')
                as "listed!: Json<Vec<Followed>>",
              coalesce((select json_agg(x order by x.quarter, x.created_at)
@@ -438,14 +439,15 @@ pub(super) async fn content(
                                   where f.partnership_id = $1 and f.report_id = $2 and f.version = $3) x), '[]') as "findings!: Json<Vec<FindingRow>>",
                   coalesce((select json_agg(x order by x.body)
                             from (select r.id, r.finding_id, r.body, coalesce(o.name, g.name, '') as addressee, resp.response,
-                                         (select count(*) from action_point a where a.partnership_id = r.partnership_id
-                                            and a.recommendation_lineage_id = r.lineage_id) as actions_total,
-                                         (select count(*) from action_point a where a.partnership_id = r.partnership_id
-                                            and a.recommendation_lineage_id = r.lineage_id and a.status = 'complete' and a.completion_confirmed) as actions_done
+                                         n.actions_total, n.actions_done
                                   from scrutiny_recommendation r
                                   left join organisation o on o.partnership_id = r.partnership_id and o.id = r.addressee_organisation_id
                                   left join partnership_group g on g.partnership_id = r.partnership_id and g.id = r.addressee_group_id
                                   left join recommendation_response resp on resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id
+                                  cross join lateral (select count(*) as actions_total,
+                                                             count(*) filter (where a.status = 'complete' and a.completion_confirmed) as actions_done
+                                                      from action_point a
+                                                      where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id) n
                                   where r.partnership_id = $1 and r.report_id = $2 and r.version = $3) x), '[]')
                     as "recommendations!: Json<Vec<RecommendationView>>""#,
         partnership_id,

@@ -52,14 +52,17 @@ pub(super) async fn group_choices(tx: &mut Tx, member: &Member, except: Option<U
         .collect())
 }
 
+/// The organisations still taking part, statutory partners first: names only.
 pub(super) async fn organisation_choices(tx: &mut Tx, member: &Member) -> Result<Vec<Choice>> {
-    Ok(super::whole(tx, member.partnership.id)
-        .await?
-        .organisations
-        .into_iter()
-        .filter(|o| o.retired_on.is_none())
-        .map(|o| (o.id.to_string(), o.name))
-        .collect())
+    Ok(sqlx::query!(
+        "select id, name from organisation where partnership_id = $1 and retired_on is null order by is_statutory_partner desc, name",
+        member.partnership.id
+    )
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .map(|o| (o.id.to_string(), o.name))
+    .collect())
 }
 
 /// An optional choice from a list: empty means none; anything not offered is an error.

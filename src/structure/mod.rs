@@ -30,12 +30,24 @@ pub fn default_review_date(adopted_on: NaiveDate) -> NaiveDate {
     FinancialYear::containing(adopted_on).next().starts_on()
 }
 
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct Arrangement {
     pub chair_arrangements: String,
     pub scrutiny_arrangements: String,
     pub decision_making: String,
     pub section11_interval_months: i32,
+}
+
+/// Nothing recorded yet: no text, and Section 11 self-assessments every two years.
+impl Default for Arrangement {
+    fn default() -> Self {
+        Arrangement {
+            chair_arrangements: String::new(),
+            scrutiny_arrangements: String::new(),
+            decision_making: String::new(),
+            section11_interval_months: 24,
+        }
+    }
 }
 
 pub async fn arrangement(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Arrangement> {
@@ -47,7 +59,7 @@ pub async fn arrangement(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx:
     )
     .fetch_optional(conn)
     .await?;
-    Ok(row.unwrap_or(Arrangement { section11_interval_months: 24, ..Arrangement::default() }))
+    Ok(row.unwrap_or_default())
 }
 
 #[derive(Clone, Debug, serde::Deserialize)]
@@ -96,9 +108,7 @@ pub struct Whole {
 
 pub async fn whole(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Whole> {
     let row = sqlx::query!(
-        r#"select (select json_build_object('chair_arrangements', a.chair_arrangements, 'scrutiny_arrangements', a.scrutiny_arrangements,
-                                            'decision_making', a.decision_making, 'section11_interval_months', a.section11_interval_months)
-                   from arrangement a where a.partnership_id = p.id) as "arrangement?: Json<Arrangement>",
+        r#"select (select to_json(a) from arrangement a where a.partnership_id = p.id) as "arrangement?: Json<Arrangement>",
                   coalesce((select json_agg(x order by x.is_statutory_partner desc, x.name)
                             from (select o.id, o.name, o.sector, o.is_statutory_partner, o.is_relevant_agency, o.contact_name, o.contact_email,
                                          o.last_section11_on, o.retired_on,
@@ -110,9 +120,9 @@ pub async fn whole(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Resul
                   coalesce((select json_agg(x order by array_position(array['partnership_chair', 'lead_partner', 'delegated_partner',
                                                    'independent_scrutineer', 'independent_person', 'business_manager', 'other'], x.kind), x.title)
                             from (select t.id, t.kind, t.title, t.organisation_id, o.name as organisation_name, t.notes,
-                                         coalesce((select json_agg(json_build_object('id', h.id, 'name', h.holder_name, 'starts_on', h.starts_on,
-                                                                                     'ends_on', h.ends_on) order by h.starts_on)
-                                                   from post_holder h where h.partnership_id = t.partnership_id and h.post_id = t.id), '[]') as holders
+                                         coalesce((select json_agg(h order by h.starts_on)
+                                                   from (select h.id, h.holder_name as name, h.starts_on, h.ends_on from post_holder h
+                                                         where h.partnership_id = t.partnership_id and h.post_id = t.id) h), '[]') as holders
                                   from post t left join organisation o on o.partnership_id = t.partnership_id and o.id = t.organisation_id
                                   where t.partnership_id = p.id and t.retired_on is null) x), '[]') as "posts!: Json<Vec<Post>>",
                   coalesce((select json_agg(x order by x.board_name)
@@ -125,7 +135,7 @@ pub async fn whole(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Resul
     .fetch_one(conn)
     .await?;
     Ok(Whole {
-        arrangement: row.arrangement.map_or(Arrangement { section11_interval_months: 24, ..Arrangement::default() }, |a| a.0),
+        arrangement: row.arrangement.map(|a| a.0).unwrap_or_default(),
         organisations: row.organisations.0,
         posts: row.posts.0,
         links: row.links.0,

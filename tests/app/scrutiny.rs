@@ -206,7 +206,7 @@ async fn submitted_recommendation(s: &mut Scene) -> (Uuid, Uuid) {
 #[tokio::test]
 async fn the_addressee_responds_and_accepted_recommendations_become_actions_completed_and_confirmed() {
     let mut s = scene().await;
-    let (_, rec) = submitted_recommendation(&mut s).await;
+    let (report, rec) = submitted_recommendation(&mut s).await;
     let path = format!("/p/warwickshire/scrutiny/recommendations/{rec}");
     // Only the addressee (or the business manager) answers.
     assert_eq!(s.police.post(&path, &[("response", "accepted")]).await.status, StatusCode::FORBIDDEN);
@@ -269,6 +269,8 @@ async fn the_addressee_responds_and_accepted_recommendations_become_actions_comp
     let dashboard = s.scrutineer.get("/p/warwickshire/scrutiny").await;
     assert!(dashboard.contains("What became of your recommendations"));
     assert!(dashboard.contains("Train front-door staff on the thresholds") && dashboard.contains("1 of 1"), "{}", dashboard.body);
+    let submitted = s.scrutineer.get(&format!("/p/warwickshire/scrutiny/reports/{report}")).await;
+    assert!(submitted.contains("1 of 1 actions complete"), "{}", submitted.body);
     let audit = s.app.audit_actions().await;
     for action in ["scrutiny.recommendation_answered", "action.set", "action.status_changed", "action.completion_confirmed"] {
         assert!(audit.contains(&action.to_owned()), "{action} not audited");
