@@ -91,17 +91,18 @@ impl Entry {
     }
 }
 
-/// The most recent changes in a partnership.
-pub async fn recent(conn: &mut PgConnection, partnership_id: Uuid, limit: i64) -> sqlx::Result<Vec<Entry>> {
+/// The 200 most recent changes in a partnership. The limit is written into
+/// the SQL: as a parameter it kept PostgreSQL planning the statement afresh
+/// on every call.
+pub async fn recent(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<Entry>> {
     sqlx::query_as!(
         Entry,
         r#"select a.occurred_at as "occurred_at: DateTime<Utc>", u.display_name as "actor_name?", a.action, a.subject_type
            from audit_log a left join app_user u on u.id = a.actor_user_id
            where a.partnership_id = $1
            order by a.occurred_at desc, a.id desc
-           limit $2"#,
+           limit 200"#,
         partnership_id,
-        limit,
     )
     .fetch_all(conn)
     .await

@@ -240,7 +240,7 @@ pub struct AuditPage {
 pub(crate) async fn audit_log(State(state): State<AppState>, session: Session, member: Member) -> Result<AuditPage> {
     member.require(Capability::ViewAuditLog)?;
     let mut tx = member.begin(&state).await?;
-    let entries = audit::recent(&mut tx, member.partnership.id, 200).await?;
+    let entries = audit::recent(&mut tx, member.partnership.id).await?;
     tx.commit().await?;
     Ok(AuditPage { layout: member.layout(&session, "audit").await?, member, entries })
 }

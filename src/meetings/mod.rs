@@ -236,14 +236,12 @@ impl MeetingRow {
     }
 }
 
-/// How many meetings ahead the schedule lists (a year of a busy partnership's), and how many past.
-pub(super) const UPCOMING_SHOWN: i64 = 100;
-pub(super) const RECENT_SHOWN: i64 = 20;
-
-/// The meetings not yet over (soonest first, at most [`UPCOMING_SHOWN`]) and
-/// the most recent ones over (latest first, at most [`RECENT_SHOWN`]), in one
-/// statement. The halves are split by the meeting's end, so none is in both;
-/// the start bounds each half's walk of the index by date.
+/// The meetings not yet over (soonest first, at most 100: a year of a busy
+/// partnership's) and the most recent ones over (latest first, at most 20),
+/// in one statement. The halves are split by the meeting's end, so none is in
+/// both; the start bounds each half's walk of the index by date. The limits
+/// are written into the SQL: passed as parameters, they kept PostgreSQL
+/// planning the statement afresh on every call.
 pub(super) async fn upcoming_and_recent(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<(Vec<MeetingRow>, Vec<MeetingRow>)> {
     let rows = sqlx::query_as!(
         MeetingRow,
@@ -253,16 +251,14 @@ pub(super) async fn upcoming_and_recent(tx: &mut Tx, partnership_id: Uuid) -> sq
                    m.pack_circulated_at as "pack_circulated_at: DateTime<Utc>"
             from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
             where m.partnership_id = $1 and m.starts_at >= now() - interval '7 days' and m.ends_at >= now()
-            order by m.starts_at, g.name limit $2)
+            order by m.starts_at, g.name limit 100)
            union all
            (select m.id, m.group_id, g.name, m.starts_at, m.ends_at, m.location, m.online_link, m.extraordinary, m.status,
                    m.cancelled_reason, m.pack_circulated_at
             from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
             where m.partnership_id = $1 and m.starts_at < now() and m.ends_at < now()
-            order by m.starts_at desc, g.name limit $3)"#,
-        partnership_id,
-        UPCOMING_SHOWN,
-        RECENT_SHOWN
+            order by m.starts_at desc, g.name limit 20)"#,
+        partnership_id
     )
     .fetch_all(&mut **tx)
     .await?;

@@ -156,6 +156,8 @@ pub struct Followed {
     pub response: Option<Acceptance>,
     pub responses_due_on: Option<NaiveDate>,
     pub author_membership_id: Uuid,
+    /// Of a report of the year the dashboard shows (the others are listed for their overdue response).
+    pub of_the_year: bool,
     pub actions_total: i64,
     pub actions_done: i64,
 }
@@ -172,13 +174,13 @@ impl Followed {
     }
 }
 
-/// What the dashboard reads of scrutiny, in one statement: the year's
-/// reports (drafts only their author's) and findings by assurance; of the
-/// current recommendations (those of each report's latest submitted
-/// version), how many have each response, and the few it lists with their
-/// actions (this person's own, and those whose response is overdue); and the
-/// actions set in answer to recommendations, by state. Every count is the
-/// database's.
+/// What the dashboard reads of scrutiny for a year, in one statement: the
+/// year's reports (drafts only their author's) and findings by assurance; of
+/// the year's current recommendations (those of each report's latest
+/// submitted version), how many have each response, and this person's own
+/// with their actions; the actions set in answer to them, by state; and,
+/// whatever the year, the recommendations whose response is overdue. Every
+/// count is the database's, and none reads other years' records.
 struct Overview {
     reports: Vec<ReportLine>,
     findings: Vec<AssuranceCount>,
@@ -196,10 +198,11 @@ struct AssuranceCount {
 
 async fn overview(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, year: i32, today: NaiveDate) -> sqlx::Result<Overview> {
     let row = sqlx::query!(
-        r#"with current_recommendation as (
+        r#"-- Materialized (read once for its four uses): inlined, the statement took longer to plan than to run.
+           with current_recommendation as (
                select r.id, r.partnership_id, r.lineage_id, r.report_id, sr.title as report_title, r.body,
                       r.addressee_organisation_id, r.addressee_group_id, resp.response, v.responses_due_on,
-                      sr.author_membership_id, v.submitted_at
+                      sr.author_membership_id, v.submitted_at, sr.financial_year
                from scrutiny_recommendation r
                join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.report_id and v.version = r.version
                join scrutiny_report sr on sr.partnership_id = r.partnership_id and sr.id = r.report_id
@@ -208,11 +211,11 @@ async fn overview(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, year: 
            select
              (select json_build_array(count(*) filter (where response = 'accepted'), count(*) filter (where response = 'partly_accepted'),
                                       count(*) filter (where response = 'not_accepted'), count(*) filter (where response is null))
-              from current_recommendation) as "responses!: Json<[i64; 4]>",
+              from current_recommendation where financial_year = $3) as "responses!: Json<[i64; 4]>",
              -- Only the listed ones are joined to their addressee and counted for actions.
              coalesce((select json_agg(x order by x.submitted_at desc, x.body)
                        from (select f.id, f.report_id, f.report_title, f.body, coalesce(o.name, g.name, '') as addressee, f.response,
-                                    f.responses_due_on, f.author_membership_id, f.submitted_at,
+                                    f.responses_due_on, f.author_membership_id, f.submitted_at, f.financial_year = $3 as of_the_year,
                                     n.actions_total, n.actions_done
                              from current_recommendation f
                              left join organisation o on o.partnership_id = f.partnership_id and o.id = f.addressee_organisation_id
@@ -221,7 +224,8 @@ async fn overview(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, year: 
                                                         count(*) filter (where a.status = 'complete' and a.completion_confirmed) as actions_done
                                                  from action_point a
                                                  where a.partnership_id = f.partnership_id and a.recommendation_lineage_id = f.lineage_id) n
-                             where f.author_membership_id = $2 or (f.response is null and f.responses_due_on < $4)) x), '[]')
+                             where (f.financial_year = $3 and f.author_membership_id = $2)
+                                or (f.response is null and f.responses_due_on < $4)) x), '[]')
                as "listed!: Json<Vec<Followed>>",
              coalesce((select json_agg(x order by x.quarter, x.created_at)
                        from (select r.id, r.title, u.display_name as author_name, r.quarter, r.created_at,
@@ -245,7 +249,9 @@ async fn overview(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, year: 
                              group by f.assurance) x), '[]') as "findings!: Json<Vec<AssuranceCount>>",
              coalesce((select json_agg(x)
                        from (select a.status, a.due_on < current_date as overdue, a.completion_confirmed as confirmed, count(*) as n
-                             from action_point a where a.partnership_id = $1 and a.recommendation_lineage_id is not null
+                             from action_point a
+                             where a.partnership_id = $1
+                               and a.recommendation_lineage_id in (select lineage_id from current_recommendation where financial_year = $3)
                              group by 1, 2, 3) x), '[]') as "action_states!: Json<Vec<crate::actions::StateCount>>""#,
         partnership_id,
         membership_id,
@@ -366,7 +372,7 @@ pub(crate) async fn dashboard(
         crate::actions::tally(&overview.action_states).into_iter().map(|(label, count)| Count { label, count }).collect();
     let appointments = standing.appointments;
     let latest_review = standing.reviews.into_iter().next();
-    let mine = overview.listed.iter().filter(|r| r.author_membership_id == member.membership_id).cloned().collect();
+    let mine = overview.listed.iter().filter(|r| r.of_the_year && r.author_membership_id == member.membership_id).cloned().collect();
     let overdue_responses = overview.listed.into_iter().filter(Followed::response_overdue).collect();
     Ok(Dashboard {
         layout: member.layout(&session, "scrutiny").await?,

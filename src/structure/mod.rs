@@ -111,12 +111,15 @@ pub async fn whole(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Resul
         r#"select (select to_json(a) from arrangement a where a.partnership_id = p.id) as "arrangement?: Json<Arrangement>",
                   coalesce((select json_agg(x order by x.is_statutory_partner desc, x.name)
                             from (select o.id, o.name, o.sector, o.is_statutory_partner, o.is_relevant_agency, o.contact_name, o.contact_email,
-                                         o.last_section11_on, o.retired_on,
-                                         array(select distinct g.name from group_member m
-                                               join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id and g.retired_on is null
-                                               where m.partnership_id = o.partnership_id and m.organisation_id = o.id
-                                                 and (m.ends_on is null or m.ends_on >= current_date) order by g.name) as groups
-                                  from organisation o where o.partnership_id = p.id) x), '[]') as "organisations!: Json<Vec<Organisation>>",
+                                         o.last_section11_on, o.retired_on, coalesce(seated.groups, '{}') as groups
+                                  from organisation o
+                                  -- Every seat of the partnership grouped once, not the seats searched again for each organisation.
+                                  left join (select m.organisation_id, array_agg(distinct g.name order by g.name) as groups
+                                             from group_member m
+                                             join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id and g.retired_on is null
+                                             where m.partnership_id = p.id and (m.ends_on is null or m.ends_on >= current_date)
+                                             group by m.organisation_id) seated on seated.organisation_id = o.id
+                                  where o.partnership_id = p.id) x), '[]') as "organisations!: Json<Vec<Organisation>>",
                   coalesce((select json_agg(x order by array_position(array['partnership_chair', 'lead_partner', 'delegated_partner',
                                                    'independent_scrutineer', 'independent_person', 'business_manager', 'other'], x.kind), x.title)
                             from (select t.id, t.kind, t.title, t.organisation_id, o.name as organisation_name, t.notes,

@@ -581,3 +581,49 @@ async fn a_report_submitted_after_the_cut_off_is_an_audited_late_request_mailed_
         .unwrap();
     assert_eq!(told, ["bm@warwickshire.example", "chair@w.example"], "the chair and the business manager decide it");
 }
+
+/// The dashboard's counts are the year's (its reports' recommendations and the
+/// actions set in answer), so they read no other year's records; a response
+/// overdue shows whatever the year, until it is given.
+#[tokio::test]
+async fn the_dashboard_counts_the_years_recommendations_and_lists_every_overdue_response() {
+    let mut s = scene().await;
+    let report = start_report(&mut s.scrutineer, "warwickshire", "The front door").await;
+    fill_draft(&s.app, &mut s.scrutineer, report).await;
+    // A report of two years ago, whose responses fell due last month.
+    let this_year = partnership_hub::calendar::FinancialYear::containing(partnership_hub::calendar::today()).start_year;
+    let then = this_year - 2;
+    sqlx::query("update scrutiny_report set financial_year = $2 where id = $1")
+        .bind(report)
+        .bind(then)
+        .execute(&s.app.owner)
+        .await
+        .unwrap();
+    assert_eq!(s.scrutineer.post(&format!("/p/warwickshire/scrutiny/reports/{report}/submit"), &[]).await.status, StatusCode::SEE_OTHER);
+    let mut history = s.app.owner.begin().await.unwrap();
+    // Setting the history straight past the lock that keeps a submitted report as it was sent.
+    sqlx::query("set local session_replication_role = replica").execute(&mut *history).await.unwrap();
+    sqlx::query("update scrutiny_report_version set responses_due_on = current_date - 30 where report_id = $1")
+        .bind(report)
+        .execute(&mut *history)
+        .await
+        .unwrap();
+    history.commit().await.unwrap();
+
+    let awaiting = |n: i64| {
+        format!(
+            r#"<th scope="row" class="govuk-table__header">Awaiting a response</th><td class="govuk-table__cell govuk-table__cell--numeric">{n}</td>"#
+        )
+    };
+    let now = s.bm.get("/p/warwickshire/scrutiny").await;
+    assert!(now.contains(&awaiting(0)), "{}", now.body);
+    assert!(now.contains("Recommendations without a response") && now.contains("Train front-door staff on the thresholds"), "{}", now.body);
+    let earlier = s.bm.get(&format!("/p/warwickshire/scrutiny?year={then}")).await;
+    assert!(earlier.contains(&awaiting(1)), "{}", earlier.body);
+    assert!(earlier.contains("Recommendations without a response"));
+    // The scrutineer follows their own recommendations in the year they made them.
+    let theirs = s.scrutineer.get(&format!("/p/warwickshire/scrutiny?year={then}")).await;
+    assert!(theirs.contains("What became of your recommendations this year") && theirs.contains("0 of 0"), "{}", theirs.body);
+    let theirs_now = s.scrutineer.get("/p/warwickshire/scrutiny").await;
+    assert!(theirs_now.contains("None of your reports submitted for"), "{}", theirs_now.body);
+}
