@@ -198,24 +198,37 @@ struct AssuranceCount {
 
 async fn overview(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, year: i32, today: NaiveDate) -> sqlx::Result<Overview> {
     let row = sqlx::query!(
-        r#"-- Materialized (read once for its four uses): inlined, the statement took longer to plan than to run.
+        r#"-- The year's current recommendations (those of each report's latest submitted version), and
+           -- other years' whose response is overdue: read once for the four uses below, so that the
+           -- statement is planned once and reads no other year's records but those.
            with current_recommendation as (
                select r.id, r.partnership_id, r.lineage_id, r.report_id, sr.title as report_title, r.body,
                       r.addressee_organisation_id, r.addressee_group_id, resp.response, v.responses_due_on,
-                      sr.author_membership_id, v.submitted_at, sr.financial_year
-               from scrutiny_recommendation r
-               join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.report_id and v.version = r.version
-               join scrutiny_report sr on sr.partnership_id = r.partnership_id and sr.id = r.report_id
+                      sr.author_membership_id, v.submitted_at, true as of_the_year
+               from scrutiny_report sr
+               join scrutiny_report_version v on v.partnership_id = sr.partnership_id and v.report_id = sr.id
+               join scrutiny_recommendation r on r.partnership_id = v.partnership_id and r.report_id = v.report_id and r.version = v.version
                left join recommendation_response resp on resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id
-               where r.partnership_id = $1 and v.submitted_at is not null and v.superseded_at is null)
+               where sr.partnership_id = $1 and sr.financial_year = $3 and v.submitted_at is not null and v.superseded_at is null
+               union all
+               select r.id, r.partnership_id, r.lineage_id, r.report_id, sr.title, r.body,
+                      r.addressee_organisation_id, r.addressee_group_id, null, v.responses_due_on,
+                      sr.author_membership_id, v.submitted_at, false
+               from scrutiny_report sr
+               join scrutiny_report_version v on v.partnership_id = sr.partnership_id and v.report_id = sr.id
+               join scrutiny_recommendation r on r.partnership_id = v.partnership_id and r.report_id = v.report_id and r.version = v.version
+               where sr.partnership_id = $1 and sr.financial_year <> $3 and v.submitted_at is not null and v.superseded_at is null
+                 and v.responses_due_on < $4
+                 and not exists (select 1 from recommendation_response resp
+                                 where resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id))
            select
              (select json_build_array(count(*) filter (where response = 'accepted'), count(*) filter (where response = 'partly_accepted'),
                                       count(*) filter (where response = 'not_accepted'), count(*) filter (where response is null))
-              from current_recommendation where financial_year = $3) as "responses!: Json<[i64; 4]>",
+              from current_recommendation where of_the_year) as "responses!: Json<[i64; 4]>",
              -- Only the listed ones are joined to their addressee and counted for actions.
              coalesce((select json_agg(x order by x.submitted_at desc, x.body)
                        from (select f.id, f.report_id, f.report_title, f.body, coalesce(o.name, g.name, '') as addressee, f.response,
-                                    f.responses_due_on, f.author_membership_id, f.submitted_at, f.financial_year = $3 as of_the_year,
+                                    f.responses_due_on, f.author_membership_id, f.submitted_at, f.of_the_year,
                                     n.actions_total, n.actions_done
                              from current_recommendation f
                              left join organisation o on o.partnership_id = f.partnership_id and o.id = f.addressee_organisation_id
@@ -224,17 +237,20 @@ async fn overview(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, year: 
                                                         count(*) filter (where a.status = 'complete' and a.completion_confirmed) as actions_done
                                                  from action_point a
                                                  where a.partnership_id = f.partnership_id and a.recommendation_lineage_id = f.lineage_id) n
-                             where (f.financial_year = $3 and f.author_membership_id = $2)
+                             where (f.of_the_year and f.author_membership_id = $2)
                                 or (f.response is null and f.responses_due_on < $4)) x), '[]')
                as "listed!: Json<Vec<Followed>>",
              coalesce((select json_agg(x order by x.quarter, x.created_at)
-                       from (select r.id, r.title, u.display_name as author_name, r.quarter, r.created_at,
+                       from (select r.id, r.title, r.quarter, r.created_at,
+                                    -- The author's name for each of the year's few reports: joined, the generic
+                                    -- plan walked every member of the partnership to find them.
+                                    (select u.display_name from membership m join app_user u on u.id = m.user_id
+                                     where m.partnership_id = r.partnership_id and m.id = r.author_membership_id) as author_name,
                                     (select max(version) from scrutiny_report_version v where v.partnership_id = r.partnership_id
                                        and v.report_id = r.id and v.submitted_at is not null) as latest_submitted,
                                     exists (select 1 from scrutiny_report_version v where v.partnership_id = r.partnership_id and v.report_id = r.id
                                        and v.submitted_at is null) as has_draft
-                             from scrutiny_report r join membership m on m.partnership_id = r.partnership_id and m.id = r.author_membership_id
-                             join app_user u on u.id = m.user_id
+                             from scrutiny_report r
                              where r.partnership_id = $1 and r.financial_year = $3
                                -- Drafts are their author's alone.
                                and (r.author_membership_id = $2 or exists (select 1 from scrutiny_report_version v
@@ -251,7 +267,7 @@ async fn overview(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, year: 
                        from (select a.status, a.due_on < current_date as overdue, a.completion_confirmed as confirmed, count(*) as n
                              from action_point a
                              where a.partnership_id = $1
-                               and a.recommendation_lineage_id in (select lineage_id from current_recommendation where financial_year = $3)
+                               and a.recommendation_lineage_id in (select lineage_id from current_recommendation where of_the_year)
                              group by 1, 2, 3) x), '[]') as "action_states!: Json<Vec<crate::actions::StateCount>>""#,
         partnership_id,
         membership_id,
