@@ -102,7 +102,7 @@ macro_rules! people_lines {
             PersonRow,
             r#"select m.id as membership_id,
                       -- Until the person accepts, the partnership knows them by the name it gave, not their account's.
-                      coalesce(case when m.accepted_at is null then m.invited_name end, u.display_name) as "display_name!",
+                      m.known_as as display_name,
                       u.email, m.job_title,
                       m.organisation_id, o.name as "organisation_name?",
                       coalesce(array_agg(r.role order by r.role) filter (where r.role is not null), '{}') as "roles!",
@@ -114,7 +114,7 @@ macro_rules! people_lines {
                left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
                where m.partnership_id = $1 and m.removed_at is null "# + $where + r#"
                group by m.partnership_id, m.id, u.id, o.name
-               order by u.display_name, u.email"#,
+               order by m.known_as, m.id"#,
             $($arg),+
         )
         .fetch_all($conn)
@@ -134,8 +134,8 @@ pub async fn list(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result
 pub async fn first(conn: &mut PgConnection, partnership_id: Uuid, shown: i64) -> sqlx::Result<Vec<Person>> {
     people_lines!(
         conn,
-        "and m.id in (select f.id from membership f join app_user fu on fu.id = f.user_id
-                      where f.partnership_id = $1 and f.removed_at is null order by fu.display_name, fu.email limit $2)",
+        "and m.id in (select f.id from membership f
+                      where f.partnership_id = $1 and f.removed_at is null order by f.known_as, f.id limit $2)",
         partnership_id,
         shown
     )
@@ -146,16 +146,15 @@ pub async fn first(conn: &mut PgConnection, partnership_id: Uuid, shown: i64) ->
 /// Lighter than [`list`]: no roles, organisation or account state.
 pub async fn choices(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<(String, String)>> {
     Ok(sqlx::query!(
-        r#"select m.id, coalesce(case when m.accepted_at is null then m.invited_name end, u.display_name) as "display_name!"
-           from membership m join app_user u on u.id = m.user_id
+        r#"select m.id, m.known_as from membership m
            where m.partnership_id = $1 and m.removed_at is null
-           order by u.display_name, u.email"#,
+           order by m.known_as, m.id"#,
         partnership_id
     )
     .fetch_all(conn)
     .await?
     .into_iter()
-    .map(|r| (r.id.to_string(), r.display_name))
+    .map(|r| (r.id.to_string(), r.known_as))
     .collect())
 }
 
@@ -192,9 +191,9 @@ pub async fn census(
                   case when $5 then (select count(*) from membership m join app_user u on u.id = m.user_id
                                      where m.partnership_id = $1 and m.is_current and u.totp_enabled_at is null) end as "without_two_factor",
                   (select totp_enabled_at is not null from app_user where id = $2) as "mine!",
-                  coalesce((select json_agg(x order by x.display_name, x.email)
+                  coalesce((select json_agg(x order by x.display_name, x.membership_id)
                             from (select m.id as membership_id,
-                                         coalesce(case when m.accepted_at is null then m.invited_name end, u.display_name) as display_name,
+                                         m.known_as as display_name,
                                          u.email, m.job_title, m.organisation_id, o.name as organisation_name,
                                          array(select r.role from membership_role r where r.partnership_id = m.partnership_id
                                                and r.membership_id = m.id order by r.role) as roles,

@@ -266,6 +266,23 @@ async fn an_existing_account_is_invited_and_joins_only_when_the_person_accepts()
     assert_eq!(joined.location.as_deref(), Some("/p/swindon/"));
     assert_eq!(sam.get("/p/swindon/").await.status, StatusCode::OK);
     assert!(app.audit_actions().await.contains(&"invitation.accepted".to_owned()));
+    // Joined, they are known by their account's own name; renamed, by the new one, in every partnership.
+    let own: String =
+        sqlx::query_scalar("select display_name from app_user where email = 'sam@warwickshire.example'").fetch_one(&app.owner).await.unwrap();
+    let people = bm.get("/p/swindon/people").await;
+    assert!(people.contains(&own) && !people.contains("S. Jones"), "{}", people.body);
+    sqlx::query("update app_user set display_name = 'Samantha Jones' where email = 'sam@warwickshire.example'")
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    assert!(bm.get("/p/swindon/people").await.contains("Samantha Jones"));
+    let names: Vec<String> = sqlx::query_scalar(
+        "select m.known_as from membership m join app_user u on u.id = m.user_id where u.email = 'sam@warwickshire.example'",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(names, ["Samantha Jones", "Samantha Jones"]);
 }
 
 #[tokio::test]
