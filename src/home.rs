@@ -25,19 +25,14 @@ pub struct MyPartnership {
     pub roles: Roles,
 }
 
-/// The partnerships a person belongs to, read in any transaction that names
-/// them (row-level security shows everyone their own memberships).
-async fn partnerships_of(conn: &mut sqlx::PgConnection, user_id: uuid::Uuid) -> Result<Vec<MyPartnership>> {
+/// The partnerships a person belongs to, read in a transaction that names
+/// them (`app_my_memberships` answers for that person alone).
+async fn partnerships_of(conn: &mut sqlx::PgConnection) -> Result<Vec<MyPartnership>> {
     let rows = sqlx::query!(
-        r#"select p.id, p.slug, p.name,
-                  coalesce(array_agg(r.role) filter (where r.role is not null), '{}') as "roles!"
-           from membership m
-           join partnership p on p.id = m.partnership_id
-           left join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
-           where m.user_id = $1 and m.is_current
-           group by p.id
-           order by p.name"#,
-        user_id
+        r#"select p.id, p.slug, p.name, mm.roles as "roles!"
+           from app_my_memberships() mm
+           join partnership p on p.id = mm.partnership_id
+           order by p.name"#
     )
     .fetch_all(conn)
     .await?;
@@ -63,7 +58,7 @@ pub struct ChoosePage {
 /// to run, goes straight to it.
 pub(crate) async fn choose(State(state): State<AppState>, session: Session, user: CurrentUser) -> Result<Response> {
     let mut tx = begin_personal(&state.db, user.id).await?;
-    let partnerships = partnerships_of(&mut tx, user.id).await?;
+    let partnerships = partnerships_of(&mut tx).await?;
     if let [only] = partnerships.as_slice()
         && !user.is_platform_admin
     {
@@ -190,8 +185,8 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
                                   where $5 and a.partnership_id = $1 order by a.occurred_at desc, a.id desc limit 8) x), '[]')
                     as "recent_changes!: Json<Vec<audit::Entry>>",
                   coalesce((select json_agg(x order by x.name)
-                            from (select p.slug, p.name from membership m join partnership p on p.id = m.partnership_id
-                                  where m.user_id = $2 and m.is_current and m.partnership_id <> $1) x), '[]')
+                            from (select p.slug, p.name from app_my_memberships() mm join partnership p on p.id = mm.partnership_id
+                                  where mm.partnership_id <> $1) x), '[]')
                     as "other_partnerships!: Json<Vec<PartnershipLink>>"
            from (select) one"#,
         "",

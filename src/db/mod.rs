@@ -102,8 +102,9 @@ pub async fn begin_system(pool: &PgPool, partnership_id: Uuid) -> sqlx::Result<T
     Ok(tx)
 }
 
-/// Begin a transaction outside any partnership, as one person: they see only
-/// their own memberships.
+/// Begin a transaction outside any partnership, as one person: no
+/// partnership's records are visible in it; `app_my_memberships()` lists
+/// theirs.
 pub async fn begin_personal(pool: &PgPool, user_id: Uuid) -> sqlx::Result<Tx> {
     let mut tx = pool.begin().await?;
     sqlx::query!(r#"select set_config('app.user_id', $1, true) as "user_id!""#, user_id.to_string()).fetch_one(&mut *tx).await?;

@@ -91,8 +91,9 @@ fn ics_response(body: String, filename: &str) -> Response {
 /// each in that partnership's own tenant context.
 async fn meetings_for(state: &AppState, user_id: Uuid) -> Result<Vec<FeedMeeting>> {
     let mut tx = begin_personal(&state.db, user_id).await?;
-    let memberships =
-        sqlx::query!("select partnership_id, id from membership where user_id = $1 and is_current", user_id).fetch_all(&mut *tx).await?;
+    let memberships = sqlx::query!(r#"select partnership_id as "partnership_id!", membership_id as "id!" from app_my_memberships()"#)
+        .fetch_all(&mut *tx)
+        .await?;
     tx.commit().await?;
     let mut meetings = Vec::new();
     for membership in memberships {

@@ -267,8 +267,10 @@ async fn an_existing_account_is_invited_and_joins_only_when_the_person_accepts()
     assert_eq!(sam.get("/p/swindon/").await.status, StatusCode::OK);
     assert!(app.audit_actions().await.contains(&"invitation.accepted".to_owned()));
     // Joined, they are known by their account's own name; renamed, by the new one, in every partnership.
-    let own: String =
-        sqlx::query_scalar("select display_name from app_user where email = 'sam@warwickshire.example'").fetch_one(&app.owner).await.unwrap();
+    let own: String = sqlx::query_scalar("select display_name from app_user where email = 'sam@warwickshire.example'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
     let people = bm.get("/p/swindon/people").await;
     assert!(people.contains(&own) && !people.contains("S. Jones"), "{}", people.body);
     sqlx::query("update app_user set display_name = 'Samantha Jones' where email = 'sam@warwickshire.example'")

@@ -98,4 +98,22 @@ async fn row_level_security_shows_one_partnership_only() {
     let role: (bool, bool) =
         sqlx::query_as("select rolsuper, rolbypassrls from pg_roles where rolname = current_user").fetch_one(&mut *conn).await.unwrap();
     assert_eq!(role, (false, false), "the application runs as a role RLS binds");
+    drop(conn);
+
+    // As one person outside any partnership: their own memberships through the one function that lists them, nobody else's,
+    // and no partnership's rows directly.
+    let a: Uuid = sqlx::query_scalar("select id from app_user where email = 'a@swindon.example'").fetch_one(&app.owner).await.unwrap();
+    let mut personal = partnership_hub::db::begin_personal(&app.app_pool, a).await.unwrap();
+    let theirs: Vec<(Uuid, Vec<String>)> =
+        sqlx::query_as("select partnership_id, roles from app_my_memberships()").fetch_all(&mut *personal).await.unwrap();
+    assert_eq!(theirs, [(swindon, vec!["business_manager".to_owned()])]);
+    for table in ["membership", "membership_role"] {
+        let visible: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&mut *personal).await.unwrap();
+        assert_eq!(visible, 0, "{table} outside a partnership, even one's own");
+    }
+    drop(personal);
+    // Entered in Swindon, the function still answers for that person only.
+    let mut tx = begin_tenant(&app.app_pool, swindon, Some(a)).await.unwrap();
+    let everyone: i64 = sqlx::query_scalar("select count(*) from app_my_memberships()").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(everyone, 1);
 }
