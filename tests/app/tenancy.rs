@@ -98,6 +98,8 @@ async fn row_level_security_shows_one_partnership_only() {
     let role: (bool, bool) =
         sqlx::query_as("select rolsuper, rolbypassrls from pg_roles where rolname = current_user").fetch_one(&mut *conn).await.unwrap();
     assert_eq!(role, (false, false), "the application runs as a role RLS binds");
+    let random_read: String = sqlx::query_scalar("show random_page_cost").fetch_one(&mut *conn).await.unwrap();
+    assert_eq!(random_read, "1.1", "the planner costs a read by key as the memory-resident read it is");
     drop(conn);
 
     // As one person outside any partnership: their own memberships through the one function that lists them, nobody else's,
