@@ -1,10 +1,9 @@
 -- Row-level security read the transaction's settings (who is asking, what
 -- they may see) again for every row it checked wherever a policy could not
--- be folded into the query's own `partnership_id = $1`: a membership policy
--- with an OR, the need-to-know tests. Counting a large partnership's people
--- cost three times what it did with the wall down. A setting read in a
--- scalar subquery is read once per statement (an InitPlan) and every row is
--- then compared with a value. The rules themselves are unchanged.
+-- be folded into the query's own `partnership_id = $1`: the need-to-know
+-- tests. A setting read in a scalar subquery is read once per statement (an
+-- InitPlan) and every row is then compared with a value. The rules
+-- themselves are unchanged.
 
 -- What `app_enter` worked out, as values.
 create function app_partner() returns boolean
@@ -17,19 +16,10 @@ language sql stable as $$
     select coalesce(nullif(current_setting('app.seats', true), ''), '{}')::uuid[]
 $$;
 
-alter policy membership_tenant on membership
-    using (partnership_id = (select app_partnership_id()) or user_id = (select app_user_id()));
-
-alter policy membership_role_tenant on membership_role
-    using (partnership_id = (select app_partnership_id())
-        or exists (select 1 from membership m
-                   where m.partnership_id = membership_role.partnership_id
-                     and m.id = membership_role.membership_id
-                     and m.user_id = (select app_user_id())));
-
--- As `app_sees_decision`, with the person's clearance read once.
+-- As `app_sees_decision` did, with the person's clearance read once; no policy calls that any more.
 alter policy decision_need_to_know on decision
     using (not confidential or (select app_sees_all()) or (select app_partner()) or group_id = any((select app_seats())::uuid[]));
+drop function app_sees_decision(boolean, uuid);
 
 alter policy agenda_item_need_to_know on agenda_item
     using ((select app_sees_all()) or submitted_by = (select app_user_id()) or app_sees_meeting_business(partnership_id, meeting_id));

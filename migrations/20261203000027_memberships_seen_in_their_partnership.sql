@@ -3,7 +3,9 @@
 -- among their partnerships) was an `or` in the policies, which PostgreSQL
 -- cannot fold into a query's own `partnership_id = $1`: every read of a
 -- partnership's people took the union of two index scans and could not walk
--- an index in order (the people list sorted them all to show a hundred). The
+-- an index in order (the people list sorted them all to show a hundred),
+-- and read the person's settings again for every row (counting a large
+-- partnership's people cost three times what it did with the wall down). The
 -- few readings across partnerships now ask `app_my_memberships()`, which
 -- answers for the person the transaction names and for nobody else.
 create function app_my_memberships()

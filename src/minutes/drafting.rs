@@ -204,8 +204,11 @@ pub(crate) async fn add_action(
         errors.add("description", "Choose the section of the minutes the action comes from");
     }
     let description = errors.check("description", required_text(&form.description, "action", 2000));
-    let people = crate::people::list(&mut tx, member.partnership.id).await?;
-    let owner = people.iter().find(|p| p.membership_id.to_string() == form.owner);
+    // The one person chosen, found by key: not every member of the partnership read to look for them.
+    let owner = match Uuid::parse_str(form.owner.trim()) {
+        Ok(id) => crate::people::find(&mut tx, member.partnership.id, id).await?,
+        Err(_) => None,
+    };
     if owner.is_none() {
         errors.add("owner", "Select who owns the action");
     }
