@@ -143,6 +143,11 @@ pub fn uk_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&London).date_naive()
 }
 
+/// "10:00", in UK time.
+pub fn uk_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&London).format("%H:%M").to_string()
+}
+
 /// "Tuesday 14 April 2026, 10:00 to 12:00"
 pub fn when(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> String {
     let (s, e) = (starts_at.with_timezone(&London), ends_at.with_timezone(&London));

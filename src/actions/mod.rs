@@ -10,7 +10,6 @@ pub mod tracker;
 use chrono::NaiveDate;
 use serde_json::json;
 use sqlx::PgConnection;
-use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::audit::Change;
@@ -178,38 +177,6 @@ pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, which: Actions)
         }
         Actions::ForRecommendation(lineage) => action_lines!(conn, "a.recommendation_lineage_id = $2", "", partnership_id, lineage),
     }
-}
-
-/// A person's open actions and, when `overdue` is asked for, the
-/// [`OVERDUE_SHOWN`] most overdue of everyone's: in one statement, each list
-/// read by its own index, in the order and columns of [`list`].
-pub async fn mine_and_overdue(
-    conn: &mut PgConnection,
-    partnership_id: Uuid,
-    owner: Uuid,
-    overdue: bool,
-) -> sqlx::Result<(Vec<Action>, Vec<Action>)> {
-    let row = sqlx::query!(
-        r#"-- Not materialized: each use below is planned with its own filter, on its own index.
-           with open_action as not materialized (
-               select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on, a.status, g.name as group_name,
-                      a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed, a.created_at
-               from action_point a left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
-               where a.partnership_id = $1 and a.status <> 'complete')
-           select coalesce((select json_agg(x order by x.due_on, x.created_at) from open_action x where x.owner_membership_id = $2), '[]')
-                    as "mine!: Json<Vec<Action>>",
-                  coalesce((select json_agg(x order by x.due_on, x.created_at)
-                            from (select * from open_action where $3 and due_on < $4 order by due_on, created_at limit $5) x), '[]')
-                    as "overdue!: Json<Vec<Action>>""#,
-        partnership_id,
-        owner,
-        overdue,
-        crate::calendar::today() as _,
-        OVERDUE_SHOWN
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok((row.mine.0, row.overdue.0))
 }
 
 /// How many actions stand at one status, overdue or not, confirmed or not:

@@ -206,6 +206,7 @@ pub struct Awaiting {
     pub title: String,
     pub stage: super::Stage,
     pub closes_at: DateTime<Utc>,
+    pub confidential: bool,
 }
 
 impl Awaiting {
@@ -227,7 +228,7 @@ macro_rules! with_awaiting {
             $head + r#"
             left join lateral (
                 select json_agg(x order by x.closes_at) as lines
-                from (select p.slug, p.name as partnership_name, d.id, d.number, d.title, d.stage, d.closes_at
+                from (select p.slug, p.name as partnership_name, d.id, d.number, d.title, d.stage, d.closes_at, d.confidential
                       from decision d
                       join partnership p on p.id = d.partnership_id
                       join decision_voter v on v.partnership_id = d.partnership_id and v.decision_id = d.id

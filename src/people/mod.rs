@@ -7,7 +7,6 @@ pub use crate::email::Email;
 
 use serde_json::json;
 use sqlx::PgConnection;
-use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::audit::Change;
@@ -158,75 +157,16 @@ pub async fn choices(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Res
     .collect())
 }
 
-/// The partnership's people in numbers, for the home page, with the people it names.
-pub struct Census {
-    pub people: i64,
-    /// The roles somebody holds.
-    pub held: Roles,
-    /// People who sign in without a second factor (counted when asked for).
-    pub without_two_factor: i64,
-    /// Whether the person asking signs in with a second factor.
-    pub mine: bool,
-    /// Those holding any of the roles asked for, and (when asked) everyone with a role from one organisation; by name.
-    pub named: Vec<Person>,
-}
-
-/// How many people the partnership has, which roles somebody holds, who
-/// signs in with a second factor (with `count_two_factor`), and the people
-/// holding `roles` or (with `organisation`) any role in that organisation:
-/// one statement.
-pub async fn census(
-    conn: &mut PgConnection,
-    partnership_id: Uuid,
-    user_id: Uuid,
-    roles: &[Role],
-    organisation: Option<&str>,
-    count_two_factor: bool,
-) -> sqlx::Result<Census> {
+/// The people holding any of `roles`, by name: found from the roles' index,
+/// not by testing everyone (the home page's "who's who").
+pub async fn who_holds(conn: &mut PgConnection, partnership_id: Uuid, roles: &[Role]) -> sqlx::Result<Vec<Person>> {
     let codes: Vec<String> = roles.iter().map(|r| r.code().to_owned()).collect();
-    let row = sqlx::query!(
-        r#"select (select count(*) from membership where partnership_id = $1 and removed_at is null) as "people!",
-                  array(select distinct role from membership_role where partnership_id = $1) as "held!",
-                  -- Read only for those who manage people: it looks at every member's account.
-                  case when $5 then (select count(*) from membership m join app_user u on u.id = m.user_id
-                                     where m.partnership_id = $1 and m.is_current and u.totp_enabled_at is null) end as "without_two_factor",
-                  (select totp_enabled_at is not null from app_user where id = $2) as "mine!",
-                  coalesce((select json_agg(x order by x.display_name, x.membership_id)
-                            from (select m.id as membership_id,
-                                         m.known_as as display_name,
-                                         u.email, m.job_title, m.organisation_id, o.name as organisation_name,
-                                         array(select r.role from membership_role r where r.partnership_id = m.partnership_id
-                                               and r.membership_id = m.id order by r.role) as roles,
-                                         (u.password_hash is null or m.accepted_at is null) as invitation_pending,
-                                         (u.totp_enabled_at is not null) as two_factor
-                                  from membership m
-                                  join app_user u on u.id = m.user_id
-                                  left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
-                                  where m.partnership_id = $1 and m.removed_at is null
-                                    -- Found from the few roles asked for, and from the one organisation, not by testing everyone.
-                                    and m.id in (select h.membership_id from membership_role h where h.partnership_id = $1 and h.role = any($3)
-                                                 union
-                                                 select c.id from membership c
-                                                 join organisation co on co.partnership_id = c.partnership_id and co.id = c.organisation_id
-                                                 where c.partnership_id = $1 and co.name = $4
-                                                   and exists (select 1 from membership_role ch where ch.partnership_id = c.partnership_id
-                                                               and ch.membership_id = c.id))) x), '[]')
-                    as "named!: Json<Vec<PersonRow>>""#,
+    people_lines!(
+        conn,
+        "and m.id in (select h.membership_id from membership_role h where h.partnership_id = $1 and h.role = any($2))",
         partnership_id,
-        user_id,
-        &codes,
-        organisation,
-        count_two_factor
+        &codes
     )
-    .fetch_one(conn)
-    .await?;
-    Ok(Census {
-        people: row.people,
-        held: Roles::from_codes(row.held.iter().map(String::as_str)),
-        without_two_factor: row.without_two_factor.unwrap_or(0),
-        mine: row.mine,
-        named: row.named.0.into_iter().map(Person::from).collect(),
-    })
 }
 
 pub async fn find(conn: &mut PgConnection, partnership_id: Uuid, membership_id: Uuid) -> sqlx::Result<Option<Person>> {

@@ -23,10 +23,11 @@ async fn a_member_signs_in_and_sees_their_partnership() {
     assert!(home.contains("<h1 class=\"govuk-heading-l\">Swindon Safeguarding Partnership</h1>"));
     assert!(!home.contains("Warwickshire"));
     assert!(home.contains("Runs the partnership day to day"), "the business manager's role is explained");
-    assert!(home.contains("1 person belongs to the partnership"));
-    assert!(home.contains("1 person signs in without a second factor"), "the business manager is told who signs in with a password alone");
-    let vacant = &home.body[home.body.find("Nobody holds these roles yet").expect("vacant roles are listed")..];
-    assert!(vacant.contains("Independent scrutineer") && !vacant[..vacant.find("</ul>").unwrap()].contains("Business manager"));
+    let needs = &home.body[home.body.find("What needs you now").expect("the home page opens with what needs them")..];
+    assert!(needs.contains("Set up two-factor sign-in"), "they are asked to protect their own account");
+    assert!(needs.contains("1 person signs in without a second factor"), "the business manager is told who signs in with a password alone");
+    assert!(needs.contains("Nobody holds the role Independent scrutineer"), "roles nobody holds are listed");
+    assert!(!needs.contains("Nobody holds the role Business manager"), "a role somebody holds is not");
     assert!(home.contains("Who's who") && home.contains("Person jo"), "the business manager is among the key people");
     assert!(app.audit_actions().await.contains(&"sign_in".to_owned()));
 }

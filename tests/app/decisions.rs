@@ -213,7 +213,8 @@ async fn a_nominated_deputy_responds_for_their_organisation_and_nobody_else_can(
     member_of(&p.app, "scrutineer@w.example", "Warwickshire County Council", &[Role::IndependentScrutineer]).await;
     let mut deputy_browser = p.app.signed_in("deputy-icb@w.example").await;
 
-    // Not yet nominated: refused at the URL, and told why on the page.
+    // Not yet nominated: refused at the URL, told why on the page, and not asked on the home page.
+    assert!(!deputy_browser.get("/p/warwickshire/").await.contains("Agree the training offer"));
     assert_eq!(respond(&mut deputy_browser, decision, "agree", "0").await.status, StatusCode::FORBIDDEN);
     assert!(deputy_browser.get(&format!("/p/warwickshire/decisions/{decision}")).await.contains("you have not been nominated"));
 
@@ -236,7 +237,11 @@ async fn a_nominated_deputy_responds_for_their_organisation_and_nobody_else_can(
         .await;
     assert_eq!(nominated.status, StatusCode::SEE_OTHER, "{}", nominated.body);
 
-    assert!(deputy_browser.get("/p/warwickshire/").await.contains("Decisions waiting for your response"));
+    let home = deputy_browser.get("/p/warwickshire/").await;
+    assert!(
+        home.contains(": Agree the training offer") && home.contains("Your response is awaited"),
+        "the decision is on the deputy's home page"
+    );
     assert_eq!(respond(&mut deputy_browser, decision, "agree", "0").await.status, StatusCode::SEE_OTHER);
     let recorded_by: String = sqlx::query_scalar(
         "select u.email from decision_response r join app_user u on u.id = r.recorded_by join organisation o on o.id = r.organisation_id where r.decision_id = $1 and o.name = $2",
@@ -878,4 +883,29 @@ async fn a_response_and_the_page_after_it_run_in_one_transaction_each() {
     let before = p.app.transactions_begun().await;
     assert_eq!(respond(&mut p.council, decision, "", "0").await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p.app.transactions_begun().await - before, 1);
+}
+
+#[tokio::test]
+async fn a_confidential_decision_is_on_the_home_pages_of_those_it_names_labelled_and_on_nobody_elses() {
+    let mut p = warwickshire().await;
+    let decision = raise(&mut p, "Respond to the rapid review", true).await;
+    p.app.add_member("viewer@w.example", "warwickshire", &[Role::Viewer]).await;
+    let mut viewer = p.app.signed_in("viewer@w.example").await;
+    let manager = p.bm.get("/p/warwickshire/").await;
+    let police = p.police.get("/p/warwickshire/").await;
+    for (who, page, says) in [
+        ("the business manager", &manager, "D1: Respond to the rapid review"),
+        ("a delegated partner", &police, "Respond to D1: Respond to the rapid review"),
+    ] {
+        let at = page.body.find(says).unwrap_or_else(|| panic!("{who} is not told of it:\n{}", page.body));
+        let line = page.body[at..].split("</li>").next().unwrap();
+        assert!(line.contains("Confidential") && line.contains("working days left"), "{who}: {line}");
+    }
+    assert!(manager.contains("Consensus: 0 of 4 partners responded"), "the business manager sees how far it has got");
+    assert_eq!(respond(&mut p.police, decision, "agree", "0").await.status, StatusCode::SEE_OTHER);
+    assert!(!p.police.get("/p/warwickshire/").await.contains("Respond to D1"), "answered, it no longer waits for them");
+    assert!(p.bm.get("/p/warwickshire/").await.contains("Consensus: 1 of 4 partners responded"));
+    let home = viewer.get("/p/warwickshire/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(!home.contains("rapid review") && !home.contains("D1:"), "someone it does not name sees no title");
 }

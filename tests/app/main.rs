@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod decisions;
 mod fuzz;
+mod home;
 mod meetings;
 mod minutes;
 mod national;

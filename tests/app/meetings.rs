@@ -17,7 +17,7 @@ fn form<'a>(date: &'a [(&'static str, String); 3], rest: &[(&'a str, &'a str)]) 
 }
 
 /// A meeting of the group on `day`, added through the form; answers its page's path.
-async fn add_meeting(browser: &mut crate::harness::Browser, slug: &str, group: Uuid, day: NaiveDate) -> String {
+pub(crate) async fn add_meeting(browser: &mut crate::harness::Browser, slug: &str, group: Uuid, day: NaiveDate) -> String {
     let path = format!("/p/{slug}/groups/{group}/meetings/new");
     browser.get(&path).await;
     let date = date_fields(day);

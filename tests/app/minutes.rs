@@ -147,9 +147,12 @@ async fn an_action_from_the_minutes_is_on_its_owners_home_page_until_done() {
     }
     let mut browser = app.signed_in("owner@swindon.example").await;
     let home = browser.get("/p/swindon/").await;
-    assert!(home.contains("Your actions"));
+    assert!(home.contains("What needs you now"));
     let row = &home.body[home.body.find("Send the audit report").unwrap()..];
-    assert!(row[..200].contains("Overdue"));
+    assert!(row[..600].contains("Your action") && row[..600].contains("Overdue"), "{}", &row[..600]);
+    let later = &home.body[home.body.find("Book the training venue").expect("every open action of theirs is listed")..];
+    assert!(!later[..600].contains("Overdue"), "an action due later is not overdue");
+    assert!(home.body.find("Send the audit report") < home.body.find("Book the training venue"), "soonest first");
     let group = browser.get(&format!("/p/swindon/groups/{delivery}")).await;
     assert!(group.contains("Book the training venue"));
 
@@ -264,8 +267,9 @@ async fn a_business_managers_home_page_has_their_own_actions_and_the_most_overdu
     let mut browser = app.signed_in("bm@swindon.example").await;
     let home = browser.get("/p/swindon/").await;
     assert!(home.contains("Mine later 01") && home.contains("Mine later 02"), "{}", home.body);
-    // The ten most overdue, and word that there are more.
-    assert!(home.contains("Overdue 01") && home.contains("Overdue 10"));
-    assert!(!home.contains("Overdue 11") && !home.contains("Overdue 25"));
-    assert!(home.contains("More are overdue"));
+    // How many are overdue, naming the most overdue, linked to the tracker.
+    let at = home.body.find("25 actions are overdue").expect("the overdue actions are counted");
+    assert!(home.body[at..at + 400].contains("The most overdue: Overdue 01 (Someone)"), "{}", &home.body[at..at + 400]);
+    assert!(!home.contains("Overdue 02") && !home.contains("Overdue 25"), "one line, not one each");
+    assert!(home.body[at - 200..at].contains("href=\"/p/swindon/actions\""), "it links to the tracker");
 }

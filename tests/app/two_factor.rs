@@ -39,7 +39,7 @@ async fn a_person_sets_up_two_factor_and_signs_in_with_a_code_or_a_recovery_code
     let mut jo = app.signed_in("jo@swindon.example").await;
     assert!(jo.get("/p/swindon/").await.contains("Set up two-factor sign-in"), "the home page asks for it");
     let (secret, codes) = set_up(&mut jo).await;
-    assert!(!jo.get("/p/swindon/").await.contains("Protect your account"));
+    assert!(!jo.get("/p/swindon/").await.contains("Set up two-factor sign-in"), "and asks no more once it is set up");
     let stored: Vec<String> = sqlx::query_scalar("select code_hash from recovery_code").fetch_all(&app.owner).await.unwrap();
     assert_eq!(stored.len(), 10);
     assert!(codes.iter().all(|c| !stored.contains(c) && !stored.iter().any(|s| s.contains(&c.replace('-', "")))), "stored hashed");

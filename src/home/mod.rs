@@ -8,6 +8,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
+pub mod needs;
+
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::{begin_personal, enter_tenant};
@@ -16,6 +18,7 @@ use crate::people::{self, Person};
 use crate::roles::{Capability, Role, Roles};
 use crate::tenant::Member;
 use crate::web::{AppState, Layout};
+use needs::Need;
 use sqlx::types::Json;
 
 pub struct MyPartnership {
@@ -47,15 +50,15 @@ async fn partnerships_of(conn: &mut sqlx::PgConnection) -> Result<Vec<MyPartners
 pub struct ChoosePage {
     layout: Layout,
     partnerships: Vec<MyPartnership>,
-    /// Decisions waiting for this person's response, in every partnership.
-    awaiting: Vec<crate::decisions::Awaiting>,
+    /// What needs this person now in every partnership they serve, soonest first.
+    needs: Vec<Need>,
     is_platform_admin: bool,
 }
 
-/// The partnerships a person serves, with what waits for their response in
-/// each, in one transaction that enters each partnership in turn (so each is
-/// read under its own rules). Someone with one partnership, and no platform
-/// to run, goes straight to it.
+/// The partnerships a person serves, with what needs them now in all of
+/// them, in one transaction that enters each partnership in turn (so each is
+/// read under its own rules, as its home page reads it). Someone with one
+/// partnership, and no platform to run, goes straight to it.
 pub(crate) async fn choose(State(state): State<AppState>, session: Session, user: CurrentUser) -> Result<Response> {
     let mut tx = begin_personal(&state.db, user.id).await?;
     let partnerships = partnerships_of(&mut tx).await?;
@@ -65,15 +68,22 @@ pub(crate) async fn choose(State(state): State<AppState>, session: Session, user
         tx.commit().await?;
         return Ok(Redirect::to(&format!("/p/{}/", only.slug)).into_response());
     }
-    let mut awaiting = Vec::new();
+    let today = crate::calendar::today();
+    let mut needs = Vec::new();
     for partnership in &partnerships {
         enter_tenant(&mut tx, partnership.id, Some(user.id)).await?;
-        awaiting.extend(crate::decisions::awaiting_in(&mut tx, partnership.id, user.id).await?);
+        let asking = needs::Asking {
+            partnership_id: partnership.id,
+            slug: &partnership.slug,
+            partnership_name: &partnership.name,
+            user_id: user.id,
+            roles: &partnership.roles,
+        };
+        needs.extend(needs::read(&mut tx, asking, today).await?);
     }
     tx.commit().await?;
-    awaiting.sort_by_key(|a| a.closes_at);
-    Ok(ChoosePage { awaiting, partnerships, is_platform_admin: user.is_platform_admin, layout: user.layout(&session).await? }
-        .into_response())
+    needs::sort(&mut needs);
+    Ok(ChoosePage { needs, partnerships, is_platform_admin: user.is_platform_admin, layout: user.layout(&session).await? }.into_response())
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -95,26 +105,14 @@ impl NextMeeting {
 pub struct HomePage {
     layout: Layout,
     member: Member,
+    /// What needs this person now in this partnership, soonest first.
+    needs: Vec<Need>,
     /// Lead and delegated partners, deputies, scrutineers and business managers.
     key_people: Vec<Person>,
-    /// Others from the member's own organisation (for partners and deputies).
-    colleagues: Vec<Person>,
-    people_count: usize,
-    /// Roles nobody in the partnership holds (for those who manage people).
-    vacant_roles: Vec<Role>,
     recent_changes: Vec<audit::Entry>,
     /// The next meetings of the groups this person sits on (all groups for those who run meetings).
     next_meetings: Vec<NextMeeting>,
-    my_actions: Vec<crate::actions::Action>,
-    /// Every overdue action, for those who follow them all (escalated to the delegated partners).
-    overdue_actions: Vec<crate::actions::Action>,
-    awaiting: Vec<crate::decisions::Awaiting>,
     other_partnerships: Vec<PartnershipLink>,
-    /// Whether this person signs in with a second factor.
-    two_factor: bool,
-    /// People of the partnership without one (for those who manage people).
-    without_two_factor: i64,
-    can_manage_people: bool,
     can_view_audit: bool,
 }
 
@@ -130,68 +128,44 @@ pub(crate) async fn workspace_root(member: Member) -> Redirect {
     Redirect::permanent(&format!("/p/{}/", member.partnership.slug))
 }
 
+/// The roles a newcomer looks for on the home page.
+const KEY_ROLES: [Role; 5] =
+    [Role::LeadSafeguardingPartner, Role::DelegatedSafeguardingPartner, Role::Deputy, Role::IndependentScrutineer, Role::BusinessManager];
+
+/// A person's home page in one partnership: what needs them now, then their
+/// next meetings, who's who, the latest changes and their other
+/// partnerships. BEGIN, entering, three reads and COMMIT, however many
+/// partnerships, groups and records there are.
 pub(crate) async fn role_home(State(state): State<AppState>, session: Session, member: Member) -> Result<HomePage> {
-    const KEY_ROLES: [Role; 5] = [
-        Role::LeadSafeguardingPartner,
-        Role::DelegatedSafeguardingPartner,
-        Role::Deputy,
-        Role::IndependentScrutineer,
-        Role::BusinessManager,
-    ];
-    const PARTNER_ROLES: [Role; 3] = [Role::LeadSafeguardingPartner, Role::DelegatedSafeguardingPartner, Role::Deputy];
     let mut tx = member.begin(&state).await?;
-    // Partners and deputies see the others from their own organisation.
-    let own_organisation = member.organisation_name.as_deref().filter(|_| PARTNER_ROLES.iter().any(|r| member.roles.has(*r)));
-    let can_manage_people = member.roles.allows(Capability::ManagePeople);
-    let census = people::census(&mut tx, member.partnership.id, member.user.id, &KEY_ROLES, own_organisation, can_manage_people).await?;
-    let (key_people, colleagues) = (
-        census.named.iter().filter(|p| KEY_ROLES.iter().any(|r| p.roles.has(*r))).cloned().collect(),
-        census
-            .named
-            .iter()
-            .filter(|p| {
-                own_organisation.is_some() && p.organisation_name.as_deref() == own_organisation && p.membership_id != member.membership_id
-            })
-            .cloned()
-            .collect(),
-    );
+    let needs = needs::read(&mut tx, needs::Asking::member(&member), crate::calendar::today()).await?;
+    let key_people = people::who_holds(&mut tx, member.partnership.id, &KEY_ROLES).await?;
     let can_view_audit = member.roles.allows(Capability::ViewAuditLog);
-    let (my_actions, overdue_actions) = crate::actions::mine_and_overdue(
-        &mut tx,
-        member.partnership.id,
-        member.membership_id,
-        member.roles.allows(Capability::ViewAllActions),
-    )
-    .await?;
-    // What waits for the person's response, the next five meetings (of every group for those who run meetings, else of their
-    // own), the latest changes (for those who read the log) and the other partnerships they serve: one statement.
-    let rest = crate::decisions::with_awaiting!(
-        r#"select coalesce(awaiting.lines, '[]') as "awaiting!: Json<Vec<crate::decisions::Awaiting>>",
-                  coalesce((select json_agg(x order by x.starts_at)
+    // The next five meetings (of every group for those who run meetings, else of their own), the latest changes (for those who
+    // read the log) and the other partnerships they serve: one statement.
+    let rest = sqlx::query!(
+        r#"select coalesce((select json_agg(x order by x.starts_at)
                             from (select m.id, g.name as group_name, m.starts_at, m.ends_at
                                   from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-                                  where $3 and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
+                                  where $2 and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
                                   order by m.starts_at limit 5) x),
                            (select json_agg(x order by x.starts_at)
                             from (select m.id, g.name as group_name, m.starts_at, m.ends_at
                                   from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-                                  where not $3 and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
+                                  where not $2 and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
                                     and exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.group_id = m.group_id
-                                                and s.membership_id = $4 and (s.ends_on is null or s.ends_on >= current_date))
+                                                and s.membership_id = $3 and (s.ends_on is null or s.ends_on >= current_date))
                                   order by m.starts_at limit 5) x), '[]') as "next_meetings!: Json<Vec<NextMeeting>>",
                   coalesce((select json_agg(x order by x.occurred_at desc, x.id desc)
                             from (select a.id, a.occurred_at, u.display_name as actor_name, a.action, a.subject_type
                                   from audit_log a left join app_user u on u.id = a.actor_user_id
-                                  where $5 and a.partnership_id = $1 order by a.occurred_at desc, a.id desc limit 8) x), '[]')
+                                  where $4 and a.partnership_id = $1 order by a.occurred_at desc, a.id desc limit 8) x), '[]')
                     as "recent_changes!: Json<Vec<audit::Entry>>",
                   coalesce((select json_agg(x order by x.name)
                             from (select p.slug, p.name from app_my_memberships() mm join partnership p on p.id = mm.partnership_id
                                   where mm.partnership_id <> $1) x), '[]')
-                    as "other_partnerships!: Json<Vec<PartnershipLink>>"
-           from (select) one"#,
-        "",
+                    as "other_partnerships!: Json<Vec<PartnershipLink>>""#,
         member.partnership.id,
-        member.user.id,
         member.roles.allows(Capability::ManageMeetings),
         member.membership_id,
         can_view_audit
@@ -199,27 +173,14 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    let (awaiting, next_meetings, recent_changes, other_partnerships) =
-        (rest.awaiting.0, rest.next_meetings.0, rest.recent_changes.0, rest.other_partnerships.0);
-
-    let vacant_roles = Role::ALL.into_iter().filter(|r| !census.held.has(*r)).collect();
-
     Ok(HomePage {
         layout: member.layout(&session, "home").await?,
-        can_manage_people,
-        can_view_audit,
-        people_count: census.people as usize,
-        two_factor: census.mine,
-        without_two_factor: census.without_two_factor,
+        needs,
         key_people,
-        colleagues,
-        vacant_roles,
-        recent_changes,
-        next_meetings,
-        my_actions,
-        overdue_actions,
-        awaiting,
-        other_partnerships,
+        recent_changes: rest.recent_changes.0,
+        next_meetings: rest.next_meetings.0,
+        other_partnerships: rest.other_partnerships.0,
+        can_view_audit,
         member,
     })
 }

@@ -1,0 +1,585 @@
+//! "What needs you now": in one partnership, every line of work waiting for
+//! one person, soonest first, each linking to where it is done. One
+//! statement reads them all under the person's own row-level security, so a
+//! confidential record they may not see is not there to be listed.
+//!
+//! Which lines a person gets follows their capabilities: those who run
+//! meetings get agenda cut-offs, circulation deadlines and late requests;
+//! those who run decisions every open decision; those who run scrutiny the
+//! responses to recommendations falling due; those who follow every action
+//! the overdue ones; those who keep the structure its gaps; those who manage
+//! people who signs in without a second factor and which roles nobody holds.
+//! Everyone gets the decisions awaiting their voice, the recommendations
+//! addressed to their organisation or the group they chair, their own
+//! actions and their meetings in the window; a scrutineer their report due
+//! this quarter and the responses overdue to their recommendations.
+
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use serde::Deserialize;
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::calendar::{FinancialYear, long_date, uk_date, uk_time, working_days_after, working_days_between};
+use crate::meetings::{Deadlines, MeetingRules};
+use crate::roles::{Capability, Role, Roles};
+use crate::tenant::Member;
+
+/// How far ahead the list looks: deadlines in the next ten working days.
+pub const WINDOW_WORKING_DAYS: u32 = 10;
+
+/// What a person may do in the partnership the lines are read for, which
+/// decides which kinds of line they get.
+#[derive(Clone, Copy, Debug)]
+pub struct Asking<'a> {
+    pub partnership_id: Uuid,
+    pub slug: &'a str,
+    pub partnership_name: &'a str,
+    pub user_id: Uuid,
+    pub roles: &'a Roles,
+}
+
+impl<'a> Asking<'a> {
+    /// The person acting in the partnership they entered.
+    pub fn member(member: &'a Member) -> Self {
+        Asking {
+            partnership_id: member.partnership.id,
+            slug: &member.partnership.slug,
+            partnership_name: &member.partnership.name,
+            user_id: member.user.id,
+            roles: &member.roles,
+        }
+    }
+}
+
+/// One line of "what needs you now".
+#[derive(Clone, Debug)]
+pub struct Need {
+    pub partnership_name: String,
+    pub href: String,
+    pub text: String,
+    /// A second line: where it belongs, how far along it is.
+    pub hint: Option<String>,
+    /// The day it is due; lines without one (a gap to fill) sort after those with one.
+    pub due_on: Option<NaiveDate>,
+    pub status: NeedStatus,
+    pub confidential: bool,
+}
+
+/// The tag at the end of a line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NeedStatus {
+    Overdue,
+    DueToday,
+    Due(String),
+    /// Something to put right, with no date.
+    ToDo,
+}
+
+impl NeedStatus {
+    pub fn label(&self) -> &str {
+        match self {
+            NeedStatus::Overdue => "Overdue",
+            NeedStatus::DueToday => "Due today",
+            NeedStatus::Due(label) => label,
+            NeedStatus::ToDo => "To do",
+        }
+    }
+    pub fn tag_class(&self) -> &'static str {
+        match self {
+            NeedStatus::Overdue => "govuk-tag--red",
+            NeedStatus::DueToday => "govuk-tag--orange",
+            NeedStatus::Due(_) => "govuk-tag--blue",
+            NeedStatus::ToDo => "govuk-tag--grey",
+        }
+    }
+}
+
+/// What the statement hands back, a kind of line and its facts.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    /// A meeting in the window whose agenda cut-off or circulation deadline may fall due.
+    Deadlines,
+    LateRequest,
+    DecisionOpen,
+    /// Recommendations without a response that this person answers or follows.
+    Responses,
+    /// Recommendations of this scrutineer's whose response is overdue.
+    ResponsesOverdue,
+    ReportDue,
+    ActionsOverdue,
+    MyAction,
+    TermsReview,
+    NoTerms,
+    NoChair,
+    GroupEnded,
+    PostVacant,
+    Section11,
+    MyMeeting,
+    WithoutTwoFactor,
+    RoleVacant,
+    MyTwoFactor,
+}
+
+#[derive(Debug, Deserialize)]
+struct Line {
+    kind: Kind,
+    id: Option<Uuid>,
+    /// A second record: the one recommendation of a report's, a report's draft.
+    other: Option<Uuid>,
+    number: Option<i32>,
+    title: Option<String>,
+    detail: Option<String>,
+    at: Option<DateTime<Utc>>,
+    on: Option<NaiveDate>,
+    n: Option<i64>,
+    of: Option<i64>,
+    #[serde(default)]
+    confidential: bool,
+    #[serde(default)]
+    flag: bool,
+}
+
+/// The lines waiting for one person in one partnership: one statement.
+pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate) -> sqlx::Result<Vec<Need>> {
+    let roles = asking.roles;
+    let horizon = working_days_after(today, WINDOW_WORKING_DAYS);
+    let (year, quarter) = crate::scrutiny::quarter_of(today);
+    // What awaits the person's voice is the decision register's own reading of it.
+    let row = crate::decisions::with_awaiting!(
+        r#"with me as (select m.id, m.organisation_id from membership m
+                       where m.partnership_id = $1 and m.user_id = $2 and m.is_current),
+           -- The current recommendations (of each report's latest submitted version) still without a response.
+           unanswered as (
+               select sr.id as report_id, sr.title, r.id, v.responses_due_on, r.addressee_organisation_id, r.addressee_group_id,
+                      sr.author_membership_id
+               from scrutiny_report_version v
+               join scrutiny_report sr on sr.partnership_id = v.partnership_id and sr.id = v.report_id
+               join scrutiny_recommendation r on r.partnership_id = v.partnership_id and r.report_id = v.report_id
+                    and r.version = v.version
+               where v.partnership_id = $1 and v.submitted_at is not null and v.superseded_at is null
+                 and not exists (select 1 from recommendation_response resp
+                                 where resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id))
+           select a.agenda_cutoff_working_days as "agenda_cutoff_working_days?",
+                  a.papers_working_days as "papers_working_days?",
+                  coalesce((select json_agg(l.j) from (
+               -- Meetings whose agenda cut-off or circulation deadline may fall in the window (the exact
+               -- working days are counted by the caller).
+               select json_build_object('kind', 'deadlines', 'id', m.id, 'title', g.name, 'at', m.starts_at,
+                                        'flag', m.pack_circulated_at is not null) as j
+               from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+               where $5 and m.partnership_id = $1 and m.status = 'scheduled' and m.starts_at >= $3::date
+                 and m.starts_at < $4::date + (greatest(a.agenda_cutoff_working_days, a.papers_working_days) * 7 / 5 + 10) * interval '1 day'
+               union all
+               select json_build_object('kind', 'late_request', 'id', m.id, 'title', i.title, 'detail', g.name, 'at', m.starts_at)
+               from meeting m
+               join agenda_item i on i.partnership_id = m.partnership_id and i.meeting_id = m.id
+               join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+               where $5 and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now() and i.status = 'late_request'
+               union all
+               select json_build_object('kind', 'decision_open', 'id', d.id, 'number', d.number, 'title', d.title, 'at', d.closes_at,
+                                        'confidential', d.confidential, 'flag', d.stage = 'vote',
+                                        'n', (select count(*) from decision_response r where r.partnership_id = d.partnership_id
+                                                and r.decision_id = d.id and r.stage = d.stage),
+                                        'of', (select count(*) from decision_voter v where v.partnership_id = d.partnership_id
+                                                 and v.decision_id = d.id))
+               from decision d
+               where $6 and d.partnership_id = $1 and d.outcome is null
+               union all
+               select json_build_object('kind', 'responses', 'id', u.report_id, 'title', u.title, 'on', min(u.responses_due_on),
+                                        'n', count(*), 'other', (array_agg(u.id))[1])
+               from unanswered u left join me on true
+               where ($7 and u.responses_due_on <= $4)
+                  or u.addressee_group_id in (select s.group_id from group_member s join me on me.id = s.membership_id
+                                              where s.partnership_id = $1 and s.role_in_group = 'chair'
+                                                and s.starts_on <= $3 and (s.ends_on is null or s.ends_on >= $3))
+                  or (u.addressee_organisation_id = me.organisation_id
+                      and may_speak_for($1, me.id, u.addressee_organisation_id, null))
+               group by u.report_id, u.title
+               union all
+               select json_build_object('kind', 'responses_overdue', 'id', u.report_id, 'title', u.title,
+                                        'on', min(u.responses_due_on), 'n', count(*), 'other', (array_agg(u.id))[1])
+               from unanswered u join me on me.id = u.author_membership_id
+               where $10 and not $7 and u.responses_due_on < $3
+               group by u.report_id, u.title
+               union all
+               select json_build_object('kind', 'report_due',
+                                        'other', (select r.id from scrutiny_report r join me on me.id = r.author_membership_id
+                                                  join scrutiny_report_version v on v.partnership_id = r.partnership_id
+                                                       and v.report_id = r.id and v.submitted_at is null
+                                                  where r.partnership_id = $1 and r.financial_year = $12 and r.quarter = $13 limit 1),
+                                        'detail', (select string_agg(i.theme, '; ' order by i.created_at) from scrutiny_programme_item i
+                                                   where i.partnership_id = $1 and i.financial_year = $12 and i.quarter = $13))
+               where $10 and not exists (
+                   select 1 from scrutiny_report r join me on me.id = r.author_membership_id
+                   join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.id and v.submitted_at is not null
+                   where r.partnership_id = $1 and r.financial_year = $12 and r.quarter = $13)
+               union all
+               select json_build_object('kind', 'actions_overdue', 'n', c.n, 'on', c.first, 'title', w.description, 'detail', w.owner_name)
+               from (select count(*) as n, min(x.due_on) as first from action_point x
+                     where $8 and x.partnership_id = $1 and x.status <> 'complete' and x.due_on < $3) c
+               -- The most overdue, named.
+               cross join lateral (select x.description, x.owner_name from action_point x
+                                   where x.partnership_id = $1 and x.status <> 'complete' and x.due_on < $3
+                                   order by x.due_on, x.created_at limit 1) w
+               where c.n > 0
+               union all
+               select mine.j from (
+                   select json_build_object('kind', 'my_action', 'id', x.id, 'title', x.description, 'on', x.due_on) as j
+                   from action_point x join me on me.id = x.owner_membership_id
+                   where x.partnership_id = $1 and x.status <> 'complete'
+                   order by x.due_on, x.id limit 10) mine
+               union all
+               select json_build_object('kind', case when t.review_due_on is null then 'no_terms' else 'terms_review' end,
+                                        'id', g.id, 'title', g.name, 'on', t.review_due_on)
+               from partnership_group g
+               left join lateral (select t.review_due_on from terms_of_reference t
+                                  where t.partnership_id = g.partnership_id and t.group_id = g.id
+                                  order by t.adopted_on desc limit 1) t on true
+               where $9 and g.partnership_id = $1 and g.retired_on is null and (t.review_due_on is null or t.review_due_on < $3)
+               union all
+               select json_build_object('kind', 'no_chair', 'id', g.id, 'title', g.name)
+               from partnership_group g
+               where $9 and g.partnership_id = $1 and g.retired_on is null
+                 and not exists (select 1 from group_member s where s.partnership_id = g.partnership_id and s.group_id = g.id
+                                 and s.role_in_group = 'chair' and s.starts_on <= $3 and (s.ends_on is null or s.ends_on >= $3))
+               union all
+               select json_build_object('kind', 'group_ended', 'id', g.id, 'title', g.name, 'on', g.ends_on)
+               from partnership_group g
+               where $9 and g.partnership_id = $1 and g.retired_on is null and g.ends_on < $3
+               union all
+               select json_build_object('kind', 'post_vacant', 'id', p.id, 'title', p.title)
+               from post p
+               where $9 and p.partnership_id = $1 and p.retired_on is null
+                 and not exists (select 1 from post_holder h where h.partnership_id = p.partnership_id and h.post_id = p.id
+                                 and h.starts_on <= $3 and (h.ends_on is null or h.ends_on >= $3))
+               union all
+               select json_build_object('kind', 'section11', 'n', count(*))
+               from organisation o
+               where $9 and o.partnership_id = $1 and o.retired_on is null and o.is_relevant_agency
+                 and (o.last_section11_on is null
+                      or o.last_section11_on + make_interval(months => coalesce(a.section11_interval_months, 24)) <= $3)
+               having count(*) > 0
+               union all
+               select soon.j from (
+                   select json_build_object('kind', 'my_meeting', 'id', m.id, 'title', g.name, 'at', m.starts_at,
+                                            'flag', m.pack_circulated_at is not null,
+                                            'n', (select count(*) from paper p where p.partnership_id = m.partnership_id
+                                                    and p.meeting_id = m.id)) as j
+                   from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+                   where not $5 and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
+                     and m.starts_at < $4::date + interval '1 day'
+                     and exists (select 1 from group_member s join me on me.id = s.membership_id
+                                 where s.partnership_id = m.partnership_id and s.group_id = m.group_id
+                                   and s.starts_on <= $3 and (s.ends_on is null or s.ends_on >= $3))
+                   order by m.starts_at limit 10) soon
+               union all
+               select json_build_object('kind', 'without_two_factor', 'n', count(*))
+               from membership m join app_user u on u.id = m.user_id
+               where $11 and m.partnership_id = $1 and m.is_current and u.totp_enabled_at is null
+               having count(*) > 0
+               union all
+               select json_build_object('kind', 'role_vacant', 'title', wanted.code)
+               from unnest($14::text[]) as wanted(code)
+               where $11 and not exists (select 1 from membership_role r join membership m on m.partnership_id = r.partnership_id
+                                             and m.id = r.membership_id and m.removed_at is null
+                                         where r.partnership_id = $1 and r.role = wanted.code)
+               union all
+               select json_build_object('kind', 'my_two_factor')
+               from app_user u where u.id = $2 and u.totp_enabled_at is null
+           ) l), '[]') as "lines!: Json<Vec<Line>>",
+                  coalesce(awaiting.lines, '[]') as "awaiting!: Json<Vec<crate::decisions::Awaiting>>"
+           from (select) one left join arrangement a on a.partnership_id = $1"#,
+        "",
+        asking.partnership_id,
+        asking.user_id,
+        today,
+        horizon,
+        roles.allows(Capability::ManageMeetings),
+        roles.allows(Capability::ManageDecisions),
+        roles.allows(Capability::ManageScrutiny),
+        roles.allows(Capability::ViewAllActions),
+        roles.allows(Capability::ManageStructure),
+        roles.allows(Capability::WriteScrutinyReports),
+        roles.allows(Capability::ManagePeople),
+        year,
+        quarter,
+        &STAFFED_ROLES.iter().map(|r| r.code().to_owned()).collect::<Vec<_>>()
+    )
+    .fetch_one(conn)
+    .await?;
+    let rules = MeetingRules {
+        agenda_cutoff_working_days: row.agenda_cutoff_working_days.unwrap_or(10),
+        papers_working_days: row.papers_working_days.unwrap_or(5),
+    };
+    let awaited: Vec<Uuid> = row.awaiting.0.iter().map(|a| a.id).collect();
+    let mut needs: Vec<Need> = row.awaiting.0.into_iter().map(|a| awaiting(a, &asking, today)).collect();
+    for line in row.lines.0 {
+        // A decision awaiting this person's own voice is listed once, as theirs.
+        if matches!(line.kind, Kind::DecisionOpen) && line.id.is_some_and(|id| awaited.contains(&id)) {
+            continue;
+        }
+        needs.extend(describe(line, &asking, &rules, today, horizon, (year, quarter)));
+    }
+    sort(&mut needs);
+    Ok(needs)
+}
+
+/// Roles a partnership is expected to fill, whose absence those who manage people are told of.
+const STAFFED_ROLES: [Role; 4] =
+    [Role::BusinessManager, Role::LeadSafeguardingPartner, Role::DelegatedSafeguardingPartner, Role::IndependentScrutineer];
+
+/// Soonest first; the undated after, in the order given.
+pub fn sort(needs: &mut [Need]) {
+    needs.sort_by_key(|n| (n.due_on.is_none(), n.due_on));
+}
+
+fn status(due: NaiveDate, today: NaiveDate) -> NeedStatus {
+    match due.cmp(&today) {
+        std::cmp::Ordering::Less => NeedStatus::Overdue,
+        std::cmp::Ordering::Equal => NeedStatus::DueToday,
+        std::cmp::Ordering::Greater => NeedStatus::Due(format!("Due {}", short_date(due, today))),
+    }
+}
+
+/// "Tue 8 Dec", with the year when it is not this one.
+fn short_date(day: NaiveDate, today: NaiveDate) -> String {
+    if day.year() == today.year() { day.format("%a %-d %b").to_string() } else { day.format("%a %-d %b %Y").to_string() }
+}
+
+fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The last day of a financial year's quarter (1 is April to June).
+fn quarter_ends(year: i32, quarter: i32) -> NaiveDate {
+    let start = FinancialYear { start_year: year }.starts_on();
+    start.checked_add_months(Months::new(3 * quarter as u32)).and_then(|d| d.pred_opt()).unwrap_or(start)
+}
+
+/// A decision's tag: the day it closes and the working days left.
+fn closing(closes_at: Option<DateTime<Utc>>, today: NaiveDate) -> NeedStatus {
+    match closes_at.map(uk_date) {
+        Some(closes) if closes > today => {
+            let left = working_days_between(today, closes);
+            NeedStatus::Due(format!("Closes {}, {} left", short_date(closes, today), plural(left, "working day", "working days")))
+        }
+        Some(_) => NeedStatus::Due("Closes today".to_owned()),
+        None => NeedStatus::ToDo,
+    }
+}
+
+/// A decision waiting for this person's voice.
+fn awaiting(decision: crate::decisions::Awaiting, asking: &Asking<'_>, today: NaiveDate) -> Need {
+    Need {
+        partnership_name: asking.partnership_name.to_owned(),
+        href: format!("/p/{}/decisions/{}", asking.slug, decision.id),
+        text: format!("Respond to D{}: {}", decision.number, decision.title),
+        hint: Some(if decision.is_vote() { "Formal vote: your vote is awaited" } else { "Your response is awaited" }.to_owned()),
+        due_on: Some(uk_date(decision.closes_at)),
+        status: closing(Some(decision.closes_at), today),
+        confidential: decision.confidential,
+    }
+}
+
+fn describe(
+    line: Line,
+    asking: &Asking<'_>,
+    rules: &MeetingRules,
+    today: NaiveDate,
+    horizon: NaiveDate,
+    (year, quarter): (i32, i32),
+) -> Vec<Need> {
+    let slug = asking.slug;
+    let id = line.id.map(|id| id.to_string()).unwrap_or_default();
+    let title = line.title.clone().unwrap_or_default();
+    let need = |href: String, text: String, hint: Option<String>, due_on: Option<NaiveDate>| Need {
+        partnership_name: asking.partnership_name.to_owned(),
+        href,
+        text,
+        hint,
+        due_on,
+        status: due_on.map_or(NeedStatus::ToDo, |d| status(d, today)),
+        confidential: line.confidential,
+    };
+    match line.kind {
+        Kind::Deadlines => {
+            let Some(at) = line.at else { return Vec::new() };
+            let day = uk_date(at);
+            let deadlines = Deadlines::for_meeting(day, rules);
+            let href = format!("/p/{slug}/meetings/{id}");
+            let meeting = format!("{title}, {}", short_date(day, today));
+            let mut lines = Vec::new();
+            if (today..=horizon).contains(&deadlines.agenda_cutoff) {
+                lines.push(need(
+                    href.clone(),
+                    format!("Agenda closes for {title}"),
+                    Some(format!("Meeting {meeting}: late requests after this need a decision")),
+                    Some(deadlines.agenda_cutoff),
+                ));
+            }
+            // Papers not yet circulated, due in the window or already late.
+            if !line.flag && deadlines.papers_due <= horizon {
+                lines.push(need(
+                    href,
+                    format!("Circulate the papers for {title}"),
+                    Some(format!("Meeting {meeting}")),
+                    Some(deadlines.papers_due),
+                ));
+            }
+            lines
+        }
+        Kind::LateRequest => {
+            let day = line.at.map(uk_date);
+            vec![need(
+                format!("/p/{slug}/meetings/{id}#agenda"),
+                format!("Decide the late agenda request \u{201c}{title}\u{201d}"),
+                Some(format!("{}, {}", line.detail.clone().unwrap_or_default(), day.map(|d| short_date(d, today)).unwrap_or_default())),
+                day,
+            )]
+        }
+        Kind::DecisionOpen => {
+            let number = line.number.unwrap_or_default();
+            let vote = if line.flag { "Formal vote" } else { "Consensus" };
+            let responded = match (line.n, line.of) {
+                (Some(n), Some(of)) => format!("{vote}: {n} of {} responded", plural(of, "partner", "partners")),
+                _ => vote.to_owned(),
+            };
+            let mut need = need(format!("/p/{slug}/decisions/{id}"), format!("D{number}: {title}"), Some(responded), line.at.map(uk_date));
+            need.status = closing(line.at, today);
+            vec![need]
+        }
+        Kind::Responses | Kind::ResponsesOverdue => {
+            let n = line.n.unwrap_or(1);
+            let href = match (n, line.other) {
+                (1, Some(one)) => format!("/p/{slug}/scrutiny/recommendations/{one}"),
+                _ => format!("/p/{slug}/scrutiny/reports/{id}"),
+            };
+            let text = match line.kind {
+                Kind::ResponsesOverdue => format!("{} overdue to your report \u{201c}{title}\u{201d}", plural(n, "response", "responses")),
+                _ => format!("Respond to {} of \u{201c}{title}\u{201d}", plural(n, "recommendation", "recommendations")),
+            };
+            vec![need(href, text, Some("Independent scrutiny".to_owned()), line.on)]
+        }
+        Kind::ReportDue => {
+            let href = match line.other {
+                Some(draft) => format!("/p/{slug}/scrutiny/reports/{draft}"),
+                None => format!("/p/{slug}/scrutiny/reports/new"),
+            };
+            let what = if line.other.is_some() { "Finish and submit" } else { "Write" };
+            let hint = line.detail.filter(|d| !d.is_empty()).map(|themes| format!("Programme: {themes}"));
+            vec![need(
+                href,
+                format!("{what} your scrutiny report for quarter {quarter} of {}", FinancialYear { start_year: year }.label()),
+                hint,
+                Some(quarter_ends(year, quarter)),
+            )]
+        }
+        Kind::ActionsOverdue => {
+            let n = line.n.unwrap_or(0);
+            let most = match (line.title.as_deref(), line.detail.as_deref()) {
+                (Some(what), Some(who)) if n > 1 => format!("The most overdue: {what} ({who})"),
+                (Some(what), Some(who)) => format!("{what} ({who})"),
+                _ => "Action tracker".to_owned(),
+            };
+            vec![need(format!("/p/{slug}/actions"), format!("{} overdue", plural(n, "action is", "actions are")), Some(most), line.on)]
+        }
+        Kind::MyAction => vec![need(format!("/p/{slug}/actions/{id}"), title, Some("Your action".to_owned()), line.on)],
+        Kind::TermsReview => vec![need(
+            format!("/p/{slug}/groups/{id}"),
+            format!("{title}: review the terms of reference"),
+            Some(format!("Review was due on {}", line.on.map(long_date).unwrap_or_default())),
+            line.on,
+        )],
+        Kind::NoTerms => vec![need(format!("/p/{slug}/groups/{id}"), format!("{title}: record the terms of reference"), None, None)],
+        Kind::NoChair => vec![need(format!("/p/{slug}/groups/{id}"), format!("{title}: nobody chairs this group"), None, None)],
+        Kind::GroupEnded => vec![need(
+            format!("/p/{slug}/groups/{id}"),
+            format!("{title}: time-limited group past its end date"),
+            Some("Retire it or extend it".to_owned()),
+            line.on,
+        )],
+        Kind::PostVacant => vec![need(format!("/p/{slug}/structure/posts/{id}"), format!("{title}: nobody holds this post"), None, None)],
+        Kind::Section11 => {
+            let n = line.n.unwrap_or(0);
+            vec![need(
+                format!("/p/{slug}/agencies?overdue=1"),
+                format!("{} with a Section 11 self-assessment overdue", plural(n, "relevant agency", "relevant agencies")),
+                None,
+                None,
+            )]
+        }
+        Kind::MyMeeting => {
+            let day = line.at.map(uk_date);
+            let papers = line.n.unwrap_or(0);
+            let hint = if line.flag {
+                format!("Papers circulated: {}", plural(papers, "paper", "papers"))
+            } else {
+                "Papers not yet circulated".to_owned()
+            };
+            let when = line.at.map(uk_time).unwrap_or_default();
+            let mut need = need(format!("/p/{slug}/meetings/{id}"), format!("{title} meets at {when}"), Some(hint), day);
+            if let Some(day) = day.filter(|d| *d > today) {
+                need.status = NeedStatus::Due(short_date(day, today));
+            } else if day.is_some() {
+                need.status = NeedStatus::Due("Today".to_owned());
+            }
+            vec![need]
+        }
+        Kind::WithoutTwoFactor => {
+            let n = line.n.unwrap_or(0);
+            vec![need(
+                format!("/p/{slug}/people"),
+                format!("{} in without a second factor", plural(n, "person signs", "people sign")),
+                Some("See who, or require it of everyone".to_owned()),
+                None,
+            )]
+        }
+        Kind::RoleVacant => {
+            let label = Role::from_code(&title).map(Role::label).unwrap_or("A role");
+            vec![need(format!("/p/{slug}/people/new"), format!("Nobody holds the role {label}"), Some("Add a person".to_owned()), None)]
+        }
+        Kind::MyTwoFactor => vec![need(
+            "/account/two-factor".to_owned(),
+            "Set up two-factor sign-in".to_owned(),
+            Some("You sign in with a password alone".to_owned()),
+            None,
+        )],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn quarters_end_on_the_last_day_of_june_september_december_and_march() {
+        assert_eq!(quarter_ends(2026, 1), d(2026, 6, 30));
+        assert_eq!(quarter_ends(2026, 3), d(2026, 12, 31));
+        assert_eq!(quarter_ends(2026, 4), d(2027, 3, 31));
+    }
+
+    #[test]
+    fn overdue_lines_come_first_and_undated_ones_last() {
+        let line = |due: Option<NaiveDate>| Need {
+            partnership_name: String::new(),
+            href: String::new(),
+            text: format!("{due:?}"),
+            hint: None,
+            due_on: due,
+            status: NeedStatus::ToDo,
+            confidential: false,
+        };
+        let mut needs = vec![line(None), line(Some(d(2026, 12, 9))), line(Some(d(2026, 11, 2)))];
+        sort(&mut needs);
+        assert_eq!(needs.iter().map(|n| n.due_on).collect::<Vec<_>>(), vec![Some(d(2026, 11, 2)), Some(d(2026, 12, 9)), None]);
+        assert_eq!(status(d(2026, 11, 2), d(2026, 12, 3)), NeedStatus::Overdue);
+        assert_eq!(status(d(2026, 12, 3), d(2026, 12, 3)), NeedStatus::DueToday);
+        assert_eq!(status(d(2026, 12, 8), d(2026, 12, 3)).label(), "Due Tue 8 Dec");
+    }
+}

@@ -1,0 +1,123 @@
+//! "What needs you now": each person's home page opens with the work
+//! waiting for them, soonest first, each line linking to where it is done;
+//! the list of partnerships gathers it from all of them.
+
+use axum::http::StatusCode;
+use partnership_hub::calendar::{self, today, working_days_after};
+use partnership_hub::roles::Role;
+
+use crate::harness::{Page, TestApp};
+use crate::meetings::add_meeting;
+
+/// Where on the page a line linking to `href` says `text`.
+fn line_at(page: &Page, href: &str, text: &str) -> usize {
+    let link = format!("href=\"{href}\"");
+    page.body
+        .match_indices(&link)
+        .map(|(at, _)| at)
+        .find(|at| page.body[*at..].split("</a>").next().is_some_and(|a| a.contains(text)))
+        .unwrap_or_else(|| panic!("no line linking to {href} says {text:?}:\n{}", page.body))
+}
+
+#[tokio::test]
+async fn a_business_manager_sees_deadlines_late_requests_and_overdue_work_soonest_first_each_linked_to_where_it_is_done() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
+    let member = app.add_member("police@warwickshire.example", "warwickshire", &[Role::GroupMember]).await;
+    let dspg = app.group_id("warwickshire", "Delegated Safeguarding Partners Group").await;
+    app.seat(member, dspg, "Linked member", Some("Warwickshire Police")).await;
+    let mut manager = app.signed_in("bm@warwickshire.example").await;
+    // Warwickshire closes agendas 10 working days before a meeting and circulates papers 5 before.
+    let near = add_meeting(&mut manager, "warwickshire", dspg, working_days_after(today(), 3)).await;
+    let far = add_meeting(&mut manager, "warwickshire", dspg, working_days_after(today(), 12)).await;
+    let beyond = add_meeting(&mut manager, "warwickshire", dspg, working_days_after(today(), 40)).await;
+    let mut police = app.signed_in("police@warwickshire.example").await;
+    assert_eq!(
+        police.post(&format!("{near}/items"), &[("title", "Urgent case"), ("purpose", "decision")]).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    let home = manager.get("/p/warwickshire/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    let near_papers = line_at(&home, &near, "Circulate the papers for Delegated Safeguarding Partners Group");
+    let far_cutoff = line_at(&home, &far, "Agenda closes for Delegated Safeguarding Partners Group");
+    let late = line_at(&home, &format!("{near}#agenda"), "Decide the late agenda request \u{201c}Urgent case\u{201d}");
+    let far_papers = line_at(&home, &far, "Circulate the papers for Delegated Safeguarding Partners Group");
+    // Papers for the meeting in three working days were due two days ago; the far meeting's agenda closes in two.
+    assert!(home.body[near_papers..far_cutoff].contains("Overdue"), "papers not circulated in time are overdue");
+    assert!(near_papers < far_cutoff && far_cutoff < late && late < far_papers, "soonest first");
+    let needs = &home.body[..home.body.find("Your next meetings").expect("the next meetings follow")];
+    assert!(!needs.contains(&format!("href=\"{beyond}\"")), "a meeting beyond the next ten working days has nothing due yet");
+    let cutoff = calendar::working_days_before(working_days_after(today(), 12), 10);
+    assert!(
+        home.body[far_cutoff..].split("</li>").next().unwrap().contains(&cutoff.format("Due %a %-d %b").to_string()),
+        "the day it is due"
+    );
+
+    // Circulating the near meeting's pack takes its line away.
+    sqlx::query("update meeting set pack_circulated_at = now() where id = $1::uuid")
+        .bind(near.rsplit('/').next().unwrap())
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    let after = manager.get("/p/warwickshire/").await;
+    assert_eq!(after.body.matches("Circulate the papers for").count(), home.body.matches("Circulate the papers for").count() - 1);
+
+    // The member sees their own meeting with its papers, and none of the business manager's lines.
+    let theirs = police.get("/p/warwickshire/").await;
+    line_at(&theirs, &near, "Delegated Safeguarding Partners Group meets at 10:00");
+    assert!(
+        !theirs.contains("Agenda closes") && !theirs.contains("Circulate the papers") && !theirs.contains("Decide the late agenda request")
+    );
+}
+
+#[tokio::test]
+async fn a_scrutineer_is_asked_for_the_report_due_this_quarter_and_others_are_not() {
+    let app = TestApp::spawn().await;
+    app.add_member("scrutineer@swindon.example", "swindon", &[Role::IndependentScrutineer]).await;
+    let mut scrutineer = app.signed_in("scrutineer@swindon.example").await;
+    let (year, quarter) = partnership_hub::scrutiny::quarter_of(today());
+    let home = scrutineer.get("/p/swindon/").await;
+    let label = partnership_hub::calendar::FinancialYear { start_year: year }.label();
+    line_at(&home, "/p/swindon/scrutiny/reports/new", &format!("Write your scrutiny report for quarter {quarter} of {label}"));
+    // Someone with no part in scrutiny is not asked for one.
+    app.add_member("viewer@swindon.example", "swindon", &[Role::Viewer]).await;
+    let viewer = app.signed_in("viewer@swindon.example").await.get("/p/swindon/").await;
+    assert!(!viewer.contains("scrutiny report for quarter"));
+    assert!(viewer.contains("What needs you now"));
+}
+
+#[tokio::test]
+async fn the_list_of_partnerships_gathers_what_needs_a_person_from_each_and_the_home_page_runs_as_many_statements_for_three_as_for_one() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@example.org", "swindon", &[Role::BusinessManager]).await;
+    let mut bm = app.signed_in("bm@example.org").await;
+    // Counted twice, the first view may clear a message.
+    bm.get("/p/swindon/").await;
+    let before = app.statements_run().await;
+    assert_eq!(bm.get("/p/swindon/").await.status, StatusCode::OK);
+    let with_one = app.statements_run().await - before - 1;
+
+    app.add_member("bm@example.org", "warwickshire", &[Role::BusinessManager]).await;
+    app.add_member("bm@example.org", "telford-wrekin", &[Role::BusinessManager, Role::IndependentScrutineer]).await;
+    let before = app.statements_run().await;
+    let home = bm.get("/p/swindon/").await;
+    let with_three = app.statements_run().await - before - 1;
+    assert_eq!(with_one, with_three, "the home page reads no more for more partnerships");
+    assert!(with_three <= 6, "{with_three} statements");
+    assert!(home.contains("Your other partnerships") && home.contains("What needs you in all your partnerships"));
+
+    // The list of partnerships: lines from each, named by their partnership.
+    let all = bm.get("/").await;
+    assert_eq!(all.status, StatusCode::OK);
+    let needs = &all.body[all.body.find("What needs you now").unwrap()..all.body.find("Go to a partnership").unwrap()];
+    for name in [
+        "Swindon Safeguarding Partnership",
+        "Warwickshire Safeguarding Children Partnership",
+        "Telford &#38; Wrekin Safeguarding Partnership",
+    ] {
+        assert!(needs.contains(name), "{name} is missing from:\n{}", all.body);
+    }
+    assert!(needs.contains("/p/telford-wrekin/scrutiny/reports/new"), "a scrutineer in Telford is asked for their report there");
+    assert!(!needs.contains("/p/swindon/scrutiny/reports/new"), "and not where they are no scrutineer");
+}
