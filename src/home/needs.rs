@@ -96,7 +96,7 @@ impl NeedStatus {
 }
 
 /// What the statement hands back, a kind of line and its facts.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Kind {
     /// A meeting in the window whose agenda cut-off or circulation deadline may fall due.
@@ -315,15 +315,50 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
     };
     let awaited: Vec<Uuid> = row.awaiting.0.iter().map(|a| a.id).collect();
     let mut needs: Vec<Need> = row.awaiting.0.into_iter().map(|a| awaiting(a, &asking, today)).collect();
-    for line in row.lines.0 {
-        // A decision awaiting this person's own voice is listed once, as theirs.
-        if matches!(line.kind, Kind::DecisionOpen) && line.id.is_some_and(|id| awaited.contains(&id)) {
-            continue;
+    let mut lines = row.lines.0;
+    // A decision awaiting this person's own voice is listed once, as theirs.
+    lines.retain(|l| !(l.kind == Kind::DecisionOpen && l.id.is_some_and(|id| awaited.contains(&id))));
+    for kind in GATHERED {
+        let (alike, rest): (Vec<Line>, Vec<Line>) = lines.into_iter().partition(|l| l.kind == kind);
+        lines = rest;
+        if alike.len() > GATHERED_OVER {
+            needs.push(gathered(kind, &alike, &asking, today));
+        } else {
+            lines.extend(alike);
         }
+    }
+    for line in lines {
         needs.extend(describe(line, &asking, &rules, today, horizon, (year, quarter)));
     }
     sort(&mut needs);
     Ok(needs)
+}
+
+/// Gaps in the structure that, more than [`GATHERED_OVER`] alike, make one
+/// line leading to the structure page rather than a line each.
+const GATHERED: [Kind; 4] = [Kind::TermsReview, Kind::NoTerms, Kind::NoChair, Kind::PostVacant];
+const GATHERED_OVER: usize = 3;
+
+fn gathered(kind: Kind, alike: &[Line], asking: &Asking<'_>, today: NaiveDate) -> Need {
+    let n = alike.len() as i64;
+    let text = match kind {
+        Kind::TermsReview => {
+            format!("{} past their review date", plural(n, "group's terms of reference are", "groups' terms of reference are"))
+        }
+        Kind::NoTerms => format!("{} no terms of reference recorded", plural(n, "group has", "groups have")),
+        Kind::NoChair => format!("{} nobody chairing them", plural(n, "group has", "groups have")),
+        _ => format!("{} nobody holding them", plural(n, "post has", "posts have")),
+    };
+    let due_on = alike.iter().filter_map(|l| l.on).min();
+    Need {
+        partnership_name: asking.partnership_name.to_owned(),
+        href: format!("/p/{}/structure", asking.slug),
+        text,
+        hint: Some("Structure".to_owned()),
+        due_on,
+        status: due_on.map_or(NeedStatus::ToDo, |d| status(d, today)),
+        confidential: false,
+    }
 }
 
 /// Roles a partnership is expected to fill, whose absence those who manage people are told of.
@@ -361,12 +396,17 @@ fn quarter_ends(year: i32, quarter: i32) -> NaiveDate {
 /// A decision's tag: the day it closes and the working days left.
 fn closing(closes_at: Option<DateTime<Utc>>, today: NaiveDate) -> NeedStatus {
     match closes_at.map(uk_date) {
-        Some(closes) if closes > today => {
-            let left = working_days_between(today, closes);
-            NeedStatus::Due(format!("Closes {}, {} left", short_date(closes, today), plural(left, "working day", "working days")))
-        }
+        Some(closes) if closes > today => NeedStatus::Due(format!("Closes {}", short_date(closes, today))),
         Some(_) => NeedStatus::Due("Closes today".to_owned()),
         None => NeedStatus::ToDo,
+    }
+}
+
+/// "3 working days left", "closes today".
+fn days_left(closes_at: DateTime<Utc>, today: NaiveDate) -> String {
+    match working_days_between(today, uk_date(closes_at)) {
+        left if left > 0 => format!("{} left", plural(left, "working day", "working days")),
+        _ => "closes today".to_owned(),
     }
 }
 
@@ -376,7 +416,11 @@ fn awaiting(decision: crate::decisions::Awaiting, asking: &Asking<'_>, today: Na
         partnership_name: asking.partnership_name.to_owned(),
         href: format!("/p/{}/decisions/{}", asking.slug, decision.id),
         text: format!("Respond to D{}: {}", decision.number, decision.title),
-        hint: Some(if decision.is_vote() { "Formal vote: your vote is awaited" } else { "Your response is awaited" }.to_owned()),
+        hint: Some(format!(
+            "{}, {}",
+            if decision.is_vote() { "Formal vote: your vote is awaited" } else { "Your response is awaited" },
+            days_left(decision.closes_at, today)
+        )),
         due_on: Some(uk_date(decision.closes_at)),
         status: closing(Some(decision.closes_at), today),
         confidential: decision.confidential,
@@ -445,6 +489,10 @@ fn describe(
             let responded = match (line.n, line.of) {
                 (Some(n), Some(of)) => format!("{vote}: {n} of {} responded", plural(of, "partner", "partners")),
                 _ => vote.to_owned(),
+            };
+            let responded = match line.at {
+                Some(at) => format!("{responded}, {}", days_left(at, today)),
+                None => responded,
             };
             let mut need = need(format!("/p/{slug}/decisions/{id}"), format!("D{number}: {title}"), Some(responded), line.at.map(uk_date));
             need.status = closing(line.at, today);

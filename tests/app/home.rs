@@ -121,3 +121,32 @@ async fn the_list_of_partnerships_gathers_what_needs_a_person_from_each_and_the_
     assert!(needs.contains("/p/telford-wrekin/scrutiny/reports/new"), "a scrutineer in Telford is asked for their report there");
     assert!(!needs.contains("/p/swindon/scrutiny/reports/new"), "and not where they are no scrutineer");
 }
+
+#[tokio::test]
+async fn the_structures_gaps_on_the_home_page_are_those_the_structure_page_lists() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    let structure = bm.get("/p/swindon/structure").await;
+    let attention = structure.body.split("Needs attention").nth(1).expect("the seeded structure has gaps").split("</ul>").next().unwrap();
+    let count = |says: &str| attention.matches(says).count();
+    let home = bm.get("/p/swindon/").await;
+    let needs = &home.body[home.body.find("What needs you now").unwrap()..home.body.find("Your place in the partnership").unwrap()];
+    // Many alike are gathered into one line leading to the structure page; a few are listed one by one.
+    for (says, one, many) in [
+        (": no terms of reference recorded", ": record the terms of reference", "groups have no terms of reference recorded"),
+        (": no chair", ": nobody chairs this group", "groups have nobody chairing them"),
+        (": nobody holds this post now", ": nobody holds this post", "posts have nobody holding them"),
+        (": terms of reference were due for review", ": review the terms of reference", "terms of reference are past their review date"),
+    ] {
+        let n = count(says);
+        if n > 3 {
+            assert!(needs.contains(&format!("{n} {many}")), "{n} {many}:\n{needs}");
+        } else {
+            assert_eq!(needs.matches(one).count(), n, "{one}:\n{needs}");
+        }
+    }
+    assert!(count(": no chair") > 3, "the seed has groups without a chair to gather");
+    let agencies = attention.split(" relevant agencies with a Section 11").next().unwrap().rsplit('>').next().unwrap().trim();
+    assert!(needs.contains(&format!("{agencies} relevant agencies with a Section 11 self-assessment overdue")), "{agencies}:\n{needs}");
+}

@@ -39,3 +39,17 @@ export async function signIn (page, email = EMAIL, password = PASSWORD) {
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Sign in' }).click()
 }
+
+// At a phone's width (390 px) the page must not scroll sideways, and axe-core
+// must find nothing there either; the page is left at the desktop width.
+export async function assertFitsPhone (page, what) {
+  const desktop = page.viewportSize() ?? { width: 1280, height: 720 }
+  await page.setViewportSize({ width: 390, height: 844 })
+  try {
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth)
+    assert.ok(wide <= 390, `${what} is ${wide} px wide at a phone's 390 px`)
+    await assertAccessible(page, `${what} at a phone's width`)
+  } finally {
+    await page.setViewportSize(desktop)
+  }
+}

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE_URL, launch, assertAccessible, signIn } from './helpers.mjs'
+import { BASE_URL, launch, assertAccessible, assertFitsPhone, signIn } from './helpers.mjs'
 
 let browser
 before(async () => { browser = await launch() })
@@ -15,18 +15,32 @@ test('a business manager signs in, picks a partnership and signs out', async () 
   await signIn(page)
   await page.waitForURL(`${BASE_URL}/`)
   assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Your partnerships')
-  const choices = page.locator('.hub-card h2 a')
+  const choices = page.locator('.hub-card h3 a')
   assert.deepEqual(await choices.allTextContents(), [
     'Swindon Safeguarding Partnership',
     'Warwickshire Safeguarding Children Partnership'
   ])
   await assertAccessible(page, 'the choice of partnerships')
+  // What needs them in both partnerships, each line named by its partnership.
+  const needs = page.locator('.hub-needs .govuk-task-list__item')
+  assert.ok(await needs.count() > 0, 'the list of partnerships says what needs them')
+  const hints = (await page.locator('.hub-needs .govuk-task-list__hint').allTextContents()).join(' ')
+  assert.match(hints, /Swindon Safeguarding Partnership/)
+  assert.match(hints, /Warwickshire Safeguarding Children Partnership/)
+  await assertFitsPhone(page, 'the choice of partnerships')
 
   await page.getByRole('link', { name: 'Swindon Safeguarding Partnership' }).click()
   await page.waitForURL(`${BASE_URL}/p/swindon/`)
   assert.equal((await page.getByRole('heading', { level: 1 }).textContent()).trim(), 'Swindon Safeguarding Partnership')
   assert.ok(await page.getByText('Runs the partnership day to day').isVisible())
   await assertAccessible(page, "the business manager's home page")
+  await assertFitsPhone(page, "the business manager's home page")
+  // Each line leads to where the work is done.
+  const first = page.locator('.hub-needs .govuk-task-list__link').first()
+  const href = await first.getAttribute('href')
+  await first.click()
+  await page.waitForURL(`${BASE_URL}${href}`)
+  await page.goBack()
 
   await page.getByRole('button', { name: 'Sign out' }).click()
   await page.waitForURL(`${BASE_URL}/login?signed_out=yes`)
