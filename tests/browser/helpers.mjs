@@ -22,8 +22,15 @@ export async function launch () {
   })
 }
 
-// axe-core's WCAG 2.0, 2.1 and 2.2 A and AA rules; the page must have no violations.
+// axe-core's WCAG 2.0, 2.1 and 2.2 A and AA rules; the page must have no
+// violations at the desktop width, nor at a phone's, where it must also not
+// scroll sideways.
 export async function assertAccessible (page, what) {
+  await assertAxe(page, what)
+  await assertFitsPhone(page, what)
+}
+
+async function assertAxe (page, what) {
   await page.evaluate(axeSource)
   const results = await page.evaluate(() =>
     window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
@@ -48,7 +55,7 @@ export async function assertFitsPhone (page, what) {
   try {
     const wide = await page.evaluate(() => document.documentElement.scrollWidth)
     assert.ok(wide <= 390, `${what} is ${wide} px wide at a phone's 390 px`)
-    await assertAccessible(page, `${what} at a phone's width`)
+    await assertAxe(page, `${what} at a phone's width`)
   } finally {
     await page.setViewportSize(desktop)
   }
