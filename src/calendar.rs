@@ -143,6 +143,11 @@ pub fn uk_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&London).date_naive()
 }
 
+/// The moment a day begins in England.
+pub fn uk_midnight(date: NaiveDate) -> DateTime<Utc> {
+    uk_datetime(date, NaiveTime::MIN).unwrap_or_else(|| date.and_time(NaiveTime::MIN).and_utc())
+}
+
 /// "10:00", in UK time.
 pub fn uk_time(at: DateTime<Utc>) -> String {
     at.with_timezone(&London).format("%H:%M").to_string()

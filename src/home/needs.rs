@@ -20,7 +20,7 @@ use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::calendar::{FinancialYear, long_date, uk_date, uk_time, working_days_after, working_days_between};
+use crate::calendar::{FinancialYear, long_date, uk_date, uk_midnight, uk_time, working_days_after, working_days_between};
 use crate::meetings::{Deadlines, MeetingRules};
 use crate::roles::{Capability, Role, Roles};
 use crate::tenant::Member;
@@ -166,17 +166,23 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                   coalesce((select json_agg(l.j) from (
                -- Meetings whose agenda cut-off or circulation deadline may fall in the window (the exact
                -- working days are counted by the caller).
-               select json_build_object('kind', 'deadlines', 'id', m.id, 'title', g.name, 'at', m.starts_at,
-                                        'flag', m.pack_circulated_at is not null) as j
-               from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-               where $5 and m.partnership_id = $1 and m.status = 'scheduled' and m.starts_at >= $3::date
-                 and m.starts_at < $4::date + (greatest(a.agenda_cutoff_working_days, a.papers_working_days) * 7 / 5 + 10) * interval '1 day'
+               select soon.j from (
+                   select json_build_object('kind', 'deadlines', 'id', m.id, 'title', g.name, 'at', m.starts_at,
+                                            'flag', m.pack_circulated_at is not null) as j
+                   from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+                   -- Compared as timestamptz with timestamptz, whose operators are leakproof: row-level security lets only
+                   -- those into an index scan (a date against a timestamptz would be checked row by row after it).
+                   where $5 and m.partnership_id = $1 and m.status = 'scheduled' and m.starts_at >= $15
+                     and m.starts_at < (select ($4::date + (greatest(r.agenda_cutoff_working_days, r.papers_working_days) * 7 / 5 + 10)
+                                                            * interval '1 day')::timestamptz
+                                        from arrangement r where r.partnership_id = $1)
+                   order by m.starts_at limit 200) soon
                union all
                select json_build_object('kind', 'late_request', 'id', m.id, 'title', i.title, 'detail', g.name, 'at', m.starts_at)
-               from meeting m
-               join agenda_item i on i.partnership_id = m.partnership_id and i.meeting_id = m.id
+               from agenda_item i
+               join meeting m on m.partnership_id = i.partnership_id and m.id = i.meeting_id
                join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-               where $5 and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now() and i.status = 'late_request'
+               where $5 and i.partnership_id = $1 and i.status = 'late_request' and m.status = 'scheduled' and m.ends_at >= now()
                union all
                select json_build_object('kind', 'decision_open', 'id', d.id, 'number', d.number, 'title', d.title, 'at', d.closes_at,
                                         'confidential', d.confidential, 'flag', d.stage = 'vote',
@@ -269,15 +275,15 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                                                     and p.meeting_id = m.id)) as j
                    from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
                    where not $5 and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
-                     and m.starts_at < $4::date + interval '1 day'
+                     and m.starts_at < $16
                      and exists (select 1 from group_member s join me on me.id = s.membership_id
                                  where s.partnership_id = m.partnership_id and s.group_id = m.group_id
                                    and s.starts_on <= $3 and (s.ends_on is null or s.ends_on >= $3))
                    order by m.starts_at limit 10) soon
                union all
                select json_build_object('kind', 'without_two_factor', 'n', count(*))
-               from membership m join app_user u on u.id = m.user_id
-               where $11 and m.partnership_id = $1 and m.is_current and u.totp_enabled_at is null
+               from membership m
+               where $11 and m.partnership_id = $1 and m.is_current and not m.two_factor
                having count(*) > 0
                union all
                select json_build_object('kind', 'role_vacant', 'title', wanted.code)
@@ -305,7 +311,9 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
         roles.allows(Capability::ManagePeople),
         year,
         quarter,
-        &STAFFED_ROLES.iter().map(|r| r.code().to_owned()).collect::<Vec<_>>()
+        &STAFFED_ROLES.iter().map(|r| r.code().to_owned()).collect::<Vec<_>>(),
+        uk_midnight(today),
+        uk_midnight(horizon.succ_opt().unwrap_or(horizon))
     )
     .fetch_one(conn)
     .await?;

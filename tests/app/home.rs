@@ -150,3 +150,39 @@ async fn the_structures_gaps_on_the_home_page_are_those_the_structure_page_lists
     let agencies = attention.split(" relevant agencies with a Section 11").next().unwrap().rsplit('>').next().unwrap().trim();
     assert!(needs.contains(&format!("{agencies} relevant agencies with a Section 11 self-assessment overdue")), "{agencies}:\n{needs}");
 }
+
+#[tokio::test]
+async fn the_count_of_people_without_a_second_factor_follows_each_setting_up_and_reset_in_every_partnership() {
+    let app = TestApp::spawn().await;
+    for (email, slug, role) in [
+        ("bm@swindon.example", "swindon", Role::BusinessManager),
+        ("bm@warwickshire.example", "warwickshire", Role::BusinessManager),
+        ("jo@example.org", "swindon", Role::Viewer),
+        ("jo@example.org", "warwickshire", Role::Viewer),
+    ] {
+        app.add_member(email, slug, &[role]).await;
+    }
+    let mut swindon = app.signed_in("bm@swindon.example").await;
+    let mut warwickshire = app.signed_in("bm@warwickshire.example").await;
+    let second_factor = |on: bool| {
+        let pool = app.owner.clone();
+        async move {
+            sqlx::query("update app_user set totp_enabled_at = case when $1 then now() end where email = 'jo@example.org'")
+                .bind(on)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    };
+    for (on, says) in [
+        (None, "2 people sign in without a second factor"),
+        (Some(true), "1 person signs in without a second factor"),
+        (Some(false), "2 people sign in without a second factor"),
+    ] {
+        if let Some(on) = on {
+            second_factor(on).await;
+        }
+        assert!(swindon.get("/p/swindon/").await.contains(says), "Swindon: {says}");
+        assert!(warwickshire.get("/p/warwickshire/").await.contains(says), "Warwickshire: {says}");
+    }
+}
