@@ -5,6 +5,7 @@
 use crate::minutes::MinutesStatus;
 use crate::minutes::advance;
 use crate::minutes::change;
+use crate::minutes::drafting::{Typed, save_before_moving_on};
 use crate::minutes::locked_status;
 use crate::minutes::render;
 use crate::minutes::to_minutes;
@@ -12,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashMap;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -27,8 +29,14 @@ pub(crate) async fn circulate(
     member: Member,
     ClientAddress(address): ClientAddress,
     Path((_, meeting_id)): Path<(String, String)>,
+    Submitted(fields): Submitted<HashMap<String, String>>,
 ) -> Result<Response> {
     member.require(Capability::ManageMeetings)?;
+    // What was typed in the draft goes with it.
+    let member = match save_before_moving_on(&state, &session, member, &address, &meeting_id, &fields).await? {
+        Ok(member) => member,
+        Err(page) => return Ok(page),
+    };
     let to = format!("/p/{}/meetings/{meeting_id}/minutes", member.partnership.slug);
     match advance(&state, &member, &address, &meeting_id, MinutesStatus::Draft, MinutesStatus::Circulated, None).await? {
         true => done(&session, "Draft minutes circulated to the group for comment".into(), to).await,
@@ -63,7 +71,8 @@ pub(crate) async fn comment(
     let body = errors.check("body", required_text(&form.body, "comment", 5000));
     let Some(body) = body.filter(|_| errors.is_empty()) else {
         member.resume(tx);
-        return render(&state, &session, member, &meeting_id, errors).await;
+        let typed = Typed { comment: form.body, ..Typed::default() };
+        return render(&state, &session, member, &meeting_id, errors, Some(typed)).await;
     };
     let id = Uuid::new_v4();
     sqlx::query!(
@@ -93,10 +102,11 @@ pub(crate) async fn approve(
     member: Member,
     ClientAddress(address): ClientAddress,
     Path((_, meeting_id)): Path<(String, String)>,
-    Submitted(form): Submitted<ApproveForm>,
+    Submitted(fields): Submitted<HashMap<String, String>>,
 ) -> Result<Response> {
     member.require(Capability::ManageMeetings)?;
     let to = format!("/p/{}/meetings/{meeting_id}/minutes", member.partnership.slug);
+    let form = ApproveForm { approved_at_meeting_id: fields.get("approved_at_meeting_id").cloned().unwrap_or_default() };
     // The approving meeting must be a later meeting of the same group.
     let mut tx = member.begin(&state).await?;
     let meeting = find_meeting(&mut tx, &member, &meeting_id).await?;
@@ -113,12 +123,18 @@ pub(crate) async fn approve(
         .await?,
         None => false,
     };
-    member.resume(tx);
     if !valid {
+        member.resume(tx);
         let mut errors = FormErrors::default();
         errors.add("approved_at_meeting_id", "Select the later meeting of the group that approved the minutes");
-        return render(&state, &session, member, &meeting_id, errors).await;
+        return render(&state, &session, member, &meeting_id, errors, Some(Typed::from_fields(&fields))).await;
     }
+    member.resume(tx);
+    // What was typed in the minutes is saved with the approval.
+    let member = match save_before_moving_on(&state, &session, member, &address, &meeting_id, &fields).await? {
+        Ok(member) => member,
+        Err(page) => return Ok(page),
+    };
     match advance(&state, &member, &address, &meeting_id, MinutesStatus::Circulated, MinutesStatus::Approved, later).await? {
         true => done(&session, "Minutes recorded as approved".into(), to).await,
         false => done(&session, "Only circulated minutes can be approved".into(), to).await,

@@ -179,6 +179,10 @@ pub(super) struct MinutesPage {
     /// Decisions put to the partners at this meeting.
     pub(super) decisions: Vec<crate::decisions::RegisterLine>,
     pub(super) errors: FormErrors,
+    /// The section and the action being added, as typed.
+    pub(super) heading: String,
+    pub(super) action: drafting::ActionForm,
+    pub(super) comment: String,
 }
 
 impl MinutesPage {
@@ -190,9 +194,24 @@ impl MinutesPage {
     }
 }
 
-pub(super) async fn render(state: &AppState, session: &Session, member: Member, meeting_id: &str, errors: FormErrors) -> Result<Response> {
+/// The minutes page; shown again after a problem with everything typed
+/// (`typed`) in place of what is stored.
+pub(super) async fn render(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    meeting_id: &str,
+    errors: FormErrors,
+    typed: Option<drafting::Typed>,
+) -> Result<Response> {
     let mut tx = member.begin(state).await?;
-    let loaded = load(&mut tx, &member, meeting_id, Reading::Working).await?;
+    let mut loaded = load(&mut tx, &member, meeting_id, Reading::Working).await?;
+    let typed = typed.unwrap_or_default();
+    for section in &mut loaded.sections {
+        if let Some((body, confidential)) = typed.bodies.get(&section.id) {
+            (section.body, section.confidential) = (body.clone(), *confidential);
+        }
+    }
     let can_manage = member.roles.allows(Capability::ManageMeetings);
     // The full minutes (confidential passages too): the business unit, and the group's members once circulated.
     let full = member.sits_on(loaded.meeting.group_id);
@@ -227,6 +246,9 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
         later_meetings: loaded.later_meetings,
         decisions,
         errors,
+        heading: typed.heading,
+        action: typed.action,
+        comment: typed.comment,
         member,
     };
     Ok((status_code, page).into_response())
@@ -238,7 +260,7 @@ pub(crate) async fn minutes_page(
     member: Member,
     Path((_, meeting_id)): Path<(String, String)>,
 ) -> Result<Response> {
-    render(&state, &session, member, &meeting_id, FormErrors::default()).await
+    render(&state, &session, member, &meeting_id, FormErrors::default(), None).await
 }
 
 pub(super) fn to_minutes(member: &Member, meeting: &MeetingRow) -> String {

@@ -273,3 +273,80 @@ async fn a_business_managers_home_page_has_their_own_actions_and_the_most_overdu
     assert!(!home.contains("Overdue 02") && !home.contains("Overdue 25"), "one line, not one each");
     assert!(home.body[at - 200..at].contains("href=\"/p/swindon/actions\""), "it links to the tracker");
 }
+
+#[tokio::test]
+async fn every_button_of_the_minutes_keeps_and_saves_everything_typed_on_the_page() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let owner = app.add_member("owner@swindon.example", "swindon", &[Role::GroupMember]).await;
+    let executive = app.group_id("swindon", "Swindon Safeguarding Executive").await;
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    let meeting = add_meeting(&mut bm, executive, calendar::working_days_after(calendar::today(), 15)).await;
+    let minutes = format!("{meeting}/minutes");
+    bm.post(&format!("{minutes}/start"), &[]).await;
+    bm.post(&format!("{minutes}/sections"), &[("heading", "Any other business")]).await;
+    let section: Uuid = sqlx::query_scalar("select id from minute_section").fetch_one(&app.owner).await.unwrap();
+    let due = calendar::working_days_after(calendar::today(), 20);
+    let (body, confidential) = (format!("body_{section}"), format!("confidential_{section}"));
+    let (section, owner, d, m, y) =
+        (section.to_string(), owner.to_string(), due.day().to_string(), due.month().to_string(), due.year().to_string());
+    let typed = |owner: &str, heading: &str| {
+        vec![
+            (body.clone(), "The chair thanked the partners.".to_owned()),
+            (confidential.clone(), "yes".to_owned()),
+            ("heading".to_owned(), heading.to_owned()),
+            ("section_id".to_owned(), section.clone()),
+            ("description".to_owned(), "Write to the partners".to_owned()),
+            ("owner".to_owned(), owner.to_owned()),
+            ("due_day".to_owned(), d.clone()),
+            ("due_month".to_owned(), m.clone()),
+            ("due_year".to_owned(), y.clone()),
+        ]
+    };
+    let stored = || {
+        let pool = app.owner.clone();
+        async move {
+            let (body, confidential): (String, bool) =
+                sqlx::query_as("select body, confidential from minute_section where heading = 'Any other business'")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            let actions: i64 = sqlx::query_scalar("select count(*) from action_point").fetch_one(&pool).await.unwrap();
+            let sections: i64 = sqlx::query_scalar("select count(*) from minute_section").fetch_one(&pool).await.unwrap();
+            (body, confidential, actions, sections)
+        }
+    };
+    let post = |browser: &mut Browser, path: String, fields: Vec<(String, String)>| {
+        let mut browser = browser.clone();
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            browser.post(&path, &fields).await
+        }
+    };
+
+    // "Add section" with no heading: refused, and every field comes back as typed; nothing is written.
+    let page = post(&mut bm, format!("{minutes}/sections"), typed("", "")).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("section&#39;s heading"), "{}", page.body);
+    assert!(page.contains(">The chair thanked the partners.</textarea>"), "the minute's text is kept");
+    assert!(page.contains(&format!("name=\"{confidential}\" type=\"checkbox\" value=\"yes\" checked")), "its mark is kept");
+    assert!(page.contains(">Write to the partners</textarea>"), "the action's text is kept");
+    assert!(page.contains(&format!("value=\"{y}\"")), "its due date is kept");
+    assert!(page.contains("Select who owns the action"), "the half-typed action is checked too");
+    assert_eq!(stored().await, (String::new(), false, 0, 1), "nothing is written until all of it is right");
+
+    // "Add action" with a heading typed as well: the action, the section and the minute's text are all saved.
+    let page = post(&mut bm, format!("{minutes}/actions"), typed(&owner, "Date of next meeting")).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(stored().await, ("The chair thanked the partners.".to_owned(), true, 1, 2));
+
+    // Circulating saves what was typed since.
+    let mut fields = vec![(body.clone(), "The chair thanked every partner.".to_owned())];
+    fields.push(("heading".to_owned(), String::new()));
+    let page = post(&mut bm, format!("{minutes}/circulate"), fields).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let (text, _, actions, _) = stored().await;
+    assert_eq!((text.as_str(), actions), ("The chair thanked every partner.", 1));
+    let status: String = sqlx::query_scalar("select status from minutes").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(status, "circulated");
+}
