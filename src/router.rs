@@ -166,6 +166,7 @@ fn routes() -> Vec<Route> {
         post("/p/{slug}/scrutiny/reports", scrutiny::reports::create_report),
         get("/p/{slug}/scrutiny/reports/{report_id}", scrutiny::reports::report_page),
         post("/p/{slug}/scrutiny/reports/{report_id}", scrutiny::reports::save_draft),
+        get("/p/{slug}/scrutiny/reports/{report_id}/file", scrutiny::reports::file_page),
         upload("/p/{slug}/scrutiny/reports/{report_id}/file", scrutiny::reports::upload_file),
         get("/p/{slug}/scrutiny/reports/{report_id}/versions/{version}/file", scrutiny::reports::download_file),
         post("/p/{slug}/scrutiny/reports/{report_id}/findings", scrutiny::findings::add_finding),

@@ -10,6 +10,7 @@ use crate::scrutiny::reports::ReportRow;
 use crate::scrutiny::reports::back_to_report;
 use crate::scrutiny::reports::own_draft;
 use crate::scrutiny::reports::render_report;
+use crate::scrutiny::reports::{DraftForm, Pressed, VersionRow, press, save_typed};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -24,7 +25,7 @@ use super::Assurance;
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::tenant::{Member, change};
-use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, optional_text, record_id, redirect_with, required_text};
+use crate::web::{AppState, ClientAddress, FormErrors, Layout, Submitted, record_id, redirect_with, required_text};
 
 /// Statutory partners and active groups a recommendation can be addressed to.
 pub(super) async fn addressees(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<(String, String)>> {
@@ -53,23 +54,20 @@ pub(crate) async fn add_finding(
     member: Member,
     ClientAddress(address): ClientAddress,
     Path((_, report_id)): Path<(String, String)>,
-    Submitted(form): Submitted<FindingForm>,
+    Submitted(form): Submitted<DraftForm>,
 ) -> Result<Response> {
-    let mut tx = member.begin(&state).await?;
-    let (report, draft) = own_draft(&mut tx, &member, &report_id).await?;
-    let mut errors = FormErrors::default();
-    let title = errors.check("finding_title", required_text(&form.finding_title, "finding", 300));
-    let detail = errors.check("detail", optional_text(&form.detail, "detail", 10000));
-    let assurance = Assurance::parse(&form.assurance);
-    if assurance.is_none() {
-        errors.add("assurance", "Choose the assurance this finding gives");
-    }
-    let (Some(title), Some(detail), Some(assurance)) = (title, detail, assurance.filter(|_| errors.is_empty())) else {
-        member.resume(tx);
-        return render_report(&state, &session, member, &report_id, ReportForms { errors, finding: form, ..ReportForms::default() }).await;
-    };
+    press(state, session, member, address, report_id, form, Pressed::AddFinding).await
+}
+
+/// A finding added to the draft, audited; the same finding submitted twice is one finding.
+pub(super) async fn add(
+    tx: &mut Tx,
+    member: &Member,
+    (report, draft): (&ReportRow, &VersionRow),
+    (title, detail, assurance): (&str, &str, Assurance),
+    address: &str,
+) -> Result<()> {
     let pid = member.partnership.id;
-    // The same finding submitted twice is one finding.
     let duplicate = sqlx::query_scalar!(
         r#"select exists (select 1 from scrutiny_finding where partnership_id = $1 and report_id = $2 and version = $3 and title = $4) as "e!""#,
         pid,
@@ -77,29 +75,30 @@ pub(crate) async fn add_finding(
         draft.version,
         title
     )
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    let id = Uuid::new_v4();
-    if !duplicate {
-        sqlx::query!(
-            "insert into scrutiny_finding (partnership_id, id, report_id, version, position, title, detail, assurance)
-             values ($1, $2, $3, $4, (select coalesce(max(position), 0) + 1 from scrutiny_finding where partnership_id = $1 and report_id = $3 and version = $4), $5, $6, $7)",
-            pid,
-            id,
-            report.id,
-            draft.version,
-            title,
-            detail,
-            assurance as _
-        )
-        .execute(&mut *tx)
-        .await?;
-        change(&member, "scrutiny.finding_added", "scrutiny_report", report.id, &address)
-            .after(json!({ "finding_id": id, "version": draft.version, "title": title, "detail": detail, "assurance": assurance }))
-            .record(&mut tx)
-            .await?;
+    if duplicate {
+        return Ok(());
     }
-    back_to_report(tx, &session, &member, report.id, "#findings", format!("Finding added: {title}")).await
+    let id = Uuid::new_v4();
+    sqlx::query!(
+        "insert into scrutiny_finding (partnership_id, id, report_id, version, position, title, detail, assurance)
+         values ($1, $2, $3, $4, (select coalesce(max(position), 0) + 1 from scrutiny_finding where partnership_id = $1 and report_id = $3 and version = $4), $5, $6, $7)",
+        pid,
+        id,
+        report.id,
+        draft.version,
+        title,
+        detail,
+        assurance as _
+    )
+    .execute(&mut **tx)
+    .await?;
+    change(member, "scrutiny.finding_added", "scrutiny_report", report.id, address)
+        .after(json!({ "finding_id": id, "version": draft.version, "title": title, "detail": detail, "assurance": assurance }))
+        .record(tx)
+        .await?;
+    Ok(())
 }
 
 pub(crate) async fn remove_finding(
@@ -108,9 +107,26 @@ pub(crate) async fn remove_finding(
     member: Member,
     ClientAddress(address): ClientAddress,
     Path((_, report_id, finding_id)): Path<(String, String, String)>,
+    Submitted(form): Submitted<DraftForm>,
 ) -> Result<Response> {
     let mut tx = member.begin(&state).await?;
     let (report, draft) = own_draft(&mut tx, &member, &report_id).await?;
+    // What was typed on the page is saved with the removal.
+    let mut errors = FormErrors::default();
+    save_typed(&mut tx, &member, (&report, &draft), &form, Pressed::Save, &address, &mut errors).await?;
+    if !errors.is_empty() {
+        member.resume(tx);
+        let finding =
+            FindingForm { finding_title: form.finding_title.clone(), detail: form.detail.clone(), assurance: form.assurance.clone() };
+        return render_report(
+            &state,
+            &session,
+            member,
+            &report_id,
+            ReportForms { errors, draft: Some(form), finding, ..ReportForms::default() },
+        )
+        .await;
+    }
     let removed = sqlx::query!(
         "delete from scrutiny_finding where partnership_id = $1 and report_id = $2 and version = $3 and id = $4 returning title, assurance",
         member.partnership.id,

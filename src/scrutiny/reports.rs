@@ -277,12 +277,101 @@ pub(crate) async fn create_report(
     .await
 }
 
+/// Everything the draft's page holds as typed: the summary, the methods
+/// ticked and a finding being added. Every button of the page sends all of
+/// it and saves all of it, so that nothing typed is lost to the press of
+/// another button; when something is wrong, the page comes back as typed.
 #[derive(Deserialize, Default, Clone)]
 pub(crate) struct DraftForm {
+    /// None when the page's fields were not sent (a bare post): the draft is then left as it is.
     #[serde(default)]
-    pub(super) summary: String,
+    pub(super) summary: Option<String>,
     #[serde(default)]
     pub(super) methods: Vec<String>,
+    #[serde(default)]
+    pub(super) finding_title: String,
+    #[serde(default)]
+    pub(super) detail: String,
+    #[serde(default)]
+    pub(super) assurance: String,
+    /// "file" when the button pressed was the one that goes on to attach the report's file.
+    #[serde(default)]
+    pub(super) then: String,
+}
+
+impl DraftForm {
+    fn summary_text(&self) -> &str {
+        self.summary.as_deref().unwrap_or_default()
+    }
+    fn finding(&self) -> FindingForm {
+        FindingForm { finding_title: self.finding_title.clone(), detail: self.detail.clone(), assurance: self.assurance.clone() }
+    }
+    fn has_finding(&self) -> bool {
+        [&self.finding_title, &self.detail, &self.assurance].iter().any(|f| !f.trim().is_empty())
+    }
+}
+
+/// Which button of the draft's page was pressed: adding a finding makes the finding required.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pressed {
+    Save,
+    AddFinding,
+}
+
+/// Check and save everything typed on the draft's page, in the caller's
+/// transaction: the summary and methods, and a finding if one was typed
+/// (required when its own button was pressed). Nothing is written unless all
+/// of it is right; the problems go into `errors`. Answers what to tell the person.
+pub(super) async fn save_typed(
+    tx: &mut Tx,
+    member: &Member,
+    (report, draft): (&ReportRow, &VersionRow),
+    form: &DraftForm,
+    pressed: Pressed,
+    address: &str,
+    errors: &mut FormErrors,
+) -> Result<Vec<String>> {
+    let summary = match &form.summary {
+        Some(summary) => errors.check("summary", optional_text(summary, "summary", 20000)).map(Some),
+        None => Some(None),
+    };
+    let methods: Vec<String> = METHODS.iter().filter(|(c, _)| form.methods.iter().any(|m| m == c)).map(|(c, _)| (*c).to_owned()).collect();
+    let finding = if pressed == Pressed::AddFinding || form.has_finding() {
+        let title = errors.check("finding_title", required_text(&form.finding_title, "finding", 300));
+        let detail = errors.check("detail", optional_text(&form.detail, "detail", 10000));
+        let assurance = Assurance::parse(&form.assurance);
+        if assurance.is_none() {
+            errors.add("assurance", "Choose the assurance this finding gives");
+        }
+        title.zip(detail).zip(assurance)
+    } else {
+        None
+    };
+    let Some(summary) = summary.filter(|_| errors.is_empty()) else { return Ok(Vec::new()) };
+    let mut said = Vec::new();
+    if let Some(summary) = summary.filter(|summary| *summary != draft.summary || methods != draft.methods) {
+        sqlx::query!(
+            "update scrutiny_report_version set summary = $4, methods = $5 where partnership_id = $1 and report_id = $2 and version = $3",
+            member.partnership.id,
+            report.id,
+            draft.version,
+            summary,
+            &methods
+        )
+        .execute(&mut **tx)
+        .await?;
+        change(member, "scrutiny.draft_saved", "scrutiny_report", report.id, address)
+            .before(json!({ "version": draft.version, "summary": draft.summary, "methods": draft.methods }))
+            .after(json!({ "version": draft.version, "summary": summary, "methods": methods }))
+            .record(tx)
+            .await?;
+        said.push("Draft saved".to_owned());
+    }
+    if let Some(((title, detail), assurance)) = finding {
+        super::findings::add(tx, member, (report, draft), (&title, &detail, assurance), address).await?;
+        said.push(format!("Finding added: {title}"));
+    }
+    Ok(said)
 }
 
 impl DraftForm {
@@ -353,7 +442,11 @@ pub(super) async fn render_report(state: &AppState, session: &Session, member: M
     tx.commit().await?;
     let editable = is_author && shown.is_draft();
     let can_correct = is_author && !all.iter().any(VersionRow::is_draft);
-    let draft = forms.draft.unwrap_or_else(|| DraftForm { summary: shown.summary.clone(), methods: shown.methods.clone() });
+    let draft = forms.draft.unwrap_or_else(|| DraftForm {
+        summary: Some(shown.summary.clone()),
+        methods: shown.methods.clone(),
+        ..DraftForm::default()
+    });
     let status = if forms.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = ReportPage {
         layout: member.layout(session, "scrutiny").await?,
@@ -397,32 +490,78 @@ pub(crate) async fn save_draft(
     Path((_, report_id)): Path<(String, String)>,
     Submitted(form): Submitted<DraftForm>,
 ) -> Result<Response> {
+    press(state, session, member, address, report_id, form, Pressed::Save).await
+}
+
+/// A button of the draft's page: everything typed is saved (or the page
+/// comes back as typed), then back to the report, or on to attach its file.
+pub(super) async fn press(
+    state: AppState,
+    session: Session,
+    member: Member,
+    address: String,
+    report_id: String,
+    form: DraftForm,
+    pressed: Pressed,
+) -> Result<Response> {
     let mut tx = member.begin(&state).await?;
     let (report, draft) = own_draft(&mut tx, &member, &report_id).await?;
     let mut errors = FormErrors::default();
-    let summary = errors.check("summary", optional_text(&form.summary, "summary", 20000));
-    let methods: Vec<String> = METHODS.iter().filter(|(c, _)| form.methods.iter().any(|m| m == c)).map(|(c, _)| (*c).to_owned()).collect();
-    let Some(summary) = summary else {
+    let said = save_typed(&mut tx, &member, (&report, &draft), &form, pressed, &address, &mut errors).await?;
+    if !errors.is_empty() {
         member.resume(tx);
-        return render_report(&state, &session, member, &report_id, ReportForms { errors, draft: Some(form), ..ReportForms::default() })
-            .await;
+        let finding = form.finding();
+        return render_report(
+            &state,
+            &session,
+            member,
+            &report_id,
+            ReportForms { errors, draft: Some(form), finding, ..ReportForms::default() },
+        )
+        .await;
+    }
+    let said = if said.is_empty() { "Nothing had changed".to_owned() } else { said.join(". ") };
+    // Buttons that save and go on: to attach the file, or to a finding's recommendations.
+    let on_to = match form.then.split_once(':') {
+        _ if form.then == "file" => Some("file".to_owned()),
+        Some(("finding", id)) => Some(format!("findings/{}", record_id(id)?)),
+        _ => None,
     };
-    sqlx::query!(
-        "update scrutiny_report_version set summary = $4, methods = $5 where partnership_id = $1 and report_id = $2 and version = $3",
-        member.partnership.id,
-        report.id,
-        draft.version,
-        summary,
-        &methods
-    )
-    .execute(&mut *tx)
-    .await?;
-    change(&member, "scrutiny.draft_saved", "scrutiny_report", report.id, &address)
-        .before(json!({ "version": draft.version, "summary": draft.summary, "methods": draft.methods }))
-        .after(json!({ "version": draft.version, "summary": summary, "methods": methods }))
-        .record(&mut tx)
-        .await?;
-    back_to_report(tx, &session, &member, report.id, "", "Draft saved".into()).await
+    if let Some(on_to) = on_to {
+        tx.commit().await?;
+        return redirect_with(&session, said, format!("/p/{}/scrutiny/reports/{}/{on_to}", member.partnership.slug, report.id)).await;
+    }
+    let anchor = if pressed == Pressed::AddFinding { "#findings" } else { "" };
+    back_to_report(tx, &session, &member, report.id, anchor, said).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "scrutiny/report_file.html")]
+pub(super) struct FilePage {
+    pub(super) layout: Layout,
+    pub(super) member: Member,
+    pub(super) report: ReportRow,
+    pub(super) draft: VersionRow,
+    pub(super) errors: FormErrors,
+}
+
+async fn render_file_page(state: &AppState, session: &Session, member: Member, report_id: &str, errors: FormErrors) -> Result<Response> {
+    let mut tx = member.begin(state).await?;
+    let (report, draft) = own_draft(&mut tx, &member, report_id).await?;
+    tx.commit().await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, FilePage { layout: member.layout(session, "scrutiny").await?, member, report, draft, errors }).into_response())
+}
+
+/// The draft's file on a page of its own: a file cannot be kept across
+/// another form's submission as typed text can.
+pub(crate) async fn file_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, report_id)): Path<(String, String)>,
+) -> Result<Response> {
+    render_file_page(&state, &session, member, &report_id, FormErrors::default()).await
 }
 
 pub(crate) async fn upload_file(
@@ -439,7 +578,7 @@ pub(crate) async fn upload_file(
     // Read the upload only once the draft and the person's right to it are known.
     let mut errors = FormErrors::default();
     let Some(upload) = crate::web::upload::read_document(request, "report_title", "report_file", &mut errors).await? else {
-        return render_report(&state, &session, member, &report_id, ReportForms { errors, ..ReportForms::default() }).await;
+        return render_file_page(&state, &session, member, &report_id, errors).await;
     };
     let pid = member.partnership.id;
     let key = format!("{pid}/scrutiny/{}/{}", report.id, Uuid::new_v4());
@@ -502,6 +641,7 @@ pub(crate) async fn submit(
     member: Member,
     ClientAddress(address): ClientAddress,
     Path((_, report_id)): Path<(String, String)>,
+    Submitted(form): Submitted<DraftForm>,
 ) -> Result<Response> {
     let mut tx = member.begin(&state).await?;
     let pid = member.partnership.id;
@@ -518,8 +658,11 @@ pub(crate) async fn submit(
         }
         Err(e) => return Err(e),
     };
-    let (findings, _) = content(&mut tx, pid, report.id, draft.version).await?;
+    // What was typed on the page is saved first, and the draft is checked as saved.
     let mut errors = FormErrors::default();
+    save_typed(&mut tx, &member, (&report, &draft), &form, Pressed::Save, &address, &mut errors).await?;
+    let draft = if errors.is_empty() { own_draft(&mut tx, &member, &report_id).await?.1 } else { draft };
+    let (findings, _) = content(&mut tx, pid, report.id, draft.version).await?;
     if draft.filename.is_none() {
         errors.add("report_file", "Attach the report file before submitting");
     }
@@ -533,8 +676,17 @@ pub(crate) async fn submit(
         errors.add("finding_title", "Add at least one finding before submitting");
     }
     if !errors.is_empty() {
-        member.resume(tx);
-        return render_report(&state, &session, member, &report_id, ReportForms { errors, ..ReportForms::default() }).await;
+        // Nothing is kept of a submission refused: the page comes back as typed.
+        tx.rollback().await?;
+        let finding = form.finding();
+        return render_report(
+            &state,
+            &session,
+            member,
+            &report_id,
+            ReportForms { errors, draft: Some(form), finding, ..ReportForms::default() },
+        )
+        .await;
     }
     let days = sqlx::query_scalar!("select recommendation_response_working_days from arrangement where partnership_id = $1", pid)
         .fetch_optional(&mut *tx)

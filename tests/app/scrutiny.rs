@@ -627,3 +627,66 @@ async fn the_dashboard_counts_the_years_recommendations_and_lists_every_overdue_
     let theirs_now = s.scrutineer.get("/p/warwickshire/scrutiny").await;
     assert!(theirs_now.contains("None of your reports submitted for"), "{}", theirs_now.body);
 }
+
+#[tokio::test]
+async fn every_button_of_a_draft_report_keeps_and_saves_everything_typed_on_the_page() {
+    let mut s = scene().await;
+    let report = start_report(&mut s.scrutineer, "warwickshire", "The front door").await;
+    let base = format!("/p/warwickshire/scrutiny/reports/{report}");
+    let stored = || {
+        let pool = s.app.owner.clone();
+        async move {
+            let (summary, methods): (String, Vec<String>) =
+                sqlx::query_as("select summary, methods from scrutiny_report_version where report_id = $1")
+                    .bind(report)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            let findings: i64 = sqlx::query_scalar("select count(*) from scrutiny_finding where report_id = $1")
+                .bind(report)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            (summary, methods, findings)
+        }
+    };
+    let typed = |assurance: &'static str| {
+        [
+            ("summary", "We looked at the front door."),
+            ("methods", "interviews"),
+            ("methods", "case_audit"),
+            ("finding_title", "Thresholds are applied unevenly"),
+            ("detail", "Seen in 12 of 30 cases."),
+            ("assurance", assurance),
+        ]
+    };
+
+    // "Add the finding" without its rating: refused, every field back as typed, nothing written.
+    let page = s.scrutineer.post(&format!("{base}/findings"), &typed("")).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Choose the assurance this finding gives"));
+    assert!(page.contains(">We looked at the front door.</textarea>"), "the summary is kept");
+    for method in ["interviews", "case_audit"] {
+        assert!(page.contains(&format!("value=\"{method}\" checked")), "{method} stays ticked");
+    }
+    assert!(page.contains("value=\"Thresholds are applied unevenly\"") && page.contains(">Seen in 12 of 30 cases.</textarea>"));
+    assert_eq!(stored().await, (String::new(), Vec::new(), 0), "nothing is written until all of it is right");
+
+    // Going on to attach the file saves what was typed first.
+    let on = s.scrutineer.post(&base, &[("summary", "We looked at the front door."), ("methods", "interviews"), ("then", "file")]).await;
+    assert_eq!(on.status, StatusCode::SEE_OTHER);
+    assert_eq!(on.location.as_deref(), Some(format!("{base}/file").as_str()));
+    assert_eq!(stored().await, ("We looked at the front door.".to_owned(), vec!["interviews".to_owned()], 0));
+    let file_page = s.scrutineer.get(&format!("{base}/file")).await;
+    assert!(file_page.contains("Attach the report file") && file_page.contains("Upload the report"));
+
+    // Adding the finding saves the summary and methods typed with it.
+    assert_eq!(s.scrutineer.post(&format!("{base}/findings"), &typed("limited")).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(stored().await, ("We looked at the front door.".to_owned(), vec!["interviews".to_owned(), "case_audit".to_owned()], 1));
+
+    // A refused submission (no file yet) keeps what was typed on the page, and writes none of it.
+    let refused = s.scrutineer.post(&format!("{base}/submit"), &[("summary", "A new summary"), ("methods", "interviews")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.contains("Attach the report file") && refused.contains(">A new summary</textarea>"));
+    assert_eq!(stored().await.0, "We looked at the front door.");
+}
