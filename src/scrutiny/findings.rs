@@ -4,13 +4,10 @@
 use crate::scrutiny::FindingRow;
 use crate::scrutiny::RecommendationView;
 use crate::scrutiny::content;
-use crate::scrutiny::reports::FindingForm;
-use crate::scrutiny::reports::ReportForms;
 use crate::scrutiny::reports::ReportRow;
 use crate::scrutiny::reports::back_to_report;
 use crate::scrutiny::reports::own_draft;
-use crate::scrutiny::reports::render_report;
-use crate::scrutiny::reports::{DraftForm, Pressed, VersionRow, press, save_typed};
+use crate::scrutiny::reports::{DraftForm, Pressed, as_typed, press, save_typed};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -21,7 +18,6 @@ use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::Assurance;
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::tenant::{Member, change};
@@ -59,48 +55,6 @@ pub(crate) async fn add_finding(
     press(state, session, member, address, report_id, form, Pressed::AddFinding).await
 }
 
-/// A finding added to the draft, audited; the same finding submitted twice is one finding.
-pub(super) async fn add(
-    tx: &mut Tx,
-    member: &Member,
-    (report, draft): (&ReportRow, &VersionRow),
-    (title, detail, assurance): (&str, &str, Assurance),
-    address: &str,
-) -> Result<()> {
-    let pid = member.partnership.id;
-    let duplicate = sqlx::query_scalar!(
-        r#"select exists (select 1 from scrutiny_finding where partnership_id = $1 and report_id = $2 and version = $3 and title = $4) as "e!""#,
-        pid,
-        report.id,
-        draft.version,
-        title
-    )
-    .fetch_one(&mut **tx)
-    .await?;
-    if duplicate {
-        return Ok(());
-    }
-    let id = Uuid::new_v4();
-    sqlx::query!(
-        "insert into scrutiny_finding (partnership_id, id, report_id, version, position, title, detail, assurance)
-         values ($1, $2, $3, $4, (select coalesce(max(position), 0) + 1 from scrutiny_finding where partnership_id = $1 and report_id = $3 and version = $4), $5, $6, $7)",
-        pid,
-        id,
-        report.id,
-        draft.version,
-        title,
-        detail,
-        assurance as _
-    )
-    .execute(&mut **tx)
-    .await?;
-    change(member, "scrutiny.finding_added", "scrutiny_report", report.id, address)
-        .after(json!({ "finding_id": id, "version": draft.version, "title": title, "detail": detail, "assurance": assurance }))
-        .record(tx)
-        .await?;
-    Ok(())
-}
-
 pub(crate) async fn remove_finding(
     State(state): State<AppState>,
     session: Session,
@@ -116,16 +70,7 @@ pub(crate) async fn remove_finding(
     save_typed(&mut tx, &member, (&report, &draft), &form, Pressed::Save, &address, &mut errors).await?;
     if !errors.is_empty() {
         member.resume(tx);
-        let finding =
-            FindingForm { finding_title: form.finding_title.clone(), detail: form.detail.clone(), assurance: form.assurance.clone() };
-        return render_report(
-            &state,
-            &session,
-            member,
-            &report_id,
-            ReportForms { errors, draft: Some(form), finding, ..ReportForms::default() },
-        )
-        .await;
+        return as_typed(&state, &session, member, &report_id, errors, form).await;
     }
     let removed = sqlx::query!(
         "delete from scrutiny_finding where partnership_id = $1 and report_id = $2 and version = $3 and id = $4 returning title, assurance",

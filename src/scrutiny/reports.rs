@@ -368,7 +368,7 @@ pub(super) async fn save_typed(
         said.push("Draft saved".to_owned());
     }
     if let Some(((title, detail), assurance)) = finding {
-        super::findings::add(tx, member, (report, draft), (&title, &detail, assurance), address).await?;
+        add_finding(tx, member, (report, draft), (&title, &detail, assurance), address).await?;
         said.push(format!("Finding added: {title}"));
     }
     Ok(said)
@@ -493,6 +493,61 @@ pub(crate) async fn save_draft(
     press(state, session, member, address, report_id, form, Pressed::Save).await
 }
 
+/// A finding added to the draft, audited; the same finding submitted twice is one finding.
+async fn add_finding(
+    tx: &mut Tx,
+    member: &Member,
+    (report, draft): (&ReportRow, &VersionRow),
+    (title, detail, assurance): (&str, &str, Assurance),
+    address: &str,
+) -> Result<()> {
+    let pid = member.partnership.id;
+    let duplicate = sqlx::query_scalar!(
+        r#"select exists (select 1 from scrutiny_finding where partnership_id = $1 and report_id = $2 and version = $3 and title = $4) as "e!""#,
+        pid,
+        report.id,
+        draft.version,
+        title
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    if duplicate {
+        return Ok(());
+    }
+    let id = Uuid::new_v4();
+    sqlx::query!(
+        "insert into scrutiny_finding (partnership_id, id, report_id, version, position, title, detail, assurance)
+         values ($1, $2, $3, $4, (select coalesce(max(position), 0) + 1 from scrutiny_finding where partnership_id = $1 and report_id = $3 and version = $4), $5, $6, $7)",
+        pid,
+        id,
+        report.id,
+        draft.version,
+        title,
+        detail,
+        assurance as _
+    )
+    .execute(&mut **tx)
+    .await?;
+    change(member, "scrutiny.finding_added", "scrutiny_report", report.id, address)
+        .after(json!({ "finding_id": id, "version": draft.version, "title": title, "detail": detail, "assurance": assurance }))
+        .record(tx)
+        .await?;
+    Ok(())
+}
+
+/// The draft's page again, with the problems and everything as typed.
+pub(super) async fn as_typed(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    report_id: &str,
+    errors: FormErrors,
+    form: DraftForm,
+) -> Result<Response> {
+    let finding = form.finding();
+    render_report(state, session, member, report_id, ReportForms { errors, draft: Some(form), finding, ..ReportForms::default() }).await
+}
+
 /// A button of the draft's page: everything typed is saved (or the page
 /// comes back as typed), then back to the report, or on to attach its file.
 pub(super) async fn press(
@@ -510,15 +565,7 @@ pub(super) async fn press(
     let said = save_typed(&mut tx, &member, (&report, &draft), &form, pressed, &address, &mut errors).await?;
     if !errors.is_empty() {
         member.resume(tx);
-        let finding = form.finding();
-        return render_report(
-            &state,
-            &session,
-            member,
-            &report_id,
-            ReportForms { errors, draft: Some(form), finding, ..ReportForms::default() },
-        )
-        .await;
+        return as_typed(&state, &session, member, &report_id, errors, form).await;
     }
     let said = if said.is_empty() { "Nothing had changed".to_owned() } else { said.join(". ") };
     // Buttons that save and go on: to attach the file, or to a finding's recommendations.
@@ -678,15 +725,7 @@ pub(crate) async fn submit(
     if !errors.is_empty() {
         // Nothing is kept of a submission refused: the page comes back as typed.
         tx.rollback().await?;
-        let finding = form.finding();
-        return render_report(
-            &state,
-            &session,
-            member,
-            &report_id,
-            ReportForms { errors, draft: Some(form), finding, ..ReportForms::default() },
-        )
-        .await;
+        return as_typed(&state, &session, member, &report_id, errors, form).await;
     }
     let days = sqlx::query_scalar!("select recommendation_response_working_days from arrangement where partnership_id = $1", pid)
         .fetch_optional(&mut *tx)
