@@ -45,6 +45,8 @@ pub struct Proposal<'a> {
 pub enum Proposed {
     /// On the agenda as proposed, for the business manager to place.
     Proposed(Uuid),
+    /// Proposed by someone who builds the agenda: on it at once, at the end (deciding their own item would be a formality).
+    OnTheAgenda(Uuid),
     /// After the cut-off: a late request, mailed to the chair and business managers.
     LateRequest(Uuid),
     /// The same person had already proposed this title for this meeting (a double submit).
@@ -67,12 +69,22 @@ pub async fn propose(
     proposal: Proposal<'_>,
 ) -> Result<Proposed> {
     let rules = rules(tx, member.partnership.id).await?;
-    let late = Deadlines::for_meeting(meeting.day(), &rules).is_late(today());
-    let status = if late { ItemStatus::LateRequest } else { ItemStatus::Proposed };
+    let builds_agenda = member.roles.allows(Capability::ManageMeetings);
+    let late = !builds_agenda && Deadlines::for_meeting(meeting.day(), &rules).is_late(today());
+    let status = match (builds_agenda, late) {
+        (true, _) => ItemStatus::Accepted,
+        (false, true) => ItemStatus::LateRequest,
+        (false, false) => ItemStatus::Proposed,
+    };
     let id = Uuid::new_v4();
     let inserted = sqlx::query!(
-        "insert into agenda_item (partnership_id, id, meeting_id, title, purpose, presenter, summary, submitted_by, status)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (partnership_id, meeting_id, submitted_by, title) do nothing",
+        "insert into agenda_item (partnership_id, id, meeting_id, title, purpose, presenter, summary, submitted_by, status,
+                                  decided_by, decided_at, position)
+         select $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::text, $7::text, $8::uuid, $9::text,
+                case when $9::text = 'accepted' then $8::uuid end, case when $9::text = 'accepted' then now() end,
+                case when $9::text = 'accepted'
+                     then (select coalesce(max(position), 0) + 1 from agenda_item where partnership_id = $1 and meeting_id = $3) end
+         on conflict (partnership_id, meeting_id, submitted_by, title) do nothing",
         member.partnership.id,
         id,
         meeting.id,
@@ -92,7 +104,9 @@ pub async fn propose(
         .after(json!({ "meeting_id": meeting.id, "title": proposal.title, "purpose": proposal.purpose, "presenter": proposal.presenter, "status": status }))
         .record(tx)
         .await?;
-    if late {
+    if builds_agenda {
+        Ok(Proposed::OnTheAgenda(id))
+    } else if late {
         notify_late_request(tx, member, meeting, base_url, id, proposal.title).await?;
         Ok(Proposed::LateRequest(id))
     } else {
@@ -189,12 +203,12 @@ pub(crate) async fn submit_item(
         return render_meeting(&state, &session, member, &meeting_id, errors, form).await;
     }
     let proposal = Proposal { title: &title, purpose: &purpose, presenter: &presenter, summary: &summary };
-    let late = propose(&mut tx, &member, &address, &state.config.public_url, &meeting, proposal).await?.is_late();
+    let proposed = propose(&mut tx, &member, &address, &state.config.public_url, &meeting, proposal).await?;
     tx.commit().await?;
-    let message = if late {
-        format!("{title} was submitted after the cut-off: it goes to the chair as a late request")
-    } else {
-        format!("{title} submitted for the agenda")
+    let message = match proposed {
+        Proposed::OnTheAgenda(_) => format!("{title} is on the agenda"),
+        Proposed::LateRequest(_) => format!("{title} was submitted after the cut-off: it goes to the chair as a late request"),
+        _ => format!("{title} submitted for the agenda"),
     };
     done(&session, message, format!("/p/{}/meetings/{}", member.partnership.slug, meeting.id)).await
 }

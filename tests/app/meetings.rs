@@ -397,3 +397,24 @@ async fn a_personal_calendar_feed_lists_my_groups_meetings_in_every_partnership_
     let single: icalendar::Calendar = one.body.parse().expect("valid iCalendar");
     assert_eq!(single.components.iter().filter(|c| c.as_event().is_some()).count(), 1);
 }
+
+#[tokio::test]
+async fn a_business_managers_own_item_goes_straight_on_the_agenda_even_after_the_cut_off() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
+    let dspg = app.group_id("warwickshire", "Delegated Safeguarding Partners Group").await;
+    let mut manager = app.signed_in("bm@warwickshire.example").await;
+    let near = add_meeting(&mut manager, "warwickshire", dspg, calendar::working_days_after(calendar::today(), 3)).await;
+    let added = manager.post(&format!("{near}/items"), &[("title", "Budget position"), ("purpose", "information")]).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    let (status, position, decided): (String, Option<i32>, bool) =
+        sqlx::query_as("select status, position, decided_by is not null from agenda_item where title = 'Budget position'")
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), position, decided), ("accepted", Some(1), true), "on the agenda, at its end, decided by its author");
+    let mails: i64 =
+        sqlx::query_scalar("select count(*) from outbox where subject like 'Late agenda item%'").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(mails, 0, "nobody is asked to decide it");
+    assert!(manager.get(&near).await.contains("Budget position is on the agenda"));
+}
