@@ -142,24 +142,25 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
     let key_people = people::who_holds(&mut tx, member.partnership.id, &KEY_ROLES).await?;
     let can_view_audit = member.roles.allows(Capability::ViewAuditLog);
     // The next five meetings (of every group for those who run meetings, else of their own), the latest changes (for those who
-    // read the log) and the other partnerships they serve: one statement.
+    // read the log) and the other partnerships they serve: one statement, its switches read in scalar subqueries so that it
+    // keeps one plan for everyone (see `needs::read`).
     let rest = sqlx::query!(
         r#"select coalesce((select json_agg(x order by x.starts_at)
                             from (select m.id, g.name as group_name, m.starts_at, m.ends_at
                                   from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-                                  where $2 and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
+                                  where (select $2::boolean) and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
                                   order by m.starts_at limit 5) x),
                            (select json_agg(x order by x.starts_at)
                             from (select m.id, g.name as group_name, m.starts_at, m.ends_at
                                   from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-                                  where not $2 and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
+                                  where not (select $2::boolean) and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
                                     and exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.group_id = m.group_id
                                                 and s.membership_id = $3 and (s.ends_on is null or s.ends_on >= current_date))
                                   order by m.starts_at limit 5) x), '[]') as "next_meetings!: Json<Vec<NextMeeting>>",
                   coalesce((select json_agg(x order by x.occurred_at desc, x.id desc)
                             from (select a.id, a.occurred_at, u.display_name as actor_name, a.action, a.subject_type
                                   from audit_log a left join app_user u on u.id = a.actor_user_id
-                                  where $4 and a.partnership_id = $1 order by a.occurred_at desc, a.id desc limit 8) x), '[]')
+                                  where (select $4::boolean) and a.partnership_id = $1 order by a.occurred_at desc, a.id desc limit 8) x), '[]')
                     as "recent_changes!: Json<Vec<audit::Entry>>",
                   coalesce((select json_agg(x order by x.name)
                             from (select p.slug, p.name from app_my_memberships() mm join partnership p on p.id = mm.partnership_id

@@ -146,7 +146,10 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
     let roles = asking.roles;
     let horizon = working_days_after(today, WINDOW_WORKING_DAYS);
     let (year, quarter) = crate::scrutiny::quarter_of(today);
-    // What awaits the person's voice is the decision register's own reading of it.
+    // What awaits the person's voice is the decision register's own reading of it. Each capability
+    // is read in a scalar subquery, `(select $5::boolean)`: a bare parameter is folded into the plan,
+    // so PostgreSQL judged a plan for each person's capabilities cheaper than one for all and planned
+    // this statement afresh on every view (5 ms); read once when the statement runs, it keeps one plan.
     let row = crate::decisions::with_awaiting!(
         r#"with me as (select m.id, m.organisation_id from membership m
                        where m.partnership_id = $1 and m.user_id = $2 and m.is_current),
@@ -172,7 +175,7 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                    from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
                    -- Compared as timestamptz with timestamptz, whose operators are leakproof: row-level security lets only
                    -- those into an index scan (a date against a timestamptz would be checked row by row after it).
-                   where $5 and m.partnership_id = $1 and m.status = 'scheduled' and m.starts_at >= $15
+                   where (select $5::boolean) and m.partnership_id = $1 and m.status = 'scheduled' and m.starts_at >= $15
                      and m.starts_at < (select ($4::date + (greatest(r.agenda_cutoff_working_days, r.papers_working_days) * 7 / 5 + 10)
                                                             * interval '1 day')::timestamptz
                                         from arrangement r where r.partnership_id = $1)
@@ -182,7 +185,7 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                from agenda_item i
                join meeting m on m.partnership_id = i.partnership_id and m.id = i.meeting_id
                join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-               where $5 and i.partnership_id = $1 and i.status = 'late_request' and m.status = 'scheduled' and m.ends_at >= now()
+               where (select $5::boolean) and i.partnership_id = $1 and i.status = 'late_request' and m.status = 'scheduled' and m.ends_at >= now()
                union all
                select json_build_object('kind', 'decision_open', 'id', d.id, 'number', d.number, 'title', d.title, 'at', d.closes_at,
                                         'confidential', d.confidential, 'flag', d.stage = 'vote',
@@ -191,12 +194,12 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                                         'of', (select count(*) from decision_voter v where v.partnership_id = d.partnership_id
                                                  and v.decision_id = d.id))
                from decision d
-               where $6 and d.partnership_id = $1 and d.outcome is null
+               where (select $6::boolean) and d.partnership_id = $1 and d.outcome is null
                union all
                select json_build_object('kind', 'responses', 'id', u.report_id, 'title', u.title, 'on', min(u.responses_due_on),
                                         'n', count(*), 'other', (array_agg(u.id))[1])
                from unanswered u left join me on true
-               where ($7 and u.responses_due_on <= $4)
+               where ((select $7::boolean) and u.responses_due_on <= $4)
                   or u.addressee_group_id in (select s.group_id from group_member s join me on me.id = s.membership_id
                                               where s.partnership_id = $1 and s.role_in_group = 'chair'
                                                 and s.starts_on <= $3 and (s.ends_on is null or s.ends_on >= $3))
@@ -207,7 +210,7 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                select json_build_object('kind', 'responses_overdue', 'id', u.report_id, 'title', u.title,
                                         'on', min(u.responses_due_on), 'n', count(*), 'other', (array_agg(u.id))[1])
                from unanswered u join me on me.id = u.author_membership_id
-               where $10 and not $7 and u.responses_due_on < $3
+               where (select $10::boolean) and not (select $7::boolean) and u.responses_due_on < $3
                group by u.report_id, u.title
                union all
                select json_build_object('kind', 'report_due',
@@ -217,14 +220,14 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                                                   where r.partnership_id = $1 and r.financial_year = $12 and r.quarter = $13 limit 1),
                                         'detail', (select string_agg(i.theme, '; ' order by i.created_at) from scrutiny_programme_item i
                                                    where i.partnership_id = $1 and i.financial_year = $12 and i.quarter = $13))
-               where $10 and not exists (
+               where (select $10::boolean) and not exists (
                    select 1 from scrutiny_report r join me on me.id = r.author_membership_id
                    join scrutiny_report_version v on v.partnership_id = r.partnership_id and v.report_id = r.id and v.submitted_at is not null
                    where r.partnership_id = $1 and r.financial_year = $12 and r.quarter = $13)
                union all
                select json_build_object('kind', 'actions_overdue', 'n', c.n, 'on', c.first, 'title', w.description, 'detail', w.owner_name)
                from (select count(*) as n, min(x.due_on) as first from action_point x
-                     where $8 and x.partnership_id = $1 and x.status <> 'complete' and x.due_on < $3) c
+                     where (select $8::boolean) and x.partnership_id = $1 and x.status <> 'complete' and x.due_on < $3) c
                -- The most overdue, named.
                cross join lateral (select x.description, x.owner_name from action_point x
                                    where x.partnership_id = $1 and x.status <> 'complete' and x.due_on < $3
@@ -243,27 +246,27 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                left join lateral (select t.review_due_on from terms_of_reference t
                                   where t.partnership_id = g.partnership_id and t.group_id = g.id
                                   order by t.adopted_on desc limit 1) t on true
-               where $9 and g.partnership_id = $1 and g.retired_on is null and (t.review_due_on is null or t.review_due_on < $3)
+               where (select $9::boolean) and g.partnership_id = $1 and g.retired_on is null and (t.review_due_on is null or t.review_due_on < $3)
                union all
                select json_build_object('kind', 'no_chair', 'id', g.id, 'title', g.name)
                from partnership_group g
-               where $9 and g.partnership_id = $1 and g.retired_on is null
+               where (select $9::boolean) and g.partnership_id = $1 and g.retired_on is null
                  and not exists (select 1 from group_member s where s.partnership_id = g.partnership_id and s.group_id = g.id
                                  and s.role_in_group = 'chair' and s.starts_on <= $3 and (s.ends_on is null or s.ends_on >= $3))
                union all
                select json_build_object('kind', 'group_ended', 'id', g.id, 'title', g.name, 'on', g.ends_on)
                from partnership_group g
-               where $9 and g.partnership_id = $1 and g.retired_on is null and g.ends_on < $3
+               where (select $9::boolean) and g.partnership_id = $1 and g.retired_on is null and g.ends_on < $3
                union all
                select json_build_object('kind', 'post_vacant', 'id', p.id, 'title', p.title)
                from post p
-               where $9 and p.partnership_id = $1 and p.retired_on is null
+               where (select $9::boolean) and p.partnership_id = $1 and p.retired_on is null
                  and not exists (select 1 from post_holder h where h.partnership_id = p.partnership_id and h.post_id = p.id
                                  and h.starts_on <= $3 and (h.ends_on is null or h.ends_on >= $3))
                union all
                select json_build_object('kind', 'section11', 'n', count(*))
                from organisation o
-               where $9 and o.partnership_id = $1 and o.retired_on is null and o.is_relevant_agency
+               where (select $9::boolean) and o.partnership_id = $1 and o.retired_on is null and o.is_relevant_agency
                  and (o.last_section11_on is null
                       or o.last_section11_on + make_interval(months => coalesce(a.section11_interval_months, 24)) <= $3)
                having count(*) > 0
@@ -274,7 +277,7 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                                             'n', (select count(*) from paper p where p.partnership_id = m.partnership_id
                                                     and p.meeting_id = m.id)) as j
                    from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-                   where not $5 and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
+                   where not (select $5::boolean) and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
                      and m.starts_at < $16
                      and exists (select 1 from group_member s join me on me.id = s.membership_id
                                  where s.partnership_id = m.partnership_id and s.group_id = m.group_id
@@ -283,12 +286,12 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                union all
                select json_build_object('kind', 'without_two_factor', 'n', count(*))
                from membership m
-               where $11 and m.partnership_id = $1 and m.is_current and not m.two_factor
+               where (select $11::boolean) and m.partnership_id = $1 and m.is_current and not m.two_factor
                having count(*) > 0
                union all
                select json_build_object('kind', 'role_vacant', 'title', wanted.code)
                from unnest($14::text[]) as wanted(code)
-               where $11 and not exists (select 1 from membership_role r join membership m on m.partnership_id = r.partnership_id
+               where (select $11::boolean) and not exists (select 1 from membership_role r join membership m on m.partnership_id = r.partnership_id
                                              and m.id = r.membership_id and m.removed_at is null
                                          where r.partnership_id = $1 and r.role = wanted.code)
                union all

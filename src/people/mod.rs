@@ -163,7 +163,8 @@ pub async fn who_holds(conn: &mut PgConnection, partnership_id: Uuid, roles: &[R
     let codes: Vec<String> = roles.iter().map(|r| r.code().to_owned()).collect();
     people_lines!(
         conn,
-        "and m.id in (select h.membership_id from membership_role h where h.partnership_id = $1 and h.role = any($2))",
+        // The roles in a scalar subquery: as a bare parameter, each call was planned afresh for its array.
+        "and m.id in (select h.membership_id from membership_role h where h.partnership_id = $1 and h.role = any((select $2::text[])::text[]))",
         partnership_id,
         &codes
     )
