@@ -462,6 +462,10 @@ impl Decision {
     pub fn meeting_when(&self) -> String {
         self.meeting_starts_at.map(|at| crate::calendar::long_date(uk_date(at))).unwrap_or_default()
     }
+    /// An open decision whose responses close before the meeting it belongs to has begun.
+    pub fn closes_before_its_meeting(&self) -> bool {
+        self.outcome.is_none() && self.meeting_starts_at.is_some_and(|meeting| self.closes_at < meeting)
+    }
     /// "by Jo Bloggs", or what closed it.
     pub fn closed_how(&self) -> String {
         match (&self.closed_by_name, self.outcome_at) {

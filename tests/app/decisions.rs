@@ -642,6 +642,30 @@ async fn a_decision_taken_at_a_meeting_appears_in_its_minutes() {
     assert_eq!(p.bm.post(&format!("/p/warwickshire/meetings/{meeting}/minutes/start"), &[]).await.status, StatusCode::SEE_OTHER);
     let minutes = p.bm.get(&format!("/p/warwickshire/meetings/{meeting}/minutes")).await;
     assert!(minutes.contains("Agreed at the meeting"), "{}", minutes.body);
+    let warning = "before the meeting this decision belongs to";
+    assert!(!p.bm.get(&format!("/p/warwickshire/decisions/{id}")).await.contains(warning), "it closes after its meeting");
+
+    // A deadline before the meeting it belongs to is allowed, and said.
+    let early = Uuid::new_v4().to_string();
+    let tomorrow = (Utc::now() + Duration::days(1)).date_naive();
+    let raised =
+        p.bm.post(
+            "/p/warwickshire/decisions",
+            &[
+                ("decision_id", &early),
+                ("group_id", &group.to_string()),
+                ("title", "Closes before the meeting"),
+                ("question", "Q"),
+                ("deadline_day", &tomorrow.day().to_string()),
+                ("deadline_month", &tomorrow.month().to_string()),
+                ("deadline_year", &tomorrow.year().to_string()),
+                ("meeting_id", &meeting.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(raised.status, StatusCode::SEE_OTHER, "{}", raised.body);
+    let page = p.police.get(&format!("/p/warwickshire/decisions/{early}")).await;
+    assert!(page.contains(warning) && page.contains("govuk-warning-text"), "{}", page.body);
 }
 
 #[tokio::test]
