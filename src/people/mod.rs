@@ -64,7 +64,7 @@ impl Person {
     }
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug)]
 struct PersonRow {
     membership_id: Uuid,
     display_name: String,

@@ -71,8 +71,12 @@ from gen_p p cross join lateral generate_series(1, p.people) k;
 create index on gen_person (partnership_id, k);
 analyze gen_person;
 
-insert into app_user (id, email, display_name, created_at)
-select user_id, 'person' || k || '@' || slug || '.example', display_name, joined_at from gen_person;
+-- A third of people sign in with a second factor (the home page counts those who do not).
+insert into app_user (id, email, display_name, created_at, totp_secret, totp_enabled_at)
+select user_id, 'person' || k || '@' || slug || '.example', display_name, joined_at,
+       case when k % 3 = 0 then decode(md5(user_id::text) || md5(display_name), 'hex') end,
+       case when k % 3 = 0 then joined_at end
+from gen_person;
 
 insert into membership (partnership_id, id, user_id, organisation_id, job_title, created_at, accepted_at, removed_at)
 select g.partnership_id, g.membership_id, g.user_id, o.id,
@@ -191,6 +195,12 @@ insert into agenda_item (partnership_id, id, meeting_id, title, purpose, present
 select i.partnership_id, i.id, i.meeting_id, i.title, i.purpose, 'Business Manager', b.user_id, i.starts_at - interval '20 days',
        'accepted', i.pos, 15, i.starts_at - interval '20 days'
 from gen_item i join gen_person b on b.partnership_id = i.partnership_id and b.k = 1;
+
+-- A late request for each meeting of the next week, waiting for the business manager's decision.
+insert into agenda_item (partnership_id, id, meeting_id, title, purpose, presenter, submitted_by, submitted_at, status, created_at)
+select m.partnership_id, gen_random_uuid(), m.id, 'Urgent case update', 'decision', 'Safeguarding Lead', b.user_id, now(), 'late_request', now()
+from gen_meeting m join gen_person b on b.partnership_id = m.partnership_id and b.k = 2
+where not m.cancelled and m.starts_at > now() and m.starts_at < now() + interval '7 days';
 
 insert into attendance (partnership_id, meeting_id, group_member_id, status, recorded_at)
 select m.partnership_id, m.id, s.id,
