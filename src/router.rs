@@ -110,6 +110,7 @@ fn routes() -> Vec<Route> {
         get("/calendar/{token}", meetings::feed::feed),
         get("/p/{slug}/meetings/{meeting_id}/ics", meetings::feed::one_meeting),
         get("/p/{slug}/meetings", meetings::schedule::index),
+        get("/p/{slug}/meetings.csv", meetings::schedule::export),
         get("/p/{slug}/groups/{group_id}/meetings/plan", meetings::schedule::plan_page),
         post("/p/{slug}/groups/{group_id}/meetings/plan", meetings::schedule::plan),
         get("/p/{slug}/groups/{group_id}/meetings/new", meetings::schedule::new_meeting_page),
@@ -141,6 +142,7 @@ fn routes() -> Vec<Route> {
         post("/p/{slug}/deputies", decisions::deputies::nominate),
         post("/p/{slug}/deputies/{nomination_id}/revoke", decisions::deputies::revoke),
         get("/p/{slug}/decisions", decisions::register::register),
+        get("/p/{slug}/decisions.csv", decisions::register::export),
         post("/p/{slug}/decisions", decisions::raise::raise),
         get("/p/{slug}/decisions/new", decisions::raise::new_decision),
         get("/p/{slug}/decisions/{decision_id}", decisions::decision::decision_page),
@@ -180,6 +182,7 @@ fn routes() -> Vec<Route> {
         post("/p/{slug}/scrutiny/recommendations/{recommendation_id}/actions", scrutiny::responses::add_action),
         // Actions
         get("/p/{slug}/actions", actions::tracker::index),
+        get("/p/{slug}/actions.csv", actions::tracker::export),
         get("/p/{slug}/actions/{action_id}", actions::action::action_page),
         post("/p/{slug}/actions/{action_id}", actions::action::update_status),
         post("/p/{slug}/actions/{action_id}/confirm", actions::action::confirm_completion),

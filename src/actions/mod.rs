@@ -17,6 +17,7 @@ use crate::calendar::{long_date, today};
 use crate::error::Result;
 use crate::roles::Role;
 use crate::tenant::{Member, change};
+use crate::web::listing::Column;
 
 /// How an action stands, as people read it.
 pub const STATES: [&str; 6] = ["Not started", "On track", "At risk", "Overdue", "Complete, awaiting confirmation", "Complete"];
@@ -113,10 +114,6 @@ impl Action {
 /// reads all of a partnership's actions to find one person's few).
 #[derive(Clone, Copy, Debug)]
 pub enum Actions {
-    /// Open actions of everyone but one person, at most this many (the tracker, which says how many there are).
-    OpenOfOthers(Uuid, i64),
-    /// One person's open actions.
-    OwnedBy(Uuid),
     /// One group's open actions.
     OfGroup(Uuid),
     /// Open actions due before this day (overdue, when it is today), the most overdue first, at most [`OVERDUE_SHOWN`].
@@ -127,21 +124,6 @@ pub enum Actions {
 
 /// How many overdue actions a page lists; the action tracker has them all.
 pub const OVERDUE_SHOWN: i64 = 20;
-
-/// How many of everyone's open actions the tracker lists at first, and how many more each "show more" adds.
-pub const TRACKER_SHOWN: i64 = 100;
-
-/// How many open actions everyone but one person has, counted by the database.
-pub async fn count_open_of_others(conn: &mut PgConnection, partnership_id: Uuid, except: Uuid) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"select count(*) as "n!" from action_point
-           where partnership_id = $1 and status <> 'complete' and owner_membership_id is distinct from $2"#,
-        partnership_id,
-        except
-    )
-    .fetch_one(conn)
-    .await
-}
 
 /// The same columns and order for every list; `$where` follows the partnership's filter, `$limit` the order.
 macro_rules! action_lines {
@@ -162,21 +144,118 @@ macro_rules! action_lines {
 /// The actions asked for, in due order; one statement.
 pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, which: Actions) -> sqlx::Result<Vec<Action>> {
     match which {
-        Actions::OpenOfOthers(except, shown) => action_lines!(
-            conn,
-            "a.status <> 'complete' and a.owner_membership_id is distinct from $2",
-            "limit $3",
-            partnership_id,
-            except,
-            shown
-        ),
-        Actions::OwnedBy(owner) => action_lines!(conn, "a.status <> 'complete' and a.owner_membership_id = $2", "", partnership_id, owner),
         Actions::OfGroup(group) => action_lines!(conn, "a.status <> 'complete' and a.group_id = $2", "", partnership_id, group),
         Actions::DueBefore(day) => {
             action_lines!(conn, "a.status <> 'complete' and a.due_on < $2", "limit $3", partnership_id, day as _, OVERDUE_SHOWN)
         }
         Actions::ForRecommendation(lineage) => action_lines!(conn, "a.recommendation_lineage_id = $2", "", partnership_id, lineage),
     }
+}
+
+/// What the tracker's filters may ask for, beside open (the default) and any status.
+pub const TRACKER_STATES: [(&str, &str); 8] = [
+    ("", "Open"),
+    ("overdue", "Overdue"),
+    ("not_started", "Not started"),
+    ("on_track", "On track"),
+    ("at_risk", "At risk"),
+    ("awaiting", "Complete, awaiting confirmation"),
+    ("complete", "Complete"),
+    ("all", "Any status"),
+];
+
+/// The columns the tracker sorts by.
+pub const TRACKER_COLUMNS: [Column; 5] = [
+    Column { key: "due", heading: "Due" },
+    Column { key: "action", heading: "Action" },
+    Column { key: "owner", heading: "Owner" },
+    Column { key: "status", heading: "Status" },
+    Column { key: "group", heading: "Group" },
+];
+
+/// A view of the tracker: every filter may be empty (no filter).
+#[derive(Debug)]
+pub struct Tracked<'a> {
+    /// A `like` pattern for the action or its owner (see `web::listing::like_pattern`), or "".
+    pub pattern: &'a str,
+    pub group: Option<Uuid>,
+    pub owner: Option<Uuid>,
+    /// One of the codes of [`TRACKER_STATES`].
+    pub state: &'a str,
+    /// Due in this span (a financial year).
+    pub due_from: Option<NaiveDate>,
+    pub due_before: Option<NaiveDate>,
+    pub sort: &'a str,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One page of the tracker and how many actions the view holds in all (none past its end); one statement.
+pub async fn tracked(conn: &mut PgConnection, partnership_id: Uuid, view: &Tracked<'_>) -> sqlx::Result<(Vec<Action>, Option<i64>)> {
+    let rows = sqlx::query!(
+        r#"select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status as "status: Status",
+                  g.name as "group_name?", a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed as "completion_confirmed!",
+                  count(*) over () as "total!"
+           from action_point a left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
+           where a.partnership_id = $1
+             and ($2 = '' or a.description ilike $2 or a.owner_name ilike $2)
+             and ($3::uuid is null or a.group_id = $3)
+             and ($4::uuid is null or a.owner_membership_id = $4)
+             and case $5::text
+                   when '' then a.status <> 'complete'
+                   when 'overdue' then a.status <> 'complete' and a.due_on < $6
+                   when 'awaiting' then a.status = 'complete' and not a.completion_confirmed
+                   when 'complete' then a.status = 'complete' and a.completion_confirmed
+                   when 'all' then true
+                   else a.status = $5 and a.due_on >= $6 end
+             and ($7::date is null or a.due_on >= $7)
+             and ($8::date is null or a.due_on < $8)
+           order by case when $9 = 'action' and not $10 then a.description end,
+                    case when $9 = 'action' and $10 then a.description end desc,
+                    case when $9 = 'owner' and not $10 then a.owner_name end,
+                    case when $9 = 'owner' and $10 then a.owner_name end desc,
+                    case when $9 = 'group' and not $10 then g.name end,
+                    case when $9 = 'group' and $10 then g.name end desc,
+                    case when $9 = 'status' then
+                      (case when a.status = 'complete' then (case when a.completion_confirmed then 5 else 4 end)
+                            when a.due_on < $6 then 3 when a.status = 'at_risk' then 2 when a.status = 'on_track' then 1 else 0 end)
+                      * (case when $10 then -1 else 1 end) end,
+                    case when $10 then a.due_on end desc,
+                    a.due_on, a.created_at, a.id
+           limit $11 offset $12"#,
+        partnership_id,
+        view.pattern,
+        view.group,
+        view.owner,
+        view.state,
+        today() as _,
+        view.due_from as _,
+        view.due_before as _,
+        view.sort,
+        view.descending,
+        view.limit,
+        view.offset
+    )
+    .fetch_all(conn)
+    .await?;
+    let total = rows.first().map(|r| r.total);
+    let actions = rows
+        .into_iter()
+        .map(|r| Action {
+            id: r.id,
+            description: r.description,
+            owner_membership_id: r.owner_membership_id,
+            owner_name: r.owner_name,
+            due_on: r.due_on,
+            status: r.status,
+            group_name: r.group_name,
+            meeting_id: r.meeting_id,
+            recommendation_lineage_id: r.recommendation_lineage_id,
+            completion_confirmed: r.completion_confirmed,
+        })
+        .collect();
+    Ok((actions, total))
 }
 
 /// How many actions stand at one status, overdue or not, confirmed or not:

@@ -31,7 +31,7 @@ use crate::outbox;
 use crate::structure::Sector;
 
 pub(crate) use register::with_awaiting;
-pub use register::{Awaiting, Readers, RegisterLine, awaiting_in, meeting_lines};
+pub use register::{Awaiting, Readers, RegisterLine, meeting_lines};
 
 /// Stored as text: `agree`, `disagree`, `abstain`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]

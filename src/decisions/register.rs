@@ -4,7 +4,9 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -15,10 +17,12 @@ use super::{settle, uk_moment};
 use crate::db::Tx;
 use crate::error::Result;
 use crate::tenant::Member;
+use crate::web::listing::{Column, EXPORT_LIMIT, ListQuery, View, csv_download, custom_plans, year_choices, year_span};
 use crate::web::paging::{PAGE_SIZE, PageQuery, Paged};
 use crate::web::{AppState, Layout, Query};
 
 /// A line of the register.
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct RegisterLine {
     pub id: Uuid,
     pub number: i32,
@@ -72,21 +76,6 @@ pub(super) async fn settle_due(tx: &mut Tx, partnership_id: Uuid) -> Result<()> 
 pub enum Readers {
     Members,
     Public,
-}
-
-/// The decisions still open (a handful at any time), soonest to close first.
-pub async fn open_lines(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<RegisterLine>> {
-    sqlx::query_as!(
-        RegisterLine,
-        r#"select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage as "stage: Stage",
-                  d.closes_at as "closes_at: DateTime<Utc>", d.outcome as "outcome: Outcome", d.outcome_at as "outcome_at: DateTime<Utc>"
-           from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
-           where d.partnership_id = $1 and d.outcome is null
-           order by d.closes_at"#,
-        partnership_id,
-    )
-    .fetch_all(&mut **tx)
-    .await
 }
 
 /// A page of decisions taken, newest first, and how many there are; `$audience`
@@ -165,37 +154,6 @@ pub async fn meeting_lines(tx: &mut Tx, partnership_id: Uuid, meeting: Uuid, rea
     .await
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "decisions/register.html")]
-pub(crate) struct RegisterPage {
-    pub(super) layout: Layout,
-    pub(super) member: Member,
-    pub(super) open: Vec<RegisterLine>,
-    pub(super) decided: Paged<RegisterLine>,
-    pub(super) can_raise: bool,
-    pub(super) awaiting: Vec<Awaiting>,
-}
-
-pub(crate) async fn register(
-    State(state): State<AppState>,
-    session: Session,
-    member: Member,
-    Query(page): Query<PageQuery>,
-) -> Result<RegisterPage> {
-    let mut tx = member.begin(&state).await?;
-    let mut open = open_lines(&mut tx, member.partnership.id).await?;
-    // Any past its deadline that the sweep has not yet closed are closed now, so the register never shows them open.
-    if open.iter().any(|d| d.closes_at <= Utc::now()) {
-        settle_due(&mut tx, member.partnership.id).await?;
-        open = open_lines(&mut tx, member.partnership.id).await?;
-    }
-    let decided = decided_page(&mut tx, member.partnership.id, Readers::Members, &page).await?;
-    let can_raise = super::raise::may_raise_any(&member);
-    let awaiting = awaiting_in(&mut tx, member.partnership.id, member.user.id).await?;
-    tx.commit().await?;
-    Ok(RegisterPage { layout: member.layout(&session, "decisions").await?, member, open, decided, can_raise, awaiting })
-}
-
 /// A decision waiting for this person's organisation to respond.
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct Awaiting {
@@ -245,15 +203,221 @@ macro_rules! with_awaiting {
 }
 pub(crate) use with_awaiting;
 
-/// What waits for this person's response in one partnership.
-pub async fn awaiting_in(tx: &mut Tx, partnership_id: Uuid, user_id: Uuid) -> sqlx::Result<Vec<Awaiting>> {
+/// What the register's filters may ask for: decided (the default), open, an outcome, or any.
+pub const REGISTER_STATES: [(&str, &str); 9] = [
+    ("", "Decided"),
+    ("open", "Open"),
+    ("carried", "Carried"),
+    ("carried_consensus", "Carried by consensus"),
+    ("carried_majority", "Carried by majority vote"),
+    ("not_carried", "Not carried"),
+    ("no_quorum", "No quorum"),
+    ("withdrawn", "Withdrawn"),
+    ("all", "Any status"),
+];
+
+/// The columns the register sorts by.
+pub const REGISTER_COLUMNS: [Column; 5] = [
+    Column { key: "number", heading: "Decision" },
+    Column { key: "title", heading: "Title" },
+    Column { key: "group", heading: "Taken by" },
+    Column { key: "decided", heading: "Decided" },
+    Column { key: "status", heading: "Status" },
+];
+
+/// The register's address: `?q=…&group=…&status=carried&year=2025` and the list's sort and page.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RegisterQuery {
+    #[serde(flatten)]
+    list: ListQuery,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    year: String,
+}
+
+/// A line of a view of the register, with the count of the view.
+#[derive(Debug, serde::Deserialize)]
+struct ListedLine {
+    #[serde(flatten)]
+    line: RegisterLine,
+    total: i64,
+}
+
+/// The register as asked for, the decisions open now (soonest to close first)
+/// and those waiting for this person's response: one statement.
+struct RegisterRead {
+    lines: Vec<RegisterLine>,
+    total: Option<i64>,
+    open: Vec<RegisterLine>,
+    awaiting: Vec<Awaiting>,
+    groups: Vec<(String, String)>,
+}
+
+async fn read_register(tx: &mut Tx, member: &Member, query: &RegisterQuery, view: &View, whole: bool) -> sqlx::Result<RegisterRead> {
+    let status = if REGISTER_STATES.iter().any(|(code, _)| *code == query.status) { query.status.as_str() } else { "" };
+    let group = query.group.parse::<Uuid>().ok();
+    let (from, before) = year_span(&query.year);
+    let number = view.search.trim_start_matches(['D', 'd']).parse::<i32>().ok();
+    let (limit, offset) = if whole { (EXPORT_LIMIT, 0) } else { (view.limit(), view.offset()) };
     let row = with_awaiting!(
-        r#"select coalesce(awaiting.lines, '[]') as "lines!: Json<Vec<Awaiting>>" from (select) one"#,
+        r#"select coalesce(awaiting.lines, '[]') as "awaiting!: Json<Vec<Awaiting>>",
+                  coalesce((select json_agg(o order by o.closes_at)
+                            from (select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage, d.closes_at, d.outcome, d.outcome_at
+                                  from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
+                                  where d.partnership_id = $1 and d.outcome is null and not $13) o), '[]') as "open!: Json<Vec<RegisterLine>>",
+                  coalesce((select json_agg(x order by x.position) from (
+                     select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage, d.closes_at, d.outcome, d.outcome_at,
+                            count(*) over () as total,
+                            row_number() over (order by
+                              case when $8 = 'title' and not $9 then d.title end,
+                              case when $8 = 'title' and $9 then d.title end desc,
+                              case when $8 = 'group' and not $9 then g.name end,
+                              case when $8 = 'group' and $9 then g.name end desc,
+                              case when $8 = 'decided' and not $9 then coalesce(d.outcome_at, d.closes_at) end,
+                              case when $8 = 'decided' and $9 then coalesce(d.outcome_at, d.closes_at) end desc,
+                              case when $8 = 'status' and not $9 then coalesce(d.outcome, d.stage) end,
+                              case when $8 = 'status' and $9 then coalesce(d.outcome, d.stage) end desc,
+                              case when $8 = 'number' and not $9 then d.number end,
+                              d.number desc) as position
+                     from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
+                     where d.partnership_id = $1
+                       and ($3 = '' or d.title ilike $3 or d.number = $4)
+                       and ($5::uuid is null or d.group_id = $5)
+                       and case $6::text
+                             when '' then d.outcome is not null
+                             when 'open' then d.outcome is null
+                             when 'carried' then d.outcome in ('carried_consensus', 'carried_majority')
+                             when 'all' then true
+                             else d.outcome = $6 end
+                       and ($7::timestamptz is null or coalesce(d.outcome_at, d.closes_at) >= $7)
+                       and ($10::timestamptz is null or coalesce(d.outcome_at, d.closes_at) < $10)
+                     order by position limit $11 offset $12) x), '[]') as "lines!: Json<Vec<ListedLine>>",
+                  coalesce((select json_agg(json_build_array(g.id, g.name) order by g.retired_on is not null, g.sort_order, g.name)
+                            from partnership_group g where g.partnership_id = $1 and not $13), '[]') as "groups!: Json<Vec<(Uuid, String)>>"
+           from (select) one"#,
         "",
-        partnership_id,
-        user_id
+        member.partnership.id,
+        member.user.id,
+        view.pattern(),
+        number,
+        group,
+        status,
+        from.map(crate::calendar::uk_midnight),
+        view.sort,
+        view.descending,
+        before.map(crate::calendar::uk_midnight),
+        limit,
+        offset,
+        whole
     )
     .fetch_one(&mut **tx)
     .await?;
-    Ok(row.lines.0)
+    let total = row.lines.0.first().map(|l| l.total);
+    Ok(RegisterRead {
+        lines: row.lines.0.into_iter().map(|l| l.line).collect(),
+        total,
+        open: row.open.0,
+        awaiting: row.awaiting.0,
+        groups: row.groups.0.into_iter().map(|(id, name)| (id.to_string(), name)).collect(),
+    })
+}
+
+fn register_view(member: &Member, query: &RegisterQuery) -> View {
+    let status = if REGISTER_STATES.iter().any(|(code, _)| *code == query.status) { query.status.as_str() } else { "" };
+    let year = if year_span(&query.year).0.is_some() { query.year.as_str() } else { "" };
+    View::new(
+        format!("/p/{}/decisions", member.partnership.slug),
+        ("decision", "decisions"),
+        &query.list,
+        &REGISTER_COLUMNS,
+        &["number", "decided"],
+    )
+    .filter("group", query.group.parse::<Uuid>().map(|g| g.to_string()).unwrap_or_default())
+    .filter("status", status)
+    .filter("year", year)
+    .when_empty(if status.is_empty() { "No decisions taken yet." } else { "No decisions yet." })
+}
+
+/// The view asked for, with any decision past its deadline closed first (so the register never shows it open).
+async fn read_settled(tx: &mut Tx, member: &Member, query: &RegisterQuery, view: &View, whole: bool) -> Result<RegisterRead> {
+    let read = read_register(tx, member, query, view, whole).await?;
+    let past_deadline = |lines: &[RegisterLine]| lines.iter().any(|d| d.outcome.is_none() && d.closes_at <= Utc::now());
+    if past_deadline(&read.open) || past_deadline(&read.lines) {
+        settle_due(tx, member.partnership.id).await?;
+        return Ok(read_register(tx, member, query, view, whole).await?);
+    }
+    Ok(read)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "decisions/register.html")]
+pub(crate) struct RegisterPage {
+    pub(super) layout: Layout,
+    pub(super) member: Member,
+    pub(super) open: Vec<RegisterLine>,
+    pub(super) lines: Vec<RegisterLine>,
+    pub(super) view: View,
+    pub(super) can_raise: bool,
+    pub(super) awaiting: Vec<Awaiting>,
+    pub(super) groups: Vec<(String, String)>,
+    pub(super) group: String,
+    pub(super) status: String,
+    pub(super) states: [(&'static str, &'static str); 9],
+    pub(super) year: String,
+    pub(super) years: Vec<(String, String)>,
+}
+
+pub(crate) async fn register(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Query(query): Query<RegisterQuery>,
+) -> Result<RegisterPage> {
+    let view = register_view(&member, &query);
+    let mut tx = member.begin(&state).await?;
+    custom_plans(&mut tx).await?;
+    let read = read_settled(&mut tx, &member, &query, &view, false).await?;
+    tx.commit().await?;
+    let view = view.counted(read.total, read.lines.len());
+    Ok(RegisterPage {
+        layout: member.layout(&session, "decisions").await?,
+        can_raise: super::raise::may_raise_any(&member),
+        member,
+        open: read.open,
+        lines: read.lines,
+        view,
+        awaiting: read.awaiting,
+        groups: read.groups,
+        group: query.group,
+        status: query.status,
+        states: REGISTER_STATES,
+        year: query.year,
+        years: year_choices(),
+    })
+}
+
+/// The view as CSV: every decision it holds, not only the page shown.
+pub(crate) async fn export(State(state): State<AppState>, member: Member, Query(query): Query<RegisterQuery>) -> Result<Response> {
+    let view = register_view(&member, &query);
+    let mut tx = member.begin(&state).await?;
+    custom_plans(&mut tx).await?;
+    let read = read_settled(&mut tx, &member, &query, &view, true).await?;
+    tx.commit().await?;
+    let rows = read.lines.into_iter().map(|d| {
+        vec![
+            format!("D{}", d.number),
+            d.title.clone(),
+            d.group_name.clone(),
+            if d.confidential { "Yes" } else { "No" }.to_owned(),
+            d.status_label().to_owned(),
+            d.closes_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            d.outcome_at.map(|at| crate::calendar::uk_date(at).to_string()).unwrap_or_default(),
+            d.id.to_string(),
+        ]
+    });
+    let filename = format!("{}-decisions-{}.csv", member.partnership.slug, crate::calendar::today());
+    Ok(csv_download(&filename, &["Decision", "Title", "Taken by", "Confidential", "Status", "Closes", "Decided", "Reference"], rows))
 }

@@ -542,7 +542,12 @@ fn describe(
                 (Some(what), Some(who)) => format!("{what} ({who})"),
                 _ => "Action tracker".to_owned(),
             };
-            vec![need(format!("/p/{slug}/actions"), format!("{} overdue", plural(n, "action is", "actions are")), Some(most), line.on)]
+            vec![need(
+                format!("/p/{slug}/actions?status=overdue"),
+                format!("{} overdue", plural(n, "action is", "actions are")),
+                Some(most),
+                line.on,
+            )]
         }
         Kind::MyAction => vec![need(format!("/p/{slug}/actions/{id}"), title, Some("Your action".to_owned()), line.on)],
         Kind::TermsReview => vec![need(

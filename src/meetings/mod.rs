@@ -16,12 +16,14 @@ use crate::calendar::when;
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::tenant::Member;
+use crate::web::listing::Column;
 use crate::web::record_id as parse_id;
 pub use agenda::{Proposal, Proposed, next_meeting, propose};
 pub use attendance::SeatLine;
 pub(crate) use attendance::with_seats;
 use chrono::{DateTime, Utc};
 pub use feed::{FeedMeeting, to_ics};
+use sqlx::types::Json;
 
 use chrono::{Duration, Months, NaiveDate};
 use sqlx::PgConnection;
@@ -185,7 +187,7 @@ pub enum MeetingStatus {
 }
 
 /// A meeting as lists and pages show it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct MeetingRow {
     pub id: Uuid,
     pub group_id: Uuid,
@@ -236,37 +238,88 @@ impl MeetingRow {
     }
 }
 
-/// The meetings not yet over (soonest first, at most 100: a year of a busy
-/// partnership's) and the most recent ones over (latest first, at most 20),
-/// in one statement. The halves are split by the meeting's end, so none is in
-/// both; the start bounds each half's walk of the index by date. The limits
-/// are written into the SQL: passed as parameters, they kept PostgreSQL
-/// planning the statement afresh on every call.
-pub(super) async fn upcoming_and_recent(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<(Vec<MeetingRow>, Vec<MeetingRow>)> {
-    let rows = sqlx::query_as!(
-        MeetingRow,
-        r#"(select m.id as "id!", m.group_id as "group_id!", g.name as "group_name!", m.starts_at as "starts_at!: DateTime<Utc>",
-                   m.ends_at as "ends_at!: DateTime<Utc>", m.location as "location!", m.online_link as "online_link!",
-                   m.extraordinary as "extraordinary!", m.status as "status!: MeetingStatus", m.cancelled_reason as "cancelled_reason!",
-                   m.pack_circulated_at as "pack_circulated_at: DateTime<Utc>"
-            from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-            where m.partnership_id = $1 and m.starts_at >= now() - interval '7 days' and m.ends_at >= now()
-            order by m.starts_at, g.name limit 100)
-           union all
-           (select m.id, m.group_id, g.name, m.starts_at, m.ends_at, m.location, m.online_link, m.extraordinary, m.status,
-                   m.cancelled_reason, m.pack_circulated_at
-            from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-            where m.partnership_id = $1 and m.starts_at < now() and m.ends_at < now()
-            order by m.starts_at desc, g.name limit 20)"#,
-        partnership_id
+/// What the list of meetings may be narrowed to: those to come (the default), past, cancelled, or all.
+pub const SCHEDULE_WHEN: [(&str, &str); 4] = [("", "Coming up"), ("past", "Past"), ("cancelled", "Cancelled"), ("all", "All meetings")];
+
+/// The columns the list of meetings sorts by.
+pub const SCHEDULE_COLUMNS: [Column; 3] =
+    [Column { key: "date", heading: "When" }, Column { key: "group", heading: "Group" }, Column { key: "place", heading: "Where" }];
+
+/// A view of the meetings: every filter may be empty (no filter).
+#[derive(Debug)]
+pub struct Scheduled<'a> {
+    /// A `like` pattern for the group's name or the place, or "".
+    pub pattern: &'a str,
+    pub group: Option<Uuid>,
+    /// One of the codes of [`SCHEDULE_WHEN`].
+    pub when: &'a str,
+    pub from: Option<DateTime<Utc>>,
+    pub before: Option<DateTime<Utc>>,
+    pub sort: &'a str,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+    /// Whether the group choices are wanted too (not for a download).
+    pub with_groups: bool,
+}
+
+/// A meeting of a view, with the count of the view.
+#[derive(Debug, serde::Deserialize)]
+struct ScheduledLine {
+    #[serde(flatten)]
+    meeting: MeetingRow,
+    total: i64,
+}
+
+/// A page of the meetings asked for, how many the view holds (none past its
+/// end) and the groups to choose from: one statement.
+pub(super) async fn scheduled(
+    tx: &mut Tx,
+    partnership_id: Uuid,
+    view: &Scheduled<'_>,
+) -> sqlx::Result<(Vec<MeetingRow>, Option<i64>, Vec<(String, String)>)> {
+    let row = sqlx::query!(
+        r#"select coalesce((select json_agg(x order by x.position) from (
+                  select m.id, m.group_id, g.name as group_name, m.starts_at, m.ends_at, m.location, m.online_link, m.extraordinary,
+                         m.status, m.cancelled_reason, m.pack_circulated_at, count(*) over () as total,
+                         row_number() over (order by
+                           case when $7 = 'group' and not $8 then g.name end,
+                           case when $7 = 'group' and $8 then g.name end desc,
+                           case when $7 = 'place' and not $8 then m.location end,
+                           case when $7 = 'place' and $8 then m.location end desc,
+                           case when $8 and $7 = 'date' then m.starts_at end desc,
+                           m.starts_at, g.name) as position
+                  from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+                  where m.partnership_id = $1
+                    and ($2 = '' or g.name ilike $2 or m.location ilike $2)
+                    and ($3::uuid is null or m.group_id = $3)
+                    and case $4::text
+                          when '' then m.ends_at >= now()
+                          when 'past' then m.ends_at < now()
+                          when 'cancelled' then m.status = 'cancelled'
+                          else true end
+                    and ($5::timestamptz is null or m.starts_at >= $5)
+                    and ($6::timestamptz is null or m.starts_at < $6)
+                  order by position limit $9 offset $10) x), '[]') as "lines!: Json<Vec<ScheduledLine>>",
+                  coalesce((select json_agg(json_build_array(g.id, g.name) order by g.retired_on is not null, g.sort_order, g.name)
+                            from partnership_group g where g.partnership_id = $1 and $11), '[]') as "groups!: Json<Vec<(Uuid, String)>>""#,
+        partnership_id,
+        view.pattern,
+        view.group,
+        view.when,
+        view.from,
+        view.before,
+        view.sort,
+        view.descending,
+        view.limit,
+        view.offset,
+        view.with_groups
     )
-    .fetch_all(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
-    let (mut recent, mut upcoming): (Vec<_>, Vec<_>) = rows.into_iter().partition(MeetingRow::is_past);
-    // A union promises no order across its branches: each half is put in its own.
-    upcoming.sort_by(|a, b| (a.starts_at, &a.group_name).cmp(&(b.starts_at, &b.group_name)));
-    recent.sort_by(|a, b| (b.starts_at, &a.group_name).cmp(&(a.starts_at, &b.group_name)));
-    Ok((upcoming, recent))
+    let total = row.lines.0.first().map(|l| l.total);
+    let groups = row.groups.0.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
+    Ok((row.lines.0.into_iter().map(|l| l.meeting).collect(), total, groups))
 }
 
 /// One meeting of the partnership, if it exists.

@@ -5,7 +5,7 @@
 use crate::meetings::MeetingRow;
 use crate::meetings::find_meeting;
 use crate::meetings::notify_group;
-use crate::meetings::upcoming_and_recent;
+use crate::meetings::{SCHEDULE_COLUMNS, SCHEDULE_WHEN, Scheduled, scheduled};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -25,34 +25,131 @@ use crate::error::{AppError, Result};
 use crate::roles::Capability;
 use crate::tenant::Member;
 use crate::tenant::change;
+use crate::web::listing::{EXPORT_LIMIT, ListQuery, View, csv_download, custom_plans, year_choices, year_span};
 use crate::web::{
-    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_line, record_id as parse_id, redirect_with as done,
+    AppState, ClientAddress, DateParts, FormErrors, Layout, Query, Submitted, optional_line, record_id as parse_id, redirect_with as done,
     required_text,
 };
 
 // ---------------------------------------------------------------- the list
+
+/// The list's address: `?q=…&group=…&when=past&year=2025` and the list's sort and page.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ScheduleQuery {
+    #[serde(flatten)]
+    list: ListQuery,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    when: String,
+    #[serde(default)]
+    year: String,
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "meetings/index.html")]
 pub(crate) struct IndexPage {
     pub(super) layout: Layout,
     pub(super) member: Member,
-    pub(super) upcoming: Vec<MeetingRow>,
-    pub(super) recent: Vec<MeetingRow>,
+    pub(super) meetings: Vec<MeetingRow>,
+    pub(super) view: View,
     pub(super) can_manage: bool,
+    pub(super) groups: Vec<(String, String)>,
+    pub(super) group: String,
+    pub(super) when: String,
+    pub(super) whens: [(&'static str, &'static str); 4],
+    pub(super) year: String,
+    pub(super) years: Vec<(String, String)>,
 }
 
-pub(crate) async fn index(State(state): State<AppState>, session: Session, member: Member) -> Result<IndexPage> {
-    let mut tx = member.begin(&state).await?;
-    let (upcoming, recent) = upcoming_and_recent(&mut tx, member.partnership.id).await?;
+/// The view asked for and its lines (a page, or the whole view for a download).
+async fn read_schedule(
+    state: &AppState,
+    member: &Member,
+    query: &ScheduleQuery,
+    whole: bool,
+) -> Result<(View, Vec<MeetingRow>, Vec<(String, String)>)> {
+    let when = if SCHEDULE_WHEN.iter().any(|(code, _)| *code == query.when) { query.when.as_str() } else { "" };
+    let group = query.group.parse::<Uuid>().ok();
+    let (from, before) = year_span(&query.year);
+    // Past meetings come newest first unless the address says otherwise.
+    let newest_first: &[&str] = if when == "past" { &["date"] } else { &[] };
+    let view = View::new(
+        format!("/p/{}/meetings", member.partnership.slug),
+        ("meeting", "meetings"),
+        &query.list,
+        &SCHEDULE_COLUMNS,
+        newest_first,
+    )
+    .filter("group", group.map(|g| g.to_string()).unwrap_or_default())
+    .filter("when", when)
+    .filter("year", if from.is_some() { query.year.as_str() } else { "" })
+    .when_empty(if when.is_empty() { "No meetings planned." } else { "No meetings yet." });
+    let pattern = view.pattern();
+    let (limit, offset) = if whole { (EXPORT_LIMIT, 0) } else { (view.limit(), view.offset()) };
+    let asked = Scheduled {
+        pattern: &pattern,
+        group,
+        when,
+        from: from.map(crate::calendar::uk_midnight),
+        before: before.map(crate::calendar::uk_midnight),
+        sort: view.sort,
+        descending: view.descending,
+        limit,
+        offset,
+        with_groups: !whole,
+    };
+    let mut tx = member.begin(state).await?;
+    custom_plans(&mut tx).await?;
+    let (meetings, total, groups) = scheduled(&mut tx, member.partnership.id, &asked).await?;
     tx.commit().await?;
+    let shown = meetings.len();
+    Ok((view.counted(total, shown), meetings, groups))
+}
+
+pub(crate) async fn index(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Query(query): Query<ScheduleQuery>,
+) -> Result<IndexPage> {
+    let (view, meetings, groups) = read_schedule(&state, &member, &query, false).await?;
     Ok(IndexPage {
         layout: member.layout(&session, "meetings").await?,
         can_manage: member.roles.allows(Capability::ManageMeetings),
-        upcoming,
-        recent,
         member,
+        meetings,
+        view,
+        groups,
+        group: query.group,
+        when: query.when,
+        whens: SCHEDULE_WHEN,
+        year: query.year,
+        years: year_choices(),
     })
+}
+
+/// The view as CSV: every meeting it holds, not only the page shown.
+pub(crate) async fn export(State(state): State<AppState>, member: Member, Query(query): Query<ScheduleQuery>) -> Result<Response> {
+    let (_, meetings, _) = read_schedule(&state, &member, &query, true).await?;
+    let rows = meetings.into_iter().map(|m| {
+        let local = |at: DateTime<Utc>| at.with_timezone(&chrono_tz::Europe::London).format("%Y-%m-%dT%H:%M").to_string();
+        vec![
+            local(m.starts_at),
+            local(m.ends_at),
+            m.group_name.clone(),
+            m.location.clone(),
+            if m.online_link.is_empty() { "No" } else { "Yes" }.to_owned(),
+            if m.extraordinary { "Yes" } else { "No" }.to_owned(),
+            if m.is_cancelled() { format!("Cancelled: {}", m.cancelled_reason) } else { "Going ahead".to_owned() },
+            m.pack_circulated_at.map(|at| crate::calendar::uk_date(at).to_string()).unwrap_or_default(),
+            m.id.to_string(),
+        ]
+    });
+    let filename = format!("{}-meetings-{}.csv", member.partnership.slug, today());
+    let headings =
+        ["Starts (UK time)", "Ends (UK time)", "Group", "Where", "Online", "Extraordinary", "Status", "Papers circulated", "Reference"];
+    Ok(csv_download(&filename, &headings, rows))
 }
 
 // ---------------------------------------------------------------- planning and single meetings

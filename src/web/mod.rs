@@ -9,6 +9,7 @@ pub mod csrf;
 mod error_page;
 mod forms;
 pub mod headers;
+pub mod listing;
 pub mod paging;
 pub mod upload;
 

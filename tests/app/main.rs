@@ -9,6 +9,7 @@ mod auth;
 mod decisions;
 mod fuzz;
 mod home;
+mod lists;
 mod meetings;
 mod minutes;
 mod national;

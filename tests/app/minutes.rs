@@ -208,12 +208,12 @@ async fn an_action_added_from_the_minutes_twice_by_a_double_click_is_one_action(
 }
 
 #[tokio::test]
-async fn the_action_tracker_lists_everyones_open_actions_a_hundred_at_a_time_soonest_due_first() {
+async fn the_action_tracker_lists_everyones_open_actions_a_page_at_a_time_soonest_due_first() {
     let app = TestApp::spawn().await;
     app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
     let owner = app.add_member("owner@swindon.example", "swindon", &[Role::GroupMember]).await;
     let swindon = app.partnership_id("swindon").await;
-    // 230 open actions due one a day from the first of March, and a done one that is never listed.
+    // 230 open actions due one a day from the first of March, and a done one that is listed only when asked for.
     sqlx::query(
         "insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on)
          select $1, gen_random_uuid(), 'Action number ' || lpad(n::text, 3, '0'), $2, 'Owner', date '2099-03-01' + n
@@ -229,28 +229,34 @@ async fn the_action_tracker_lists_everyones_open_actions_a_hundred_at_a_time_soo
     let mut bm = app.signed_in("bm@swindon.example").await;
 
     let first = bm.get("/p/swindon/actions").await;
-    assert!(first.contains("The 100 due soonest of 230."), "{}", first.body);
-    assert!(first.contains("Action number 001") && first.contains("Action number 100"));
-    assert!(!first.contains("Action number 101") && !first.contains("Long finished"));
-    assert!(first.contains("/p/swindon/actions?shown=200"));
+    assert!(first.contains("Showing 1 to 50 of 230 actions."), "{}", first.body);
+    assert!(first.contains("Action number 001") && first.contains("Action number 050"));
+    assert!(!first.contains("Action number 051") && !first.contains("Long finished"));
+    assert!(first.contains("href=\"/p/swindon/actions?sort=due&#38;order=asc&#38;page=2\""), "a link to the next page: {}", first.body);
+    assert!(first.contains("aria-label=\"Page 5\""), "and to the last");
 
-    let second = bm.get("/p/swindon/actions?shown=200").await;
-    assert!(second.contains("Action number 200") && !second.contains("Action number 201"));
-    assert!(second.contains("/p/swindon/actions?shown=300"));
+    let third = bm.get("/p/swindon/actions?size=100&page=3").await;
+    assert!(third.contains("Showing 201 to 230 of 230 actions."), "{}", third.body);
+    assert!(third.contains("Action number 230") && !third.contains("Action number 200"));
 
-    // The last: everything, no link to more.
-    let last = bm.get("/p/swindon/actions?shown=300").await;
-    assert!(last.contains("230 in all.") && last.contains("Action number 230"));
-    assert!(!last.contains("shown=400"));
+    // Nonsense asks for the first page of the usual size; a page past the end says so and offers the first.
+    assert!(bm.get("/p/swindon/actions?page=-5&size=7").await.contains("Showing 1 to 50 of 230 actions."));
+    assert!(bm.get("/p/swindon/actions?page=abc").await.contains("Showing 1 to 50 of 230 actions."));
+    let past = bm.get("/p/swindon/actions?page=99").await;
+    assert_eq!(past.status, StatusCode::OK);
+    assert!(past.contains("There is no page 99 of these actions.") && past.contains("Go to the first page"), "{}", past.body);
 
-    // Nonsense asks for the first page; a huge number is held to a bound.
-    assert!(bm.get("/p/swindon/actions?shown=-5").await.contains("The 100 due soonest of 230."));
-    assert_eq!(bm.get("/p/swindon/actions?shown=abc").await.status, StatusCode::BAD_REQUEST);
+    // Complete actions are there when asked for.
+    assert!(bm.get("/p/swindon/actions?status=complete").await.contains("Long finished"));
 
-    // The owner sees their own, all of them, and no list of everyone else's.
+    // The owner sees their own, with no choice of owner, whatever the address asks.
+    sqlx::query("insert into action_point (partnership_id, id, description, owner_name, due_on) values ($1, gen_random_uuid(), 'Someone else''s', 'Someone', date '2099-03-02')")
+        .bind(swindon).execute(&app.owner).await.unwrap();
+    assert!(bm.get("/p/swindon/actions").await.contains("Someone else&#39;s"));
     let mut owner_browser = app.signed_in("owner@swindon.example").await;
-    let own = owner_browser.get("/p/swindon/actions").await;
-    assert!(own.contains("Action number 230") && !own.contains("Everyone else"));
+    let own = owner_browser.get("/p/swindon/actions?size=200&page=2&owner=").await;
+    assert!(own.contains("Action number 230") && own.contains("Showing 201 to 230 of 230 actions."), "{}", own.body);
+    assert!(!own.contains("name=\"owner\"") && !own.contains("Someone else"));
 }
 
 #[tokio::test]
@@ -271,7 +277,7 @@ async fn a_business_managers_home_page_has_their_own_actions_and_the_most_overdu
     let at = home.body.find("25 actions are overdue").expect("the overdue actions are counted");
     assert!(home.body[at..at + 400].contains("The most overdue: Overdue 01 (Someone)"), "{}", &home.body[at..at + 400]);
     assert!(!home.contains("Overdue 02") && !home.contains("Overdue 25"), "one line, not one each");
-    assert!(home.body[at - 200..at].contains("href=\"/p/swindon/actions\""), "it links to the tracker");
+    assert!(home.body[at - 200..at].contains("href=\"/p/swindon/actions?status=overdue\""), "it links to the tracker's overdue actions");
 }
 
 #[tokio::test]

@@ -89,6 +89,15 @@ test('raise a decision, partners respond, the chair calls a vote and the outcome
   assert.match(await page.locator('.hub-outcome').textContent(), /2 for, 1 against, 0 abstaining/)
   await assertAccessible(page, 'a decided decision with its full record')
 
+  // The register finds it among those carried.
+  await page.goto(`${BASE_URL}/p/swindon/decisions`)
+  await page.getByLabel('Search decisions').fill('neglect practice')
+  await page.getByLabel('Status').selectOption('carried')
+  await page.getByRole('button', { name: 'Apply' }).click()
+  assert.match(page.url(), /status=carried/)
+  assert.ok(await page.getByRole('link', { name: /Fund a neglect practice lead/ }).isVisible())
+  await assertAccessible(page, 'the decision register, searched and filtered')
+
   // Closed: the form has gone and the public register shows the outcome.
   await council.goto(decision)
   assert.equal(await council.getByRole('button', { name: 'Cast your vote' }).count(), 0)

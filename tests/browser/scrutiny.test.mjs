@@ -111,6 +111,13 @@ test('a scrutineer submits quarterly findings, a partner responds and the action
   // The owner completes it with evidence; the person who set it confirms.
   const council = await as('dsp-council@swindon.example')
   await council.goto(`${BASE_URL}/p/swindon/actions`)
+  // Sorted by owner, then the other way round, by the column's heading.
+  await council.getByRole('link', { name: /^Owner/ }).click()
+  assert.match(council.url(), /sort=owner&order=asc/)
+  await council.getByRole('link', { name: /^Owner/ }).click()
+  assert.match(council.url(), /sort=owner&order=desc/)
+  assert.equal(await council.locator('th[aria-sort="descending"]').count(), 1)
+  await assertAccessible(council, 'the action tracker, sorted by owner')
   await council.getByRole('link', { name: 'Agree a shared chronology template with all partners' }).click()
   await assertAccessible(council, 'an action, as its owner')
   await council.getByLabel('Status').selectOption('complete')
