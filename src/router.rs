@@ -67,6 +67,7 @@ fn routes() -> Vec<Route> {
         post("/admin/partnerships/new", partnerships::create),
         // People in a partnership
         get("/p/{slug}/people", people::pages::index),
+        get("/p/{slug}/people.csv", people::pages::export),
         get("/p/{slug}/people/new", people::pages::new_page),
         post("/p/{slug}/people/new", people::pages::create),
         get("/p/{slug}/people/{membership_id}", people::pages::edit_page),
@@ -104,6 +105,7 @@ fn routes() -> Vec<Route> {
         get("/p/{slug}/structure", structure::overview::structure_page),
         get("/p/{slug}/groups/{group_id}", structure::groups::group_page),
         get("/p/{slug}/agencies", structure::organisations::agencies_page),
+        get("/p/{slug}/agencies.csv", structure::organisations::export_agencies),
         // Meetings, agendas, attendance, papers and calendars
         get("/account/calendar", meetings::feed::feed_page),
         post("/account/calendar", meetings::feed::reset_feed),

@@ -7,11 +7,13 @@ pub use crate::email::Email;
 
 use serde_json::json;
 use sqlx::PgConnection;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::audit::Change;
 use crate::auth::CurrentUser;
 use crate::roles::{Role, Roles};
+use crate::web::listing::Column;
 
 /// A person's full name as they want it shown.
 pub struct PersonName;
@@ -64,7 +66,7 @@ impl Person {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Deserialize)]
 struct PersonRow {
     membership_id: Uuid,
     display_name: String,
@@ -128,16 +130,97 @@ pub async fn list(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result
     people_lines!(conn, "", partnership_id)
 }
 
-/// The first `shown` people of a partnership by name: chosen by name first,
-/// so that only they have their roles and organisation gathered.
-pub async fn first(conn: &mut PgConnection, partnership_id: Uuid, shown: i64) -> sqlx::Result<Vec<Person>> {
-    people_lines!(
-        conn,
-        "and m.id in (select f.id from membership f
-                      where f.partnership_id = $1 and f.removed_at is null order by f.known_as, f.id limit $2)",
+/// What the list of people may be narrowed to by how they sign in.
+pub const SIGN_IN_STATES: [(&str, &str); 3] =
+    [("invited", "Invited, not yet signed in"), ("no_two_factor", "Without two-factor sign-in"), ("two_factor", "With two-factor sign-in")];
+
+/// The columns the list of people sorts by.
+pub const PEOPLE_COLUMNS: [Column; 2] = [Column { key: "name", heading: "Name" }, Column { key: "organisation", heading: "Organisation" }];
+
+/// A view of the people: every filter may be empty (no filter).
+#[derive(Debug)]
+pub struct Listed<'a> {
+    /// A `like` pattern for the name, email address or job title, or "".
+    pub pattern: &'a str,
+    pub organisation: Option<Uuid>,
+    /// A role's code, or "".
+    pub role: &'a str,
+    /// One of the codes of [`SIGN_IN_STATES`], or "".
+    pub sign_in: &'a str,
+    pub sort: &'a str,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A person of a view, with the count of the view.
+#[derive(Debug, serde::Deserialize)]
+struct ListedRow {
+    #[serde(flatten)]
+    person: PersonRow,
+    total: i64,
+}
+
+/// A page of a view of the people and what the page around it shows.
+#[derive(Debug)]
+pub struct ListedPeople {
+    pub people: Vec<Person>,
+    /// How many the view holds (none past its end).
+    pub total: Option<i64>,
+    /// The organisations to choose from.
+    pub organisations: Vec<(String, String)>,
+    /// Whether everyone in the partnership signs in with a second factor.
+    pub two_factor_required: bool,
+}
+
+/// A page of the people asked for, with what the page around it shows: one statement.
+pub async fn listed(conn: &mut PgConnection, partnership_id: Uuid, view: &Listed<'_>) -> sqlx::Result<ListedPeople> {
+    let row = sqlx::query!(
+        r#"select coalesce((select json_agg(x order by x.position) from (
+                  select m.id as membership_id, m.known_as as display_name, u.email, m.job_title, m.organisation_id, o.name as organisation_name,
+                         coalesce((select array_agg(r.role order by r.role) from membership_role r
+                                   where r.partnership_id = m.partnership_id and r.membership_id = m.id), '{}') as roles,
+                         (u.password_hash is null or m.accepted_at is null) as invitation_pending,
+                         m.two_factor,
+                         count(*) over () as total,
+                         row_number() over (order by
+                           case when $6 = 'organisation' and not $7 then o.name end,
+                           case when $6 = 'organisation' and $7 then o.name end desc,
+                           case when $6 = 'name' and $7 then m.known_as end desc,
+                           m.known_as, m.id) as position
+                  from membership m
+                  join app_user u on u.id = m.user_id
+                  left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
+                  where m.partnership_id = $1 and m.removed_at is null
+                    and ($2 = '' or m.known_as ilike $2 or u.email ilike $2 or m.job_title ilike $2)
+                    and ($3::uuid is null or m.organisation_id = $3)
+                    and ($4 = '' or exists (select 1 from membership_role r
+                                            where r.partnership_id = m.partnership_id and r.membership_id = m.id and r.role = $4))
+                    and case $5::text
+                          when 'invited' then u.password_hash is null or m.accepted_at is null
+                          when 'no_two_factor' then not m.two_factor
+                          when 'two_factor' then m.two_factor
+                          else true end
+                  order by position limit $8 offset $9) x), '[]') as "lines!: Json<Vec<ListedRow>>",
+                  coalesce((select json_agg(json_build_array(o.id, o.name) order by o.name)
+                            from organisation o where o.partnership_id = $1 and o.retired_on is null), '[]') as "organisations!: Json<Vec<(Uuid, String)>>",
+                  (select p.two_factor_required from partnership p where p.id = $1) as "two_factor_required!""#,
         partnership_id,
-        shown
+        view.pattern,
+        view.organisation,
+        view.role,
+        view.sign_in,
+        view.sort,
+        view.descending,
+        view.limit,
+        view.offset
     )
+    .fetch_one(conn)
+    .await?;
+    let total = row.lines.0.first().map(|l| l.total);
+    let organisations = row.organisations.0.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
+    let people = row.lines.0.into_iter().map(|l| Person::from(l.person)).collect();
+    Ok(ListedPeople { people, total, organisations, two_factor_required: row.two_factor_required })
 }
 
 /// Everyone in a partnership as a form offers them to choose from (an

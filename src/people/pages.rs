@@ -10,13 +10,26 @@ use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{AddError, Email, NewPerson, Organisation, Person, PersonName};
+use super::{AddError, Email, Listed, ListedPeople, NewPerson, Organisation, PEOPLE_COLUMNS, Person, PersonName, SIGN_IN_STATES};
 use crate::audit::Change;
 use crate::error::{AppError, Result};
 use crate::roles::{Capability, Role};
 use crate::tenant::Member;
-use crate::web::paging::ShownQuery;
+use crate::web::listing::{EXPORT_LIMIT, ListQuery, View, csv_download, custom_plans};
 use crate::web::{AppState, ClientAddress, FormErrors, Layout, Query, Submitted, set_flash};
+
+/// The list's address: `?q=…&organisation=…&role=chair&sign_in=invited` and the list's sort and page.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PeopleQuery {
+    #[serde(flatten)]
+    list: ListQuery,
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    sign_in: String,
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "people/index.html")]
@@ -24,43 +37,81 @@ pub(crate) struct IndexPage {
     layout: Layout,
     member: Member,
     people: Vec<Person>,
+    view: View,
     can_manage: bool,
     /// Everyone in the partnership signs in with a second factor.
     two_factor_required: bool,
-    /// How many people the partnership has in all (the list shows the first by name).
-    total: i64,
-    /// What the "show more" link asks for, when there are more.
-    show_more: Option<i64>,
+    organisations: Vec<(String, String)>,
+    organisation: String,
+    roles: Vec<(&'static str, &'static str)>,
+    role: String,
+    sign_ins: [(&'static str, &'static str); 3],
+    sign_in: String,
 }
 
-/// How many people the list shows at first, and how many more each "show more" adds.
-const PEOPLE_SHOWN: i64 = 100;
+/// The view asked for and its lines (a page, or the whole view for a download).
+async fn read_people(state: &AppState, member: &Member, query: &PeopleQuery, whole: bool) -> Result<(View, ListedPeople)> {
+    let organisation = query.organisation.parse::<Uuid>().ok();
+    let role = Role::ALL.iter().find(|r| r.code() == query.role).map(|r| r.code()).unwrap_or_default();
+    let sign_in = SIGN_IN_STATES.iter().find(|(code, _)| *code == query.sign_in).map(|(code, _)| *code).unwrap_or_default();
+    let view = View::new(format!("/p/{}/people", member.partnership.slug), ("person", "people"), &query.list, &PEOPLE_COLUMNS, &[])
+        .filter("organisation", organisation.map(|o| o.to_string()).unwrap_or_default())
+        .filter("role", role)
+        .filter("sign_in", sign_in);
+    let pattern = view.pattern();
+    let (limit, offset) = if whole { (EXPORT_LIMIT, 0) } else { (view.limit(), view.offset()) };
+    let asked = Listed { pattern: &pattern, organisation, role, sign_in, sort: view.sort, descending: view.descending, limit, offset };
+    let mut tx = member.begin(state).await?;
+    custom_plans(&mut tx).await?;
+    let read = super::listed(&mut tx, member.partnership.id, &asked).await?;
+    tx.commit().await?;
+    Ok((view.counted(read.total, read.people.len()), read))
+}
 
 pub(crate) async fn index(
     State(state): State<AppState>,
     session: Session,
     member: Member,
-    Query(query): Query<ShownQuery>,
+    Query(query): Query<PeopleQuery>,
 ) -> Result<IndexPage> {
-    let mut tx = member.begin(&state).await?;
-    let people = super::first(&mut tx, member.partnership.id, query.limit(PEOPLE_SHOWN)).await?;
-    let row = sqlx::query!(
-        r#"select (select count(*) from membership where partnership_id = $1 and removed_at is null) as "total!",
-                  (select two_factor_required from partnership where id = $1) as "two_factor_required!""#,
-        member.partnership.id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    let (view, read) = read_people(&state, &member, &query, false).await?;
     Ok(IndexPage {
         layout: member.layout(&session, "people").await?,
         can_manage: member.roles.allows(Capability::ManagePeople),
-        two_factor_required: row.two_factor_required,
-        show_more: query.more(PEOPLE_SHOWN, people.len(), row.total),
-        total: row.total,
-        people,
+        two_factor_required: read.two_factor_required,
+        people: read.people,
+        view,
+        organisations: read.organisations,
+        organisation: query.organisation,
+        roles: Role::ALL.iter().map(|r| (r.code(), r.label())).collect(),
+        role: query.role,
+        sign_ins: SIGN_IN_STATES,
+        sign_in: query.sign_in,
         member,
     })
+}
+
+/// The view as CSV: everyone it holds, not only the page shown.
+pub(crate) async fn export(State(state): State<AppState>, member: Member, Query(query): Query<PeopleQuery>) -> Result<Response> {
+    let (_, read) = read_people(&state, &member, &query, true).await?;
+    let yes_no = |b: bool| if b { "Yes" } else { "No" }.to_owned();
+    let rows = read.people.into_iter().map(|p| {
+        vec![
+            p.display_name.clone(),
+            p.email.clone(),
+            p.organisation().to_owned(),
+            p.job_title.clone(),
+            p.roles.labels(),
+            yes_no(p.invitation_pending),
+            yes_no(p.two_factor),
+        ]
+    });
+    let filename = format!("{}-people-{}.csv", member.partnership.slug, crate::calendar::today());
+    Ok(csv_download(
+        &filename,
+        &["Name", "Email", "Organisation", "Job title", "Roles", "Invited, not yet signed in", "Two-factor sign-in"],
+        rows,
+    ))
 }
 
 /// What the add and edit forms send back.

@@ -2,12 +2,12 @@
 //! their Section 11 self-assessments; the agencies page.
 
 use crate::calendar::long_date;
-use crate::structure::Organisation;
 use crate::structure::forms::Retirement;
 use crate::structure::forms::reject;
 use crate::structure::forms::retired;
 use crate::structure::forms::unique_name_error;
 use crate::web::Query;
+use crate::web::listing::{Column, EXPORT_LIMIT, ListQuery, View, csv_download, custom_plans};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
+use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -289,17 +290,57 @@ pub(crate) async fn retire_organisation(
     retired(tx, &session, &member, &address, r).await
 }
 
-#[derive(Deserialize)]
-pub(crate) struct AgencyFilter {
+/// The list's address: `?q=…&sector=health&group=…&overdue=1` and the list's sort and page.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct AgencyQuery {
+    #[serde(flatten)]
+    list: ListQuery,
     #[serde(default)]
-    pub(super) overdue: Option<String>,
+    sector: String,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    overdue: String,
 }
 
+/// The columns the list of agencies sorts by.
+const AGENCY_COLUMNS: [Column; 4] = [
+    Column { key: "name", heading: "Agency" },
+    Column { key: "sector", heading: "Sector" },
+    Column { key: "last", heading: "Last Section 11" },
+    Column { key: "due", heading: "Next due" },
+];
+
+/// A relevant agency as the list shows it.
+#[derive(Debug, Deserialize)]
 pub struct AgencyLine {
-    pub organisation: Organisation,
-    pub last: String,
-    pub due: String,
-    pub overdue: bool,
+    pub id: Uuid,
+    pub name: String,
+    pub sector: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub last_section11_on: Option<NaiveDate>,
+    /// When the next self-assessment is due (today when there has never been one).
+    pub due_on: NaiveDate,
+    /// The current groups it has a seat on.
+    pub groups: Vec<String>,
+    #[serde(default)]
+    total: i64,
+}
+
+impl AgencyLine {
+    pub fn sector_label(&self) -> &str {
+        Sector::label_of(&self.sector)
+    }
+    pub fn last(&self) -> String {
+        self.last_section11_on.map(long_date).unwrap_or_else(|| "Not recorded".into())
+    }
+    pub fn due(&self) -> String {
+        if self.last_section11_on.is_some() { long_date(self.due_on) } else { "Now".into() }
+    }
+    pub fn is_overdue(&self) -> bool {
+        self.due_on <= today()
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -308,46 +349,124 @@ pub(crate) struct AgenciesPage {
     pub(super) layout: Layout,
     pub(super) member: Member,
     pub(super) agencies: Vec<AgencyLine>,
-    pub(super) total: usize,
-    pub(super) overdue_count: usize,
-    pub(super) only_overdue: bool,
+    pub(super) view: View,
     pub(super) interval_months: i32,
     pub(super) can_manage: bool,
+    pub(super) sectors: Vec<(&'static str, &'static str)>,
+    pub(super) sector: String,
+    pub(super) groups: Vec<(String, String)>,
+    pub(super) group: String,
+    pub(super) overdue: String,
+}
+
+/// A page of the relevant agencies asked for, and what the page around it shows.
+struct AgenciesRead {
+    agencies: Vec<AgencyLine>,
+    interval_months: i32,
+    groups: Vec<(String, String)>,
+}
+
+/// The view asked for and its lines (a page, or the whole view for a download): one statement.
+async fn read_agencies(state: &AppState, member: &Member, query: &AgencyQuery, whole: bool) -> Result<(View, AgenciesRead)> {
+    let sector = Sector::from_code(&query.sector).map(|s| s.code()).unwrap_or_default();
+    let group = query.group.parse::<Uuid>().ok();
+    let overdue = query.overdue == "1";
+    let view = View::new(format!("/p/{}/agencies", member.partnership.slug), ("agency", "agencies"), &query.list, &AGENCY_COLUMNS, &[])
+        .filter("sector", sector)
+        .filter("group", group.map(|g| g.to_string()).unwrap_or_default())
+        .filter("overdue", if overdue { "1" } else { "" });
+    let (limit, offset) = if whole { (EXPORT_LIMIT, 0) } else { (view.limit(), view.offset()) };
+    let mut tx = member.begin(state).await?;
+    custom_plans(&mut tx).await?;
+    let row = sqlx::query!(
+        r#"with settings as (select coalesce((select a.section11_interval_months from arrangement a where a.partnership_id = $1), 12) as months)
+           select (select months from settings) as "interval_months!",
+                  coalesce((select json_agg(x order by x.position) from (
+                     select o.id, o.name, o.sector, o.contact_name, o.contact_email, o.last_section11_on, o.due_on,
+                            coalesce(seated.groups, '{}') as groups, count(*) over () as total,
+                            row_number() over (order by
+                              case when $6 = 'sector' and not $7 then o.sector end,
+                              case when $6 = 'sector' and $7 then o.sector end desc,
+                              case when $6 = 'last' and not $7 then o.last_section11_on end,
+                              case when $6 = 'last' and $7 then o.last_section11_on end desc,
+                              case when $6 = 'due' and not $7 then o.due_on end,
+                              case when $6 = 'due' and $7 then o.due_on end desc,
+                              case when $6 = 'name' and $7 then o.name end desc,
+                              o.name) as position
+                     from (select o.*, coalesce((o.last_section11_on + make_interval(months => (select months from settings)))::date, current_date) as due_on
+                           from organisation o where o.partnership_id = $1 and o.is_relevant_agency and o.retired_on is null) o
+                     left join lateral (select array_agg(distinct g.name order by g.name) as groups, bool_or(g.id = $4) as on_group
+                                        from group_member m
+                                        join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id and g.retired_on is null
+                                        where m.partnership_id = o.partnership_id and m.organisation_id = o.id
+                                          and (m.ends_on is null or m.ends_on >= current_date)) seated on true
+                     where ($2 = '' or o.name ilike $2 or o.contact_name ilike $2)
+                       and ($3 = '' or o.sector = $3)
+                       and ($4::uuid is null or seated.on_group)
+                       and (not $5 or o.due_on <= current_date)
+                     order by position limit $8 offset $9) x), '[]') as "agencies!: Json<Vec<AgencyLine>>",
+                  coalesce((select json_agg(json_build_array(g.id, g.name) order by g.sort_order, g.name)
+                            from partnership_group g where g.partnership_id = $1 and g.retired_on is null and not $10), '[]')
+                    as "groups!: Json<Vec<(Uuid, String)>>""#,
+        member.partnership.id,
+        view.pattern(),
+        sector,
+        group,
+        overdue,
+        view.sort,
+        view.descending,
+        limit,
+        offset,
+        whole
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let agencies = row.agencies.0;
+    let total = agencies.first().map(|a| a.total);
+    let view = view.counted(total, agencies.len());
+    let groups = row.groups.0.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
+    Ok((view, AgenciesRead { agencies, interval_months: row.interval_months, groups }))
 }
 
 pub(crate) async fn agencies_page(
     State(state): State<AppState>,
     session: Session,
     member: Member,
-    Query(filter): Query<AgencyFilter>,
+    Query(query): Query<AgencyQuery>,
 ) -> Result<AgenciesPage> {
-    let mut tx = member.begin(&state).await?;
-    let super::Whole { arrangement, organisations, .. } = super::whole(&mut tx, member.partnership.id).await?;
-    tx.commit().await?;
-    let today = today();
-    let interval = arrangement.section11_interval_months;
-    let all: Vec<AgencyLine> = organisations
-        .into_iter()
-        .filter(|o| o.is_relevant_agency && o.retired_on.is_none())
-        .map(|o| AgencyLine {
-            last: o.last_section11_on.map(long_date).unwrap_or_else(|| "Not recorded".into()),
-            due: if o.last_section11_on.is_some() { long_date(o.section11_due(interval, today)) } else { "Now".into() },
-            overdue: o.section11_overdue(interval, today),
-            organisation: o,
-        })
-        .collect();
-    let only_overdue = filter.overdue.is_some_and(|v| !v.is_empty() && v != "0");
-    let total = all.len();
-    let overdue_count = all.iter().filter(|a| a.overdue).count();
-    let agencies = all.into_iter().filter(|a| !only_overdue || a.overdue).collect();
+    let (view, read) = read_agencies(&state, &member, &query, false).await?;
     Ok(AgenciesPage {
         layout: member.layout(&session, "agencies").await?,
         can_manage: member.roles.allows(Capability::ManageStructure),
-        interval_months: interval,
-        agencies,
-        total,
-        overdue_count,
-        only_overdue,
+        interval_months: read.interval_months,
+        agencies: read.agencies,
+        view,
+        sectors: Sector::ALL.iter().map(|s| (s.code(), s.label())).collect(),
+        sector: query.sector,
+        groups: read.groups,
+        group: query.group,
+        overdue: query.overdue,
         member,
     })
+}
+
+/// The view as CSV: every agency it holds.
+pub(crate) async fn export_agencies(State(state): State<AppState>, member: Member, Query(query): Query<AgencyQuery>) -> Result<Response> {
+    let (_, read) = read_agencies(&state, &member, &query, true).await?;
+    let rows = read.agencies.into_iter().map(|a| {
+        vec![
+            a.name.clone(),
+            a.sector_label().to_owned(),
+            a.contact_name.clone(),
+            a.contact_email.clone(),
+            a.groups.join("; "),
+            a.last_section11_on.map(|d| d.to_string()).unwrap_or_default(),
+            a.due_on.to_string(),
+            if a.is_overdue() { "Yes" } else { "No" }.to_owned(),
+        ]
+    });
+    let filename = format!("{}-agencies-{}.csv", member.partnership.slug, today());
+    let headings = ["Agency", "Sector", "Contact", "Contact email", "Sits on", "Last Section 11", "Next due", "Overdue"];
+    Ok(csv_download(&filename, &headings, rows))
 }

@@ -190,3 +190,23 @@ async fn the_list_of_meetings_shows_those_to_come_and_past_ones_when_asked() {
     assert_eq!(rows[1][0], "2021-05-01T10:00", "UK time, in ISO form");
     assert_eq!(rows[1][3], "Police HQ, Room 4");
 }
+
+#[tokio::test]
+async fn relevant_agencies_search_filter_by_sector_and_group_and_download() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
+    let mut bm = app.signed_in("bm@warwickshire.example").await;
+
+    let searched = bm.get("/p/warwickshire/agencies?q=barnardo").await;
+    assert!(searched.contains("Barnardo&#39;s") && searched.contains("1 agency."), "{}", searched.body);
+    let voluntary = bm.get("/p/warwickshire/agencies?sector=voluntary").await;
+    assert!(voluntary.contains("Barnardo&#39;s") && !voluntary.contains("Warwickshire Fire and Rescue Service"));
+    let by_name_down = bm.get("/p/warwickshire/agencies?sort=name&order=desc").await;
+    let names: Vec<&str> = by_name_down.body.split("<br><span class=\"govuk-body-s\">").collect();
+    assert!(names.len() > 3, "the agencies are listed");
+
+    let rows = csv_rows(&bm.get("/p/warwickshire/agencies.csv?sector=voluntary").await);
+    assert_eq!(rows[0][..3], ["Agency", "Sector", "Contact"]);
+    assert!(rows.iter().skip(1).all(|r| r[1] == "Voluntary and community"), "{rows:?}");
+    assert!(rows.iter().any(|r| r[0] == "Barnardo's"));
+}

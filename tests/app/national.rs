@@ -30,7 +30,11 @@ const NOT_WALKED: [&str; 5] = [
 
 /// The lists with a search, their filters, a sort and a later page: a view's
 /// statements do not grow with the data either.
-const LIST_VIEWS: [&str; 6] = [
+const LIST_VIEWS: [&str; 10] = [
+    "/p/{slug}/people?q=person&organisation={organisation_id}&role=group_member&sign_in=no_two_factor&sort=organisation&order=desc&page=2&size=25",
+    "/p/{slug}/people.csv?sign_in=invited",
+    "/p/{slug}/agencies?q=a&sector=health&group={group_id}&overdue=1&sort=due&order=desc&page=2&size=25",
+    "/p/{slug}/agencies.csv?overdue=1",
     "/p/{slug}/actions?q=review&status=all&owner=me&group={group_id}&year=2025&sort=owner&order=desc&page=2&size=25",
     "/p/{slug}/actions.csv?q=the&status=overdue&sort=status",
     "/p/{slug}/decisions?q=the&status=carried&group={group_id}&year=2025&sort=title&order=desc&page=2&size=25",

@@ -316,12 +316,29 @@ async fn the_people_list_shows_a_hundred_by_name_says_how_many_and_offers_more()
 
     let first = bm.get("/p/swindon/people").await;
     assert_eq!(first.status, StatusCode::OK);
-    assert!(first.contains(&format!("{total} people")) && first.contains("The first 100 by name"), "{}", first.body);
-    assert!(first.contains("/p/swindon/people?shown=200"));
+    assert!(first.contains(&format!("Showing 1 to 50 of {total} people.")), "{}", first.body);
+    assert!(first.contains("/p/swindon/people?sort=name&#38;order=asc&#38;page=2"));
     assert!(!first.contains("Zz Person 240") && !first.contains("gone@swindon.example"));
 
-    // Asking for more than there are lists everyone, with no link to more.
-    let all = bm.get("/p/swindon/people?shown=10000").await;
-    assert!(all.contains("Zz Person 240") && !all.contains("The first") && !all.contains("Show more people"));
-    assert!(!all.contains("gone@swindon.example"));
+    // The last page of the largest size ends with the last by name, and links to no next page.
+    let last_page = (total + 199) / 200;
+    let last = bm.get(&format!("/p/swindon/people?size=200&page={last_page}")).await;
+    assert!(last.contains("Zz Person 240") && last.contains(&format!("to {total} of {total} people.")), "{}", last.body);
+    assert!(!last.contains("rel=\"next\"") && !last.contains("gone@swindon.example"));
+
+    // Searched, filtered by role and by how they sign in, and downloaded.
+    let searched = bm.get("/p/swindon/people?q=zz+person+23").await;
+    assert!(
+        searched.contains("Zz Person 230") && searched.contains("Zz Person 239") && searched.contains("10 people."),
+        "{}",
+        searched.body
+    );
+    let managers = bm.get("/p/swindon/people?role=business_manager").await;
+    assert!(managers.contains("bm@swindon.example") && !managers.contains("Zz Person"));
+    let invited = bm.get("/p/swindon/people?sign_in=invited&q=zz").await;
+    assert!(invited.contains("240 people."), "people with no password are invited, not signed in: {}", invited.body);
+    let download = bm.get("/p/swindon/people.csv?role=business_manager").await;
+    let text = String::from_utf8(download.bytes[3..].to_vec()).unwrap();
+    assert!(text.starts_with("Name,Email,Organisation,Job title,Roles,"), "{text}");
+    assert!(text.contains("bm@swindon.example") && !text.contains("Zz Person"));
 }
