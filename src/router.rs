@@ -179,6 +179,8 @@ fn routes() -> Vec<Route> {
         post("/p/{slug}/scrutiny/reports/{report_id}/findings/{finding_id}/remove", scrutiny::findings::remove_finding),
         post("/p/{slug}/scrutiny/reports/{report_id}/submit", scrutiny::reports::submit),
         post("/p/{slug}/scrutiny/reports/{report_id}/correct", scrutiny::reports::correct),
+        get("/p/{slug}/scrutiny/recommendations", scrutiny::recommendations::index),
+        get("/p/{slug}/scrutiny/recommendations.csv", scrutiny::recommendations::export),
         get("/p/{slug}/scrutiny/recommendations/{recommendation_id}", scrutiny::responses::recommendation_page),
         post("/p/{slug}/scrutiny/recommendations/{recommendation_id}", scrutiny::responses::respond),
         post("/p/{slug}/scrutiny/recommendations/{recommendation_id}/actions", scrutiny::responses::add_action),

@@ -6,6 +6,7 @@
 pub mod arrangements;
 pub mod chart;
 pub mod findings;
+pub mod recommendations;
 pub mod reports;
 pub mod responses;
 

@@ -30,7 +30,9 @@ const NOT_WALKED: [&str; 5] = [
 
 /// The lists with a search, their filters, a sort and a later page: a view's
 /// statements do not grow with the data either.
-const LIST_VIEWS: [&str; 10] = [
+const LIST_VIEWS: [&str; 12] = [
+    "/p/{slug}/scrutiny/recommendations?q=the&organisation={organisation_id}&group={group_id}&response=overdue&year=2025&sort=addressee&order=desc&page=2&size=25",
+    "/p/{slug}/scrutiny/recommendations.csv?response=awaiting&sort=response",
     "/p/{slug}/people?q=person&organisation={organisation_id}&role=group_member&sign_in=no_two_factor&sort=organisation&order=desc&page=2&size=25",
     "/p/{slug}/people.csv?sign_in=invited",
     "/p/{slug}/agencies?q=a&sector=health&group={group_id}&overdue=1&sort=due&order=desc&page=2&size=25",

@@ -690,3 +690,31 @@ async fn every_button_of_a_draft_report_keeps_and_saves_everything_typed_on_the_
     assert!(refused.contains("Attach the report file") && refused.contains(">A new summary</textarea>"));
     assert_eq!(stored().await.0, "We looked at the front door.");
 }
+
+#[tokio::test]
+async fn every_recommendation_is_listed_to_search_filter_by_addressee_and_response_and_download() {
+    let mut s = scene().await;
+    let (report, rec) = submitted_recommendation(&mut s).await;
+    let icb: Uuid = sqlx::query_scalar("select id from organisation where name = $1").bind(ICB).fetch_one(&s.app.owner).await.unwrap();
+    let year = partnership_hub::calendar::FinancialYear::containing(partnership_hub::calendar::today()).start_year;
+
+    let all = s.bm.get("/p/warwickshire/scrutiny/recommendations").await;
+    assert!(all.contains(&format!("/p/warwickshire/scrutiny/recommendations/{rec}")) && all.contains("1 recommendation."), "{}", all.body);
+    assert!(all.contains("Awaiting a response") && all.contains(&format!("/p/warwickshire/scrutiny/reports/{report}")));
+    let to_icb =
+        s.bm.get(&format!("/p/warwickshire/scrutiny/recommendations?organisation={icb}&response=awaiting&year={year}&q=front-door")).await;
+    assert!(to_icb.contains("Train front-door staff on the thresholds"), "{}", to_icb.body);
+    assert!(s.bm.get("/p/warwickshire/scrutiny/recommendations?response=accepted").await.contains("No recommendations match."));
+    assert!(s.bm.get(&format!("/p/warwickshire/scrutiny/recommendations?year={}", year - 1)).await.contains("No recommendations match."));
+
+    let csv = s.bm.get("/p/warwickshire/scrutiny/recommendations.csv?response=awaiting").await;
+    let text = String::from_utf8(csv.bytes[3..].to_vec()).unwrap();
+    assert!(text.starts_with("Recommendation,Report,Financial year,Addressed to,Response,Response due,"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "Train front-door staff on the thresholds,The front door,{},{ICB},Awaiting a response",
+            partnership_hub::calendar::FinancialYear { start_year: year }.label()
+        )),
+        "{text}"
+    );
+}
