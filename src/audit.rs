@@ -73,37 +73,135 @@ pub struct Entry {
     pub actor_name: Option<String>,
     pub action: String,
     pub subject_type: String,
+    #[serde(default)]
+    pub subject_id: Option<String>,
+    #[serde(default)]
+    pub before: Option<Value>,
+    #[serde(default)]
+    pub after: Option<Value>,
+    #[serde(default)]
+    pub client_address: Option<String>,
+}
+
+/// The kinds of record the log speaks of, as people call them (in the order a filter offers them).
+pub const KINDS: [(&str, &str); 23] = [
+    ("account", "Signing in and out"),
+    ("action", "Action"),
+    ("agenda_item", "Agenda item"),
+    ("arrangement", "Arrangements"),
+    ("board_link", "Link to another board"),
+    ("decision", "Decision"),
+    ("decision_deputy", "Deputy"),
+    ("group", "Group"),
+    ("group_member", "Seat on a group"),
+    ("meeting", "Meeting"),
+    ("membership", "Person"),
+    ("minutes", "Minutes"),
+    ("organisation", "Organisation"),
+    ("paper", "Paper"),
+    ("partnership", "Partnership"),
+    ("post", "Post"),
+    ("post_holder", "Post holder"),
+    ("scrutiny_appointment", "Scrutiny appointment"),
+    ("scrutiny_programme_item", "Scrutiny programme"),
+    ("scrutiny_recommendation", "Scrutiny recommendation"),
+    ("scrutiny_report", "Scrutiny report"),
+    ("scrutiny_review", "Review of scrutiny"),
+    ("terms_of_reference", "Terms of reference"),
+];
+
+/// One field a change altered, as the log shows it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// "due_on" → "Due on"
+pub fn sentence_case(code: &str) -> String {
+    let text = code.replace(['.', '_'], " ");
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
+/// A value of a record as a person reads it: text as it is, nothing as a dash, lists joined, the rest as written.
+fn readable(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => "–".to_owned(),
+        Some(Value::String(text)) if text.is_empty() => "–".to_owned(),
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Bool(true)) => "Yes".to_owned(),
+        Some(Value::Bool(false)) => "No".to_owned(),
+        Some(Value::Array(values)) => values.iter().map(|v| readable(Some(v))).collect::<Vec<_>>().join(", "),
+        Some(other) => other.to_string(),
+    }
 }
 
 impl Entry {
     pub fn when(&self) -> String {
-        self.occurred_at.format("%-d %b %Y, %H:%M").to_string()
+        self.occurred_at.with_timezone(&chrono_tz::Europe::London).format("%-d %b %Y, %H:%M").to_string()
     }
 
     /// "person.added" → "Person added"
     pub fn description(&self) -> String {
-        let text = self.action.replace(['.', '_'], " ");
-        let mut chars = text.chars();
-        match chars.next() {
-            Some(first) => first.to_uppercase().chain(chars).collect(),
-            None => text,
-        }
+        sentence_case(&self.action)
     }
-}
 
-/// The 200 most recent changes in a partnership. The limit is written into
-/// the SQL: as a parameter it kept PostgreSQL planning the statement afresh
-/// on every call.
-pub async fn recent(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Vec<Entry>> {
-    sqlx::query_as!(
-        Entry,
-        r#"select a.occurred_at as "occurred_at: DateTime<Utc>", u.display_name as "actor_name?", a.action, a.subject_type
-           from audit_log a left join app_user u on u.id = a.actor_user_id
-           where a.partnership_id = $1
-           order by a.occurred_at desc, a.id desc
-           limit 200"#,
-        partnership_id,
-    )
-    .fetch_all(conn)
-    .await
+    /// The kind of record, as people call it.
+    pub fn kind(&self) -> &str {
+        KINDS.iter().find(|(code, _)| *code == self.subject_type).map(|(_, label)| *label).unwrap_or(&self.subject_type)
+    }
+
+    /// The record's own name, as the change gave it (its title, name, heading, description or holder).
+    pub fn record_name(&self) -> Option<String> {
+        const NAMES: [&str; 8] = ["title", "name", "heading", "person_name", "holder_name", "board_name", "description", "theme"];
+        [&self.after, &self.before].into_iter().flatten().find_map(|record| {
+            NAMES.iter().find_map(|key| record.get(key).and_then(Value::as_str).filter(|name| !name.is_empty()).map(str::to_owned))
+        })
+    }
+
+    /// Where the record lives in partnership `slug`, for the kinds that have a page of their own.
+    pub fn href(&self, slug: &str) -> Option<String> {
+        let id = self.subject_id.as_deref().filter(|id| uuid::Uuid::parse_str(id).is_ok())?;
+        let path = match self.subject_type.as_str() {
+            "decision" => format!("decisions/{id}"),
+            "meeting" => format!("meetings/{id}"),
+            "minutes" => format!("meetings/{id}/minutes"),
+            "action" => format!("actions/{id}"),
+            "group" => format!("groups/{id}"),
+            "organisation" => format!("agencies/{id}"),
+            "membership" => format!("people/{id}"),
+            "post" => format!("structure/posts/{id}"),
+            "scrutiny_report" => format!("scrutiny/reports/{id}"),
+            "scrutiny_recommendation" => format!("scrutiny/recommendations/{id}"),
+            "arrangement" => "structure/arrangements".to_owned(),
+            _ => return None,
+        };
+        Some(format!("/p/{slug}/{path}"))
+    }
+
+    /// What the change altered, field by field: each field of the record
+    /// before or after whose value differs, in the order the record lists them.
+    pub fn changes(&self) -> Vec<FieldChange> {
+        let empty = serde_json::Map::new();
+        let before = self.before.as_ref().and_then(Value::as_object).unwrap_or(&empty);
+        let after = self.after.as_ref().and_then(Value::as_object).unwrap_or(&empty);
+        let mut fields: Vec<&String> = after.keys().collect();
+        fields.extend(before.keys().filter(|k| !after.contains_key(*k)));
+        fields
+            .into_iter()
+            // Ids are for the machine: the record is named and linked already.
+            .filter(|field| !(field.as_str() == "id" || field.ends_with("_id") || field.ends_with("_ids")))
+            .filter(|field| before.get(*field) != after.get(*field))
+            .map(|field| FieldChange {
+                field: sentence_case(field),
+                before: if self.before.is_some() { readable(before.get(field)) } else { String::new() },
+                after: if self.after.is_some() { readable(after.get(field)) } else { String::new() },
+            })
+            .collect()
+    }
 }

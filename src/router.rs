@@ -46,7 +46,8 @@ fn routes() -> Vec<Route> {
         get("/", home::choose),
         get("/p/{slug}/", home::role_home),
         get("/p/{slug}", home::workspace_root),
-        get("/p/{slug}/audit", home::audit_log),
+        get("/p/{slug}/audit", home::audit::audit_log),
+        get("/p/{slug}/audit.csv", home::audit::export),
         // Signing in and out, passwords and invitations
         get("/invitations/{token}", auth::invitations::accept_page),
         post("/invitations/{token}", auth::invitations::accept),
@@ -83,6 +84,8 @@ fn routes() -> Vec<Route> {
         post("/p/{slug}/groups/{group_id}/retire", structure::groups::retire_group),
         get("/p/{slug}/groups/{group_id}/members/new", structure::seats::new_seat_page),
         post("/p/{slug}/groups/{group_id}/members/new", structure::seats::create_seat),
+        get("/p/{slug}/groups/{group_id}/members/{seat_id}", structure::seats::link_page),
+        post("/p/{slug}/groups/{group_id}/members/{seat_id}", structure::seats::link_seat),
         post("/p/{slug}/groups/{group_id}/members/{seat_id}/end", structure::seats::end_seat),
         get("/p/{slug}/groups/{group_id}/terms/new", structure::terms::new_terms_page),
         post("/p/{slug}/groups/{group_id}/terms/new", structure::terms::create_terms),

@@ -8,9 +8,9 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
+pub mod audit;
 pub mod needs;
 
-use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::{begin_personal, enter_tenant};
 use crate::error::Result;
@@ -109,7 +109,7 @@ pub struct HomePage {
     needs: Vec<Need>,
     /// Lead and delegated partners, deputies, scrutineers and business managers.
     key_people: Vec<Person>,
-    recent_changes: Vec<audit::Entry>,
+    recent_changes: Vec<crate::audit::Entry>,
     /// The next meetings of the groups this person sits on (all groups for those who run meetings).
     next_meetings: Vec<NextMeeting>,
     other_partnerships: Vec<PartnershipLink>,
@@ -158,10 +158,11 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
                                                 and s.membership_id = $3 and (s.ends_on is null or s.ends_on >= current_date))
                                   order by m.starts_at limit 5) x), '[]') as "next_meetings!: Json<Vec<NextMeeting>>",
                   coalesce((select json_agg(x order by x.occurred_at desc, x.id desc)
-                            from (select a.id, a.occurred_at, u.display_name as actor_name, a.action, a.subject_type
+                            from (select a.id, a.occurred_at, u.display_name as actor_name, a.action, a.subject_type, a.subject_id,
+                                         a.before, a.after
                                   from audit_log a left join app_user u on u.id = a.actor_user_id
                                   where (select $4::boolean) and a.partnership_id = $1 order by a.occurred_at desc, a.id desc limit 8) x), '[]')
-                    as "recent_changes!: Json<Vec<audit::Entry>>",
+                    as "recent_changes!: Json<Vec<crate::audit::Entry>>",
                   coalesce((select json_agg(x order by x.name)
                             from (select p.slug, p.name from app_my_memberships() mm join partnership p on p.id = mm.partnership_id
                                   where mm.partnership_id <> $1) x), '[]')
@@ -184,20 +185,4 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
         can_view_audit,
         member,
     })
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "partnerships/audit.html")]
-pub struct AuditPage {
-    layout: Layout,
-    member: Member,
-    entries: Vec<audit::Entry>,
-}
-
-pub(crate) async fn audit_log(State(state): State<AppState>, session: Session, member: Member) -> Result<AuditPage> {
-    member.require(Capability::ViewAuditLog)?;
-    let mut tx = member.begin(&state).await?;
-    let entries = audit::recent(&mut tx, member.partnership.id).await?;
-    tx.commit().await?;
-    Ok(AuditPage { layout: member.layout(&session, "audit").await?, member, entries })
 }

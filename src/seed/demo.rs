@@ -105,15 +105,26 @@ pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_fi
             .execute(&mut *tx)
             .await?;
             if let Some(seat_role) = seat_for(role) {
-                // A seat on the partnership's first group, so the account can submit agenda items and send apologies.
+                // A seat on the partnership's first group (its delegated partners' or executive group), so the
+                // account reads its meetings and papers, submits agenda items and sends apologies: the seat the
+                // seed gave its organisation when there is one nobody holds, a new one otherwise.
                 sqlx::query!(
-                    "insert into group_member (partnership_id, id, group_id, person_name, organisation_id, membership_id, role_in_group, starts_on)
-                     select m.partnership_id, $3, g.id, $4, m.organisation_id, m.id, $5, date '2024-04-01'
-                     from membership m
-                     join lateral (select id from partnership_group where partnership_id = m.partnership_id and retired_on is null
-                                   order by sort_order, name limit 1) g on true
-                     where m.partnership_id = $1 and m.user_id = $2
-                       and not exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.membership_id = m.id)",
+                    "with me as (select m.partnership_id, m.id, m.organisation_id from membership m where m.partnership_id = $1 and m.user_id = $2),
+                          first_group as (select g.id from partnership_group g where g.partnership_id = $1 and g.retired_on is null
+                                          order by g.sort_order, g.name limit 1),
+                          seated as (select 1 from group_member s join me on s.partnership_id = me.partnership_id and s.membership_id = me.id),
+                          vacant as (select s.id from group_member s join me on s.partnership_id = me.partnership_id
+                                     join first_group g on g.id = s.group_id
+                                     where s.organisation_id = me.organisation_id and s.membership_id is null
+                                       and s.starts_on <= current_date and (s.ends_on is null or s.ends_on >= current_date)
+                                       and not exists (select 1 from seated)
+                                     order by s.role_in_group = 'member' desc, s.starts_on, s.id limit 1),
+                          linked as (update group_member s set membership_id = me.id from me, vacant
+                                     where s.partnership_id = me.partnership_id and s.id = vacant.id returning s.id)
+                     insert into group_member (partnership_id, id, group_id, person_name, organisation_id, membership_id, role_in_group, starts_on)
+                     select me.partnership_id, $3, g.id, $4, me.organisation_id, me.id, $5, date '2024-04-01'
+                     from me, first_group g
+                     where not exists (select 1 from seated) and not exists (select 1 from vacant)",
                     partnership_id,
                     user_id,
                     Uuid::new_v4(),

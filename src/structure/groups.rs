@@ -386,9 +386,11 @@ pub async fn load_group(state: &AppState, member: &Member, group_id: &str, inclu
     let lines = sqlx::query!(
         r#"select coalesce((select json_agg(x order by array_position(array['chair', 'vice_chair', 'member', 'adviser', 'invited'], x.role_in_group),
                                                    x.person_name, x.starts_on)
-                            from (select m.id, m.person_name, o.name as organisation_name, m.role_in_group, m.starts_on, m.ends_on
+                            from (select m.id, m.person_name, o.name as organisation_name, a.known_as as account_name, m.role_in_group,
+                                         m.starts_on, m.ends_on
                                   from group_member m
                                   left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
+                                  left join membership a on a.partnership_id = m.partnership_id and a.id = m.membership_id and a.removed_at is null
                                   where m.partnership_id = $1 and m.group_id = $2) x), '[]') as "seats!: Json<Vec<Seat>>",
                   coalesce((select json_agg(x order by x.adopted_on desc)
                             from (select t.summary, t.adopted_on, t.review_due_on from terms_of_reference t

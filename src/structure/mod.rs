@@ -363,6 +363,9 @@ pub struct Seat {
     pub id: Uuid,
     pub person_name: String,
     pub organisation_name: Option<String>,
+    /// The account the seat is linked to, by the name the partnership knows it by (a linked member reads the group's papers).
+    #[serde(default)]
+    pub account_name: Option<String>,
     pub role_in_group: String,
     pub starts_on: NaiveDate,
     pub ends_on: Option<NaiveDate>,

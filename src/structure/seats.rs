@@ -211,3 +211,143 @@ pub(crate) async fn end_seat(
     tx.commit().await?;
     done(&session, message, to).await
 }
+
+// ---------------------------------------------------------------- linking a seat to an account
+
+/// The seat whose account is being linked, as its page shows it.
+pub(super) struct LinkedSeat {
+    pub(super) id: Uuid,
+    pub(super) person_name: String,
+    pub(super) role_in_group: String,
+    pub(super) membership_id: Option<Uuid>,
+    pub(super) account_name: Option<String>,
+}
+
+impl LinkedSeat {
+    pub(super) fn role_label(&self) -> &str {
+        RoleInGroup::label_of(&self.role_in_group)
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct LinkForm {
+    #[serde(default)]
+    membership_id: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "structure/seat_link.html")]
+pub(super) struct LinkPage {
+    layout: Layout,
+    member: Member,
+    errors: FormErrors,
+    chosen: String,
+    group_id: Uuid,
+    group_name: String,
+    seat: LinkedSeat,
+    people: Vec<Choice>,
+}
+
+/// A current seat of a current group, locked for the change when asked.
+async fn linked_seat(tx: &mut crate::db::Tx, member: &Member, group_id: Uuid, seat_id: Uuid) -> Result<LinkedSeat> {
+    sqlx::query_as!(
+        LinkedSeat,
+        r#"select s.id, s.person_name, s.role_in_group, s.membership_id, a.known_as as "account_name?"
+           from group_member s
+           left join membership a on a.partnership_id = s.partnership_id and a.id = s.membership_id and a.removed_at is null
+           where s.partnership_id = $1 and s.group_id = $2 and s.id = $3 and (s.ends_on is null or s.ends_on >= current_date)
+           for update of s"#,
+        member.partnership.id,
+        group_id,
+        seat_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
+async fn render_link(
+    mut tx: crate::db::Tx,
+    session: &Session,
+    member: Member,
+    ids: (Uuid, Uuid),
+    chosen: String,
+    errors: FormErrors,
+) -> Result<Response> {
+    let group = find_group(&mut tx, &member, &ids.0.to_string(), false).await?;
+    let seat = linked_seat(&mut tx, &member, ids.0, ids.1).await?;
+    let people = people_choices(&mut tx, &member).await?;
+    tx.commit().await?;
+    let status = if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    let chosen =
+        if chosen.is_empty() && errors.is_empty() { seat.membership_id.map(|id| id.to_string()).unwrap_or_default() } else { chosen };
+    let page = LinkPage {
+        layout: member.layout(session, "structure").await?,
+        member,
+        errors,
+        chosen,
+        group_id: group.id,
+        group_name: group.name,
+        seat,
+        people,
+    };
+    Ok((status, page).into_response())
+}
+
+pub(crate) async fn link_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, group_id, seat_id)): Path<(String, String, String)>,
+) -> Result<Response> {
+    member.require(Capability::ManageStructure)?;
+    let ids = (parse_id(&group_id)?, parse_id(&seat_id)?);
+    let tx = member.begin(&state).await?;
+    render_link(tx, &session, member, ids, String::new(), FormErrors::default()).await
+}
+
+/// Link the seat to an account, another one, or none: the seat goes on as it was (the same dates and role).
+pub(crate) async fn link_seat(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, group_id, seat_id)): Path<(String, String, String)>,
+    Submitted(form): Submitted<LinkForm>,
+) -> Result<Response> {
+    member.require(Capability::ManageStructure)?;
+    let ids = (parse_id(&group_id)?, parse_id(&seat_id)?);
+    let mut tx = member.begin(&state).await?;
+    let seat = linked_seat(&mut tx, &member, ids.0, ids.1).await?;
+    let people = people_choices(&mut tx, &member).await?;
+    let mut errors = FormErrors::default();
+    let Some(account) = errors.check("membership_id", chosen(&form.membership_id, &people)) else {
+        return render_link(tx, &session, member, ids, form.membership_id, errors).await;
+    };
+    let to = format!("/p/{}/groups/{}", member.partnership.slug, ids.0);
+    // The same account again (a second click) changes nothing and records nothing.
+    if account == seat.membership_id {
+        tx.commit().await?;
+        return done(&session, format!("{}'s seat is unchanged", seat.person_name), to).await;
+    }
+    let name_of = |id: Option<Uuid>| id.and_then(|id| people.iter().find(|(v, _)| *v == id.to_string()).map(|(_, label)| label.clone()));
+    sqlx::query!(
+        "update group_member set membership_id = $3 where partnership_id = $1 and id = $2",
+        member.partnership.id,
+        seat.id,
+        account
+    )
+    .execute(&mut *tx)
+    .await?;
+    change(&member, "group_member.linked", "group_member", seat.id, &address)
+        .before(json!({ "person_name": seat.person_name, "account": seat.account_name, "membership_id": seat.membership_id }))
+        .after(json!({ "person_name": seat.person_name, "account": name_of(account), "membership_id": account }))
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    let message = match account {
+        Some(_) => format!("{}'s seat is linked to {}", seat.person_name, name_of(account).unwrap_or_default()),
+        None => format!("{}'s seat is no longer linked to an account", seat.person_name),
+    };
+    done(&session, message, to).await
+}

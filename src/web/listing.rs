@@ -58,6 +58,8 @@ pub struct View {
     pub size: i64,
     pub total: i64,
     pub shown: usize,
+    /// Whether the count stopped at its bound (a long log is counted no further than [`EXPORT_LIMIT`]).
+    pub more_than: bool,
     /// What to say of an unfiltered view with nothing in it, when "No … yet." would not be true.
     nothing: Option<&'static str>,
     /// What the list holds, one and many ("action", "actions"), for the count.
@@ -83,7 +85,7 @@ impl View {
         if !search.is_empty() {
             filters.push(("q", search.clone()));
         }
-        View { path, filters, search, sort, descending, page, size, total: 0, shown: 0, nothing: None, noun }
+        View { path, filters, search, sort, descending, page, size, total: 0, shown: 0, more_than: false, nothing: None, noun }
     }
 
     /// A filter in force (nothing when empty), carried into every link of the view.
@@ -122,6 +124,14 @@ impl View {
         self
     }
 
+    /// The count of a view counted no further than `bound` lines (read as `limit bound + 1`).
+    pub fn counted_up_to(mut self, counted: i64, bound: i64, shown: usize) -> View {
+        self.more_than = counted > bound;
+        self.total = counted.min(bound);
+        self.shown = shown;
+        self
+    }
+
     pub fn is_filtered(&self) -> bool {
         !self.filters.is_empty()
     }
@@ -145,11 +155,12 @@ impl View {
         }
         let first = self.offset() + 1;
         let last = self.offset() + self.shown as i64;
-        if first == 1 && last == self.total {
+        if first == 1 && last == self.total && !self.more_than {
             let noun = if self.total == 1 { self.noun.0 } else { self.noun.1 };
             return format!("{} {noun}.", self.total);
         }
-        format!("Showing {first} to {last} of {} {}.", self.total, self.noun.1)
+        let more_than = if self.more_than { "more than " } else { "" };
+        format!("Showing {first} to {last} of {more_than}{} {}.", self.total, self.noun.1)
     }
 
     fn href(&self, extra: &[(&str, String)], path: &str) -> String {
@@ -283,6 +294,23 @@ pub fn year_span(year: &str) -> (Option<chrono::NaiveDate>, Option<chrono::Naive
     }
 }
 
+/// A day typed into a filter: `27/3/2026`, `27 3 2026` or `2026-03-27`; nothing when empty.
+pub fn parse_day(text: &str, what: &str) -> Result<Option<chrono::NaiveDate>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let iso = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d");
+    let parts: Vec<&str> = text.split(['/', ' ', '.', '-']).filter(|p| !p.is_empty()).collect();
+    let british = match parts.as_slice() {
+        [d, m, y] if y.len() == 4 => format!("{d}/{m}/{y}"),
+        _ => String::new(),
+    };
+    iso.or_else(|_| chrono::NaiveDate::parse_from_str(&british, "%d/%m/%Y"))
+        .map(Some)
+        .map_err(|_| format!("Enter {what} as a real date, for example 27/3/2026"))
+}
+
 /// Has PostgreSQL plan the rest of this transaction's statements for the
 /// values they are given, not once for any values: a list's empty filters
 /// then fold away and the rest use their indexes. One statement.
@@ -384,6 +412,16 @@ mod tests {
     fn searches_match_their_own_wildcards_literally() {
         assert_eq!(like_pattern("  "), "");
         assert_eq!(like_pattern("50% of_x\\"), "%50\\% of\\_x\\\\%");
+    }
+
+    #[test]
+    fn days_are_read_as_people_type_them() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 27);
+        for typed in ["27/3/2026", "27 3 2026", "2026-03-27", " 27/03/2026 "] {
+            assert_eq!(parse_day(typed, "the first day"), Ok(day), "{typed}");
+        }
+        assert_eq!(parse_day("", "the first day"), Ok(None));
+        assert!(parse_day("31/2/2026", "the first day").unwrap_err().contains("the first day as a real date"));
     }
 
     #[test]

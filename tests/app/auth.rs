@@ -58,9 +58,19 @@ async fn a_wrong_password_and_an_unknown_account_get_the_same_message() {
         assert!(page.contains("govuk-error-summary"));
         assert!(page.contains("Enter a correct email address and password"));
     }
-    let failures: i64 =
-        sqlx::query_scalar("select count(*) from audit_log where action = 'sign_in.failed'").fetch_one(&app.owner).await.unwrap();
+    let failures: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'sign_in.failed' and partnership_id is null")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
     assert_eq!(failures, 2, "both failed sign-ins are in the audit log");
+    // The one for a member's account is kept in their partnership's log too; the unknown one in none.
+    let in_partnerships: Vec<String> = sqlx::query_scalar(
+        "select p.slug from audit_log a join partnership p on p.id = a.partnership_id where a.action = 'sign_in.failed'",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(in_partnerships, ["swindon"]);
 }
 
 #[tokio::test]

@@ -805,11 +805,17 @@ async fn the_rotating_chair_raises_and_calls_a_vote_and_a_deputy_for_a_period_re
     assert_eq!(stage, "vote");
 }
 
-/// The statements the database ran to serve one page.
+/// The statements the database ran to serve one page: the fewer of two
+/// views, since on a loaded machine a statement of the request before may
+/// finish inside a window (it can add to a count, never take from it).
 async fn statements_for(app: &TestApp, browser: &mut Browser, path: &str) -> i64 {
-    let before = app.statements_run().await;
-    assert_eq!(browser.get(path).await.status, StatusCode::OK, "{path}");
-    app.statements_run().await - before
+    let mut counts = Vec::new();
+    for _ in 0..2 {
+        let before = app.statements_run().await;
+        assert_eq!(browser.get(path).await.status, StatusCode::OK, "{path}");
+        counts.push(app.statements_run().await - before);
+    }
+    counts.into_iter().min().unwrap_or_default()
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ mod harness;
 mod paths;
 
 mod admin;
+mod audit_log;
 mod auth;
 mod decisions;
 mod fuzz;

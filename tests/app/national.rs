@@ -30,7 +30,10 @@ const NOT_WALKED: [&str; 5] = [
 
 /// The lists with a search, their filters, a sort and a later page: a view's
 /// statements do not grow with the data either.
-const LIST_VIEWS: [&str; 12] = [
+const LIST_VIEWS: [&str; 15] = [
+    "/p/{slug}/audit?q=the&person={group_id}&kind=decision&action=decision.raised&from=1/4/2025&to=31/3/2026&order=asc&page=2&size=25",
+    "/p/{slug}/audit?kind=meeting&page=3",
+    "/p/{slug}/audit.csv?kind=account",
     "/p/{slug}/scrutiny/recommendations?q=the&organisation={organisation_id}&group={group_id}&response=overdue&year=2025&sort=addressee&order=desc&page=2&size=25",
     "/p/{slug}/scrutiny/recommendations.csv?response=awaiting&sort=response",
     "/p/{slug}/people?q=person&organisation={organisation_id}&role=group_member&sign_in=no_two_factor&sort=organisation&order=desc&page=2&size=25",

@@ -585,3 +585,83 @@ async fn ending_a_seat_keeps_it_as_history_and_withdrawing_an_appointment_not_be
     assert!(browser.get(&format!("/p/warwickshire/structure/posts/{post}")).await.contains("which had not begun, is withdrawn"));
     assert!(!browser.get("/p/warwickshire/structure").await.contains("2027/29"), "no longer shown as next");
 }
+
+#[tokio::test]
+async fn the_demo_partners_and_group_member_take_their_organisations_seats_on_the_first_group() {
+    let app = TestApp::spawn().await;
+    let files = partnership_hub::seed::load_dir(&partnership_hub::seed::seed_dir()).unwrap();
+    let seats_before: i64 = sqlx::query_scalar("select count(*) from group_member").fetch_one(&app.owner).await.unwrap();
+    let accounts = std::env::temp_dir().join(format!("demo-accounts-{}.txt", Uuid::new_v4()));
+    partnership_hub::seed::demo::create(&app.owner, &files, &accounts).await.unwrap();
+    // Twice, as `start` does on every run: nothing more is seated.
+    partnership_hub::seed::demo::create(&app.owner, &files, &accounts).await.unwrap();
+    let seats_after: i64 = sqlx::query_scalar("select count(*) from group_member").fetch_one(&app.owner).await.unwrap();
+
+    for slug in ["swindon", "warwickshire", "telford-wrekin", "windsor-maidenhead"] {
+        for role in [Role::DelegatedSafeguardingPartner, Role::GroupMember] {
+            let email = partnership_hub::seed::demo::email_for(role, slug);
+            let seats: Vec<(i32, Option<Uuid>, Option<Uuid>)> = sqlx::query_as(
+                "select g.sort_order, s.organisation_id, m.organisation_id from group_member s
+                 join membership m on m.partnership_id = s.partnership_id and m.id = s.membership_id
+                 join app_user u on u.id = m.user_id
+                 join partnership_group g on g.partnership_id = s.partnership_id and g.id = s.group_id
+                 where u.email = $1",
+            )
+            .bind(&email)
+            .fetch_all(&app.owner)
+            .await
+            .unwrap();
+            assert_eq!(seats.len(), 1, "{email} sits on one group: {seats:?}");
+            let first: i32 = sqlx::query_scalar(
+                "select min(sort_order) from partnership_group g join partnership p on p.id = g.partnership_id where p.slug = $1 and g.retired_on is null",
+            )
+            .bind(slug)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+            assert_eq!(seats[0].0, first, "{email} sits on the partnership's first group");
+            assert_eq!(seats[0].1, seats[0].2, "{email} sits for their own organisation");
+        }
+    }
+    // Where the seed gave the organisation a seat nobody held, the demo account took it rather than adding one.
+    assert!(seats_after - seats_before < 12, "{} seats added for 12 demo accounts that sit", seats_after - seats_before);
+    std::fs::remove_file(accounts).ok();
+}
+
+#[tokio::test]
+async fn a_seat_is_linked_to_an_account_and_relinked_without_ending_it() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let jo = app.add_member("jo@swindon.example", "swindon", &[Role::GroupMember]).await;
+    let sam = app.add_member("sam@swindon.example", "swindon", &[Role::GroupMember]).await;
+    let (seat, group): (Uuid, Uuid) = sqlx::query_as(
+        "select s.id, s.group_id from group_member s join partnership p on p.id = s.partnership_id
+         where p.slug = 'swindon' and s.membership_id is null and s.ends_on is null order by s.person_name limit 1",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    let path = format!("/p/swindon/groups/{group}/members/{seat}");
+    let page = bm.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.contains("The seat is not linked to an account."));
+
+    assert_eq!(bm.post(&path, &[("membership_id", &jo.to_string())]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(bm.post(&path, &[("membership_id", &sam.to_string())]).await.status, StatusCode::SEE_OTHER);
+    let (linked, ends_on): (Option<Uuid>, Option<chrono::NaiveDate>) =
+        sqlx::query_as("select membership_id, ends_on from group_member where id = $1").bind(seat).fetch_one(&app.owner).await.unwrap();
+    assert_eq!((linked, ends_on), (Some(sam), None), "re-linked, and the seat goes on");
+    let group_page = bm.get(&format!("/p/swindon/groups/{group}")).await;
+    assert!(group_page.contains("Account: Person sam"), "{}", group_page.body);
+    let linked_entries = app.audit_actions().await.iter().filter(|a| *a == "group_member.linked").count();
+    assert_eq!(linked_entries, 2);
+
+    // Someone not of the partnership cannot be chosen; the form says so.
+    let refused = bm.post(&path, &[("membership_id", &Uuid::new_v4().to_string())]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.contains("Select an option from the list"));
+    // A second click with the same account records nothing more.
+    bm.post(&path, &[("membership_id", &sam.to_string())]).await;
+    assert_eq!(app.audit_actions().await.iter().filter(|a| *a == "group_member.linked").count(), 2);
+}
