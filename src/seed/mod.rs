@@ -156,6 +156,9 @@ pub struct OrganisationEntry {
     pub relevant_agency: bool,
     #[serde(default)]
     pub last_section11: Option<NaiveDate>,
+    /// What it was called before (a clinical commissioning group that became an integrated care board).
+    #[serde(default)]
+    pub former_names: Vec<String>,
 }
 
 /// The folder with the partnership files: `SEED_DIR`, or `seed/`.
@@ -264,9 +267,20 @@ pub async fn run(pool: &PgPool, dir: &Path) -> anyhow::Result<Vec<PartnershipFil
         .await?;
         let partnership_id = sqlx::query_scalar!("select id from partnership where slug = $1", file.slug).fetch_one(&mut *tx).await?;
         for org in &file.organisations {
+            // Loaded under a former name: renamed, keeping the records that name it and the name it had.
             sqlx::query!(
-                "insert into organisation (partnership_id, id, name, sector, is_statutory_partner, is_relevant_agency, last_section11_on)
-                 values ($1, $2, $3, $4, $5, $6, $7)
+                "update organisation o set name = $2, former_names = o.former_names || $3::text[]
+                 where o.partnership_id = $1 and o.name = any($3)
+                   and not exists (select 1 from organisation n where n.partnership_id = $1 and n.name = $2)",
+                partnership_id,
+                org.name,
+                &org.former_names
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query!(
+                "insert into organisation (partnership_id, id, name, sector, is_statutory_partner, is_relevant_agency, last_section11_on, former_names)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8)
                  on conflict (partnership_id, name) do nothing",
                 partnership_id,
                 Uuid::new_v4(),
@@ -275,6 +289,7 @@ pub async fn run(pool: &PgPool, dir: &Path) -> anyhow::Result<Vec<PartnershipFil
                 org.statutory_partner,
                 org.relevant_agency,
                 org.last_section11 as _,
+                &org.former_names,
             )
             .execute(&mut *tx)
             .await?;

@@ -233,8 +233,11 @@ pub(crate) async fn update_organisation(
         return organisation_form(&session, member, errors, form, Some(id)).await;
     };
     let updated = sqlx::query!(
+        // A new name keeps the one it replaces among the former names (once; a name taken back leaves them).
         "update organisation set name = $3, sector = $4, is_statutory_partner = $5, is_relevant_agency = $6,
-                contact_name = $7, contact_email = $8, last_section11_on = $9
+                contact_name = $7, contact_email = $8, last_section11_on = $9,
+                former_names = case when name <> $3 and not name = any(former_names) then array_remove(former_names, $3) || name
+                                    else array_remove(former_names, $3) end
          where partnership_id = $1 and id = $2",
         member.partnership.id,
         id,
@@ -316,6 +319,8 @@ const AGENCY_COLUMNS: [Column; 4] = [
 pub struct AgencyLine {
     pub id: Uuid,
     pub name: String,
+    /// What it was called before, most recent last.
+    pub former_names: Vec<String>,
     pub sector: String,
     pub contact_name: String,
     pub contact_email: String,
@@ -382,7 +387,7 @@ async fn read_agencies(state: &AppState, member: &Member, query: &AgencyQuery, w
         r#"with settings as (select coalesce((select a.section11_interval_months from arrangement a where a.partnership_id = $1), 12) as months)
            select (select months from settings) as "interval_months!",
                   coalesce((select json_agg(x order by x.position) from (
-                     select o.id, o.name, o.sector, o.contact_name, o.contact_email, o.last_section11_on, o.due_on,
+                     select o.id, o.name, o.former_names, o.sector, o.contact_name, o.contact_email, o.last_section11_on, o.due_on,
                             coalesce(seated.groups, '{}') as groups, count(*) over () as total,
                             row_number() over (order by
                               case when $6 = 'sector' and not $7 then o.sector end,
@@ -400,7 +405,7 @@ async fn read_agencies(state: &AppState, member: &Member, query: &AgencyQuery, w
                                         join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id and g.retired_on is null
                                         where m.partnership_id = o.partnership_id and m.organisation_id = o.id
                                           and (m.ends_on is null or m.ends_on >= current_date)) seated on true
-                     where ($2 = '' or o.name ilike $2 or o.contact_name ilike $2)
+                     where ($2 = '' or o.name ilike $2 or o.contact_name ilike $2 or array_to_string(o.former_names, ' ') ilike $2)
                        and ($3 = '' or o.sector = $3)
                        and ($4::uuid is null or seated.on_group)
                        and (not $5 or o.due_on <= current_date)

@@ -172,7 +172,7 @@ async fn a_group_page_shows_purpose_terms_chair_and_members() {
         "8 times a year",
         "Independent Chair",
         "Executive Nurse",
-        "Swindon Clinical Commissioning Group",
+        "Bath and North East Somerset, Swindon and Wiltshire Integrated Care Board",
         "Invited when needed",
         "Adopted",
         "1 April 2025",
@@ -664,4 +664,46 @@ async fn a_seat_is_linked_to_an_account_and_relinked_without_ending_it() {
     // A second click with the same account records nothing more.
     bm.post(&path, &[("membership_id", &sam.to_string())]).await;
     assert_eq!(app.audit_actions().await.iter().filter(|a| *a == "group_member.linked").count(), 2);
+}
+
+#[tokio::test]
+async fn an_organisation_renamed_keeps_its_former_name_and_is_found_by_it() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
+    let mut bm = app.signed_in("bm@warwickshire.example").await;
+    let fire: Uuid = sqlx::query_scalar("select id from organisation where name = 'Warwickshire Fire and Rescue Service'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let renamed = bm
+        .post(
+            &format!("/p/warwickshire/agencies/{fire}"),
+            &[("name", "Warwickshire Fire Service"), ("sector", "other"), ("relevant_agency", "yes")],
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::SEE_OTHER, "{}", renamed.body);
+    let found = bm.get("/p/warwickshire/agencies?q=rescue").await;
+    assert!(
+        found.contains("Warwickshire Fire Service") && found.contains("formerly Warwickshire Fire and Rescue Service"),
+        "{}",
+        found.body
+    );
+
+    // The seed brings an organisation still under a name it has left up to date, keeping the old one.
+    let swindon_icb = "Bath and North East Somerset, Swindon and Wiltshire Integrated Care Board";
+    sqlx::query("update organisation set name = 'Swindon Clinical Commissioning Group', former_names = '{}' where name = $1")
+        .bind(swindon_icb)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    partnership_hub::seed::run(&app.owner, &partnership_hub::seed::seed_dir()).await.unwrap();
+    let (count, former): (i64, Vec<String>) = sqlx::query_as(
+        "select count(*), max(former_names::text)::text[] from organisation o join partnership p on p.id = o.partnership_id
+         where p.slug = 'swindon' and o.sector = 'health' and (o.name = $1 or o.name like 'Swindon Clinical%')",
+    )
+    .bind(swindon_icb)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!((count, former), (1, vec!["Swindon Clinical Commissioning Group".to_owned()]));
 }

@@ -71,7 +71,7 @@ test('a business manager adds a person, and the people pages are accessible', as
 
   await page.getByLabel('Full name').fill('Gill May')
   await page.getByLabel('Email address').fill('gill.may@swindon-ccg.example')
-  await page.getByLabel('Organisation they represent').selectOption({ label: 'Swindon Clinical Commissioning Group' })
+  await page.getByLabel('Organisation they represent').selectOption({ label: 'Bath and North East Somerset, Swindon and Wiltshire Integrated Care Board' })
   await page.getByLabel('Job title').fill('Director of Nursing and Transformation')
   await page.getByLabel('Delegated safeguarding partner').check()
   await page.getByRole('button', { name: 'Add person' }).click()

@@ -82,7 +82,7 @@ test('a scrutineer submits quarterly findings, a partner responds and the action
   await scrutineer.getByRole('button', { name: /Save and add recommendations/ }).click()
   await assertAccessible(scrutineer, 'the recommendations of a finding')
   await scrutineer.getByLabel('Recommendation').fill('Adopt a shared multi-agency chronology for neglect cases')
-  await scrutineer.getByLabel('Addressed to').selectOption({ label: 'Swindon Clinical Commissioning Group' })
+  await scrutineer.getByLabel('Addressed to').selectOption({ label: 'Bath and North East Somerset, Swindon and Wiltshire Integrated Care Board' })
   await scrutineer.getByRole('button', { name: 'Add the recommendation' }).click()
   await scrutineer.goto(report)
   await scrutineer.getByRole('button', { name: 'Submit the report' }).click()
