@@ -4,13 +4,15 @@
 use std::collections::HashMap;
 use svg::Document;
 use svg::node::Text;
-use svg::node::element::{Definitions, Group as G, Line, Marker, Path, Rectangle, Text as TextEl, Title};
+use svg::node::element::{Anchor, Definitions, Group as G, Line, Marker, Path, Rectangle, Text as TextEl, Title};
 use uuid::Uuid;
 
 use super::{BoardLink, Group, GroupKind};
 
 const BOX_W: f64 = 180.0;
-const BOX_H: f64 = 64.0;
+/// The least height of a box; boxes grow to hold the longest name in full.
+const BOX_H_LEAST: f64 = 64.0;
+const LINE_H: f64 = 17.0;
 const GAP_X: f64 = 24.0;
 const GAP_Y: f64 = 56.0;
 const MARGIN: f64 = 16.0;
@@ -78,21 +80,17 @@ fn wrap(text: &str) -> Vec<String> {
             _ => lines.push(word.to_owned()),
         }
     }
-    if lines.len() > 3 {
-        lines.truncate(3);
-        let last = lines.last_mut().expect("three lines");
-        last.push('…');
-    }
     lines
 }
 
-fn label(lines: &[String], cx: f64, top: f64, fill: &str) -> TextEl {
-    let line_h = 16.0;
-    let first = top + BOX_H / 2.0 - (lines.len() as f64 - 1.0) * line_h / 2.0 + 5.0;
+fn label(lines: &[String], cx: f64, top: f64, box_h: f64, fill: &str) -> TextEl {
+    let line_h = LINE_H;
+    let first = top + box_h / 2.0 - (lines.len() as f64 - 1.0) * line_h / 2.0 + 5.0;
+    // Drawn at its own size (the chart scrolls rather than shrinks), so the text is 14 px on the page.
     let mut text = TextEl::new("")
         .set("x", cx)
         .set("text-anchor", "middle")
-        .set("font-size", 13)
+        .set("font-size", 14)
         .set("font-family", "Helvetica Neue, Helvetica, Arial, sans-serif")
         .set("fill", fill);
     for (i, line) in lines.iter().enumerate() {
@@ -101,9 +99,13 @@ fn label(lines: &[String], cx: f64, top: f64, fill: &str) -> TextEl {
     text
 }
 
-/// The chart as an SVG document, titled for assistive technology.
-pub fn draw(partnership_name: &str, groups: &[Group], links: &[BoardLink]) -> String {
+/// The chart as an SVG document, titled for assistive technology; each
+/// group's box links to its page under `base` (`/p/<slug>`).
+pub fn draw(partnership_name: &str, base: &str, groups: &[Group], links: &[BoardLink]) -> String {
     let tree = Tree::new(groups);
+    // Every box as tall as the longest name needs, so no name is cut short.
+    let most_lines = groups.iter().map(|g| wrap(&g.name).len()).chain(links.iter().map(|l| wrap(&l.board_name).len())).max().unwrap_or(1);
+    let box_h = (most_lines as f64 * LINE_H + 22.0).max(BOX_H_LEAST);
     // Leaves take the next column; a parent sits above the middle of its children.
     let mut position: HashMap<Uuid, (f64, usize)> = HashMap::new();
     let mut next_column = 0.0;
@@ -126,13 +128,13 @@ pub fn draw(partnership_name: &str, groups: &[Group], links: &[BoardLink]) -> St
         place(&tree, root, 0, &mut next_column, &mut position, &mut depth_max);
     }
     let x_of = |column: f64| MARGIN + column * (BOX_W + GAP_X);
-    let y_of = |depth: usize| MARGIN + depth as f64 * (BOX_H + GAP_Y);
+    let y_of = |depth: usize| MARGIN + depth as f64 * (box_h + GAP_Y);
 
     let links_column = next_column.max(1.0);
     let tree_width = x_of(links_column) - GAP_X + MARGIN;
     let width = if links.is_empty() { tree_width.max(BOX_W + 2.0 * MARGIN) } else { x_of(links_column + 0.25) + BOX_W + MARGIN };
-    let links_height = MARGIN + links.len() as f64 * (BOX_H + 16.0) + MARGIN;
-    let height = (y_of(depth_max + 1) - GAP_Y + MARGIN).max(links_height).max(BOX_H + 2.0 * MARGIN);
+    let links_height = MARGIN + links.len() as f64 * (box_h + 16.0) + MARGIN;
+    let height = (y_of(depth_max + 1) - GAP_Y + MARGIN).max(links_height).max(box_h + 2.0 * MARGIN);
 
     let arrow = Marker::new()
         .set("id", "arrow")
@@ -146,11 +148,11 @@ pub fn draw(partnership_name: &str, groups: &[Group], links: &[BoardLink]) -> St
     let mut doc = Document::new()
         .set("viewBox", (0, 0, width.ceil() as i64, height.ceil() as i64))
         .set("width", width.ceil() as i64)
-        .set("class", "hub-chart")
-        .set("role", "img")
+        .set("class", "hub-chart hub-chart--structure")
+        .set("role", "group")
         .set("aria-labelledby", "structure-chart-title")
         .add(Title::new("").set("id", "structure-chart-title").add(Text::new(format!(
-            "Structure chart of {partnership_name}: {} groups; the list beside it gives the same structure as text",
+            "Structure chart of {partnership_name}: {} groups, each linking to its page; the list below gives the same structure as text",
             groups.len()
         ))))
         .add(Definitions::new().add(arrow));
@@ -162,7 +164,7 @@ pub fn draw(partnership_name: &str, groups: &[Group], links: &[BoardLink]) -> St
         };
         let (px, pd) = *parent;
         let (x1, y1) = (x_of(col) + BOX_W / 2.0, y_of(depth));
-        let (x2, y2) = (x_of(px) + BOX_W / 2.0, y_of(pd) + BOX_H);
+        let (x2, y2) = (x_of(px) + BOX_W / 2.0, y_of(pd) + box_h);
         let mid = y1 - GAP_Y / 2.0;
         doc = doc.add(
             Path::new()
@@ -181,7 +183,7 @@ pub fn draw(partnership_name: &str, groups: &[Group], links: &[BoardLink]) -> St
             .set("x", x)
             .set("y", y)
             .set("width", BOX_W)
-            .set("height", BOX_H)
+            .set("height", box_h)
             .set("rx", 4)
             .set("fill", if executive { BRAND } else { "#ffffff" })
             .set("stroke", BRAND)
@@ -190,30 +192,31 @@ pub fn draw(partnership_name: &str, groups: &[Group], links: &[BoardLink]) -> St
             rect = rect.set("stroke-dasharray", "6 4");
         }
         let text_fill = if executive { "#ffffff" } else { "#0b0c0c" };
-        doc = doc.add(G::new().add(rect).add(label(&wrap(&g.name), x + BOX_W / 2.0, y, text_fill)));
+        let drawn = G::new().add(rect).add(label(&wrap(&g.name), x + BOX_W / 2.0, y, box_h, text_fill));
+        doc = doc.add(Anchor::new().set("href", format!("{base}/groups/{}", g.id)).set("class", "hub-chart__group").add(drawn));
     }
     // Other boards to the right, joined by a dotted line to the group that holds the link.
     for (i, link) in links.iter().enumerate() {
         let x = x_of(links_column + 0.25);
-        let y = MARGIN + i as f64 * (BOX_H + 16.0);
+        let y = MARGIN + i as f64 * (box_h + 16.0);
         let rect = Rectangle::new()
             .set("x", x)
             .set("y", y)
             .set("width", BOX_W)
-            .set("height", BOX_H)
+            .set("height", box_h)
             .set("rx", 18)
             .set("fill", "#f3f6f7")
             .set("stroke", "#505a5f")
             .set("stroke-width", 1.5)
             .set("stroke-dasharray", "2 3");
-        doc = doc.add(G::new().add(rect).add(label(&wrap(&link.board_name), x + BOX_W / 2.0, y, "#0b0c0c")));
+        doc = doc.add(G::new().add(rect).add(label(&wrap(&link.board_name), x + BOX_W / 2.0, y, box_h, "#0b0c0c")));
         if let Some(&(col, depth)) = link.group_id.and_then(|g| position.get(&g)) {
             doc = doc.add(
                 Line::new()
                     .set("x1", x_of(col) + BOX_W)
-                    .set("y1", y_of(depth) + BOX_H / 2.0)
+                    .set("y1", y_of(depth) + box_h / 2.0)
                     .set("x2", x)
-                    .set("y2", y + BOX_H / 2.0)
+                    .set("y2", y + box_h / 2.0)
                     .set("stroke", "#505a5f")
                     .set("stroke-width", 1.5)
                     .set("stroke-dasharray", "2 3"),
@@ -261,18 +264,24 @@ mod tests {
     fn the_chart_draws_every_group_and_escapes_names() {
         let exec = group("Executive <&> board", None);
         let sub = group("Neglect", Some(exec.id));
-        let svg = draw("Test & Partnership", &[exec, sub], &[]);
+        let sub_id = sub.id;
+        let svg = draw("Test & Partnership", "/p/test", &[exec, sub], &[]);
         assert!(svg.contains("Executive &lt;&amp;&gt;"));
         assert!(svg.contains("Neglect"));
-        assert!(svg.contains("role=\"img\""));
+        assert!(svg.contains("role=\"group\""));
+        assert!(svg.contains(&format!("href=\"/p/test/groups/{}\"", sub_id)), "each box links to its group");
         assert_eq!(svg.matches("<rect").count(), 2);
         assert_eq!(svg.matches("marker-end").count(), 1, "one line of accountability");
     }
 
     #[test]
-    fn long_names_wrap_to_three_lines() {
-        let lines = wrap("Warwickshire Safeguarding Children Executive Partnership with a very long name indeed");
-        assert_eq!(lines.len(), 3);
-        assert!(lines.iter().all(|l| l.chars().count() <= LINE_CHARS + 1));
+    fn long_names_wrap_in_full_and_their_boxes_grow_to_hold_them() {
+        let name = "Warwickshire Safeguarding Children Executive Partnership with a very long name indeed";
+        let lines = wrap(name);
+        assert_eq!(lines.join(" "), name, "nothing is cut off");
+        assert!(lines.iter().all(|l| l.chars().count() <= LINE_CHARS));
+        let svg = draw("P", "/p/p", &[group(name, None)], &[]);
+        let expected = format!("height=\"{}\"", lines.len() as f64 * LINE_H + 22.0);
+        assert!(svg.contains(&expected), "{svg}");
     }
 }

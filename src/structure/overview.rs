@@ -91,7 +91,7 @@ pub(crate) async fn structure_page(State(state): State<AppState>, session: Sessi
     };
     Ok(StructurePage {
         layout: member.layout(&session, "structure").await?,
-        chart_svg: chart::draw(&member.partnership.name, &groups, &links),
+        chart_svg: chart::draw(&member.partnership.name, &format!("/p/{}", member.partnership.slug), &groups, &links),
         outline: chart::outline(&groups),
         relevant_agency_count: organisations.iter().filter(|o| o.is_relevant_agency && o.retired_on.is_none()).count(),
         arrangement,
