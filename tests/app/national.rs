@@ -86,6 +86,12 @@ async fn sign_in_generated(app: &TestApp, slug: &str) -> Generated {
     );
     ids.insert("group_id", one("select id from partnership_group where partnership_id = $1 and sort_order = 1").await);
     ids.insert("organisation_id", one("select id from organisation where partnership_id = $1 and name like '% Council'").await);
+    ids.insert(
+        "seat_id",
+        one("select s.id from group_member s join partnership_group g on g.partnership_id = s.partnership_id and g.id = s.group_id
+             where s.partnership_id = $1 and g.sort_order = 1 order by s.id limit 1")
+        .await,
+    );
     ids.insert("post_id", one("select post_id from post_holder where partnership_id = $1 order by starts_on, post_id limit 1").await);
     // The executive's last meeting with published minutes.
     ids.insert(
