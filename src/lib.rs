@@ -26,6 +26,7 @@ pub mod roles;
 pub mod router;
 pub mod scrutiny;
 pub mod seed;
+pub mod site;
 pub mod structure;
 pub mod tenant;
 pub mod tokens;

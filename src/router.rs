@@ -16,7 +16,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::web::{AppState, csrf, headers};
-use crate::{actions, auth, decisions, home, meetings, minutes, partnerships, people, scrutiny, structure};
+use crate::{actions, auth, decisions, home, meetings, minutes, partnerships, people, scrutiny, site, structure};
 
 /// One route: a method, an address pattern and what answers it.
 pub struct Route {
@@ -48,11 +48,16 @@ fn routes() -> Vec<Route> {
         get("/p/{slug}", home::workspace_root),
         get("/p/{slug}/audit", home::audit::audit_log),
         get("/p/{slug}/audit.csv", home::audit::export),
-        // Signing in and out, passwords and invitations
+        // Passwords and invitations
         get("/invitations/{token}", auth::invitations::accept_page),
         post("/invitations/{token}", auth::invitations::accept),
         get("/invitations/{token}/join", auth::invitations::join_page),
         post("/invitations/{token}/join", auth::invitations::join),
+        // The footer's pages, for everyone
+        get("/accessibility", site::accessibility),
+        get("/privacy", site::privacy),
+        get("/cookies", site::cookies),
+        // Signing in and out
         get("/login", auth::login_page),
         post("/login", auth::login),
         post("/logout", auth::logout),

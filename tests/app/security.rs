@@ -15,7 +15,11 @@ pub fn declared_routes() -> Vec<(Method, String)> {
 /// Routes anyone may use without signing in.
 // Signing out needs no sign-in: it ends whatever session there is.
 // A calendar feed is read by calendar programs, which carry no session: its token is the key.
-const PUBLIC: [&str; 8] = [
+const PUBLIC: [&str; 11] = [
+    // The footer's pages: the accessibility statement, the privacy notice and the cookies.
+    "/accessibility",
+    "/privacy",
+    "/cookies",
     "/login",
     // The second step of signing in: it answers only a session that gave the right password.
     "/login/code",
@@ -69,6 +73,17 @@ async fn public_routes_answer_without_a_session() {
     assert_eq!(browser.get("/login").await.status, StatusCode::OK);
     assert_eq!(browser.get("/healthz").await.status, StatusCode::OK);
     assert_eq!(browser.get("/static/app.mjs").await.status, StatusCode::OK);
+    // The footer's pages, linked from every page, signed in or not.
+    let login = browser.get("/login").await;
+    for (path, heading) in
+        [("/accessibility", "Accessibility statement for Partnership Hub"), ("/privacy", "Privacy notice"), ("/cookies", "Cookies")]
+    {
+        assert!(login.contains(&format!("href=\"{path}\"")), "the footer links {path}");
+        let page = browser.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(page.contains(&format!("<h1 class=\"govuk-heading-l\">{heading}</h1>")), "{path}");
+    }
+    assert!(browser.get("/cookies").await.contains("hub_session"), "the cookies page names the cookies we set");
     assert_eq!(browser.get("/govuk/govuk-frontend.min.js").await.status, StatusCode::OK);
     assert_eq!(browser.get("/invitations/not-a-real-token").await.status, StatusCode::NOT_FOUND);
 }

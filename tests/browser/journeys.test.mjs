@@ -92,3 +92,18 @@ test('signing in works with JavaScript switched off', async () => {
   assert.ok(await page.getByText('Gives independent scrutiny').isVisible())
   await context.close()
 })
+
+test('the footer leads anyone to the accessibility statement, the privacy notice and the cookies', async () => {
+  const page = await browser.newPage()
+  await page.goto(`${BASE_URL}/login`)
+  for (const [link, heading] of [
+    ['Accessibility statement', 'Accessibility statement for Partnership Hub'],
+    ['Privacy notice', 'Privacy notice'],
+    ['Cookies', 'Cookies']
+  ]) {
+    await page.locator('.govuk-footer').getByRole('link', { name: link, exact: true }).click()
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), heading)
+    await assertAccessible(page, `the ${link.toLowerCase()} page`)
+  }
+  await page.close()
+})
