@@ -91,8 +91,8 @@ pub async fn store(files: &Files, key: &str, bytes: Vec<u8>) -> Result<()> {
     Ok(())
 }
 
-/// A stored document as a download (never shown inline), not kept by caches.
-pub async fn download(files: &Files, key: &str, filename: &str, content_type: String) -> Result<Response> {
+/// A stored document's bytes.
+pub async fn fetch(files: &Files, key: &str) -> Result<Vec<u8>> {
     let read = |e: object_store::Error| match e {
         // The record names a file the store no longer holds: for the reader, not found; for the operators, a warning.
         object_store::Error::NotFound { .. } => {
@@ -101,7 +101,12 @@ pub async fn download(files: &Files, key: &str, filename: &str, content_type: St
         }
         e => AppError::Internal(anyhow::Error::new(e).context("reading a document")),
     };
-    let bytes = files.get(&StorePath::from(key)).await.map_err(read)?.bytes().await.map_err(read)?;
+    Ok(files.get(&StorePath::from(key)).await.map_err(read)?.bytes().await.map_err(read)?.to_vec())
+}
+
+/// A stored document as a download (never shown inline), not kept by caches.
+pub async fn download(files: &Files, key: &str, filename: &str, content_type: String) -> Result<Response> {
+    let bytes = fetch(files, key).await?;
     Ok((
         [
             (header::CONTENT_TYPE, content_type),

@@ -21,6 +21,7 @@ pub mod minutes;
 pub mod outbox;
 pub mod papers;
 pub mod partnerships;
+pub mod pdf;
 pub mod people;
 pub mod roles;
 pub mod router;

@@ -18,25 +18,39 @@ use crate::web::upload::Upload;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Holder {
     Meeting(Uuid),
+    /// A meeting's paper for one item of its agenda (the board pack's order).
+    AgendaItem {
+        meeting_id: Uuid,
+        agenda_item_id: Uuid,
+    },
     Decision(Uuid),
 }
 
 impl Holder {
     fn meeting_id(self) -> Option<Uuid> {
-        if let Holder::Meeting(id) = self { Some(id) } else { None }
+        match self {
+            Holder::Meeting(id) | Holder::AgendaItem { meeting_id: id, .. } => Some(id),
+            Holder::Decision(_) => None,
+        }
+    }
+    fn agenda_item_id(self) -> Option<Uuid> {
+        if let Holder::AgendaItem { agenda_item_id, .. } = self { Some(agenda_item_id) } else { None }
     }
     fn decision_id(self) -> Option<Uuid> {
         if let Holder::Decision(id) = self { Some(id) } else { None }
     }
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct Paper {
     pub id: Uuid,
     pub title: String,
     pub filename: String,
     pub content_type: String,
     pub size_bytes: i64,
+    /// The agenda item a meeting's paper is for, if any.
+    #[serde(default)]
+    pub agenda_item_id: Option<Uuid>,
 }
 
 impl Paper {
@@ -50,7 +64,7 @@ impl Paper {
 pub async fn list(tx: &mut Tx, partnership_id: Uuid, holder: Holder) -> sqlx::Result<Vec<Paper>> {
     sqlx::query_as!(
         Paper,
-        "select id, title, filename, content_type, size_bytes from paper
+        "select id, title, filename, content_type, size_bytes, agenda_item_id from paper
          where partnership_id = $1 and (meeting_id = $2 or decision_id = $3) order by uploaded_at",
         partnership_id,
         holder.meeting_id(),
@@ -58,6 +72,44 @@ pub async fn list(tx: &mut Tx, partnership_id: Uuid, holder: Holder) -> sqlx::Re
     )
     .fetch_all(&mut **tx)
     .await
+}
+
+/// A record's paper with where its file is kept, for putting papers together (a board pack).
+pub struct Filed {
+    pub paper: Paper,
+    pub storage_key: String,
+}
+
+/// A record's papers with their files' keys, oldest first.
+pub async fn filed(tx: &mut Tx, partnership_id: Uuid, holder: Holder) -> sqlx::Result<Vec<Filed>> {
+    let rows = sqlx::query!(
+        "select id, title, filename, content_type, size_bytes, agenda_item_id, storage_key from paper
+         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3) order by uploaded_at",
+        partnership_id,
+        holder.meeting_id(),
+        holder.decision_id()
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Filed {
+            paper: Paper {
+                id: r.id,
+                title: r.title,
+                filename: r.filename,
+                content_type: r.content_type,
+                size_bytes: r.size_bytes,
+                agenda_item_id: r.agenda_item_id,
+            },
+            storage_key: r.storage_key,
+        })
+        .collect())
+}
+
+/// A stored paper's bytes.
+pub async fn read(files: &Files, storage_key: &str) -> Result<Vec<u8>> {
+    crate::files::fetch(files, storage_key).await
 }
 
 /// What became of an upload.
@@ -85,15 +137,16 @@ pub async fn add(tx: &mut Tx, files: &Files, member: &Member, address: &str, hol
     if duplicate {
         return Ok(Added::AlreadyThere);
     }
-    let Upload { title, filename, bytes, content_type, sha256 } = upload;
+    let Upload { title, filename, bytes, content_type, sha256, .. } = upload;
     let id = Uuid::new_v4();
     let key = format!("{pid}/papers/{id}");
     let size = bytes.len() as i64;
     crate::files::store(files, &key, bytes).await?;
     // Either unique key (meeting and file, decision and file) makes a repeat a no-op.
     let inserted = sqlx::query!(
-        "insert into paper (partnership_id, id, meeting_id, decision_id, title, filename, content_type, size_bytes, sha256, storage_key, uploaded_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict do nothing",
+        "insert into paper (partnership_id, id, meeting_id, decision_id, title, filename, content_type, size_bytes, sha256, storage_key, uploaded_by,
+                            agenda_item_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) on conflict do nothing",
         pid,
         id,
         holder.meeting_id(),
@@ -104,7 +157,8 @@ pub async fn add(tx: &mut Tx, files: &Files, member: &Member, address: &str, hol
         size,
         sha256,
         key,
-        member.user.id
+        member.user.id,
+        holder.agenda_item_id()
     )
     .execute(&mut **tx)
     .await?;
@@ -113,7 +167,7 @@ pub async fn add(tx: &mut Tx, files: &Files, member: &Member, address: &str, hol
     }
     change(member, "paper.uploaded", "paper", id, address)
         .after(json!({
-            "meeting_id": holder.meeting_id(), "decision_id": holder.decision_id(), "title": title, "filename": filename,
+            "meeting_id": holder.meeting_id(), "agenda_item_id": holder.agenda_item_id(), "decision_id": holder.decision_id(), "title": title, "filename": filename,
             "content_type": content_type, "size_bytes": size, "sha256": sha256
         }))
         .record(tx)

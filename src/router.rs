@@ -136,6 +136,12 @@ fn routes() -> Vec<Route> {
         post("/p/{slug}/meetings/{meeting_id}/circulate", meetings::meeting::circulate_pack),
         upload("/p/{slug}/meetings/{meeting_id}/papers", meetings::papers::upload),
         get("/p/{slug}/meetings/{meeting_id}/papers/{paper_id}", meetings::papers::download),
+        get("/p/{slug}/meetings/{meeting_id}/agenda", meetings::pack::agenda_page),
+        get("/p/{slug}/meetings/{meeting_id}/pack.pdf", meetings::pack::board_pack),
+        get("/p/{slug}/meetings/{meeting_id}/interests/new", meetings::interests::declare_page),
+        post("/p/{slug}/meetings/{meeting_id}/interests/new", meetings::interests::declare),
+        post("/p/{slug}/meetings/{meeting_id}/interests/{declaration_id}/withdraw", meetings::interests::withdraw),
+        get("/p/{slug}/interests", meetings::interests::own_page),
         // Minutes
         get("/p/{slug}/meetings/{meeting_id}/minutes", minutes::minutes_page),
         post("/p/{slug}/meetings/{meeting_id}/minutes", minutes::drafting::save_sections),

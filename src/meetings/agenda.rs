@@ -167,6 +167,19 @@ pub(super) async fn notify_late_request(
     Ok(())
 }
 
+/// Whether an item is on the meeting's agenda (accepted).
+pub async fn is_on_agenda(tx: &mut Tx, partnership_id: Uuid, meeting_id: Uuid, item_id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from agenda_item where partnership_id = $1 and meeting_id = $2 and id = $3 and status = $4) as "on!""#,
+        partnership_id,
+        meeting_id,
+        item_id,
+        ItemStatus::Accepted as ItemStatus
+    )
+    .fetch_one(&mut **tx)
+    .await
+}
+
 pub(crate) async fn submit_item(
     State(state): State<AppState>,
     session: Session,

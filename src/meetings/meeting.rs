@@ -43,9 +43,20 @@ pub struct ItemRow {
     pub decision_reason: String,
     pub position: Option<i32>,
     pub minutes_allowed: Option<i32>,
+    /// When the item starts by the agenda's timings ("10:20"); empty where an earlier item has no time.
+    #[serde(skip)]
+    pub starts: String,
 }
 
 impl ItemRow {
+    /// "20 minutes", or empty.
+    pub fn duration(&self) -> String {
+        match self.minutes_allowed {
+            Some(1) => "1 minute".into(),
+            Some(n) => format!("{n} minutes"),
+            None => String::new(),
+        }
+    }
     pub fn purpose_label(&self) -> &'static str {
         match self.purpose.as_str() {
             "decision" => "For decision",
@@ -92,8 +103,38 @@ pub(super) struct MeetingPage {
     pub(super) can_manage: bool,
     pub(super) can_submit: bool,
     pub(super) my_seat: Option<Uuid>,
+    pub(super) declarations: Vec<super::interests::Declared>,
     pub(super) errors: FormErrors,
     pub(super) item_form: ItemForm,
+}
+
+impl MeetingPage {
+    fn papers_for(&self, item: &Uuid) -> Vec<&crate::papers::Paper> {
+        self.papers.iter().flatten().filter(|p| p.agenda_item_id.as_ref() == Some(item)).collect()
+    }
+    /// Papers for no item on the agenda (or for an item no longer on it).
+    fn other_papers(&self) -> Vec<&crate::papers::Paper> {
+        self.papers.iter().flatten().filter(|p| !p.agenda_item_id.is_some_and(|i| self.agenda.iter().any(|a| a.id == i))).collect()
+    }
+    fn agenda_choices(&self) -> Vec<(String, String)> {
+        self.agenda.iter().enumerate().map(|(i, a)| (a.id.to_string(), format!("{}. {}", i + 1, a.title))).collect()
+    }
+    fn declarations_for(&self, item: &Uuid) -> Vec<&super::interests::Declared> {
+        self.declarations.iter().filter(|d| d.agenda_item_id == *item).collect()
+    }
+    fn may_withdraw(&self, declaration: &super::interests::Declared) -> bool {
+        self.can_manage || declaration.membership_id == self.member.membership_id
+    }
+}
+
+/// Each item's start by the agenda's timings, from the meeting's start; none
+/// after an item with no time allowed.
+pub(super) fn time_agenda(starts_at: DateTime<Utc>, agenda: &mut [ItemRow]) {
+    let mut at = Some(starts_at);
+    for item in agenda {
+        item.starts = at.map(crate::calendar::uk_time).unwrap_or_default();
+        at = at.zip(item.minutes_allowed).map(|(at, n)| at + chrono::Duration::minutes(i64::from(n)));
+    }
 }
 
 pub(super) struct MeetingDetail {
@@ -105,6 +146,7 @@ pub(super) struct MeetingDetail {
     /// The person's own seat on the meeting's group today.
     pub(super) my_seat: Option<Uuid>,
     pub(super) minutes_status: Option<String>,
+    pub(super) declarations: Vec<super::interests::Declared>,
 }
 
 /// A meeting, its agenda, seats and quorum, and the person's seat: the
@@ -130,7 +172,11 @@ pub(super) async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str)
                                          i.submitted_at, i.status, i.decision_reason, i.position, i.minutes_allowed
                                   from agenda_item i left join app_user u on u.id = i.submitted_by
                                   where i.partnership_id = e.partnership_id and i.meeting_id = e.id) i), '[]') as "items!: Json<Vec<ItemRow>>",
-                  coalesce(seats.lines, '[]') as "seats!: Json<Vec<SeatLine>>"
+                  coalesce(seats.lines, '[]') as "seats!: Json<Vec<SeatLine>>",
+                  coalesce((select json_agg(x order by x.position nulls last, x.person_name)
+                            from (select x.id, x.agenda_item_id, x.item_title, x.position, x.membership_id, x.person_name, x.nature
+                                  from standing_interest x where x.partnership_id = e.partnership_id and x.meeting_id = e.id) x), '[]')
+                    as "declarations!: Json<Vec<super::interests::Declared>>"
            from meeting e
            join partnership_group g on g.partnership_id = e.partnership_id and g.id = e.group_id
            left join arrangement a on a.partnership_id = e.partnership_id
@@ -159,7 +205,16 @@ pub(super) async fn load_meeting(tx: &mut Tx, member: &Member, meeting_id: &str)
         (Some(sectors), Some(description)) => Some(quorum_view(&QuorumRule::from_stored(sectors, description), &seats, &partners)),
         _ => None,
     };
-    Ok(MeetingDetail { meeting, deadlines, items, seats, quorum, my_seat: row.my_seat, minutes_status: row.minutes_status })
+    Ok(MeetingDetail {
+        meeting,
+        deadlines,
+        items,
+        seats,
+        quorum,
+        my_seat: row.my_seat,
+        minutes_status: row.minutes_status,
+        declarations: row.declarations.0,
+    })
 }
 
 /// Whether the seats recorded as present meet the rule; the missing partners named as the partnership names them.
@@ -215,6 +270,7 @@ pub(super) async fn render_meeting(
             ItemStatus::Refused => refused.push(item),
         }
     }
+    time_agenda(detail.meeting.starts_at, &mut agenda);
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let circulation = detail.meeting.pack_circulated_at.map(|at| {
         let day = uk_date(at);
@@ -240,6 +296,7 @@ pub(super) async fn render_meeting(
         refused,
         seats: detail.seats,
         quorum: detail.quorum,
+        declarations: detail.declarations,
         meeting: detail.meeting,
         member,
         errors,

@@ -7,7 +7,9 @@
 pub mod agenda;
 pub mod attendance;
 pub mod feed;
+pub mod interests;
 pub mod meeting;
+pub mod pack;
 pub mod papers;
 pub mod schedule;
 

@@ -34,7 +34,20 @@ pub(crate) async fn upload(
     };
     let title = upload.title.clone();
     let mut tx = member.begin(&state).await?;
-    let added = crate::papers::add(&mut tx, &state.files, &member, &address, Holder::Meeting(meeting.id), upload).await?;
+    // For one item of the agenda, if one of the meeting's items was chosen.
+    let holder = match upload.field("agenda_item").filter(|v| !v.is_empty()) {
+        None => Holder::Meeting(meeting.id),
+        Some(chosen) => {
+            let item = crate::web::record_id(chosen)?;
+            if !super::agenda::is_on_agenda(&mut tx, member.partnership.id, meeting.id, item).await? {
+                errors.add("agenda_item", "Choose an item on the agenda, or no item");
+                member.resume(tx);
+                return render_meeting_with_errors(&state, &session, member, &meeting_id, errors).await;
+            }
+            Holder::AgendaItem { meeting_id: meeting.id, agenda_item_id: item }
+        }
+    };
+    let added = crate::papers::add(&mut tx, &state.files, &member, &address, holder, upload).await?;
     tx.commit().await?;
     let to = format!("/p/{}/meetings/{}", member.partnership.slug, meeting.id);
     let message = match added {

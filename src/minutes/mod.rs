@@ -92,6 +92,8 @@ pub(super) struct MinutesState {
 
 pub(super) struct Loaded {
     pub(super) meeting: MeetingRow,
+    /// The declarations of interest standing for the meeting's items (as the reader may see them).
+    pub(super) declarations: Vec<crate::meetings::interests::Declared>,
     pub(super) minutes: Option<MinutesState>,
     pub(super) sections: Vec<Section>,
     pub(super) actions: Vec<SectionAction>,
@@ -131,7 +133,11 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, meeting_id: &str, reading
                             from (select u.display_name as author, c.body, c.created_at
                                   from minutes_comment c join app_user u on u.id = c.author_user_id
                                   where $3 and c.partnership_id = e.partnership_id and c.meeting_id = e.id) x), '[]') as "comments!: Json<Vec<Comment>>",
-                  coalesce(seats.lines, '[]') as "seats!: Json<Vec<SeatLine>>"
+                  coalesce(seats.lines, '[]') as "seats!: Json<Vec<SeatLine>>",
+                  coalesce((select json_agg(x order by x.position nulls last, x.person_name)
+                            from (select x.id, x.agenda_item_id, x.item_title, x.position, x.membership_id, x.person_name, x.nature
+                                  from standing_interest x where x.partnership_id = e.partnership_id and x.meeting_id = e.id) x), '[]')
+                    as "declarations!: Json<Vec<crate::meetings::interests::Declared>>"
            from meeting e
            join partnership_group eg on eg.partnership_id = e.partnership_id and eg.id = e.group_id
            left join minutes m on m.partnership_id = e.partnership_id and m.meeting_id = e.id
@@ -156,9 +162,10 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, meeting_id: &str, reading
     let later_meetings = (row.later_ids.iter().zip(&row.later_starts).zip(&row.later_ends))
         .map(|((id, starts), ends)| (id.to_string(), crate::calendar::when(*starts, *ends)))
         .collect();
-    let (sections, actions, comments, seats) = (row.sections.0, row.actions.0, row.comments.0, row.seats.0);
+    let (sections, actions, comments, seats, declarations) =
+        (row.sections.0, row.actions.0, row.comments.0, row.seats.0, row.declarations.0);
     let meeting = crate::meetings::meeting_row!(row);
-    Ok(Loaded { meeting, minutes, sections, actions, comments, seats, later_meetings })
+    Ok(Loaded { meeting, minutes, sections, actions, comments, seats, later_meetings, declarations })
 }
 
 #[derive(Template, WebTemplate)]
@@ -173,6 +180,7 @@ pub(super) struct MinutesPage {
     pub(super) actions: Vec<SectionAction>,
     pub(super) comments: Vec<Comment>,
     pub(super) seats: Vec<SeatLine>,
+    pub(super) declarations: Vec<crate::meetings::interests::Declared>,
     pub(super) can_manage: bool,
     pub(super) people: Vec<(String, String)>,
     pub(super) later_meetings: Vec<(String, String)>,
@@ -241,6 +249,7 @@ pub(super) async fn render(
         actions: loaded.actions,
         comments: loaded.comments,
         seats: loaded.seats,
+        declarations: loaded.declarations,
         can_manage,
         people,
         later_meetings: loaded.later_meetings,

@@ -24,6 +24,7 @@ pub(crate) struct PublishedPage {
     /// Only the sections not marked confidential.
     pub(super) sections: Vec<Section>,
     pub(super) seats: Vec<SeatLine>,
+    pub(super) declarations: Vec<crate::meetings::interests::Declared>,
     /// Decisions taken at the meeting that are not confidential.
     pub(super) decisions: Vec<crate::decisions::RegisterLine>,
 }
@@ -47,6 +48,7 @@ pub(crate) async fn published_page(
         approved_at_meeting: minutes.approved_at_meeting,
         sections: loaded.sections.into_iter().filter(|s| !s.confidential).collect(),
         seats: loaded.seats,
+        declarations: loaded.declarations,
         decisions,
     })
 }

@@ -208,11 +208,22 @@ select m.partnership_id, m.id, s.id,
 from gen_meeting m join gen_seat s on s.partnership_id = m.partnership_id and s.group_id = m.group_id
 where m.past and not m.cancelled;
 
--- One paper for each meeting held.
-insert into paper (partnership_id, id, meeting_id, title, filename, content_type, size_bytes, sha256, storage_key, uploaded_at)
-select i.partnership_id, gen_random_uuid(), i.meeting_id, 'Performance report', 'performance-report.pdf', 'application/pdf', 182000,
+-- One paper for each meeting held, for its performance report item.
+insert into paper (partnership_id, id, meeting_id, agenda_item_id, title, filename, content_type, size_bytes, sha256, storage_key, uploaded_at)
+select i.partnership_id, gen_random_uuid(), i.meeting_id, i.id, 'Performance report', 'performance-report.pdf', 'application/pdf', 182000,
        encode(sha256(i.id::text::bytea), 'hex'), i.partnership_id || '/generated/' || i.id, i.starts_at - interval '8 days'
 from gen_item i where i.pos = 2 and i.past;
+
+-- A declaration of interest in the budget at one meeting in eight, by the group's chair; one in ten later withdrawn.
+insert into interest_declaration (partnership_id, id, meeting_id, agenda_item_id, membership_id, nature, recorded_by, declared_at, withdrawn_at)
+select i.partnership_id, gen_random_uuid(), i.meeting_id, i.id, s.membership_id,
+       'A member of my family works for a provider the budget funds', b.user_id, i.starts_at - interval '3 days',
+       case when abs(hashtext(i.id::text)) % 10 = 0 then i.starts_at - interval '2 days' end
+from gen_item i
+join meeting e on e.partnership_id = i.partnership_id and e.id = i.meeting_id
+join gen_seat s on s.partnership_id = e.partnership_id and s.group_id = e.group_id and s.role_in_group = 'chair'
+join gen_person b on b.partnership_id = i.partnership_id and b.k = 1
+where i.pos = 7 and (hashtext(i.meeting_id::text) & 7) = 0;
 
 -- Minutes: published once approved, the latest still in draft or circulated.
 insert into minutes (partnership_id, meeting_id, status, circulated_at, approved_at, published_at, created_at)

@@ -17,7 +17,20 @@ pub struct Upload {
     pub bytes: Vec<u8>,
     pub content_type: &'static str,
     pub sha256: String,
+    /// The form's other short fields (an agenda item chosen beside the file), as sent.
+    pub fields: Vec<(String, String)>,
 }
+
+impl Upload {
+    /// One of the form's other fields, if it was sent.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A form carries a handful of fields beside its file; more is not a form of ours.
+const MAX_OTHER_FIELDS: usize = 8;
+const MAX_OTHER_FIELD_BYTES: usize = 200;
 
 /// Read a form with a title field and a file field into an [`Upload`], or
 /// say on the form what is wrong.
@@ -31,6 +44,7 @@ pub async fn read_document(
 ) -> Result<Option<Upload>> {
     let mut multipart = Multipart::from_request(request, &()).await.map_err(|_| AppError::BadRequest)?;
     let (mut title, mut filename, mut bytes, mut too_big) = (String::new(), String::new(), Vec::new(), false);
+    let mut fields = Vec::new();
     // A body over the limit is an error from the stream itself; either way the answer is the same message.
     let too_large = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE { Ok(()) } else { Err(AppError::BadRequest) }
@@ -65,6 +79,12 @@ pub async fn read_document(
                     }
                 }
             }
+        } else if field.file_name().is_none() && fields.len() < MAX_OTHER_FIELDS {
+            let value = field.text().await.map_err(|_| AppError::BadRequest)?;
+            if value.len() > MAX_OTHER_FIELD_BYTES {
+                return Err(AppError::BadRequest);
+            }
+            fields.push((name, value));
         }
     }
     let title = title.trim().to_owned();
@@ -85,9 +105,14 @@ pub async fn read_document(
         errors.add(title_field, "Enter a title");
     }
     match kind {
-        Some((content_type, _)) if errors.iter().count() == before => {
-            Ok(Some(Upload { sha256: hex::encode(Sha256::digest(&bytes)), filename: safe_filename(&filename), title, bytes, content_type }))
-        }
+        Some((content_type, _)) if errors.iter().count() == before => Ok(Some(Upload {
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            filename: safe_filename(&filename),
+            title,
+            bytes,
+            content_type,
+            fields,
+        })),
         _ => Ok(None),
     }
 }

@@ -232,6 +232,19 @@ impl TestApp {
             .execute(&self.owner)
             .await
             .unwrap();
+        let declaration = Uuid::new_v4();
+        sqlx::query(
+            "insert into interest_declaration (partnership_id, id, meeting_id, agenda_item_id, membership_id, nature)
+             select $1, $2, $3, $4, id, 'Chairs the provider''s board' from membership where partnership_id = $1 order by id limit 1",
+        )
+        .bind(pid)
+        .bind(declaration)
+        .bind(meeting)
+        .bind(item)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        ids.insert("declaration_id", declaration.to_string());
         let action = Uuid::new_v4();
         sqlx::query("insert into action_point (partnership_id, id, description, owner_name, due_on, meeting_id) values ($1, $2, 'Report back', 'Someone', current_date + 30, $3)")
             .bind(pid)

@@ -7,6 +7,7 @@ mod paths;
 mod admin;
 mod audit_log;
 mod auth;
+mod board_pack;
 mod decisions;
 mod fuzz;
 mod home;

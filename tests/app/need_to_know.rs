@@ -18,10 +18,12 @@ const MEETING_PAPER: &str = "Child H chronology";
 const DECISION_PAPER: &str = "Child H options appraisal";
 const DRAFT_ACTION: &str = "Visit the school of Child H";
 const DRAFT_SECTION: &str = "Child H: what the school knew";
-const SECRETS: [&str; 7] = [DECISION, DECISION_BACKGROUND, AGENDA_ITEM, MEETING_PAPER, DECISION_PAPER, DRAFT_ACTION, DRAFT_SECTION];
+const DECLARATION: &str = "Child H is known to my family";
+const SECRETS: [&str; 8] =
+    [DECISION, DECISION_BACKGROUND, AGENDA_ITEM, MEETING_PAPER, DECISION_PAPER, DRAFT_ACTION, DRAFT_SECTION, DECLARATION];
 
 /// Placeholders naming a record that is confidential in this fixture.
-const CONFIDENTIAL_IDS: [&str; 5] = ["{decision_id}", "{decision_paper_id}", "{item_id}", "{paper_id}", "{action_id}"];
+const CONFIDENTIAL_IDS: [&str; 6] = ["{decision_id}", "{decision_paper_id}", "{item_id}", "{paper_id}", "{action_id}", "{declaration_id}"];
 
 /// Swindon's walker records, made confidential: the decision of the first
 /// group, that group's meeting with its agenda item and paper, and an action
@@ -41,6 +43,7 @@ async fn confidential_records(app: &TestApp, owner: Uuid) -> HashMap<&'static st
     run("update agenda_item set title = 'Rapid review: Child H' where id = $1", &ids["item_id"]).await;
     run("update paper set title = 'Child H chronology' where id = $1", &ids["paper_id"]).await;
     run("update paper set title = 'Child H options appraisal' where id = $1", &ids["decision_paper_id"]).await;
+    run("update interest_declaration set nature = 'Child H is known to my family' where id = $1", &ids["declaration_id"]).await;
     let meeting = Uuid::parse_str(&ids["meeting_id"]).unwrap();
     sqlx::query("insert into minutes (partnership_id, meeting_id) select partnership_id, id from meeting where id = $1")
         .bind(meeting)
@@ -104,6 +107,13 @@ async fn every_route_hides_confidential_records_from_those_who_do_not_need_them(
     app.seat(elsewhere_member, other_group, "Elsewhere Member", None).await;
     app.seat(elsewhere_chair, other_group, "Elsewhere Chair", None).await;
     app.seat(board_member, body, "Board Member", None).await;
+    // The declaration is the board member's, whom the group's business is for; no outsider declared it.
+    sqlx::query("update interest_declaration set membership_id = $2 where partnership_id = $1")
+        .bind(pid)
+        .bind(board_member)
+        .execute(&app.owner)
+        .await
+        .unwrap();
     sqlx::query("update partnership set confidential_to_scrutineers = false where id = $1").bind(pid).execute(&app.owner).await.unwrap();
     // The walker's deputy nomination goes to the delegated partner, not to whichever member came first.
     sqlx::query("update decision_deputy set membership_id = $2 where partnership_id = $1")
@@ -114,7 +124,7 @@ async fn every_route_hides_confidential_records_from_those_who_do_not_need_them(
         .unwrap();
 
     let mut absent = ids.clone();
-    for key in ["decision_id", "decision_paper_id", "item_id", "paper_id", "action_id"] {
+    for key in ["decision_id", "decision_paper_id", "item_id", "paper_id", "action_id", "declaration_id"] {
         absent.insert(key, Uuid::new_v4().to_string());
     }
     let routes: Vec<_> = declared_routes().into_iter().filter(|(_, p)| p.starts_with("/p/{slug}")).collect();
