@@ -4,7 +4,6 @@
 //! on the meeting, its minutes and the person's own page.
 
 use axum::http::StatusCode;
-use chrono::Datelike;
 use lopdf::content::{Content, Operation};
 use lopdf::{Document, Object, Stream, dictionary};
 use partnership_hub::calendar;
@@ -69,21 +68,7 @@ async fn setup() -> (TestApp, String, Uuid) {
     app.seat(nurse, executive, "Executive Nurse (linked)", None).await;
     let mut bm = app.signed_in("bm@swindon.example").await;
     let day = calendar::working_days_after(calendar::today(), 15);
-    let path = format!("/p/swindon/groups/{executive}/meetings/new");
-    bm.get(&path).await;
-    let page = bm
-        .post(
-            &path,
-            &[
-                ("date_day", &day.day().to_string()),
-                ("date_month", &day.month().to_string()),
-                ("date_year", &day.year().to_string()),
-                ("start_time", "10:00"),
-                ("end_time", "12:00"),
-            ],
-        )
-        .await;
-    let meeting = page.location.unwrap();
+    let meeting = bm.add_meeting(executive, day).await;
     // Two items on the agenda, the annual report first for 20 minutes, then the budget for 30.
     for (title, purpose) in [("Pooled budget 2027 to 2028", "decision"), ("Annual report", "information")] {
         bm.get(&meeting).await;

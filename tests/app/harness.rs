@@ -521,6 +521,27 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A meeting of a Swindon group on `day`, 10:00 to 12:00, added through its form; the meeting's address.
+    pub async fn add_meeting(&mut self, group: Uuid, day: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        let path = format!("/p/swindon/groups/{group}/meetings/new");
+        self.get(&path).await;
+        let page = self
+            .post(
+                &path,
+                &[
+                    ("date_day", &day.day().to_string()),
+                    ("date_month", &day.month().to_string()),
+                    ("date_year", &day.year().to_string()),
+                    ("start_time", "10:00"),
+                    ("end_time", "12:00"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        page.location.unwrap()
+    }
+
     pub async fn request(&mut self, method: Method, path: &str, form: Option<String>) -> Page {
         self.request_with(method, path, form, &[]).await
     }

@@ -6,25 +6,6 @@ use uuid::Uuid;
 
 use crate::harness::{Browser, TestApp};
 
-async fn add_meeting(browser: &mut Browser, group: Uuid, day: chrono::NaiveDate) -> String {
-    let path = format!("/p/swindon/groups/{group}/meetings/new");
-    browser.get(&path).await;
-    let page = browser
-        .post(
-            &path,
-            &[
-                ("date_day", &day.day().to_string()),
-                ("date_month", &day.month().to_string()),
-                ("date_year", &day.year().to_string()),
-                ("start_time", "10:00"),
-                ("end_time", "12:00"),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    page.location.unwrap()
-}
-
 #[tokio::test]
 async fn minutes_go_from_draft_to_published_and_confidential_passages_never_leak() {
     let app = TestApp::spawn().await;
@@ -35,8 +16,8 @@ async fn minutes_go_from_draft_to_published_and_confidential_passages_never_leak
     app.seat(nurse, executive, "Executive Nurse (linked)", None).await;
 
     let mut bm = app.signed_in("bm@swindon.example").await;
-    let meeting = add_meeting(&mut bm, executive, calendar::working_days_after(calendar::today(), 15)).await;
-    let later = add_meeting(&mut bm, executive, calendar::working_days_after(calendar::today(), 40)).await;
+    let meeting = bm.add_meeting(executive, calendar::working_days_after(calendar::today(), 15)).await;
+    let later = bm.add_meeting(executive, calendar::working_days_after(calendar::today(), 40)).await;
     bm.post(&format!("{meeting}/items"), &[("title", "Case review update"), ("purpose", "discussion")]).await;
     let item: Uuid = sqlx::query_scalar("select id from agenda_item").fetch_one(&app.owner).await.unwrap();
     bm.post(&format!("{meeting}/items/{item}/decide"), &[("decision", "accept")]).await;
@@ -174,7 +155,7 @@ async fn an_action_added_from_the_minutes_twice_by_a_double_click_is_one_action(
     let owner = app.add_member("owner@swindon.example", "swindon", &[Role::GroupMember]).await;
     let executive = app.group_id("swindon", "Swindon Safeguarding Executive").await;
     let mut bm = app.signed_in("bm@swindon.example").await;
-    let meeting = add_meeting(&mut bm, executive, calendar::working_days_after(calendar::today(), 15)).await;
+    let meeting = bm.add_meeting(executive, calendar::working_days_after(calendar::today(), 15)).await;
     let minutes = format!("{meeting}/minutes");
     bm.post(&format!("{minutes}/start"), &[]).await;
     bm.post(&format!("{minutes}/sections"), &[("heading", "Any other business")]).await;
@@ -287,7 +268,7 @@ async fn every_button_of_the_minutes_keeps_and_saves_everything_typed_on_the_pag
     let owner = app.add_member("owner@swindon.example", "swindon", &[Role::GroupMember]).await;
     let executive = app.group_id("swindon", "Swindon Safeguarding Executive").await;
     let mut bm = app.signed_in("bm@swindon.example").await;
-    let meeting = add_meeting(&mut bm, executive, calendar::working_days_after(calendar::today(), 15)).await;
+    let meeting = bm.add_meeting(executive, calendar::working_days_after(calendar::today(), 15)).await;
     let minutes = format!("{meeting}/minutes");
     bm.post(&format!("{minutes}/start"), &[]).await;
     bm.post(&format!("{minutes}/sections"), &[("heading", "Any other business")]).await;

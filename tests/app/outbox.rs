@@ -134,22 +134,7 @@ async fn changes_queue_their_mail_in_the_same_transaction_once() {
 
     // Circulating papers and cancelling tell the group's members once each, however often clicked.
     let day = partnership_hub::calendar::working_days_after(partnership_hub::calendar::today(), 15);
-    let path = format!("/p/swindon/groups/{executive}/meetings/new");
-    browser.get(&path).await;
-    use chrono::Datelike;
-    let page = browser
-        .post(
-            &path,
-            &[
-                ("date_day", &day.day().to_string()),
-                ("date_month", &day.month().to_string()),
-                ("date_year", &day.year().to_string()),
-                ("start_time", "10:00"),
-                ("end_time", "12:00"),
-            ],
-        )
-        .await;
-    let meeting = page.location.unwrap();
+    let meeting = browser.add_meeting(executive, day).await;
     for _ in 0..2 {
         browser.post(&format!("{meeting}/circulate"), &[]).await;
         browser.post(&format!("{meeting}/cancel"), &[("reason", "No quorum expected")]).await;

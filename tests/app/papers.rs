@@ -1,5 +1,4 @@
 use axum::http::StatusCode;
-use chrono::Datelike;
 use partnership_hub::calendar;
 use partnership_hub::roles::Role;
 use uuid::Uuid;
@@ -17,21 +16,8 @@ async fn setup() -> (TestApp, String, Uuid) {
     app.seat(nurse, executive, "Executive Nurse (linked)", None).await;
     let mut bm = app.signed_in("bm@swindon.example").await;
     let day = calendar::working_days_after(calendar::today(), 15);
-    let path = format!("/p/swindon/groups/{executive}/meetings/new");
-    bm.get(&path).await;
-    let page = bm
-        .post(
-            &path,
-            &[
-                ("date_day", &day.day().to_string()),
-                ("date_month", &day.month().to_string()),
-                ("date_year", &day.year().to_string()),
-                ("start_time", "10:00"),
-                ("end_time", "12:00"),
-            ],
-        )
-        .await;
-    (app, page.location.unwrap(), executive)
+    let meeting = bm.add_meeting(executive, day).await;
+    (app, meeting, executive)
 }
 
 #[tokio::test]
