@@ -18,7 +18,7 @@ use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{ItemStatus, find_meeting};
+use super::find_meeting;
 use crate::calendar::{long_date, uk_date, when};
 use crate::error::{AppError, Result};
 use crate::roles::Capability;
@@ -82,21 +82,20 @@ async fn setting(tx: &mut crate::db::Tx, member: &Member, meeting_id: &str) -> R
         r#"select e.id, e.group_id, g.name as group_name, e.starts_at as "starts_at: DateTime<Utc>", e.ends_at as "ends_at: DateTime<Utc>",
                   e.status = 'cancelled' as "cancelled!",
                   coalesce((select array_agg(i.id order by i.position nulls last, i.submitted_at) from agenda_item i
-                            where i.partnership_id = e.partnership_id and i.meeting_id = e.id and i.status = $3), '{}') as "item_ids!",
+                            where i.partnership_id = e.partnership_id and i.meeting_id = e.id and i.status = 'accepted'), '{}') as "item_ids!",
                   coalesce((select array_agg(i.title order by i.position nulls last, i.submitted_at) from agenda_item i
-                            where i.partnership_id = e.partnership_id and i.meeting_id = e.id and i.status = $3), '{}') as "item_titles!",
+                            where i.partnership_id = e.partnership_id and i.meeting_id = e.id and i.status = 'accepted'), '{}') as "item_titles!",
                   people.ids as "people_ids?", people.names as "people_names?"
            from meeting e join partnership_group g on g.partnership_id = e.partnership_id and g.id = e.group_id
            -- The group's members with an account today, for the business unit to record a declaration for.
            left join lateral (select array_agg(x.id order by x.known_as) as ids, array_agg(x.known_as order by x.known_as) as names
                               from (select distinct m.id, m.known_as from group_member s
                                     join membership m on m.partnership_id = s.partnership_id and m.id = s.membership_id and m.is_current
-                                    where $4 and s.partnership_id = e.partnership_id and s.group_id = e.group_id
+                                    where $3 and s.partnership_id = e.partnership_id and s.group_id = e.group_id
                                       and s.starts_on <= current_date and (s.ends_on is null or s.ends_on >= current_date)) x) people on true
            where e.partnership_id = $1 and e.id = $2"#,
         member.partnership.id,
         record_id(meeting_id)?,
-        ItemStatus::Accepted as ItemStatus,
         member.roles.allows(Capability::ManageMeetings)
     )
     .fetch_optional(&mut **tx)
