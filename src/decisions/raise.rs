@@ -34,6 +34,37 @@ pub(super) fn may_raise_any(member: &Member) -> bool {
     member.roles.allows(Capability::ManageDecisions) || !member.chairs.is_empty()
 }
 
+/// Put a decision to the partners, audit it and tell those with a voice: the
+/// one way a decision is raised, from its form or from another record (a
+/// review's recommendation). Its number, or None when a decision with this id
+/// exists already (the same submission twice).
+pub async fn put_and_tell(tx: &mut Tx, member: &Member, address: &str, d: &NewDecision) -> Result<Option<i32>> {
+    let pid = member.partnership.id;
+    let Some(raised) = super::put_to_partners(tx, pid, member.user.id, d).await? else {
+        return Ok(None);
+    };
+    let number = raised.number;
+    change(member, "decision.raised", "decision", d.id, address)
+        .after(json!({
+            "number": number, "group_id": d.group_id, "title": d.title, "question": d.question, "background": d.background,
+            "options": d.options, "confidential": d.confidential, "meeting_id": d.meeting_id, "responds_to": d.responds_to,
+            "closes_at": d.closes_at, "quorum": raised.quorum_sectors, "majority_vote": raised.rule.majority_vote,
+            "majority_of": raised.rule.majority_of.code(), "voters": raised.voters,
+        }))
+        .record(tx)
+        .await?;
+    let subject = format!("Decision D{number} needs your response by {}", uk_moment(d.closes_at));
+    let body = format!(
+        "{} has asked the partners to decide:\n\n{}\n\n{}\n\nRespond online in Partnership Hub by {}.\n",
+        member.user.display_name,
+        d.title,
+        d.question,
+        uk_moment(d.closes_at)
+    );
+    notify(tx, pid, d.id, None, &subject, &body, "decision-raised").await?;
+    Ok(Some(number))
+}
+
 /// The bodies this member may put a decision to: every active group for the
 /// business manager, the groups they chair for a chair.
 pub(super) async fn raisable_groups(tx: &mut Tx, member: &Member) -> sqlx::Result<Vec<(Uuid, String)>> {
@@ -246,7 +277,7 @@ pub(crate) async fn raise(
         member.resume(tx);
         return new_page(&state, &session, member, form, errors).await;
     };
-    let Some(raised) = super::put_to_partners(&mut tx, pid, member.user.id, &d).await? else {
+    let Some(number) = put_and_tell(&mut tx, &member, &address, &d).await? else {
         // The same form submitted again: show what the first submission raised.
         let raised_by = sqlx::query_scalar!("select raised_by from decision where partnership_id = $1 and id = $2", pid, d.id)
             .fetch_optional(&mut *tx)
@@ -257,25 +288,6 @@ pub(crate) async fn raise(
         let to = format!("/p/{}/decisions/{}", member.partnership.slug, d.id);
         return redirect_with(&session, "That decision was already raised".into(), to).await;
     };
-    let number = raised.number;
-    change(&member, "decision.raised", "decision", d.id, &address)
-        .after(json!({
-            "number": number, "group_id": d.group_id, "title": d.title, "question": d.question, "background": d.background,
-            "options": d.options, "confidential": d.confidential, "meeting_id": d.meeting_id, "responds_to": d.responds_to,
-            "closes_at": d.closes_at, "quorum": raised.quorum_sectors, "majority_vote": raised.rule.majority_vote,
-            "majority_of": raised.rule.majority_of.code(), "voters": raised.voters,
-        }))
-        .record(&mut tx)
-        .await?;
-    let subject = format!("Decision D{number} needs your response by {}", uk_moment(d.closes_at));
-    let body = format!(
-        "{} has asked the partners to decide:\n\n{}\n\n{}\n\nRespond online in Partnership Hub by {}.\n",
-        member.user.display_name,
-        d.title,
-        d.question,
-        uk_moment(d.closes_at)
-    );
-    notify(&mut tx, pid, d.id, None, &subject, &body, "decision-raised").await?;
     tx.commit().await?;
     redirect_with(&session, format!("Decision D{number} raised: {}", d.title), format!("/p/{}/decisions/{}", member.partnership.slug, d.id))
         .await
