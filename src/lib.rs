@@ -23,6 +23,7 @@ pub mod papers;
 pub mod partnerships;
 pub mod pdf;
 pub mod people;
+pub mod reviews;
 pub mod roles;
 pub mod router;
 pub mod scrutiny;

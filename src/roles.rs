@@ -37,6 +37,8 @@ pub enum Capability {
     WriteScrutinyReports,
     /// Follow every action of the partnership, not only one's own.
     ViewAllActions,
+    /// Record notifications and referrals, run every review and read every case.
+    ManageReviews,
 }
 
 impl Role {
@@ -112,6 +114,7 @@ impl Role {
                     | Capability::ManageDecisions
                     | Capability::ManageScrutiny
                     | Capability::ViewAllActions
+                    | Capability::ManageReviews
             ) | (Role::IndependentScrutineer, Capability::ViewAuditLog | Capability::WriteScrutinyReports | Capability::ViewAllActions)
                 | (Role::DelegatedSafeguardingPartner, Capability::NominateDeputies | Capability::ViewAllActions)
                 | (Role::LeadSafeguardingPartner, Capability::ViewAllActions)

@@ -16,7 +16,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::web::{AppState, csrf, headers};
-use crate::{actions, auth, decisions, home, meetings, minutes, partnerships, people, scrutiny, site, structure};
+use crate::{actions, auth, decisions, home, meetings, minutes, partnerships, people, reviews, scrutiny, site, structure};
 
 /// One route: a method, an address pattern and what answers it.
 pub struct Route {
@@ -173,6 +173,19 @@ fn routes() -> Vec<Route> {
         get("/public/{slug}/decisions/{decision_id}", decisions::public::public_decision),
         get("/p/{slug}/decisions/rules", decisions::rules::rules_page),
         post("/p/{slug}/decisions/rules", decisions::rules::save_rules),
+        // Reviews: notifications, rapid reviews, practice reviews, SARs and learning reviews
+        get("/p/{slug}/reviews", reviews::register::dashboard),
+        get("/p/{slug}/reviews/new", reviews::register::new_page),
+        get("/p/{slug}/reviews/settings", reviews::settings::settings_page),
+        post("/p/{slug}/reviews/settings", reviews::settings::save_settings),
+        post("/p/{slug}/reviews/new", reviews::register::record),
+        get("/p/{slug}/reviews/{review_id}", reviews::review::review_page),
+        post("/p/{slug}/reviews/{review_id}/stage", reviews::review::record_step),
+        post("/p/{slug}/reviews/{review_id}/panel", reviews::review::record_panel),
+        get("/p/{slug}/reviews/{review_id}/case", reviews::case::case_page),
+        post("/p/{slug}/reviews/{review_id}/case", reviews::case::save_case),
+        post("/p/{slug}/reviews/{review_id}/people", reviews::case::add_person),
+        get("/public/{slug}/reviews", reviews::public::public_reviews),
         // Independent scrutiny
         get("/p/{slug}/scrutiny/arrangements", scrutiny::arrangements::page),
         post("/p/{slug}/scrutiny/appointments", scrutiny::arrangements::add_appointment),

@@ -120,6 +120,8 @@ enum Kind {
     WithoutTwoFactor,
     RoleVacant,
     MyTwoFactor,
+    /// An open review whose next clock falls due, for those who run it or sit on the group overseeing it.
+    ReviewClock,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,6 +141,19 @@ struct Line {
     confidential: bool,
     #[serde(default)]
     flag: bool,
+    /// A review's kind and the dates its clocks read.
+    #[serde(default)]
+    review: Option<ReviewFacts>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReviewFacts {
+    kind: crate::reviews::Kind,
+    stage: crate::reviews::Stage,
+    aware: NaiveDate,
+    notified: Option<NaiveDate>,
+    sent: Option<NaiveDate>,
+    commissioned: Option<NaiveDate>,
 }
 
 /// The lines waiting for one person in one partnership: one statement.
@@ -295,11 +310,31 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                                              and m.id = r.membership_id and m.removed_at is null
                                          where r.partnership_id = $1 and r.role = wanted.code)
                union all
+               -- Open reviews (their clocks are counted in working days by the caller), for the business unit and the
+               -- members of the group overseeing each.
+               select open.j from (
+                   select json_build_object('kind', 'review_clock', 'id', v.id, 'number', v.number, 'title', v.pseudonym,
+                                            'detail', g.name,
+                                            'review', json_build_object('kind', v.kind, 'stage', v.stage, 'aware', v.became_aware_on,
+                                                                        'notified', v.notified_panel_on, 'sent', v.rapid_review_sent_on,
+                                                                        'commissioned', v.commissioned_on)) as j
+                   from review v join partnership_group g on g.partnership_id = v.partnership_id and g.id = v.group_id
+                   where v.partnership_id = $1 and v.closed_on is null
+                     and ((select $17::boolean)
+                          or exists (select 1 from group_member s join me on me.id = s.membership_id
+                                     where s.partnership_id = v.partnership_id and s.group_id = v.group_id
+                                       and s.starts_on <= $3 and (s.ends_on is null or s.ends_on >= $3)))
+                   order by v.became_aware_on limit 50) open
+               union all
                select json_build_object('kind', 'my_two_factor')
                from app_user u where u.id = $2 and u.totp_enabled_at is null
            ) l), '[]') as "lines!: Json<Vec<Line>>",
-                  coalesce(awaiting.lines, '[]') as "awaiting!: Json<Vec<crate::decisions::Awaiting>>"
-           from (select) one left join arrangement a on a.partnership_id = $1"#,
+                  coalesce(awaiting.lines, '[]') as "awaiting!: Json<Vec<crate::decisions::Awaiting>>",
+                  ra.rapid_review_clock_start as "clock_start?", ra.rapid_review_working_days as "rapid_days?",
+                  ra.notification_working_days as "notify_days?", ra.cspr_target_months as "cspr_months?",
+                  ra.sar_target_months as "sar_months?", ra.dhr_label as "dhr_label?"
+           from (select) one left join arrangement a on a.partnership_id = $1
+           left join review_arrangement ra on ra.partnership_id = $1"#,
         "",
         asking.partnership_id,
         asking.user_id,
@@ -316,10 +351,22 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
         quarter,
         &STAFFED_ROLES.iter().map(|r| r.code().to_owned()).collect::<Vec<_>>(),
         uk_midnight(today),
-        uk_midnight(horizon.succ_opt().unwrap_or(horizon))
+        uk_midnight(horizon.succ_opt().unwrap_or(horizon)),
+        roles.allows(Capability::ManageReviews)
     )
     .fetch_one(conn)
     .await?;
+    let review_settings = crate::reviews::Arrangement::from_stored(
+        row.clock_start,
+        row.rapid_days,
+        row.notify_days,
+        row.cspr_months,
+        row.sar_months,
+        None,
+        row.dhr_label,
+        None,
+        None,
+    );
     let rules = MeetingRules {
         agenda_cutoff_working_days: row.agenda_cutoff_working_days.unwrap_or(10),
         papers_working_days: row.papers_working_days.unwrap_or(5),
@@ -339,10 +386,46 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
         }
     }
     for line in lines {
-        needs.extend(describe(line, &asking, &rules, today, horizon, (year, quarter)));
+        if line.kind == Kind::ReviewClock {
+            needs.extend(review_clock(line, &asking, &review_settings, today, horizon));
+        } else {
+            needs.extend(describe(line, &asking, &rules, today, horizon, (year, quarter)));
+        }
     }
     sort(&mut needs);
     Ok(needs)
+}
+
+/// A review whose next clock is overdue or falls due in the window: its pseudonym and what is due.
+fn review_clock(
+    line: Line,
+    asking: &Asking<'_>,
+    settings: &crate::reviews::Arrangement,
+    today: NaiveDate,
+    horizon: NaiveDate,
+) -> Option<Need> {
+    let facts = line.review?;
+    let dates = crate::reviews::Dates {
+        became_aware_on: Some(facts.aware),
+        notified_panel_on: facts.notified,
+        rapid_review_sent_on: facts.sent,
+        commissioned_on: facts.commissioned,
+    };
+    let clock = crate::reviews::clocks(facts.kind, dates, settings).into_iter().find(|c| c.done_on.is_none())?;
+    if clock.due_on > horizon {
+        return None;
+    }
+    let number = line.number.unwrap_or_default();
+    Some(Need {
+        partnership_name: asking.partnership_name.to_owned(),
+        href: format!("/p/{}/reviews/{}", asking.slug, line.id.map(|id| id.to_string()).unwrap_or_default()),
+        // "Notify the Panel" reads "notify the Panel" after the colon.
+        text: format!("R{number} {}: {}{}", line.title.unwrap_or_default(), clock.what[..1].to_lowercase(), &clock.what[1..]),
+        hint: Some(format!("{}, {}", facts.stage.label(facts.kind), line.detail.unwrap_or_default())),
+        due_on: Some(clock.due_on),
+        status: status(clock.due_on, today),
+        confidential: false,
+    })
 }
 
 /// Gaps in the structure that, more than [`GATHERED_OVER`] alike, make one
@@ -610,6 +693,8 @@ fn describe(
             Some("You sign in with a password alone".to_owned()),
             None,
         )],
+        // Counted by `review_clock`.
+        Kind::ReviewClock => Vec::new(),
     }
 }
 

@@ -137,6 +137,7 @@ pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_fi
             emails.push(email);
         }
         demo_decision(&mut tx, partnership_id, &p.slug).await?;
+        demo_reviews(&mut tx, partnership_id).await?;
     }
     tx.commit().await?;
 
@@ -146,6 +147,50 @@ pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_fi
     let lines: String = emails.iter().map(|e| format!("{e} {password}\n")).collect();
     std::fs::write(accounts_file, lines).with_context(|| format!("writing {}", accounts_file.display()))?;
     Ok(DemoAccounts { password, emails })
+}
+
+/// One review at each stage, with invented pseudonyms and people (no real case), overseen by the group the
+/// partnership's arrangements name (or its first group): so every stage, clock and page can be seen.
+async fn demo_reviews(tx: &mut crate::db::Tx, partnership_id: Uuid) -> anyhow::Result<()> {
+    sqlx::query!(
+        r#"with settings as (select coalesce((select child_group_id from review_arrangement where partnership_id = $1),
+                                             (select id from partnership_group where partnership_id = $1 and retired_on is null
+                                              order by sort_order, name limit 1)) as group_id),
+                stages as (select stage, n from unnest(array['notified', 'rapid_review', 'recommended', 'commissioned', 'terms_agreed',
+                                                              'reviewer_appointed', 'methodology_agreed', 'involvement', 'draft',
+                                                              'final_report', 'publication_decided', 'published', 'closed'])
+                                                with ordinality as s(stage, n)),
+                made as (insert into review (partnership_id, id, number, kind, stage, pseudonym, group_id, became_aware_on, notified_panel_on,
+                                             partners_told_on, rapid_review_sent_on, recommendation, recommendation_reason, commissioned_on,
+                                             lead_reviewer, publication, published_on, learning_summary, closed_on)
+                         select $1, gen_random_uuid(), s.n, 'child', s.stage, 'Child ' || chr(64 + s.n::int), settings.group_id,
+                                current_date - (s.n::int * 30 + 2), current_date - (s.n::int * 30), current_date - (s.n::int * 30),
+                                case when s.n >= 3 then current_date - (s.n::int * 30 - 18) end,
+                                case when s.n >= 3 then 'local_review' end,
+                                case when s.n >= 3 then 'The case meets the criteria for a local child safeguarding practice review.' else '' end,
+                                case when s.n >= 4 then current_date - (s.n::int * 30 - 40) end,
+                                case when s.n >= 6 then 'An independent lead reviewer' else '' end,
+                                case when s.n >= 11 then 'publish' end,
+                                case when s.n >= 12 then current_date - 20 end,
+                                case when s.n >= 12 then 'Agencies did not share what they knew when the family moved; information is now shared at every transfer.' else '' end,
+                                case when s.n >= 13 then current_date - 10 end
+                         from stages s, settings
+                         where settings.group_id is not null and not exists (select 1 from review where partnership_id = $1)
+                         returning id, stage, became_aware_on, number),
+                events as (insert into review_event (partnership_id, id, review_id, stage, happened_on)
+                           select $1, gen_random_uuid(), made.id, e.stage, made.became_aware_on + e.day
+                           from made join stages cur on cur.stage = made.stage
+                           join (values ('notified', 2, 1), ('recommended', 20, 3), ('commissioned', 40, 4)) e(stage, day, n) on e.n <= cur.n
+                           union all
+                           select $1, gen_random_uuid(), made.id, made.stage, current_date - 1 from made
+                           where made.stage not in ('notified', 'recommended', 'commissioned'))
+           insert into review_subject (partnership_id, id, review_id, position, full_name, date_of_birth)
+           select $1, gen_random_uuid(), made.id, 1, 'Invented Child ' || made.number, made.became_aware_on - 2500 from made"#,
+        partnership_id
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// One open decision for the executive, so a demo delegated partner has something to respond to.

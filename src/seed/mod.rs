@@ -64,6 +64,12 @@ pub struct ArrangementsEntry {
     /// The group independent scrutiny reports go to.
     #[serde(default)]
     pub scrutiny_reports_to: Option<String>,
+    /// The group that conducts rapid reviews and oversees children's practice reviews.
+    #[serde(default)]
+    pub child_reviews_by: Option<String>,
+    /// The group that oversees safeguarding adult reviews.
+    #[serde(default)]
+    pub adult_reviews_by: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -221,6 +227,9 @@ pub fn parse(text: &str) -> anyhow::Result<PartnershipFile> {
     if let Some(a) = &file.arrangements {
         if let Some(g) = &a.scrutiny_reports_to {
             anyhow::ensure!(groups.contains(g.as_str()), "scrutiny reports go to group {g:?}, which is not listed");
+        }
+        for g in a.child_reviews_by.iter().chain(&a.adult_reviews_by) {
+            anyhow::ensure!(groups.contains(g.as_str()), "reviews are overseen by group {g:?}, which is not listed");
         }
         for requirement in &a.quorum {
             for sector in requirement.split('|') {

@@ -364,6 +364,63 @@ where c.submitted_at < now() - interval '91 days';
 update action_point a set escalated_at = a.due_on + interval '1 day'
 from gen_p p where a.partnership_id = p.id and a.status <> 'complete' and a.due_on < current_date;
 
+-- Reviews overseen by the Practice Review Group (adult ones by the Adults at Risk Group): each year three
+-- serious incident notifications, an adult review referral and a learning review. Those begun over a year
+-- ago went through to publication (one in five not published, with the reason) and were closed; the last
+-- year's stand at every stage, so the dashboard's clocks run.
+create temp table gen_review on commit drop as
+select g.partnership_id, gen_random_uuid() as id, row_number() over (partition by g.partnership_id order by t.aware, t.k)::int as number,
+       t.kind, t.aware, t.k, g.id as group_id
+from gen_group g
+cross join lateral (select k, (current_date - (k * 73 + 5))::date as aware,
+                           (array['child', 'child', 'child', 'adult', 'learning'])[1 + k % 5] as kind
+                    from generate_series(0, g.years * 5 - 1) k) t
+where (g.gi = 3 and t.kind <> 'adult') or (g.gi = 11 and t.kind = 'adult');
+
+insert into review (partnership_id, id, number, kind, stage, pseudonym, group_id, became_aware_on, notified_panel_on, partners_told_on,
+                    rapid_review_sent_on, recommendation, recommendation_reason, sar_condition, sar_condition_reason, commissioned_on,
+                    lead_reviewer, publication, publication_reason, published_on, learning_summary, closed_on, created_at)
+select r.partnership_id, r.id, r.number, r.kind, st.stage,
+       (case r.kind when 'adult' then 'Adult ' else 'Child ' end) || chr(65 + r.number % 26) || (r.number / 26)::text,
+       r.group_id, r.aware,
+       case when r.kind = 'child' then r.aware + 3 end, case when r.kind = 'child' then r.aware + 3 end,
+       case when r.kind = 'child' and st.n >= 2 then r.aware + 19 end,
+       case when st.n >= 2 then 'local_review' end, case when st.n >= 2 then 'The criteria for a local review are met.' else '' end,
+       case when r.kind = 'adult' then 'died' end, case when r.kind = 'adult' then 'Concerns about how agencies worked together.' else '' end,
+       case when st.n >= 3 then r.aware + 40 end,
+       case when st.n >= 5 then 'Independent Reviewer ' || r.number else '' end,
+       case when st.n >= 12 then case when r.number % 5 = 0 then 'not_publish' else 'publish' end end,
+       case when st.n >= 12 and r.number % 5 = 0 then 'Publishing would identify a surviving sibling.' else '' end,
+       case when st.n >= 13 and r.number % 5 <> 0 then r.aware + 300 end,
+       case when st.n >= 13 and r.number % 5 <> 0 then 'Agencies now share information when a family moves between areas.' else '' end,
+       case when st.n >= 14 then r.aware + 330 end,
+       r.aware::timestamptz
+from gen_review r
+-- How far along: by age, those over a year old are closed (or published, then closed).
+cross join lateral (select least(14, greatest(0, (current_date - r.aware) / 25))::int as n) a
+cross join lateral (select a.n as n,
+                           (array['notified', 'rapid_review', 'recommended', 'commissioned', 'terms_agreed', 'reviewer_appointed',
+                                  'methodology_agreed', 'involvement', 'draft', 'final_report', 'final_report', 'final_report',
+                                  'publication_decided', 'published', 'closed'])[1 + a.n] as stage) st0
+cross join lateral (select st0.n, case when r.kind <> 'child' and st0.stage = 'rapid_review' then 'notified'
+                                      when st0.stage = 'published' and r.number % 5 = 0 then 'publication_decided'
+                                      else st0.stage end as stage) st;
+
+insert into review_event (partnership_id, id, review_id, stage, happened_on, recorded_by, recorded_at)
+select v.partnership_id, gen_random_uuid(), v.id, e.stage, v.became_aware_on + e.day, b.user_id, v.became_aware_on + e.day
+from review v join gen_review r on r.partnership_id = v.partnership_id and r.id = v.id
+join gen_person b on b.partnership_id = v.partnership_id and b.k = 1
+cross join lateral (values ('notified', 0, 0), ('recommended', 19, 2), ('commissioned', 40, 3), ('final_report', 250, 9),
+                           ('published', 300, 13), ('closed', 330, 14)) e(stage, day, at_least)
+where least(14, greatest(0, (current_date - v.became_aware_on) / 25)) >= e.at_least
+  and (e.stage <> 'published' or v.published_on is not null);
+
+insert into review_subject (partnership_id, id, review_id, position, full_name, date_of_birth)
+select partnership_id, gen_random_uuid(), id, 1, 'Generated Person ' || number, aware - 3000
+from gen_review;
+insert into review_case (partnership_id, review_id, circumstances, agencies_involved)
+select partnership_id, id, 'Generated circumstances.', 'Children''s social care; health; police; school.' from gen_review;
+
 -- The audit log: about 2,000 changes a year, interleaved across partnerships in time.
 insert into audit_log (occurred_at, partnership_id, actor_user_id, action, subject_type, subject_id, after, client_address)
 select t.at, t.partnership_id, a.user_id, v.action, v.subject_type, gen_random_uuid()::text, jsonb_build_object('note', 'generated'),

@@ -209,6 +209,24 @@ pub async fn load(tx: &mut Tx, partnership_id: Uuid, file: &PartnershipFile) -> 
         *added.entry("scrutiny settings").or_default() += updated.rows_affected() as usize;
     }
 
+    // Which groups oversee reviews, unless the partnership has already set it.
+    if let Some(a) = &file.arrangements
+        && (a.child_reviews_by.is_some() || a.adult_reviews_by.is_some())
+    {
+        let inserted = sqlx::query!(
+            "insert into review_arrangement (partnership_id, child_group_id, adult_group_id)
+             values ($1, (select id from partnership_group where partnership_id = $1 and name = $2),
+                     (select id from partnership_group where partnership_id = $1 and name = $3))
+             on conflict (partnership_id) do nothing",
+            partnership_id,
+            a.child_reviews_by,
+            a.adult_reviews_by
+        )
+        .execute(&mut **tx)
+        .await?;
+        *added.entry("review settings").or_default() += inserted.rows_affected() as usize;
+    }
+
     if added.values().any(|n| *n > 0) {
         Change::new("structure.seeded", "partnership")
             .in_partnership(partnership_id)

@@ -245,6 +245,34 @@ impl TestApp {
         .await
         .unwrap();
         ids.insert("declaration_id", declaration.to_string());
+        // A review overseen by that group, with the child it concerns and the case.
+        let review = Uuid::new_v4();
+        sqlx::query(
+            "insert into review (partnership_id, id, number, kind, stage, pseudonym, group_id, became_aware_on)
+             values ($1, $2, 1, 'child', 'rapid_review', 'Child R', $3, current_date - 3)",
+        )
+        .bind(pid)
+        .bind(review)
+        .bind(group)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        sqlx::query(
+            "insert into review_subject (partnership_id, id, review_id, position, full_name, date_of_birth)
+             values ($1, gen_random_uuid(), $2, 1, 'Robin Example', date '2019-05-01')",
+        )
+        .bind(pid)
+        .bind(review)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        sqlx::query("insert into review_case (partnership_id, review_id, circumstances) values ($1, $2, 'Found at home alone')")
+            .bind(pid)
+            .bind(review)
+            .execute(&self.owner)
+            .await
+            .unwrap();
+        ids.insert("review_id", review.to_string());
         let action = Uuid::new_v4();
         sqlx::query("insert into action_point (partnership_id, id, description, owner_name, due_on, meeting_id) values ($1, $2, 'Report back', 'Someone', current_date + 30, $3)")
             .bind(pid)

@@ -19,6 +19,7 @@ mod need_to_know;
 mod outbox;
 mod papers;
 mod people;
+mod reviews;
 mod scrutiny;
 mod security;
 mod structure;

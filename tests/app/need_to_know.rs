@@ -19,8 +19,21 @@ const DECISION_PAPER: &str = "Child H options appraisal";
 const DRAFT_ACTION: &str = "Visit the school of Child H";
 const DRAFT_SECTION: &str = "Child H: what the school knew";
 const DECLARATION: &str = "Child H is known to my family";
-const SECRETS: [&str; 8] =
-    [DECISION, DECISION_BACKGROUND, AGENDA_ITEM, MEETING_PAPER, DECISION_PAPER, DRAFT_ACTION, DRAFT_SECTION, DECLARATION];
+/// A review's case: the child's name and what happened (the harness's review).
+const CASE_NAME: &str = "Robin Example";
+const CASE_FACTS: &str = "Found at home alone";
+const SECRETS: [&str; 10] = [
+    DECISION,
+    DECISION_BACKGROUND,
+    AGENDA_ITEM,
+    MEETING_PAPER,
+    DECISION_PAPER,
+    DRAFT_ACTION,
+    DRAFT_SECTION,
+    DECLARATION,
+    CASE_NAME,
+    CASE_FACTS,
+];
 
 /// Placeholders naming a record that is confidential in this fixture.
 const CONFIDENTIAL_IDS: [&str; 6] = ["{decision_id}", "{decision_paper_id}", "{item_id}", "{paper_id}", "{action_id}", "{declaration_id}"];
@@ -136,8 +149,11 @@ async fn every_route_hides_confidential_records_from_those_who_do_not_need_them(
             let path = crate::paths::fill(pattern, &ids);
             let page = visit(&mut outsider, method, &path).await;
             assert!(leaked(&page).is_empty(), "{email}: {method} {path} showed {:?}", leaked(&page));
-            let names_a_secret =
-                CONFIDENTIAL_IDS.iter().any(|p| pattern.contains(p)) || (pattern.contains("/minutes") && !pattern.ends_with("/published"));
+            // A review's page is for every member (its pseudonym, stage and clock); its case is not.
+            let names_a_secret = CONFIDENTIAL_IDS.iter().any(|p| pattern.contains(p))
+                || (pattern.contains("/minutes") && !pattern.ends_with("/published"))
+                || pattern.ends_with("/reviews/{review_id}/case")
+                || pattern.ends_with("/reviews/{review_id}/people");
             if !names_a_secret {
                 continue;
             }

@@ -15,7 +15,7 @@ pub fn declared_routes() -> Vec<(Method, String)> {
 /// Routes anyone may use without signing in.
 // Signing out needs no sign-in: it ends whatever session there is.
 // A calendar feed is read by calendar programs, which carry no session: its token is the key.
-const PUBLIC: [&str; 11] = [
+const PUBLIC: [&str; 12] = [
     // The footer's pages: the accessibility statement, the privacy notice and the cookies.
     "/accessibility",
     "/privacy",
@@ -30,6 +30,8 @@ const PUBLIC: [&str; 11] = [
     // The public decision register shows closed decisions that are not confidential (see tests/app/decisions.rs).
     "/public/{slug}/decisions",
     "/public/{slug}/decisions/{decision_id}",
+    // Published reviews: the pseudonym, the date and the learning (see tests/app/reviews.rs).
+    "/public/{slug}/reviews",
 ];
 
 #[tokio::test]

@@ -1,0 +1,342 @@
+//! A review's case: the people it concerns (names, dates of birth,
+//! addresses; up to four children for one notification), what happened, the
+//! agencies involved, the immediate action, the learning and any issues of
+//! race or inequality; and the people added to the review by name. Only
+//! those entitled read it (row-level security: anyone else is answered 404,
+//! as if there were no such review), and every read is in the audit log.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::types::Json;
+use std::collections::HashMap;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::review::{Loaded, load};
+use super::runs;
+use crate::error::{AppError, Result};
+use crate::tenant::{Member, change};
+use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_line, optional_text, redirect_with as done};
+
+/// Up to four children for one notification.
+pub const MOST_SUBJECTS: usize = 4;
+
+/// Each person's fields that can carry an error: name, date of birth, address.
+const SUBJECT_FIELDS: [[&str; 3]; MOST_SUBJECTS] = [
+    ["subject1_full_name", "subject1_birth_day", "subject1_address"],
+    ["subject2_full_name", "subject2_birth_day", "subject2_address"],
+    ["subject3_full_name", "subject3_birth_day", "subject3_address"],
+    ["subject4_full_name", "subject4_birth_day", "subject4_address"],
+];
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Subject {
+    pub position: i32,
+    pub full_name: String,
+    pub date_of_birth: Option<NaiveDate>,
+    pub address: String,
+    pub looked_after: bool,
+    pub died: bool,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Case {
+    pub circumstances: String,
+    pub agencies_involved: String,
+    pub immediate_action: String,
+    pub learning: String,
+    pub race_and_inequality: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reviews/case.html")]
+struct CasePage {
+    layout: Layout,
+    member: Member,
+    review: Loaded,
+    case: Case,
+    /// Always four, the empty ones to fill.
+    subjects: Vec<SubjectFields>,
+    added: Vec<String>,
+    people: Vec<(String, String)>,
+    can_run: bool,
+    errors: FormErrors,
+}
+
+/// A subject's fields as typed.
+#[derive(Clone, Debug, Default)]
+pub struct SubjectFields {
+    pub position: usize,
+    pub full_name: String,
+    pub birth: DateParts,
+    pub address: String,
+    pub looked_after: bool,
+    pub died: bool,
+}
+
+struct Read {
+    case: Case,
+    subjects: Vec<Subject>,
+    added: Vec<String>,
+    /// The partnership's people, to add by name (read for those who run the review).
+    people: Vec<(String, String)>,
+}
+
+/// The case, its subjects, the people added and (for those who run it) the people who may be, in one
+/// statement; not found for those not entitled.
+async fn read_case(tx: &mut crate::db::Tx, member: &Member, review: &Loaded) -> Result<Read> {
+    let with_people = runs(member, review.group_id);
+    let row = sqlx::query!(
+        r#"select (select app_sees_all()) or app_sees_review_case($1, $2) as "entitled!",
+                  (select json_build_object('circumstances', c.circumstances, 'agencies_involved', c.agencies_involved,
+                                            'immediate_action', c.immediate_action, 'learning', c.learning,
+                                            'race_and_inequality', c.race_and_inequality)
+                   from review_case c where c.partnership_id = $1 and c.review_id = $2) as "case: Json<Case>",
+                  coalesce((select json_agg(x order by x.position)
+                            from (select s.position, s.full_name, s.date_of_birth, s.address, s.looked_after, s.died
+                                  from review_subject s where s.partnership_id = $1 and s.review_id = $2) x), '[]') as "subjects!: Json<Vec<Subject>>",
+                  coalesce((select array_agg(m.known_as order by m.known_as) from review_member r
+                            join membership m on m.partnership_id = r.partnership_id and m.id = r.membership_id
+                            where r.partnership_id = $1 and r.review_id = $2), '{}') as "added!",
+                  people.ids as "people_ids?", people.names as "people_names?"
+           from (select 1) one
+           left join lateral (select array_agg(m.id order by m.known_as, m.id) as ids, array_agg(m.known_as order by m.known_as, m.id) as names
+                              from membership m where (select $3::boolean) and m.partnership_id = $1 and m.is_current) people on true"#,
+        member.partnership.id,
+        review.id,
+        with_people
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    if !row.entitled {
+        return Err(AppError::NotFound);
+    }
+    let people = row.people_ids.unwrap_or_default().iter().map(Uuid::to_string).zip(row.people_names.unwrap_or_default()).collect();
+    Ok(Read { case: row.case.map(|c| c.0).unwrap_or_default(), subjects: row.subjects.0, added: row.added, people })
+}
+
+fn fields_of(subjects: &[Subject]) -> Vec<SubjectFields> {
+    (1..=MOST_SUBJECTS)
+        .map(|position| match subjects.iter().find(|s| s.position as usize == position) {
+            Some(s) => SubjectFields {
+                position,
+                full_name: s.full_name.clone(),
+                birth: DateParts::from_date(s.date_of_birth),
+                address: s.address.clone(),
+                looked_after: s.looked_after,
+                died: s.died,
+            },
+            None => SubjectFields { position, ..SubjectFields::default() },
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    address: &str,
+    review_id: &str,
+    typed: Option<(Case, Vec<SubjectFields>)>,
+    errors: FormErrors,
+) -> Result<Response> {
+    let mut tx = member.begin(state).await?;
+    let review = load(&mut tx, &member, review_id).await?;
+    let read = read_case(&mut tx, &member, &review).await?;
+    let can_run = runs(&member, review.group_id);
+    // Who opened the case, and when: every read is kept, not only changes.
+    change(&member, "review_case.read", "review_case", review.id, address).record(&mut tx).await?;
+    tx.commit().await?;
+    let (case, subjects) = typed.unwrap_or_else(|| (read.case, fields_of(&read.subjects)));
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = CasePage {
+        layout: member.layout(session, "reviews").await?,
+        member,
+        review,
+        case,
+        subjects,
+        added: read.added,
+        people: read.people,
+        can_run,
+        errors,
+    };
+    Ok((status, page).into_response())
+}
+
+pub(crate) async fn case_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, review_id)): Path<(String, String)>,
+) -> Result<Response> {
+    render(&state, &session, member, &address, &review_id, None, FormErrors::default()).await
+}
+
+/// Save the case and its subjects: every field on the page in one form, so nothing typed is lost.
+pub(crate) async fn save_case(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, review_id)): Path<(String, String)>,
+    Submitted(fields): Submitted<HashMap<String, String>>,
+) -> Result<Response> {
+    let mut tx = member.begin(&state).await?;
+    let review = load(&mut tx, &member, &review_id).await?;
+    let before = read_case(&mut tx, &member, &review).await?;
+    if !runs(&member, review.group_id) {
+        return Err(AppError::Forbidden);
+    }
+    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let mut errors = FormErrors::default();
+    let mut text =
+        |name: &'static str, what: &str, max: usize| errors.check(name, optional_text(&field(name), what, max)).unwrap_or_default();
+    let case = Case {
+        circumstances: text("circumstances", "circumstances", 20000),
+        agencies_involved: text("agencies_involved", "agencies involved", 4000),
+        immediate_action: text("immediate_action", "immediate action", 8000),
+        learning: text("learning", "learning", 8000),
+        race_and_inequality: text("race_and_inequality", "issues of race and inequality", 8000),
+    };
+    let mut subjects = Vec::new();
+    let mut typed = Vec::new();
+    for (index, [name_field, birth_field, address_field]) in SUBJECT_FIELDS.into_iter().enumerate() {
+        let position = index + 1;
+        let name = format!("subject{position}");
+        let full_name = errors.check(name_field, optional_line(&field(name_field), "name", 200)).unwrap_or_default();
+        let birth = DateParts {
+            day: field(&format!("{name}_birth_day")),
+            month: field(&format!("{name}_birth_month")),
+            year: field(&format!("{name}_birth_year")),
+        };
+        let born = errors.check(birth_field, birth.parse("Date of birth", false)).flatten();
+        let address_text = errors.check(address_field, optional_text(&field(address_field), "address", 500)).unwrap_or_default();
+        let (looked_after, died) = (field(&format!("{name}_looked_after")) == "yes", field(&format!("{name}_died")) == "yes");
+        if full_name.is_empty() && (born.is_some() || !address_text.is_empty()) {
+            errors.add(name_field, format!("Enter the name of person {position}, or clear their details"));
+        }
+        typed.push(SubjectFields { position, full_name: full_name.clone(), birth, address: address_text.clone(), looked_after, died });
+        if !full_name.is_empty() {
+            subjects.push(Subject { position: position as i32, full_name, date_of_birth: born, address: address_text, looked_after, died });
+        }
+    }
+    if !errors.is_empty() {
+        member.resume(tx);
+        return render(&state, &session, member, &address, &review_id, Some((case, typed)), errors).await;
+    }
+    let pid = member.partnership.id;
+    sqlx::query!(
+        "insert into review_case (partnership_id, review_id, circumstances, agencies_involved, immediate_action, learning, race_and_inequality)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (partnership_id, review_id) do update set circumstances = $3, agencies_involved = $4, immediate_action = $5,
+             learning = $6, race_and_inequality = $7, updated_at = now()",
+        pid,
+        review.id,
+        case.circumstances,
+        case.agencies_involved,
+        case.immediate_action,
+        case.learning,
+        case.race_and_inequality
+    )
+    .execute(&mut *tx)
+    .await?;
+    for position in 1..=MOST_SUBJECTS as i32 {
+        match subjects.iter().find(|s| s.position == position) {
+            Some(s) => {
+                sqlx::query!(
+                    "insert into review_subject (partnership_id, id, review_id, position, full_name, date_of_birth, address, looked_after, died)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     on conflict (partnership_id, review_id, position) do update
+                         set full_name = $5, date_of_birth = $6, address = $7, looked_after = $8, died = $9",
+                    pid,
+                    Uuid::new_v4(),
+                    review.id,
+                    position,
+                    s.full_name,
+                    s.date_of_birth,
+                    s.address,
+                    s.looked_after,
+                    s.died
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+            // A person's details cleared: nothing of them is kept (the log records that the count changed).
+            None => {
+                sqlx::query!(
+                    "delete from review_subject where partnership_id = $1 and review_id = $2 and position = $3",
+                    pid,
+                    review.id,
+                    position
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+    }
+    change(&member, "review_case.updated", "review_case", review.id, &address)
+        .before(json!({ "circumstances": before.case.circumstances, "agencies_involved": before.case.agencies_involved,
+                        "immediate_action": before.case.immediate_action, "learning": before.case.learning,
+                        "race_and_inequality": before.case.race_and_inequality, "people": before.subjects.len() }))
+        .after(json!({ "circumstances": case.circumstances, "agencies_involved": case.agencies_involved, "immediate_action": case.immediate_action,
+                       "learning": case.learning, "race_and_inequality": case.race_and_inequality, "people": subjects.len() }))
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    done(&session, format!("{}: the case saved", review.pseudonym), format!("/p/{}/reviews/{}/case", member.partnership.slug, review.id))
+        .await
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct AddPersonForm {
+    #[serde(default)]
+    membership_id: String,
+}
+
+/// Add a person to the review by name, so they read its case.
+pub(crate) async fn add_person(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, review_id)): Path<(String, String)>,
+    Submitted(form): Submitted<AddPersonForm>,
+) -> Result<Response> {
+    let mut tx = member.begin(&state).await?;
+    let review = load(&mut tx, &member, &review_id).await?;
+    read_case(&mut tx, &member, &review).await?;
+    if !runs(&member, review.group_id) {
+        return Err(AppError::Forbidden);
+    }
+    let to = format!("/p/{}/reviews/{}/case", member.partnership.slug, review.id);
+    let Ok(person) = Uuid::parse_str(&form.membership_id) else {
+        return done(&session, "Choose a person to add".into(), to).await;
+    };
+    let added = sqlx::query!(
+        "insert into review_member (partnership_id, review_id, membership_id, added_by)
+         select $1, $2, m.id, $4 from membership m where m.partnership_id = $1 and m.id = $3 and m.is_current
+         on conflict do nothing",
+        member.partnership.id,
+        review.id,
+        person,
+        member.user.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    if added.rows_affected() == 1 {
+        change(&member, "review.person_added", "review", review.id, &address)
+            .after(json!({ "membership_id": person }))
+            .record(&mut tx)
+            .await?;
+    }
+    tx.commit().await?;
+    done(&session, format!("{}: person added to the review", review.pseudonym), to).await
+}

@@ -1,0 +1,342 @@
+//! Reviews: a notification's clocks, the children's path from notification
+//! to a published practice review (and to a decision not to publish), a
+//! safeguarding adult review with its section 44 condition, the case kept to
+//! those entitled, every reading of it audited, and the pseudonym everywhere
+//! else.
+
+use axum::http::StatusCode;
+use chrono::Datelike;
+use partnership_hub::calendar::{long_date, today, working_days_after, working_days_before};
+use partnership_hub::roles::Role;
+use uuid::Uuid;
+
+use crate::harness::{Browser, TestApp};
+
+const CHILD_NAME: &str = "Jordan Example-Smith";
+
+async fn setup() -> (TestApp, Uuid) {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let reviewer = app.add_member("reviewer@swindon.example", "swindon", &[Role::GroupMember]).await;
+    let other = app.add_member("other@swindon.example", "swindon", &[Role::GroupMember]).await;
+    app.add_member("viewer@swindon.example", "swindon", &[Role::Viewer]).await;
+    app.add_member("dsp@swindon.example", "swindon", &[Role::DelegatedSafeguardingPartner]).await;
+    let group = app.group_id("swindon", "Practice Review Group").await;
+    let executive = app.group_id("swindon", "Swindon Safeguarding Executive").await;
+    app.seat(reviewer, group, "Review Group Member", None).await;
+    app.seat(other, executive, "Executive Member", None).await;
+    (app, group)
+}
+
+fn date_fields(prefix: &str, day: chrono::NaiveDate) -> Vec<(String, String)> {
+    vec![
+        (format!("{prefix}_day"), day.day().to_string()),
+        (format!("{prefix}_month"), day.month().to_string()),
+        (format!("{prefix}_year"), day.year().to_string()),
+    ]
+}
+
+async fn post(browser: &mut Browser, path: &str, fields: Vec<(String, String)>) -> crate::harness::Page {
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    browser.post(path, &pairs).await
+}
+
+/// Record a notification through the form; the review's address.
+async fn notify(
+    browser: &mut Browser,
+    group: Uuid,
+    kind: &str,
+    pseudonym: &str,
+    aware: chrono::NaiveDate,
+    extra: Vec<(String, String)>,
+) -> String {
+    let form = browser.get("/p/swindon/reviews/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let id = form.body.split("name=\"review_id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let mut fields = vec![
+        ("review_id".to_owned(), id),
+        ("kind".to_owned(), kind.to_owned()),
+        ("pseudonym".to_owned(), pseudonym.to_owned()),
+        ("group_id".to_owned(), group.to_string()),
+    ];
+    fields.extend(date_fields("aware", aware));
+    fields.extend(extra);
+    let page = post(browser, "/p/swindon/reviews/new", fields.clone()).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    // The same form sent twice records one review.
+    assert_eq!(post(browser, "/p/swindon/reviews/new", fields).await.status, StatusCode::SEE_OTHER);
+    page.location.unwrap()
+}
+
+async fn step(browser: &mut Browser, review: &str, stage: &str, extra: &[(&str, &str)]) -> crate::harness::Page {
+    let mut fields = vec![("stage".to_owned(), stage.to_owned())];
+    fields.extend(date_fields("on", today()));
+    fields.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    post(browser, &format!("{review}/stage"), fields).await
+}
+
+#[tokio::test]
+async fn a_notification_runs_on_its_clocks_to_a_published_practice_review() {
+    let (app, group) = setup().await;
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    // Aware 12 working days ago, the Panel notified 3 working days later.
+    let aware = working_days_before(today(), 12);
+    let notified = working_days_after(aware, 3);
+    let review = notify(&mut bm, group, "child", "Child J", aware, date_fields("notified", notified)).await;
+    let count: i64 = sqlx::query_scalar("select count(*) from review").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(count, 1, "a double submit records one review");
+
+    let page = bm.get(&review).await;
+    assert!(page.contains("R1: Child J"));
+    let notify_due = working_days_after(aware, 5);
+    assert!(
+        page.contains(&format!("Notify the Panel by {}: done on {}, in time", long_date(notify_due), long_date(notified))),
+        "{}",
+        page.body
+    );
+    let rapid_due = working_days_after(aware, 15);
+    assert!(page.contains(&format!("Send the rapid review to the Panel by {}", long_date(rapid_due))));
+    // The partnership may start the rapid review's clock at the notification instead.
+    assert_eq!(bm.get("/p/swindon/reviews/settings").await.status, StatusCode::OK);
+    let too_short = bm
+        .post(
+            "/p/swindon/reviews/settings",
+            &[
+                ("clock_start", "notified"),
+                ("rapid_review_working_days", "15"),
+                ("notification_working_days", "5"),
+                ("published_months", "6"),
+                ("dhr_label", "Domestic homicide review"),
+            ],
+        )
+        .await;
+    assert_eq!(too_short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(too_short.contains("(at least 12) must be a whole number from 12 to 120"));
+    let saved = bm
+        .post(
+            "/p/swindon/reviews/settings",
+            &[
+                ("clock_start", "notified"),
+                ("rapid_review_working_days", "15"),
+                ("notification_working_days", "5"),
+                ("published_months", "12"),
+                ("dhr_label", "Domestic homicide review"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert!(app.audit_actions().await.contains(&"review_settings.updated".to_owned()));
+    assert!(
+        bm.get(&review).await.contains(&format!("Send the rapid review to the Panel by {}", long_date(working_days_after(notified, 15))))
+    );
+    let dashboard = bm.get("/p/swindon/reviews").await;
+    assert!(dashboard.contains("R1: Child J") && dashboard.contains("Send the rapid review to the Panel"));
+
+    // The case: the child's name and what happened.
+    let mut case = vec![
+        ("subject1_full_name".to_owned(), CHILD_NAME.to_owned()),
+        ("circumstances".to_owned(), "Admitted to hospital with injuries".to_owned()),
+    ];
+    case.extend(date_fields("subject1_birth", chrono::NaiveDate::from_ymd_opt(2021, 2, 3).unwrap()));
+    assert_eq!(post(&mut bm, &format!("{review}/case"), case).await.status, StatusCode::SEE_OTHER);
+    let read = bm.get(&format!("{review}/case")).await;
+    assert!(read.contains(CHILD_NAME) && read.contains("Admitted to hospital with injuries"));
+
+    // The rapid review, then the group's recommendation put to the partners as a decision.
+    assert_eq!(step(&mut bm, &review, "rapid_review", &[]).await.status, StatusCode::SEE_OTHER);
+    let missing = step(&mut bm, &review, "recommended", &[]).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.contains("Select what the group recommends"));
+    let recommended = step(
+        &mut bm,
+        &review,
+        "recommended",
+        &[("recommendation", "local_review"), ("recommendation_reason", "The criteria of regulation 11 are met")],
+    )
+    .await;
+    assert_eq!(recommended.status, StatusCode::SEE_OTHER, "{}", recommended.body);
+    let (title, confidential, background): (String, bool, String) =
+        sqlx::query_as("select title, confidential, background from decision where title like 'R1 %'").fetch_one(&app.owner).await.unwrap();
+    assert!(title.contains("Child J") && confidential);
+    assert!(!title.contains(CHILD_NAME) && !background.contains(CHILD_NAME), "the decision names the pseudonym alone");
+    assert!(bm.get(&review).await.contains("Decision D"));
+
+    // The partners agreed: a practice review moves through its stages to publication.
+    for stage in ["commissioned", "terms_agreed"] {
+        assert_eq!(step(&mut bm, &review, stage, &[]).await.status, StatusCode::SEE_OTHER, "{stage}");
+    }
+    let no_name = step(&mut bm, &review, "reviewer_appointed", &[]).await;
+    assert!(no_name.contains("Enter the lead reviewer"));
+    assert_eq!(step(&mut bm, &review, "reviewer_appointed", &[("lead_reviewer", "Dr A Reviewer")]).await.status, StatusCode::SEE_OTHER);
+    for stage in ["methodology_agreed", "involvement", "draft", "final_report"] {
+        assert_eq!(step(&mut bm, &review, stage, &[]).await.status, StatusCode::SEE_OTHER, "{stage}");
+    }
+    // A stage out of order is refused as where the review stands, and writes nothing.
+    let skipped = step(&mut bm, &review, "published", &[("learning_summary", "x")]).await;
+    assert_eq!(skipped.status, StatusCode::SEE_OTHER);
+    assert_eq!(step(&mut bm, &review, "publication_decided", &[("publication", "publish")]).await.status, StatusCode::SEE_OTHER);
+    let summary = "Agencies did not share what they knew about the family's move; the partners now share information at each transfer.";
+    assert_eq!(step(&mut bm, &review, "published", &[("learning_summary", summary)]).await.status, StatusCode::SEE_OTHER);
+    let stage: String = sqlx::query_scalar("select stage from review").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(stage, "published");
+    let events: i64 = sqlx::query_scalar("select count(*) from review_event").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(events, 12, "each stage reached once, from the notification");
+
+    // The public page shows the learning under the pseudonym, to anyone.
+    let public = app.browser().get("/public/swindon/reviews").await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(public.contains("Child J: Child safeguarding practice review") && public.contains("the partners now share information"));
+    assert!(!public.contains(CHILD_NAME));
+
+    // Every mail the review sent names the pseudonym, never the child.
+    let bodies: Vec<String> = sqlx::query_scalar("select subject || ' ' || body from outbox").fetch_all(&app.owner).await.unwrap();
+    assert!(bodies.iter().any(|b| b.contains("Child J")), "the group heard of the review");
+    assert!(bodies.iter().all(|b| !b.contains(CHILD_NAME)));
+    let actions = app.audit_actions().await;
+    assert!(actions.contains(&"review.recorded".to_owned()) && actions.iter().filter(|a| *a == "review.stage").count() == 11);
+}
+
+#[tokio::test]
+async fn a_decision_not_to_publish_is_explained_and_never_reaches_the_public_page() {
+    let (app, group) = setup().await;
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    let review = notify(&mut bm, group, "learning", "Child K", working_days_before(today(), 30), vec![]).await;
+    for stage in ["commissioned", "terms_agreed"] {
+        step(&mut bm, &review, stage, &[]).await;
+    }
+    step(&mut bm, &review, "reviewer_appointed", &[("lead_reviewer", "Ms B Reviewer")]).await;
+    for stage in ["methodology_agreed", "involvement", "draft", "final_report"] {
+        step(&mut bm, &review, stage, &[]).await;
+    }
+    let unexplained = step(&mut bm, &review, "publication_decided", &[("publication", "not_publish")]).await;
+    assert_eq!(unexplained.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unexplained.contains("Enter the reason for the delay or for not publishing"));
+    let reason = "Publishing would identify the surviving sibling";
+    let decided = step(&mut bm, &review, "publication_decided", &[("publication", "not_publish"), ("publication_reason", reason)]).await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER);
+    assert!(bm.get(&review).await.contains(reason));
+    assert_eq!(step(&mut bm, &review, "closed", &[]).await.status, StatusCode::SEE_OTHER);
+    assert!(!app.browser().get("/public/swindon/reviews").await.contains("Child K"));
+    assert!(!bm.get("/p/swindon/reviews").await.body.contains("R1: Child K</a>"), "a closed review leaves the open list");
+}
+
+#[tokio::test]
+async fn a_safeguarding_adult_review_records_the_section_44_condition_and_why() {
+    let (app, group) = setup().await;
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    let form = bm.get("/p/swindon/reviews/new").await;
+    let id = form.body.split("name=\"review_id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let mut fields = vec![
+        ("review_id".to_owned(), id),
+        ("kind".to_owned(), "adult".to_owned()),
+        ("pseudonym".to_owned(), "Adult B".to_owned()),
+        ("group_id".to_owned(), group.to_string()),
+    ];
+    fields.extend(date_fields("aware", working_days_before(today(), 5)));
+    let without = post(&mut bm, "/p/swindon/reviews/new", fields.clone()).await;
+    assert_eq!(without.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(without.contains("Select which condition of section 44 the case meets"));
+    assert!(without.contains("value=\"Adult B\""), "what was typed is kept");
+    fields.push(("sar_condition".into(), "died".into()));
+    let no_reason = post(&mut bm, "/p/swindon/reviews/new", fields.clone()).await;
+    assert!(no_reason.contains("Enter why the case meets that condition"));
+    fields.push(("sar_condition_reason".into(), "Agencies did not share concerns about self-neglect".into()));
+    let recorded = post(&mut bm, "/p/swindon/reviews/new", fields).await;
+    assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.body);
+    let (kind, condition): (String, String) = sqlx::query_as("select kind, sar_condition from review").fetch_one(&app.owner).await.unwrap();
+    assert_eq!((kind.as_str(), condition.as_str()), ("adult", "died"));
+    let page = bm.get(&recorded.location.unwrap()).await;
+    assert!(page.contains("Mandatory, s44(2)") && page.contains("Referred"));
+}
+
+#[tokio::test]
+async fn only_those_entitled_read_a_case_and_every_reading_is_audited() {
+    let (app, group) = setup().await;
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    let review = notify(&mut bm, group, "child", "Child L", working_days_before(today(), 2), vec![]).await;
+    let mut case =
+        vec![("subject1_full_name".to_owned(), CHILD_NAME.to_owned()), ("circumstances".to_owned(), "Known to three agencies".to_owned())];
+    case.extend(date_fields("subject1_birth", chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()));
+    post(&mut bm, &format!("{review}/case"), case).await;
+
+    // The clock is on the home page of the business unit and of the review group's members, by pseudonym.
+    let due = "R1 Child L: notify the Panel";
+    assert!(bm.get("/p/swindon/").await.contains(due));
+    let mut reviewer = app.signed_in("reviewer@swindon.example").await;
+    assert!(reviewer.get("/p/swindon/").await.contains(due));
+    assert!(!app.signed_in("viewer@swindon.example").await.get("/p/swindon/").await.contains(due));
+
+    // The review group's member reads it; the reading is in the log with who and which review.
+    assert!(reviewer.get(&format!("{review}/case")).await.contains(CHILD_NAME));
+    let readers: Vec<String> = sqlx::query_scalar(
+        "select u.email from audit_log a join app_user u on u.id = a.actor_user_id where a.action = 'review_case.read' order by a.id",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(readers.last().map(String::as_str), Some("reviewer@swindon.example"));
+
+    // A viewer, a member of another group and a delegated partner outside the group see the pseudonym, never the case.
+    for email in ["viewer@swindon.example", "other@swindon.example", "dsp@swindon.example"] {
+        let mut outsider = app.signed_in(email).await;
+        let page = outsider.get(&review).await;
+        assert_eq!(page.status, StatusCode::OK, "{email}");
+        assert!(page.contains("Child L") && !page.contains(CHILD_NAME), "{email}");
+        assert_eq!(outsider.get(&format!("{review}/case")).await.status, StatusCode::NOT_FOUND, "{email}");
+        let mut fields = vec![("subject1_full_name".to_owned(), "Changed".to_owned())];
+        fields.extend(date_fields("subject1_birth", chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()));
+        assert_eq!(post(&mut outsider, &format!("{review}/case"), fields).await.status, StatusCode::NOT_FOUND, "{email}");
+        assert!(!outsider.get("/p/swindon/reviews").await.contains(CHILD_NAME));
+    }
+    // Added to the review by name, the delegated partner reads it.
+    let dsp: Uuid =
+        sqlx::query_scalar("select m.id from membership m join app_user u on u.id = m.user_id where u.email = 'dsp@swindon.example'")
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    bm.get(&format!("{review}/case")).await;
+    assert_eq!(
+        post(&mut bm, &format!("{review}/people"), vec![("membership_id".into(), dsp.to_string())]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let mut partner = app.signed_in("dsp@swindon.example").await;
+    assert!(partner.get(&format!("{review}/case")).await.contains(CHILD_NAME));
+    let name: String = sqlx::query_scalar("select full_name from review_subject").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(name, CHILD_NAME, "nobody outside changed the case");
+}
+
+#[tokio::test]
+async fn the_seed_names_the_review_groups_and_the_demo_has_a_review_at_every_stage() {
+    let app = TestApp::spawn().await;
+    // Each partnership's own document names the group that runs its rapid reviews.
+    let groups: Vec<(String, String)> = sqlx::query_as(
+        "select p.slug, g.name from review_arrangement a join partnership p on p.id = a.partnership_id
+         join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.child_group_id order by p.slug",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert!(groups.contains(&("warwickshire".into(), "Safeguarding Review Group".into())), "{groups:?}");
+    assert!(groups.contains(&("swindon".into(), "Practice Review Group".into())), "{groups:?}");
+    let files = partnership_hub::seed::load_dir(&partnership_hub::seed::seed_dir()).unwrap();
+    let accounts = std::env::temp_dir().join(format!("demo-accounts-{}.txt", Uuid::new_v4()));
+    partnership_hub::seed::demo::create(&app.owner, &files, &accounts).await.unwrap();
+    partnership_hub::seed::demo::create(&app.owner, &files, &accounts).await.unwrap();
+    let stages: Vec<String> = sqlx::query_scalar(
+        "select v.stage from review v join partnership p on p.id = v.partnership_id where p.slug = 'swindon' order by v.number",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(stages.len(), 13, "one review at each stage, made once however often the demo starts: {stages:?}");
+    assert_eq!(stages.first().map(String::as_str), Some("notified"));
+    assert_eq!(stages.last().map(String::as_str), Some("closed"));
+    // The demo business manager sees them on the dashboard by their pseudonyms.
+    let email = partnership_hub::seed::demo::email_for(Role::BusinessManager, "swindon");
+    let password = std::fs::read_to_string(&accounts).unwrap().lines().next().unwrap().split_once(' ').unwrap().1.to_owned();
+    let mut bm = app.browser();
+    bm.sign_in(&email, &password).await;
+    let dashboard = bm.get("/p/swindon/reviews").await;
+    assert!(dashboard.contains("R1: Child A") && !dashboard.contains("Invented"), "names stay on the case pages");
+    std::fs::remove_file(accounts).ok();
+}

@@ -1,0 +1,98 @@
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { BASE_URL, PASSWORD, launch, assertAccessible, signIn } from './helpers.mjs'
+
+let browser
+before(async () => { browser = await launch() })
+after(async () => { await browser?.close() })
+
+// Choose the next stage on a review's page and record it, with what that stage asks for.
+async function stage (page, label, fill = async () => {}) {
+  await page.getByLabel('Next stage').selectOption({ label })
+  await fill()
+  await page.getByRole('button', { name: 'Record the stage' }).click()
+  assert.match(await page.locator('.govuk-notification-banner').textContent(), /Child Q/)
+}
+
+test('a notification goes through its rapid review, the partners decide, and the practice review is published', async () => {
+  const page = await browser.newPage()
+  await signIn(page)
+  await page.waitForURL(`${BASE_URL}/`)
+  await page.goto(`${BASE_URL}/p/swindon/reviews`)
+  await assertAccessible(page, 'the reviews dashboard')
+  await page.getByRole('link', { name: 'Record a notification or referral' }).click()
+  await assertAccessible(page, 'the notification form')
+  await page.getByRole('button', { name: 'Record it' }).click()
+  assert.match(await page.locator('.govuk-error-summary').textContent(), /Enter the pseudonym/)
+  await assertAccessible(page, 'the notification form with errors')
+  await page.getByLabel('A serious child safeguarding incident notified to the National Panel').check()
+  await page.getByLabel('Pseudonym').fill('Child Q')
+  await page.getByLabel('Group overseeing the review').selectOption({ label: 'Practice Review Group' })
+  const aware = new Date(Date.now() - 2 * 24 * 3600 * 1000)
+  await page.locator('#aware_day').fill(String(aware.getUTCDate()))
+  await page.locator('#aware_month').fill(String(aware.getUTCMonth() + 1))
+  await page.locator('#aware_year').fill(String(aware.getUTCFullYear()))
+  await page.getByRole('button', { name: 'Record it' }).click()
+  await page.waitForURL(/\/p\/swindon\/reviews\/[0-9a-f-]+$/)
+  const review = page.url()
+  assert.match(await page.locator('h1').textContent(), /Child Q/)
+  assert.match(await page.locator('main').textContent(), /Notify the Panel by/)
+  await assertAccessible(page, 'a review')
+
+  // The case, on its own page: the child's name stays there.
+  await page.getByRole('link', { name: 'Open the case' }).click()
+  await page.locator('#subject1_full_name').fill('Quinn Invented')
+  await page.getByLabel('The facts: what happened and the key practice episodes').fill('Admitted to hospital; known to three agencies.')
+  await page.getByRole('button', { name: 'Save the case' }).click()
+  assert.match(await page.locator('.govuk-notification-banner').textContent(), /the case saved/)
+  await assertAccessible(page, 'the case')
+  await page.goto(review)
+
+  await stage(page, 'Rapid review')
+  await stage(page, 'Recommendation with the decision-makers', async () => {
+    await page.getByLabel('The group\'s recommendation (when recommending)').selectOption({ label: 'Commission a child safeguarding practice review' })
+    await page.getByLabel('The group\'s reasons (when recommending)').fill('The criteria of regulation 11 are met.')
+  })
+  const decision = await page.getByRole('link', { name: /^Decision D\d+$/ }).getAttribute('href')
+
+  // Each delegated partner agrees, seeing the pseudonym and never the child's name.
+  for (const who of ['council', 'icb', 'police']) {
+    const context = await browser.newContext()
+    const partner = await context.newPage()
+    await signIn(partner, `dsp-${who}@swindon.example`, PASSWORD)
+    await partner.waitForURL(`${BASE_URL}/p/swindon/`)
+    await partner.goto(`${BASE_URL}${decision}`)
+    assert.match(await partner.locator('h1').textContent(), /Child Q/)
+    assert.doesNotMatch(await partner.locator('main').textContent(), /Quinn Invented/)
+    await partner.getByLabel('Agree', { exact: true }).check()
+    await partner.getByRole('button', { name: /Send your response/ }).click()
+    await context.close()
+  }
+
+  await page.goto(review)
+  await stage(page, 'Review commissioned')
+  await stage(page, 'Terms of reference agreed')
+  await stage(page, 'Lead reviewer appointed', async () => {
+    await page.getByLabel('Lead reviewer (when appointing)').fill('An Independent Reviewer')
+  })
+  for (const label of ['Methodology agreed', 'Practitioners and family involved', 'Draft report', 'Final report']) {
+    await stage(page, label)
+  }
+  await stage(page, 'Publication decided', async () => {
+    await page.getByLabel('What the partners decided about publishing').selectOption({ label: 'Publish' })
+  })
+  await stage(page, 'Published', async () => {
+    await page.getByLabel('Summary of learning for the public page (when published)').fill('Agencies now share what they know when a family moves.')
+  })
+  assert.match(await page.locator('.govuk-tag').first().textContent(), /Published/)
+  await assertAccessible(page, 'a published review')
+
+  // The public page: the learning under the pseudonym, to anyone.
+  const visitor = await browser.newPage()
+  await visitor.goto(`${BASE_URL}/public/swindon/reviews`)
+  assert.match(await visitor.locator('main').textContent(), /Child Q/)
+  assert.doesNotMatch(await visitor.locator('main').textContent(), /Quinn Invented/)
+  await assertAccessible(visitor, 'the public page of reviews')
+  await visitor.close()
+  await page.close()
+})
