@@ -23,7 +23,6 @@ use uuid::Uuid;
 
 use crate::calendar::{long_date, working_days_after};
 use crate::db::Tx;
-use crate::error::{AppError, Result};
 use crate::roles::Capability;
 use crate::tenant::Member;
 
@@ -211,6 +210,13 @@ pub enum Recommendation {
 }
 
 impl Recommendation {
+    pub fn code(self) -> &'static str {
+        match self {
+            Recommendation::LocalReview => "local_review",
+            Recommendation::NationalReview => "national_review",
+            Recommendation::NoReview => "no_review",
+        }
+    }
     pub fn parse(code: &str) -> Option<Recommendation> {
         match code {
             "local_review" => Some(Recommendation::LocalReview),
@@ -281,6 +287,13 @@ pub enum Publication {
 }
 
 impl Publication {
+    pub fn code(self) -> &'static str {
+        match self {
+            Publication::Publish => "publish",
+            Publication::Delay => "delay",
+            Publication::NotPublish => "not_publish",
+        }
+    }
     pub fn parse(code: &str) -> Option<Publication> {
         match code {
             "publish" => Some(Publication::Publish),
@@ -477,11 +490,6 @@ pub async fn arrangement(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Arra
             )
         })
         .unwrap_or_default())
-}
-
-/// A review's id from the address; another partnership's (or none) is not found.
-pub fn parse_id(id: &str) -> Result<Uuid> {
-    crate::web::record_id(id).map_err(|_| AppError::NotFound)
 }
 
 #[cfg(test)]

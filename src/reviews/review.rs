@@ -16,7 +16,7 @@ use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{Arrangement, Clock, Dates, Kind, Publication, Recommendation, SarCondition, Stage, clocks, parse_id, runs};
+use super::{Arrangement, Clock, Dates, Kind, Publication, Recommendation, SarCondition, Stage, clocks, runs};
 use crate::calendar::{long_date, today, uk_datetime, working_days_after};
 use crate::db::Tx;
 use crate::decisions::NewDecision;
@@ -115,7 +115,7 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, review_id: &str) -> Resul
            left join review_arrangement a on a.partnership_id = v.partnership_id
            where v.partnership_id = $1 and v.id = $2"#,
         pid,
-        parse_id(review_id)?
+        crate::web::record_id(review_id)?
     )
     .fetch_optional(&mut **tx)
     .await?
@@ -180,8 +180,18 @@ struct ReviewPage {
     next: Vec<(String, String)>,
     can_run: bool,
     form: StepForm,
+    /// The Panel's dates and reply as stored, or as typed when they came back with an error.
+    panel: PanelFields,
     errors: FormErrors,
     today: NaiveDate,
+}
+
+pub(super) struct PanelFields {
+    notified: DateParts,
+    sent: DateParts,
+    replied: DateParts,
+    reference: String,
+    reply: String,
 }
 
 impl ReviewPage {
@@ -190,9 +200,6 @@ impl ReviewPage {
     }
     fn offers(&self, stage: Stage) -> bool {
         self.next.iter().any(|(code, _)| code == stage.code())
-    }
-    fn parts(&self, date: &Option<NaiveDate>) -> DateParts {
-        DateParts::from_date(*date)
     }
     fn date(&self, date: &Option<NaiveDate>) -> String {
         date.map(long_date).unwrap_or_else(|| "Not recorded".into())
@@ -208,19 +215,14 @@ impl ReviewPage {
         if self.review.kind == Kind::Child {
             offered.insert(1, Recommendation::NationalReview);
         }
-        offered.into_iter().map(|r| (code_of(&r), r.label(self.review.kind, &self.review.settings.dhr_label))).collect()
+        offered.into_iter().map(|r| (r.code().to_owned(), r.label(self.review.kind, &self.review.settings.dhr_label))).collect()
     }
     fn publications(&self) -> Vec<(String, String)> {
         [Publication::Publish, Publication::Delay, Publication::NotPublish]
             .into_iter()
-            .map(|p| (code_of(&p), p.label().to_owned()))
+            .map(|p| (p.code().to_owned(), p.label().to_owned()))
             .collect()
     }
-}
-
-/// An enum's stored code, from its serde name.
-fn code_of<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// The next step, as typed.
@@ -256,6 +258,7 @@ async fn render(
     member: Member,
     review_id: &str,
     form: StepForm,
+    panel: Option<PanelFields>,
     errors: FormErrors,
 ) -> Result<Response> {
     let mut tx = member.begin(state).await?;
@@ -269,8 +272,16 @@ async fn render(
         let parts = DateParts::from_date(Some(today()));
         (form.on_day, form.on_month, form.on_year) = (parts.day, parts.month, parts.year);
     }
+    let panel = panel.unwrap_or_else(|| PanelFields {
+        notified: DateParts::from_date(review.dates.notified_panel_on),
+        sent: DateParts::from_date(review.dates.rapid_review_sent_on),
+        replied: DateParts::from_date(review.panel_replied_on),
+        reference: review.panel_reference.clone(),
+        reply: review.panel_reply.clone(),
+    });
     let page = ReviewPage {
         layout: member.layout(session, "reviews").await?,
+        panel,
         kind_label: review.kind.label(&review.settings.dhr_label),
         clocks: clocks(review.kind, review.dates, &review.settings),
         next,
@@ -290,7 +301,7 @@ pub(crate) async fn review_page(
     member: Member,
     Path((_, review_id)): Path<(String, String)>,
 ) -> Result<Response> {
-    render(&state, &session, member, &review_id, StepForm::default(), FormErrors::default()).await
+    render(&state, &session, member, &review_id, StepForm::default(), None, FormErrors::default()).await
 }
 
 /// Move the review to its next stage, with what that stage records.
@@ -312,7 +323,7 @@ pub(crate) async fn record_step(
     let Some(stage) = Stage::parse(&form.stage) else {
         errors.add("stage", "Select the next stage");
         member.resume(tx);
-        return render(&state, &session, member, &review_id, form, errors).await;
+        return render(&state, &session, member, &review_id, form, None, errors).await;
     };
     if !review.stage.next(review.kind).contains(&stage) {
         // Moved on by someone else since the page was shown (or sent twice): say where it stands.
@@ -348,7 +359,7 @@ pub(crate) async fn record_step(
     }
     let Some(on) = on.filter(|_| errors.is_empty()) else {
         member.resume(tx);
-        return render(&state, &session, member, &review_id, form, errors).await;
+        return render(&state, &session, member, &review_id, form, None, errors).await;
     };
     let pid = member.partnership.id;
     if !reach(&mut tx, pid, review.id, stage, on, &note, member.user.id).await? {
@@ -495,8 +506,14 @@ pub(crate) async fn record_panel(
         (notified, sent, replied, reference, reply, errors.is_empty())
     else {
         member.resume(tx);
-        let step = StepForm::default();
-        return render(&state, &session, member, &review_id, step, errors).await;
+        let typed = PanelFields {
+            notified: date(&form.notified_day, &form.notified_month, &form.notified_year),
+            sent: date(&form.sent_day, &form.sent_month, &form.sent_year),
+            replied: date(&form.replied_day, &form.replied_month, &form.replied_year),
+            reference: form.panel_reference.clone(),
+            reply: form.panel_reply.clone(),
+        };
+        return render(&state, &session, member, &review_id, StepForm::default(), Some(typed), errors).await;
     };
     sqlx::query!(
         "update review set notified_panel_on = $3, rapid_review_sent_on = $4, panel_replied_on = $5, panel_reference = $6, panel_reply = $7

@@ -129,6 +129,20 @@ async fn a_notification_runs_on_its_clocks_to_a_published_practice_review() {
     assert!(
         bm.get(&review).await.contains(&format!("Send the rapid review to the Panel by {}", long_date(working_days_after(notified, 15))))
     );
+    // A slip in the Panel's dates comes back on the form with everything typed kept.
+    let slip = post(
+        &mut bm,
+        &format!("{review}/panel"),
+        vec![
+            ("notified_day".into(), "32".into()),
+            ("notified_month".into(), "1".into()),
+            ("notified_year".into(), "2027".into()),
+            ("panel_reply".into(), "The Panel asks for the chronology".into()),
+        ],
+    )
+    .await;
+    assert_eq!(slip.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(slip.contains("The Panel asks for the chronology") && slip.contains("value=\"32\""));
     let dashboard = bm.get("/p/swindon/reviews").await;
     assert!(dashboard.contains("R1: Child J") && dashboard.contains("Send the rapid review to the Panel"));
 
