@@ -110,11 +110,10 @@ pub(super) struct MeetingPage {
 
 impl MeetingPage {
     fn papers_for(&self, item: &Uuid) -> Vec<&crate::papers::Paper> {
-        self.papers.iter().flatten().filter(|p| p.agenda_item_id.as_ref() == Some(item)).collect()
+        self.papers.iter().flatten().filter(|p| filed_under(p, Some(*item), &self.agenda)).collect()
     }
-    /// Papers for no item on the agenda (or for an item no longer on it).
     fn other_papers(&self) -> Vec<&crate::papers::Paper> {
-        self.papers.iter().flatten().filter(|p| !p.agenda_item_id.is_some_and(|i| self.agenda.iter().any(|a| a.id == i))).collect()
+        self.papers.iter().flatten().filter(|p| filed_under(p, None, &self.agenda)).collect()
     }
     fn agenda_choices(&self) -> Vec<(String, String)> {
         self.agenda.iter().enumerate().map(|(i, a)| (a.id.to_string(), format!("{}. {}", i + 1, a.title))).collect()
@@ -124,6 +123,15 @@ impl MeetingPage {
     }
     fn may_withdraw(&self, declaration: &super::interests::Declared) -> bool {
         self.can_manage || declaration.membership_id == self.member.membership_id
+    }
+}
+
+/// Whether a meeting's paper is listed under `item` of the agenda, or (`None`) under no item: papers for
+/// the meeting as a whole, or for an item no longer on the agenda.
+pub(super) fn filed_under(paper: &crate::papers::Paper, item: Option<Uuid>, agenda: &[ItemRow]) -> bool {
+    match item {
+        Some(id) => paper.agenda_item_id == Some(id),
+        None => !paper.agenda_item_id.is_some_and(|i| agenda.iter().any(|a| a.id == i)),
     }
 }
 

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::ItemStatus;
 use super::MeetingRow;
 use super::interests::Declared;
-use super::meeting::{ItemRow, load_meeting, time_agenda};
+use super::meeting::{ItemRow, filed_under, load_meeting, time_agenda};
 use crate::calendar::{long_date, today, uk_date};
 use crate::error::{AppError, Result};
 use crate::papers::{Filed, Holder, Paper};
@@ -34,14 +34,7 @@ struct Agenda {
 
 impl Agenda {
     fn papers_for(&self, item: Option<Uuid>) -> Vec<&Filed> {
-        self.papers
-            .iter()
-            .filter(|f| match item {
-                Some(id) => f.paper.agenda_item_id == Some(id),
-                // Papers for no item, or for an item not on the agenda.
-                None => !f.paper.agenda_item_id.is_some_and(|i| self.items.iter().any(|a| a.id == i)),
-            })
-            .collect()
+        self.papers.iter().filter(|f| filed_under(&f.paper, item, &self.items)).collect()
     }
 }
 
