@@ -91,6 +91,16 @@ pub async fn store(files: &Files, key: &str, bytes: Vec<u8>) -> Result<()> {
     Ok(())
 }
 
+/// Remove a document from the store. Callers delete the row that names it
+/// first, in a transaction that has committed: a failure then leaves an
+/// unreferenced file, never a row without its file. A file already gone is gone.
+pub async fn remove(files: &Files, key: &str) -> Result<()> {
+    match files.delete(&StorePath::from(key)).await {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(e) => Err(AppError::Internal(anyhow::Error::new(e).context("removing a document"))),
+    }
+}
+
 /// A stored document's bytes.
 pub async fn fetch(files: &Files, key: &str) -> Result<Vec<u8>> {
     let read = |e: object_store::Error| match e {

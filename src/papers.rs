@@ -1,5 +1,5 @@
 //! Papers: the documents a record carries (a meeting's pack, a decision's
-//! papers; a review's later). The one writer of the `paper` table: each paper
+//! papers, an agency's chronology for a review). The one writer of the `paper` table: each paper
 //! is checked by content on the way in (`web::upload`), kept in object
 //! storage with its SHA-256, audited, and the same file twice on one record
 //! is one paper. Who may add or read a record's papers is the record's own
@@ -24,13 +24,15 @@ pub enum Holder {
         agenda_item_id: Uuid,
     },
     Decision(Uuid),
+    /// An agency's answer to a review's information request (its chronology).
+    ReviewRequest(Uuid),
 }
 
 impl Holder {
     fn meeting_id(self) -> Option<Uuid> {
         match self {
             Holder::Meeting(id) | Holder::AgendaItem { meeting_id: id, .. } => Some(id),
-            Holder::Decision(_) => None,
+            Holder::Decision(_) | Holder::ReviewRequest(_) => None,
         }
     }
     fn agenda_item_id(self) -> Option<Uuid> {
@@ -38,6 +40,9 @@ impl Holder {
     }
     fn decision_id(self) -> Option<Uuid> {
         if let Holder::Decision(id) = self { Some(id) } else { None }
+    }
+    fn review_request_id(self) -> Option<Uuid> {
+        if let Holder::ReviewRequest(id) = self { Some(id) } else { None }
     }
 }
 
@@ -65,10 +70,11 @@ pub async fn list(tx: &mut Tx, partnership_id: Uuid, holder: Holder) -> sqlx::Re
     sqlx::query_as!(
         Paper,
         "select id, title, filename, content_type, size_bytes, agenda_item_id from paper
-         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3) order by uploaded_at",
+         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3 or review_request_id = $4) order by uploaded_at",
         partnership_id,
         holder.meeting_id(),
-        holder.decision_id()
+        holder.decision_id(),
+        holder.review_request_id()
     )
     .fetch_all(&mut **tx)
     .await
@@ -84,10 +90,11 @@ pub struct Filed {
 pub async fn filed(tx: &mut Tx, partnership_id: Uuid, holder: Holder) -> sqlx::Result<Vec<Filed>> {
     let rows = sqlx::query!(
         "select id, title, filename, content_type, size_bytes, agenda_item_id, storage_key from paper
-         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3) order by uploaded_at",
+         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3 or review_request_id = $4) order by uploaded_at",
         partnership_id,
         holder.meeting_id(),
-        holder.decision_id()
+        holder.decision_id(),
+        holder.review_request_id()
     )
     .fetch_all(&mut **tx)
     .await?;
@@ -142,11 +149,11 @@ pub async fn add(tx: &mut Tx, files: &Files, member: &Member, address: &str, hol
     let key = format!("{pid}/papers/{id}");
     let size = bytes.len() as i64;
     crate::files::store(files, &key, bytes).await?;
-    // Either unique key (meeting and file, decision and file) makes a repeat a no-op.
+    // Any unique key (meeting, decision or request, and file) makes a repeat a no-op.
     let inserted = sqlx::query!(
         "insert into paper (partnership_id, id, meeting_id, decision_id, title, filename, content_type, size_bytes, sha256, storage_key, uploaded_by,
-                            agenda_item_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) on conflict do nothing",
+                            agenda_item_id, review_request_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) on conflict do nothing",
         pid,
         id,
         holder.meeting_id(),
@@ -158,7 +165,8 @@ pub async fn add(tx: &mut Tx, files: &Files, member: &Member, address: &str, hol
         sha256,
         key,
         member.user.id,
-        holder.agenda_item_id()
+        holder.agenda_item_id(),
+        holder.review_request_id()
     )
     .execute(&mut **tx)
     .await?;
@@ -167,12 +175,30 @@ pub async fn add(tx: &mut Tx, files: &Files, member: &Member, address: &str, hol
     }
     change(member, "paper.uploaded", "paper", id, address)
         .after(json!({
-            "meeting_id": holder.meeting_id(), "agenda_item_id": holder.agenda_item_id(), "decision_id": holder.decision_id(), "title": title, "filename": filename,
+            "meeting_id": holder.meeting_id(), "agenda_item_id": holder.agenda_item_id(), "decision_id": holder.decision_id(),
+            "review_request_id": holder.review_request_id(), "title": title, "filename": filename,
             "content_type": content_type, "size_bytes": size, "sha256": sha256
         }))
         .record(tx)
         .await?;
     Ok(Added::Added(id))
+}
+
+/// Remove every paper of a record (an agency's chronology once a review's
+/// retention period has passed), in the caller's transaction; answers the
+/// keys of their files, for [`crate::files::remove`] once it has committed.
+pub async fn remove_all(tx: &mut Tx, member: &Member, address: &str, holder: Holder) -> Result<Vec<String>> {
+    let removed = sqlx::query!(
+        "delete from paper where partnership_id = $1 and review_request_id = $2 returning id, title, storage_key",
+        member.partnership.id,
+        holder.review_request_id()
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    for paper in &removed {
+        change(member, "paper.removed", "paper", paper.id, address).before(json!({ "title": paper.title })).record(tx).await?;
+    }
+    Ok(removed.into_iter().map(|p| p.storage_key).collect())
 }
 
 /// Where one of a record's papers is kept, to be served as a download.
@@ -188,11 +214,12 @@ pub async fn find(tx: &mut Tx, partnership_id: Uuid, holder: Holder, paper_id: &
     sqlx::query_as!(
         Stored,
         "select filename, content_type, storage_key from paper
-         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3) and id = $4",
+         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3 or review_request_id = $5) and id = $4",
         partnership_id,
         holder.meeting_id(),
         holder.decision_id(),
-        paper_id
+        paper_id,
+        holder.review_request_id()
     )
     .fetch_optional(&mut **tx)
     .await?

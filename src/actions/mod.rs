@@ -1,5 +1,5 @@
 //! Actions: what was agreed, who owns it, by when, and how it stands. They
-//! come from minutes and from scrutiny recommendations (and reviews later).
+//! come from minutes, from scrutiny recommendations and from reviews.
 //! Every update is kept with its evidence; overdue is worked out from the due
 //! date, never stored; completion is confirmed by whoever set the action; an
 //! overdue action is escalated to the delegated partners once.
@@ -120,6 +120,8 @@ pub enum Actions {
     DueBefore(NaiveDate),
     /// Every action set in answer to one scrutiny recommendation, done or not.
     ForRecommendation(Uuid),
+    /// Every action set from one review, done or not.
+    ForReview(Uuid),
 }
 
 /// How many overdue actions a page lists; the action tracker has them all.
@@ -149,6 +151,7 @@ pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, which: Actions)
             action_lines!(conn, "a.status <> 'complete' and a.due_on < $2", "limit $3", partnership_id, day as _, OVERDUE_SHOWN)
         }
         Actions::ForRecommendation(lineage) => action_lines!(conn, "a.recommendation_lineage_id = $2", "", partnership_id, lineage),
+        Actions::ForReview(review) => action_lines!(conn, "a.review_id = $2", "", partnership_id, review),
     }
 }
 
@@ -293,6 +296,8 @@ pub struct NewAction {
     pub minute_section_id: Option<Uuid>,
     /// Set in answer to this scrutiny recommendation (across its versions).
     pub recommendation_lineage_id: Option<Uuid>,
+    /// Set from this review's recommendations or its rapid review's learning.
+    pub review_id: Option<Uuid>,
 }
 
 /// Set an action: the one writer of new actions, whatever they come from.
@@ -302,16 +307,16 @@ pub struct NewAction {
 /// a repeat.
 pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action: &NewAction) -> Result<Option<Uuid>> {
     let pid = member.partnership.id;
-    let origin = format!("action:{pid}:{:?}:{:?}", action.meeting_id, action.recommendation_lineage_id);
+    let origin = format!("action:{pid}:{:?}:{:?}:{:?}", action.meeting_id, action.recommendation_lineage_id, action.review_id);
     sqlx::query!("select pg_advisory_xact_lock(hashtextextended($1, 0))", origin).execute(&mut *conn).await?;
     let id = Uuid::new_v4();
     let inserted = sqlx::query!(
         "insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, group_id,
-                                   meeting_id, minute_section_id, recommendation_lineage_id, set_by)
-         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+                                   meeting_id, minute_section_id, recommendation_lineage_id, review_id, set_by)
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11
          where not exists (select 1 from action_point where partnership_id = $1 and description = $3 and owner_membership_id = $4
                            and due_on = $6 and meeting_id is not distinct from $8 and minute_section_id is not distinct from $9
-                           and recommendation_lineage_id is not distinct from $10)",
+                           and recommendation_lineage_id is not distinct from $10 and review_id is not distinct from $12)",
         pid,
         id,
         action.description,
@@ -322,7 +327,8 @@ pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action
         action.meeting_id,
         action.minute_section_id,
         action.recommendation_lineage_id,
-        member.user.id
+        member.user.id,
+        action.review_id
     )
     .execute(&mut *conn)
     .await?;
@@ -332,7 +338,8 @@ pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action
     change(member, "action.set", "action", id, address)
         .after(json!({
             "description": action.description, "owner": action.owner_name, "owner_membership_id": action.owner_membership_id,
-            "due_on": action.due_on, "meeting_id": action.meeting_id, "recommendation_lineage_id": action.recommendation_lineage_id
+            "due_on": action.due_on, "meeting_id": action.meeting_id, "recommendation_lineage_id": action.recommendation_lineage_id,
+            "review_id": action.review_id
         }))
         .record(conn)
         .await?;

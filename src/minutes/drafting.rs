@@ -240,6 +240,7 @@ async fn checked_action(
         meeting_id: Some(meeting.id),
         minute_section_id: section,
         recommendation_lineage_id: None,
+        review_id: None,
     }))
 }
 

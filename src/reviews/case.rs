@@ -340,3 +340,78 @@ pub(crate) async fn add_person(
     tx.commit().await?;
     done(&session, format!("{}: person added to the review", review.pseudonym), to).await
 }
+
+/// Remove the personal details of a closed review once the partnership's
+/// retention period has passed: the people it concerned and the case's words
+/// go, the agencies' answers with them; the pseudonymised record (its
+/// stages, clocks, decision, publication and actions) stays.
+pub(crate) async fn remove_details(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, review_id)): Path<(String, String)>,
+) -> Result<Response> {
+    let mut tx = member.begin(&state).await?;
+    let review = load(&mut tx, &member, &review_id).await?;
+    if !review.reads_case {
+        return Err(AppError::NotFound);
+    }
+    if !member.roles.allows(crate::roles::Capability::ManageReviews) {
+        return Err(AppError::Forbidden);
+    }
+    let to = format!("/p/{}/reviews/{}", member.partnership.slug, review.id);
+    if review.personal_details_removed_on.is_some() {
+        return done(&session, format!("{}: the personal details were already removed", review.pseudonym), to).await;
+    }
+    let Some(from) = review.details_removable_from().filter(|_| review.details_removable()) else {
+        let why = match review.details_removable_from() {
+            Some(from) => format!("{}: the personal details are kept until {}", review.pseudonym, crate::calendar::long_date(from)),
+            None => format!("{}: set the retention period in the review settings, and close the review, first", review.pseudonym),
+        };
+        return done(&session, why, to).await;
+    };
+    let pid = member.partnership.id;
+    let subjects = sqlx::query!("delete from review_subject where partnership_id = $1 and review_id = $2", pid, review.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    sqlx::query!(
+        "update review_case set circumstances = '', agencies_involved = '', immediate_action = '', learning = '', race_and_inequality = '',
+                updated_at = now()
+         where partnership_id = $1 and review_id = $2",
+        pid,
+        review.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let requests = sqlx::query_scalar!(
+        "update review_request set summary = '' where partnership_id = $1 and review_id = $2 returning id",
+        pid,
+        review.id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut files = Vec::new();
+    for request in requests {
+        files.extend(crate::papers::remove_all(&mut tx, &member, &address, crate::papers::Holder::ReviewRequest(request)).await?);
+    }
+    sqlx::query!(
+        "update review set personal_details_removed_on = $3, panel_reply = '', recommendation_reason = '', sar_condition_reason = ''
+         where partnership_id = $1 and id = $2",
+        pid,
+        review.id,
+        crate::calendar::today()
+    )
+    .execute(&mut *tx)
+    .await?;
+    change(&member, "review_case.details_removed", "review_case", review.id, &address)
+        .after(json!({ "people": subjects, "chronologies": files.len(), "retained_until": from }))
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    for key in files {
+        crate::files::remove(&state.files, &key).await?;
+    }
+    done(&session, format!("{}: personal details removed; the pseudonymised record is kept", review.pseudonym), to).await
+}

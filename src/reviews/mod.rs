@@ -12,8 +12,11 @@
 //! case is audited.
 
 pub mod case;
+pub mod learning;
+pub mod meeting;
 pub mod public;
 pub mod register;
+pub mod requests;
 pub mod review;
 pub mod settings;
 

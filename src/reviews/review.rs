@@ -16,7 +16,10 @@ use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use super::learning::ActionForm;
+use super::requests::{AskForm, InformationRequest};
 use super::{Arrangement, Clock, Dates, Kind, Publication, Recommendation, SarCondition, Stage, clocks, runs};
+use crate::actions::Action;
 use crate::calendar::{long_date, today, uk_datetime, working_days_after};
 use crate::db::Tx;
 use crate::decisions::NewDecision;
@@ -87,6 +90,24 @@ pub(super) struct Loaded {
     /// Whether row-level security lets this person read the case.
     pub reads_case: bool,
     pub executive_id: Option<Uuid>,
+    /// The rapid review meeting (or the meeting that took the review), and when it starts.
+    pub meeting: Option<(Uuid, DateTime<Utc>)>,
+    pub closed_on: Option<NaiveDate>,
+    pub personal_details_removed_on: Option<NaiveDate>,
+    /// How many years a closed review keeps personal details, if the partnership has said.
+    pub case_retention_years: Option<i32>,
+}
+
+impl Loaded {
+    /// The day a closed review's personal details may be removed, if the partnership has set a retention period.
+    pub fn details_removable_from(&self) -> Option<NaiveDate> {
+        let years = u32::try_from(self.case_retention_years?).ok()?;
+        self.closed_on?.checked_add_months(chrono::Months::new(years * 12))
+    }
+    /// Whether the personal details may be removed today.
+    pub fn details_removable(&self) -> bool {
+        self.personal_details_removed_on.is_none() && self.details_removable_from().is_some_and(|d| d <= today())
+    }
 }
 
 /// The review with its settings, history, decision and whether the person may read its case, in one statement.
@@ -98,7 +119,8 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, review_id: &str) -> Resul
                   v.panel_reply, v.recommendation as "recommendation: Recommendation", v.recommendation_reason, v.decision_id,
                   d.number as "decision_number?", d.outcome as "decision_outcome?: crate::decisions::Outcome", v.sar_condition as "sar_condition: SarCondition",
                   v.sar_condition_reason, v.commissioned_on, v.lead_reviewer, v.publication as "publication: Publication",
-                  v.publication_reason, v.published_on, v.learning_summary,
+                  v.publication_reason, v.published_on, v.learning_summary, v.closed_on, v.personal_details_removed_on,
+                  v.meeting_id, mt.starts_at as "meeting_starts_at?", a.case_retention_years as "case_retention_years?",
                   a.rapid_review_clock_start as "clock_start?", a.rapid_review_working_days as "rapid_days?",
                   a.notification_working_days as "notify_days?", a.cspr_target_months as "cspr_months?", a.sar_target_months as "sar_months?",
                   a.published_months as "published_months?", a.dhr_label as "dhr_label?",
@@ -112,6 +134,7 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, review_id: &str) -> Resul
            from review v
            join partnership_group g on g.partnership_id = v.partnership_id and g.id = v.group_id
            left join decision d on d.partnership_id = v.partnership_id and d.id = v.decision_id
+           left join meeting mt on mt.partnership_id = v.partnership_id and mt.id = v.meeting_id
            left join review_arrangement a on a.partnership_id = v.partnership_id
            where v.partnership_id = $1 and v.id = $2"#,
         pid,
@@ -166,6 +189,10 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, review_id: &str) -> Resul
         settings,
         reads_case: r.reads_case,
         executive_id: r.executive_id,
+        meeting: r.meeting_id.zip(r.meeting_starts_at),
+        closed_on: r.closed_on,
+        personal_details_removed_on: r.personal_details_removed_on,
+        case_retention_years: r.case_retention_years,
     })
 }
 
@@ -182,8 +209,30 @@ struct ReviewPage {
     form: StepForm,
     /// The Panel's dates and reply as stored, or as typed when they came back with an error.
     panel: PanelFields,
+    /// The agencies asked for their involvement (for those who read the case), and who may be asked.
+    requests: Vec<InformationRequest>,
+    askable: Vec<(String, String)>,
+    ask: AskForm,
+    /// The actions set from this review, and who may own a new one.
+    actions: Vec<Action>,
+    owners: Vec<(String, String)>,
+    action: ActionForm,
+    /// The review group's coming meetings, for the rapid review meeting.
+    meetings: Vec<(String, String)>,
+    meeting_id: String,
     errors: FormErrors,
     today: NaiveDate,
+}
+
+/// What the forms on the review's page hold when one comes back with an error (each as typed), or fresh.
+#[derive(Default)]
+pub(super) struct Forms {
+    pub step: StepForm,
+    pub panel: Option<PanelFields>,
+    pub ask: Option<AskForm>,
+    pub action: Option<ActionForm>,
+    pub meeting_id: String,
+    pub errors: FormErrors,
 }
 
 pub(super) struct PanelFields {
@@ -200,6 +249,12 @@ impl ReviewPage {
     }
     fn offers(&self, stage: Stage) -> bool {
         self.next.iter().any(|(code, _)| code == stage.code())
+    }
+    fn manages(&self) -> bool {
+        self.member.roles.allows(crate::roles::Capability::ManageReviews)
+    }
+    fn day_of(&self, at: &DateTime<Utc>) -> String {
+        long_date(crate::calendar::uk_date(*at))
     }
     fn date(&self, date: &Option<NaiveDate>) -> String {
         date.map(long_date).unwrap_or_else(|| "Not recorded".into())
@@ -252,22 +307,76 @@ pub(crate) struct StepForm {
     learning_summary: String,
 }
 
-async fn render(
-    state: &AppState,
-    session: &Session,
-    member: Member,
-    review_id: &str,
-    form: StepForm,
-    panel: Option<PanelFields>,
-    errors: FormErrors,
-) -> Result<Response> {
+/// What the review's page shows beside the review: the agencies asked (for those who may read the case:
+/// row-level security gives others none), the actions set from it and, for those running it, who may be
+/// asked, who may own an action and the group's coming meetings. One statement, however many there are.
+struct Workspace {
+    requests: Vec<InformationRequest>,
+    actions: Vec<Action>,
+    askable: Vec<(String, String)>,
+    owners: Vec<(String, String)>,
+    meetings: Vec<(String, String)>,
+}
+
+/// How many of the group's coming meetings are offered for the review.
+const MEETINGS_OFFERED: i64 = 12;
+
+async fn workspace(tx: &mut Tx, pid: Uuid, review: &Loaded, running: bool) -> sqlx::Result<Workspace> {
+    let r = sqlx::query!(
+        r#"select coalesce((select json_agg(x order by x.organisation_name, x.id)
+                            from (select q.id, o.name as organisation_name, m.known_as as person, q.membership_id, q.due_on,
+                                         q.answered_at, q.summary
+                                  from review_request q
+                                  join organisation o on o.partnership_id = q.partnership_id and o.id = q.organisation_id
+                                  join membership m on m.partnership_id = q.partnership_id and m.id = q.membership_id
+                                  where q.partnership_id = $1 and q.review_id = $2) x), '[]') as "requests!: Json<Vec<InformationRequest>>",
+                  coalesce((select json_agg(x order by x.due_on, x.created_at, x.id)
+                            from (select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on, a.status, g.name as group_name,
+                                         a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed, a.created_at
+                                  from action_point a
+                                  left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
+                                  where a.partnership_id = $1 and a.review_id = $2) x), '[]') as "actions!: Json<Vec<Action>>",
+                  coalesce((select json_agg(json_build_array(m.id, m.known_as || ', ' || o.name) order by o.name, m.known_as, m.id)
+                            from membership m join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
+                            where $3 and $4 and m.partnership_id = $1 and m.is_current), '[]') as "askable!: Json<Vec<(String, String)>>",
+                  coalesce((select json_agg(json_build_array(m.id, m.known_as) order by m.known_as, m.id)
+                            from membership m where $3 and m.partnership_id = $1 and m.removed_at is null), '[]') as "owners!: Json<Vec<(String, String)>>",
+                  coalesce((select json_agg(json_build_array(x.id, x.starts_at, x.extraordinary) order by x.starts_at)
+                            from (select m.id, m.starts_at, m.extraordinary from meeting m
+                                  where $3 and m.partnership_id = $1 and m.group_id = $5 and m.status = 'scheduled' and m.starts_at > now()
+                                  order by m.starts_at limit $6) x), '[]') as "meetings!: Json<Vec<(Uuid, DateTime<Utc>, bool)>>""#,
+        pid,
+        review.id,
+        running,
+        review.reads_case,
+        review.group_id,
+        MEETINGS_OFFERED
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    let meetings = r
+        .meetings
+        .0
+        .into_iter()
+        .map(|(id, starts_at, extraordinary)| {
+            let day = long_date(crate::calendar::uk_date(starts_at));
+            (id.to_string(), if extraordinary { format!("{day} (extraordinary)") } else { day })
+        })
+        .collect();
+    Ok(Workspace { requests: r.requests.0, actions: r.actions.0, askable: r.askable.0, owners: r.owners.0, meetings })
+}
+
+pub(super) async fn render(state: &AppState, session: &Session, member: Member, review_id: &str, forms: Forms) -> Result<Response> {
+    let pid = member.partnership.id;
     let mut tx = member.begin(state).await?;
     let review = load(&mut tx, &member, review_id).await?;
-    tx.commit().await?;
     let can_run = runs(&member, review.group_id);
+    let workspace = workspace(&mut tx, pid, &review, can_run && review.stage.is_open()).await?;
+    tx.commit().await?;
     let next = review.stage.next(review.kind).into_iter().map(|s| (s.code().to_owned(), s.label(review.kind).to_owned())).collect();
+    let Workspace { requests, actions, askable, owners, meetings } = workspace;
+    let Forms { step: mut form, panel, ask, action, meeting_id, errors } = forms;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let mut form = form;
     if form.on_day.is_empty() && form.on_month.is_empty() && form.on_year.is_empty() {
         let parts = DateParts::from_date(Some(today()));
         (form.on_day, form.on_month, form.on_year) = (parts.day, parts.month, parts.year);
@@ -286,6 +395,14 @@ async fn render(
         clocks: clocks(review.kind, review.dates, &review.settings),
         next,
         can_run,
+        requests,
+        askable,
+        ask: ask.unwrap_or_else(AskForm::fresh),
+        actions,
+        owners,
+        action: action.unwrap_or_default(),
+        meetings,
+        meeting_id,
         review,
         member,
         form,
@@ -301,7 +418,7 @@ pub(crate) async fn review_page(
     member: Member,
     Path((_, review_id)): Path<(String, String)>,
 ) -> Result<Response> {
-    render(&state, &session, member, &review_id, StepForm::default(), None, FormErrors::default()).await
+    render(&state, &session, member, &review_id, Forms::default()).await
 }
 
 /// Move the review to its next stage, with what that stage records.
@@ -323,7 +440,7 @@ pub(crate) async fn record_step(
     let Some(stage) = Stage::parse(&form.stage) else {
         errors.add("stage", "Select the next stage");
         member.resume(tx);
-        return render(&state, &session, member, &review_id, form, None, errors).await;
+        return render(&state, &session, member, &review_id, Forms { step: form, errors, ..Forms::default() }).await;
     };
     if !review.stage.next(review.kind).contains(&stage) {
         // Moved on by someone else since the page was shown (or sent twice): say where it stands.
@@ -359,7 +476,7 @@ pub(crate) async fn record_step(
     }
     let Some(on) = on.filter(|_| errors.is_empty()) else {
         member.resume(tx);
-        return render(&state, &session, member, &review_id, form, None, errors).await;
+        return render(&state, &session, member, &review_id, Forms { step: form, errors, ..Forms::default() }).await;
     };
     let pid = member.partnership.id;
     if !reach(&mut tx, pid, review.id, stage, on, &note, member.user.id).await? {
@@ -513,7 +630,7 @@ pub(crate) async fn record_panel(
             reference: form.panel_reference.clone(),
             reply: form.panel_reply.clone(),
         };
-        return render(&state, &session, member, &review_id, StepForm::default(), Some(typed), errors).await;
+        return render(&state, &session, member, &review_id, Forms { panel: Some(typed), errors, ..Forms::default() }).await;
     };
     sqlx::query!(
         "update review set notified_panel_on = $3, rapid_review_sent_on = $4, panel_replied_on = $5, panel_reference = $6, panel_reply = $7

@@ -2,8 +2,8 @@
 //! sources disagree: what starts the rapid review's clock, the working days
 //! allowed, local completion targets, how long a published report stays
 //! up (at least a year), the name of a domestic homicide review, whether
-//! scrutineers read cases, and which groups oversee children's and adults'
-//! reviews. The business unit sets them; every change is audited.
+//! scrutineers read cases, which groups oversee children's and adults'
+//! reviews, and how long a closed review keeps personal details. The business unit sets them; every change is audited.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -53,13 +53,16 @@ pub(crate) struct SettingsForm {
     child_group_id: String,
     #[serde(default)]
     adult_group_id: String,
+    #[serde(default)]
+    case_retention_years: String,
 }
 
 async fn render(state: &AppState, session: &Session, member: Member, form: Option<SettingsForm>, errors: FormErrors) -> Result<Response> {
     let mut tx = member.begin(state).await?;
     let settings = super::arrangement(&mut tx, member.partnership.id).await?;
-    let scrutineers = sqlx::query_scalar!(
-        r#"select coalesce((select scrutineers_see_cases from review_arrangement where partnership_id = $1), false) as "s!""#,
+    let stored = sqlx::query!(
+        r#"select coalesce((select scrutineers_see_cases from review_arrangement where partnership_id = $1), false) as "scrutineers!",
+                  (select case_retention_years from review_arrangement where partnership_id = $1) as "retention?""#,
         member.partnership.id
     )
     .fetch_one(&mut *tx)
@@ -79,7 +82,8 @@ async fn render(state: &AppState, session: &Session, member: Member, form: Optio
         sar_target_months: number(settings.sar_target_months),
         published_months: settings.published_months.to_string(),
         dhr_label: settings.dhr_label.clone(),
-        scrutineers_see_cases: if scrutineers { "yes" } else { "" }.into(),
+        scrutineers_see_cases: if stored.scrutineers { "yes" } else { "" }.into(),
+        case_retention_years: stored.retention.map(|n| n.to_string()).unwrap_or_default(),
         child_group_id: settings.child_group_id.map(|g| g.to_string()).unwrap_or_default(),
         adult_group_id: settings.adult_group_id.map(|g| g.to_string()).unwrap_or_default(),
     });
@@ -130,11 +134,22 @@ pub(crate) async fn save_settings(
         "published_months",
         count(&form.published_months, "months a published report stays on the public page (at least 12)", 12..=120, true),
     );
+    let retention = errors
+        .check("case_retention_years", count(&form.case_retention_years, "years a closed review keeps personal details", 1..=100, false));
     let dhr_label = errors.check("dhr_label", required_line(&form.dhr_label, "name of a domestic homicide review", 100));
     let group = |id: &str| Uuid::parse_str(id).ok();
     let (child_group, adult_group) = (group(&form.child_group_id), group(&form.adult_group_id));
-    let (Some(clock_start), Some(Some(rapid)), Some(Some(notify)), Some(cspr), Some(sar), Some(Some(published)), Some(dhr_label), true) =
-        (clock_start, rapid, notify, cspr, sar, published, dhr_label, errors.is_empty())
+    let (
+        Some(clock_start),
+        Some(Some(rapid)),
+        Some(Some(notify)),
+        Some(cspr),
+        Some(sar),
+        Some(Some(published)),
+        Some(dhr_label),
+        Some(retention),
+        true,
+    ) = (clock_start, rapid, notify, cspr, sar, published, dhr_label, retention, errors.is_empty())
     else {
         return render(&state, &session, member, Some(form), errors).await;
     };
@@ -147,11 +162,11 @@ pub(crate) async fn save_settings(
     sqlx::query!(
         "insert into review_arrangement (partnership_id, rapid_review_clock_start, rapid_review_working_days, notification_working_days,
                                          cspr_target_months, sar_target_months, published_months, dhr_label, scrutineers_see_cases,
-                                         child_group_id, adult_group_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                                         child_group_id, adult_group_id, case_retention_years)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          on conflict (partnership_id) do update set rapid_review_clock_start = $2, rapid_review_working_days = $3,
              notification_working_days = $4, cspr_target_months = $5, sar_target_months = $6, published_months = $7, dhr_label = $8,
-             scrutineers_see_cases = $9, child_group_id = $10, adult_group_id = $11",
+             scrutineers_see_cases = $9, child_group_id = $10, adult_group_id = $11, case_retention_years = $12",
         pid,
         clock_start,
         rapid,
@@ -162,7 +177,8 @@ pub(crate) async fn save_settings(
         dhr_label,
         form.scrutineers_see_cases == "yes",
         keep(child_group),
-        keep(adult_group)
+        keep(adult_group),
+        retention
     )
     .execute(&mut *tx)
     .await?;
@@ -177,6 +193,7 @@ pub(crate) async fn save_settings(
             "clock_start": clock_start, "rapid_review_working_days": rapid, "notification_working_days": notify,
             "cspr_target_months": cspr, "sar_target_months": sar, "published_months": published, "dhr_label": dhr_label,
             "scrutineers_see_cases": form.scrutineers_see_cases == "yes", "child_group_id": keep(child_group), "adult_group_id": keep(adult_group),
+            "case_retention_years": retention,
         }))
         .record(&mut tx)
         .await?;

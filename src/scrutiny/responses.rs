@@ -217,6 +217,7 @@ pub(super) async fn insert_action(
         meeting_id: None,
         minute_section_id: None,
         recommendation_lineage_id: Some(rec.lineage_id),
+        review_id: None,
     };
     crate::actions::set(tx, member, address, &action).await?;
     Ok(())

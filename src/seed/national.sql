@@ -421,6 +421,39 @@ from gen_review;
 insert into review_case (partnership_id, review_id, circumstances, agencies_involved)
 select partnership_id, id, 'Generated circumstances.', 'Children''s social care; health; police; school.' from gen_review;
 
+-- Each review asked three agencies for their involvement (a safeguarding lead at each), answered within
+-- nine days; the review went to the group's first meeting after the partners became aware; a review past
+-- its final report set two actions, done within a month of their date once that has passed.
+insert into review_request (partnership_id, id, review_id, organisation_id, membership_id, due_on, asked_by, asked_at, summary,
+                            answered_at, answered_by)
+select r.partnership_id, gen_random_uuid(), r.id, m.organisation_id, o.membership_id, r.aware + 10, b.user_id,
+       r.aware::timestamptz + interval '2 days', case when t.answered then 'Generated summary of the agency''s involvement.' else '' end,
+       case when t.answered then r.aware::timestamptz + interval '9 days' end, case when t.answered then o.user_id end
+from gen_review r
+join gen_person b on b.partnership_id = r.partnership_id and b.k = 1
+join gen_person o on o.partnership_id = r.partnership_id and o.k in (21, 22, 23)
+join membership m on m.partnership_id = o.partnership_id and m.id = o.membership_id
+cross join lateral (select r.aware + 9 <= current_date as answered) t
+on conflict (partnership_id, review_id, organisation_id) do nothing;
+
+update review v set meeting_id = (select m.id from meeting m where m.partnership_id = v.partnership_id and m.group_id = v.group_id
+                                    and m.starts_at >= v.became_aware_on order by m.starts_at limit 1)
+from gen_review r where r.partnership_id = v.partnership_id and r.id = v.id and v.stage <> 'notified';
+
+insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, status, group_id, set_by, review_id,
+                          completed_at, completion_confirmed_at, completion_confirmed_by, escalated_at, created_at)
+select v.partnership_id, gen_random_uuid(), 'Act on recommendation ' || i || ' of review R' || v.number || '.', o.membership_id,
+       o.display_name, d.due, case when t.done then 'complete' else 'on_track' end, v.group_id, b.user_id, v.id,
+       case when t.done then d.due - 5 end, case when t.done then d.due - 3 end, case when t.done then b.user_id end,
+       case when not t.done and d.due < current_date then d.due + 1 end, v.became_aware_on + 255
+from review v join gen_review r on r.partnership_id = v.partnership_id and r.id = v.id
+join gen_person b on b.partnership_id = v.partnership_id and b.k = 1
+cross join generate_series(1, 2) i
+join gen_person o on o.partnership_id = v.partnership_id and o.k = 20 + i
+cross join lateral (select v.became_aware_on + 250 + 90 * i as due) d
+cross join lateral (select d.due < current_date - 30 as done) t
+where least(14, greatest(0, (current_date - v.became_aware_on) / 25)) >= 9;
+
 -- The audit log: about 2,000 changes a year, interleaved across partnerships in time.
 insert into audit_log (occurred_at, partnership_id, actor_user_id, action, subject_type, subject_id, after, client_address)
 select t.at, t.partnership_id, a.user_id, v.action, v.subject_type, gen_random_uuid()::text, jsonb_build_object('note', 'generated'),

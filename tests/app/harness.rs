@@ -273,6 +273,34 @@ impl TestApp {
             .await
             .unwrap();
         ids.insert("review_id", review.to_string());
+        // An agency asked for its involvement, with its answer and chronology: case information too.
+        let request = Uuid::new_v4();
+        sqlx::query(
+            "insert into review_request (partnership_id, id, review_id, organisation_id, membership_id, due_on, summary)
+             select $1, $2, $3, (select id from organisation where partnership_id = $1 order by name limit 1),
+                    (select id from membership where partnership_id = $1 order by id limit 1), current_date + 5,
+                    'The health visitor saw Robin twice'",
+        )
+        .bind(pid)
+        .bind(request)
+        .bind(review)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        ids.insert("request_id", request.to_string());
+        let request_paper = Uuid::new_v4();
+        sqlx::query(
+            "insert into paper (partnership_id, id, review_request_id, title, filename, content_type, size_bytes, sha256, storage_key)
+             values ($1, $2, $3, 'Health chronology', 'chronology.pdf', 'application/pdf', 10, repeat('b', 64), $4)",
+        )
+        .bind(pid)
+        .bind(request_paper)
+        .bind(request)
+        .bind(format!("{pid}/papers/{request_paper}"))
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        ids.insert("request_paper_id", request_paper.to_string());
         let action = Uuid::new_v4();
         sqlx::query("insert into action_point (partnership_id, id, description, owner_name, due_on, meeting_id) values ($1, $2, 'Report back', 'Someone', current_date + 30, $3)")
             .bind(pid)

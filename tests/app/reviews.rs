@@ -354,3 +354,203 @@ async fn the_seed_names_the_review_groups_and_the_demo_has_a_review_at_every_sta
     assert!(dashboard.contains("R1: Child A") && !dashboard.contains("Invented"), "names stay on the case pages");
     std::fs::remove_file(accounts).ok();
 }
+
+const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+/// A Swindon member linked to an organisation.
+async fn member_of(app: &TestApp, email: &str, organisation: &str, roles: &[Role]) -> Uuid {
+    let membership = app.add_member(email, "swindon", roles).await;
+    sqlx::query(
+        "update membership set organisation_id = (select id from organisation where partnership_id = membership.partnership_id and name = $2) where id = $1",
+    )
+    .bind(membership)
+    .bind(organisation)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    membership
+}
+
+#[tokio::test]
+async fn the_workspace_asks_the_agencies_meets_follows_the_partners_decision_and_tracks_the_actions() {
+    let (app, group) = setup().await;
+    const COUNCIL: &str = "Swindon Borough Council";
+    const ICB: &str = "Bath and North East Somerset, Swindon and Wiltshire Integrated Care Board";
+    const POLICE: &str = "Wiltshire Police";
+    for (email, org) in [("dsp-council@s.example", COUNCIL), ("dsp-icb@s.example", ICB), ("dsp-police@s.example", POLICE)] {
+        member_of(&app, email, org, &[Role::DelegatedSafeguardingPartner]).await;
+    }
+    let nurse = member_of(&app, "nurse@s.example", ICB, &[Role::Viewer]).await;
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    let review = notify(&mut bm, group, "child", "Child M", working_days_before(today(), 3), vec![]).await;
+    let mut case = vec![("subject1_full_name".to_owned(), CHILD_NAME.to_owned())];
+    case.extend(date_fields("subject1_birth", chrono::NaiveDate::from_ymd_opt(2022, 4, 5).unwrap()));
+    assert_eq!(post(&mut bm, &format!("{review}/case"), case).await.status, StatusCode::SEE_OTHER);
+
+    // The rapid review meeting: a meeting of the review group, with the review on its agenda under the pseudonym.
+    let meeting = bm.add_meeting(group, working_days_after(today(), 4)).await;
+    let meeting_id = meeting.rsplit('/').next().unwrap().to_owned();
+    let unchosen = post(&mut bm, &format!("{review}/meeting"), vec![("meeting_id".into(), "".into())]).await;
+    assert_eq!(unchosen.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unchosen.contains("Choose a coming meeting of the Practice Review Group"));
+    for _ in 0..2 {
+        let chosen = post(&mut bm, &format!("{review}/meeting"), vec![("meeting_id".into(), meeting_id.clone())]).await;
+        assert_eq!(chosen.status, StatusCode::SEE_OTHER);
+    }
+    let agenda = bm.get(&meeting).await;
+    assert!(agenda.contains("Rapid review: Child M (R1)") && !agenda.contains(CHILD_NAME), "on the agenda by pseudonym");
+    let items: i64 =
+        sqlx::query_scalar("select count(*) from agenda_item where title like '%Child M%'").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(items, 1, "on the agenda once, however often it is sent");
+    assert!(bm.get(&review).await.contains(&format!("/p/swindon/meetings/{meeting_id}")));
+    let ics = bm.get(&format!("{meeting}/ics")).await;
+    assert!(ics.contains("Practice Review Group") && !ics.contains(CHILD_NAME));
+
+    // An information request to the health agency: its nurse is added to the review and mailed the pseudonym alone.
+    let mut ask = vec![("membership_id".to_owned(), nurse.to_string())];
+    ask.extend(date_fields("due", working_days_after(today(), 5)));
+    let late = post(
+        &mut bm,
+        &format!("{review}/requests"),
+        [vec![("membership_id".to_owned(), nurse.to_string())], date_fields("due", working_days_before(today(), 1))].concat(),
+    )
+    .await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(late.contains("must be today or in the future") && late.contains(&format!("value=\"{nurse}\" selected")));
+    for _ in 0..2 {
+        assert_eq!(post(&mut bm, &format!("{review}/requests"), ask.clone()).await.status, StatusCode::SEE_OTHER);
+    }
+    let request: Uuid = sqlx::query_scalar("select id from review_request").fetch_one(&app.owner).await.unwrap();
+    let mail: String = sqlx::query_scalar("select subject || ' ' || body from outbox where to_email = 'nurse@s.example'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert!(mail.contains("Child M") && mail.contains(&format!("/requests/{request}")) && !mail.contains(CHILD_NAME));
+    let mut health = app.signed_in("nurse@s.example").await;
+    assert!(health.get(&format!("{review}/case")).await.contains(CHILD_NAME), "the person asked reads the case");
+    let answer = format!("{review}/requests/{request}");
+    let empty = post(&mut health, &answer, vec![("summary".into(), "  ".into())]).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.contains("Enter the summary of your agency"));
+    let summary = "The health visitor saw the child twice in March";
+    assert_eq!(post(&mut health, &answer, vec![("summary".into(), summary.into())]).await.status, StatusCode::SEE_OTHER);
+    let uploaded = health.upload(&format!("{answer}/papers"), &[("paper_title", "Health chronology")], ("chronology.pdf", PDF)).await;
+    assert_eq!(uploaded.status, StatusCode::SEE_OTHER);
+    let page = bm.get(&answer).await;
+    assert!(page.contains(summary) && page.contains("Health chronology"));
+    let paper: Uuid = sqlx::query_scalar("select id from paper where review_request_id is not null").fetch_one(&app.owner).await.unwrap();
+    let download = bm.get(&format!("{answer}/papers/{paper}")).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert!(download.body.starts_with("%PDF-1.7") && download.body.ends_with("%%EOF\n"), "the file as uploaded, from storage");
+    assert!(bm.get(&review).await.contains("Answered"));
+    // Those who may not read the case get nothing of the agency's answer.
+    for email in ["viewer@swindon.example", "other@swindon.example", "dsp@swindon.example"] {
+        let mut outsider = app.signed_in(email).await;
+        assert_eq!(outsider.get(&answer).await.status, StatusCode::NOT_FOUND, "{email}");
+        assert_eq!(outsider.get(&format!("{answer}/papers/{paper}")).await.status, StatusCode::NOT_FOUND, "{email}");
+        assert_eq!(post(&mut outsider, &answer, vec![("summary".into(), "x".into())]).await.status, StatusCode::NOT_FOUND, "{email}");
+        assert!(!outsider.get(&review).await.contains(summary), "{email}");
+    }
+    let readings: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log a join app_user u on u.id = a.actor_user_id
+         where a.action = 'review_case.read' and u.email = 'bm@swindon.example' and a.after ? 'request_id'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(readings, 2, "the business manager's reading of the answer and of the chronology");
+
+    // The recommendation goes to the partners; their agreement commissions the review without anyone recording it.
+    assert_eq!(step(&mut bm, &review, "rapid_review", &[]).await.status, StatusCode::SEE_OTHER);
+    let recommended = step(
+        &mut bm,
+        &review,
+        "recommended",
+        &[("recommendation", "local_review"), ("recommendation_reason", "Regulation 11 criteria are met")],
+    )
+    .await;
+    assert_eq!(recommended.status, StatusCode::SEE_OTHER);
+    let decision: Uuid = sqlx::query_scalar("select decision_id from review").fetch_one(&app.owner).await.unwrap();
+    for email in ["dsp-council@s.example", "dsp-icb@s.example", "dsp-police@s.example"] {
+        let mut partner = app.signed_in(email).await;
+        let decision_page = partner.get(&format!("/p/swindon/decisions/{decision}")).await;
+        assert!(decision_page.contains("Child M") && !decision_page.contains(CHILD_NAME), "{email}");
+        let responded = partner
+            .post(&format!("/p/swindon/decisions/{decision}/respond"), &[("position", "agree"), ("comment", ""), ("seen_version", "0")])
+            .await;
+        assert_eq!(responded.status, StatusCode::SEE_OTHER, "{email}");
+    }
+    let (stage, commissioned): (String, Option<chrono::NaiveDate>) =
+        sqlx::query_as("select stage, commissioned_on from review").fetch_one(&app.owner).await.unwrap();
+    assert_eq!((stage.as_str(), commissioned), ("commissioned", Some(today())), "the decision moved the review on");
+    let page = bm.get(&review).await;
+    assert!(page.contains("Review commissioned") && page.contains("The partners agreed the recommendation: decision D"));
+    let moved: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where action = 'review.stage' and actor_user_id is null and after->>'stage' = 'commissioned'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(moved, 1, "the move is in the audit log, made by the decision");
+
+    // Learning becomes actions through the shared owner; one past its date goes to the delegated partners.
+    let owner: Uuid =
+        sqlx::query_scalar("select m.id from membership m join app_user u on u.id = m.user_id where u.email = 'reviewer@swindon.example'")
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    let mut action = vec![
+        ("action_description".to_owned(), "Share the multi-agency chronology template with every GP practice".to_owned()),
+        ("action_owner".to_owned(), owner.to_string()),
+    ];
+    let unowned = post(&mut bm, &format!("{review}/actions"), vec![action[0].clone()]).await;
+    assert_eq!(unowned.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unowned.contains("Choose who owns the action") && unowned.contains("every GP practice"));
+    action.extend(date_fields("action_due", working_days_after(today(), 20)));
+    for _ in 0..2 {
+        assert_eq!(post(&mut bm, &format!("{review}/actions"), action.clone()).await.status, StatusCode::SEE_OTHER);
+    }
+    let (count, group_of): (i64, Option<Uuid>) =
+        sqlx::query_as("select count(*), min(group_id::text)::uuid from action_point where review_id is not null")
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!((count, group_of), (1, Some(group)), "one action, for the review group to track");
+    assert!(bm.get(&review).await.contains("every GP practice"));
+    sqlx::query("update action_point set due_on = current_date - 1 where review_id is not null").execute(&app.owner).await.unwrap();
+    assert_eq!(partnership_hub::actions::escalate_overdue(&app.owner, today()).await.unwrap(), 1);
+    let told: Vec<String> =
+        sqlx::query_scalar("select to_email from outbox where subject = 'An action is overdue'").fetch_all(&app.owner).await.unwrap();
+    assert!(told.iter().any(|e| e == "dsp-police@s.example"), "escalated to the delegated partners: {told:?}");
+
+    // Every mail the workspace sent names the pseudonym, never the child.
+    let bodies: Vec<String> = sqlx::query_scalar("select subject || ' ' || body from outbox").fetch_all(&app.owner).await.unwrap();
+    assert!(bodies.iter().all(|b| !b.contains(CHILD_NAME)));
+
+    // Once closed and past the retention period, the personal details go and the pseudonymised record stays.
+    let early = post(&mut bm, &format!("{review}/remove-details"), vec![]).await;
+    assert_eq!(early.status, StatusCode::SEE_OTHER);
+    let kept: i64 = sqlx::query_scalar("select count(*) from review_subject").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(kept, 1, "not before the review is closed and the period has passed");
+    sqlx::query(
+        "insert into review_arrangement (partnership_id, case_retention_years) select partnership_id, 2 from review
+         on conflict (partnership_id) do update set case_retention_years = 2",
+    )
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    sqlx::query("update review set stage = 'closed', closed_on = current_date - interval '25 months'").execute(&app.owner).await.unwrap();
+    assert!(bm.get(&review).await.contains("Remove the personal details"));
+    assert_eq!(post(&mut bm, &format!("{review}/remove-details"), vec![]).await.status, StatusCode::SEE_OTHER);
+    let (people, summaries, chronologies, removed): (i64, String, i64, Option<chrono::NaiveDate>) = sqlx::query_as(
+        "select (select count(*) from review_subject), (select string_agg(summary, '') from review_request),
+                (select count(*) from paper where review_request_id is not null), (select personal_details_removed_on from review)",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!((people, summaries.as_str(), chronologies, removed), (0, "", 0, Some(today())));
+    let page = bm.get(&review).await;
+    assert!(page.contains("R1: Child M") && page.contains("Review commissioned") && page.contains("every GP practice"));
+    assert!(app.audit_actions().await.contains(&"review_case.details_removed".to_owned()));
+}
