@@ -122,6 +122,8 @@ enum Kind {
     MyTwoFactor,
     /// An open review whose next clock falls due, for those who run it or sit on the group overseeing it.
     ReviewClock,
+    /// A review's information request this person answers for their agency, not yet answered.
+    MyReviewRequest,
 }
 
 #[derive(Debug, Deserialize)]
@@ -325,6 +327,16 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                                      where s.partnership_id = v.partnership_id and s.group_id = v.group_id
                                        and s.starts_on <= $3 and (s.ends_on is null or s.ends_on >= $3)))
                    order by v.became_aware_on limit 50) open
+               union all
+               -- Information requests waiting for this person's answer: the review by its pseudonym alone.
+               select asked.j from (
+                   select json_build_object('kind', 'my_review_request', 'id', q.review_id, 'other', q.id, 'number', v.number,
+                                            'title', v.pseudonym, 'detail', o.name, 'on', q.due_on) as j
+                   from review_request q join me on me.id = q.membership_id
+                   join review v on v.partnership_id = q.partnership_id and v.id = q.review_id
+                   join organisation o on o.partnership_id = q.partnership_id and o.id = q.organisation_id
+                   where q.partnership_id = $1 and q.answered_at is null and v.closed_on is null
+                   order by q.due_on limit 10) asked
                union all
                select json_build_object('kind', 'my_two_factor')
                from app_user u where u.id = $2 and u.totp_enabled_at is null
@@ -633,6 +645,12 @@ fn describe(
             )]
         }
         Kind::MyAction => vec![need(format!("/p/{slug}/actions/{id}"), title, Some("Your action".to_owned()), line.on)],
+        Kind::MyReviewRequest => vec![need(
+            format!("/p/{slug}/reviews/{id}/requests/{}", line.other.map(|o| o.to_string()).unwrap_or_default()),
+            format!("R{} {title}: {}'s involvement", line.number.unwrap_or_default(), line.detail.clone().unwrap_or_default()),
+            Some(format!("Information request due {}", line.on.map(long_date).unwrap_or_default())),
+            line.on,
+        )],
         Kind::TermsReview => vec![need(
             format!("/p/{slug}/groups/{id}"),
             format!("{title}: review the terms of reference"),

@@ -427,6 +427,8 @@ async fn the_workspace_asks_the_agencies_meets_follows_the_partners_decision_and
         .unwrap();
     assert!(mail.contains("Child M") && mail.contains(&format!("/requests/{request}")) && !mail.contains(CHILD_NAME));
     let mut health = app.signed_in("nurse@s.example").await;
+    let home = health.get("/p/swindon/").await;
+    assert!(home.contains("R1 Child M: ") && home.contains("Information request due"), "the request waits on their home page");
     assert!(health.get(&format!("{review}/case")).await.contains(CHILD_NAME), "the person asked reads the case");
     let answer = format!("{review}/requests/{request}");
     let empty = post(&mut health, &answer, vec![("summary".into(), "  ".into())]).await;
@@ -434,6 +436,7 @@ async fn the_workspace_asks_the_agencies_meets_follows_the_partners_decision_and
     assert!(empty.contains("Enter the summary of your agency"));
     let summary = "The health visitor saw the child twice in March";
     assert_eq!(post(&mut health, &answer, vec![("summary".into(), summary.into())]).await.status, StatusCode::SEE_OTHER);
+    assert!(!health.get("/p/swindon/").await.contains("Information request due"), "answered, it leaves the home page");
     let uploaded = health.upload(&format!("{answer}/papers"), &[("paper_title", "Health chronology")], ("chronology.pdf", PDF)).await;
     assert_eq!(uploaded.status, StatusCode::SEE_OTHER);
     let page = bm.get(&answer).await;
