@@ -190,6 +190,41 @@ async fn demo_reviews(tx: &mut crate::db::Tx, partnership_id: Uuid) -> anyhow::R
     )
     .execute(&mut **tx)
     .await?;
+    // The rapid review asks two agencies through the demo accounts linked to them: the police answered, health
+    // has three days left (its delegated partner sees it at home); the published review set two actions.
+    sqlx::query!(
+        r#"with asked as (insert into review_request (partnership_id, id, review_id, organisation_id, membership_id, due_on, asked_at, summary,
+                                                    answered_at, answered_by)
+                          select $1, gen_random_uuid(), v.id, m.organisation_id, m.id,
+                                 current_date + case when r.role = 'group_member' then -5 else 3 end, now() - interval '10 days',
+                                 case when r.role = 'group_member' then 'Officers attended the home twice in the month before; both visits are in the chronology.' else '' end,
+                                 case when r.role = 'group_member' then now() - interval '6 days' end,
+                                 case when r.role = 'group_member' then m.user_id end
+                          from review v
+                          join membership m on m.partnership_id = v.partnership_id and m.organisation_id is not null
+                          join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
+                                                and r.role in ('delegated_safeguarding_partner', 'group_member')
+                          where v.partnership_id = $1 and v.stage = 'rapid_review'
+                            and not exists (select 1 from review_request where partnership_id = $1)
+                          on conflict (partnership_id, review_id, organisation_id) do nothing
+                          returning review_id, membership_id),
+                added as (insert into review_member (partnership_id, review_id, membership_id)
+                          select $1, review_id, membership_id from asked on conflict do nothing)
+           insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, group_id, review_id, set_by)
+           select $1, gen_random_uuid(), a.description, m.id, m.known_as, current_date + a.days, v.group_id, v.id, bm.user_id
+           from review v
+           join membership_role cr on cr.partnership_id = v.partnership_id and cr.role = 'group_chair'
+           join membership m on m.partnership_id = cr.partnership_id and m.id = cr.membership_id
+           join membership_role br on br.partnership_id = v.partnership_id and br.role = 'business_manager'
+           join membership bm on bm.partnership_id = br.partnership_id and bm.id = br.membership_id
+           cross join (values ('Share information at every transfer between areas, with a named lead in each agency', 60),
+                              ('Audit transfers between areas six months on and report to the review group', 180)) a(description, days)
+           where v.partnership_id = $1 and v.stage = 'published'
+             and not exists (select 1 from action_point x where x.partnership_id = $1 and x.review_id is not null)"#,
+        partnership_id
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

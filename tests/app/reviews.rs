@@ -352,6 +352,19 @@ async fn the_seed_names_the_review_groups_and_the_demo_has_a_review_at_every_sta
     bm.sign_in(&email, &password).await;
     let dashboard = bm.get("/p/swindon/reviews").await;
     assert!(dashboard.contains("R1: Child A") && !dashboard.contains("Invented"), "names stay on the case pages");
+    // The rapid review has asked two agencies (one answered), once however often the demo starts; the published review set actions.
+    let (requests, answered, actions): (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from review_request q join partnership p on p.id = q.partnership_id where p.slug = 'swindon'),
+                (select count(*) from review_request q join partnership p on p.id = q.partnership_id where p.slug = 'swindon' and q.answered_at is not null),
+                (select count(*) from action_point a join partnership p on p.id = a.partnership_id where p.slug = 'swindon' and a.review_id is not null)",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!((requests, answered, actions), (2, 1, 2));
+    let mut partner = app.browser();
+    partner.sign_in(&partnership_hub::seed::demo::email_for(Role::DelegatedSafeguardingPartner, "swindon"), &password).await;
+    assert!(partner.get("/p/swindon/").await.contains("Information request due"), "the demo partner is asked about Child B");
     std::fs::remove_file(accounts).ok();
 }
 
