@@ -14,7 +14,7 @@ async function stage (page, label, fill = async () => {}) {
   assert.match(await page.locator('.govuk-notification-banner').textContent(), /Child Q/)
 }
 
-test('a notification goes through its rapid review, the partners decide, and the practice review is published', async () => {
+test('a notification goes through its rapid review meeting and the agencies\' answers, the partners decide, and the practice review is published with its actions', async () => {
   const page = await browser.newPage()
   await signIn(page)
   await page.waitForURL(`${BASE_URL}/`)
@@ -48,6 +48,55 @@ test('a notification goes through its rapid review, the partners decide, and the
   await assertAccessible(page, 'the case')
   await page.goto(review)
 
+  // The rapid review meeting: an extraordinary meeting of the review group, with the review on its agenda by pseudonym.
+  await page.getByRole('link', { name: 'Schedule one' }).click()
+  const day = new Date(Date.now() + 7 * 24 * 3600 * 1000)
+  const holiday = d => (d.getUTCMonth() === 11 && d.getUTCDate() >= 25) || (d.getUTCMonth() === 0 && d.getUTCDate() <= 1)
+  while ([0, 6].includes(day.getUTCDay()) || holiday(day)) day.setUTCDate(day.getUTCDate() + 1)
+  await page.getByLabel('Day', { exact: true }).fill(String(day.getUTCDate()))
+  await page.getByLabel('Month', { exact: true }).fill(String(day.getUTCMonth() + 1))
+  await page.getByLabel('Year', { exact: true }).fill(String(day.getUTCFullYear()))
+  await page.getByLabel('Start time').fill('10:00')
+  await page.getByLabel('End time').fill('11:00')
+  await page.getByRole('button', { name: 'Add meeting' }).click()
+  await page.waitForURL(/\/p\/swindon\/meetings\/[0-9a-f-]+$/)
+  await page.goto(review)
+  await page.getByLabel('Take the review to a meeting of the Practice Review Group').selectOption({ index: 1 })
+  await page.getByRole('button', { name: 'Put it on the agenda' }).click()
+  assert.match(await page.locator('.govuk-notification-banner').textContent(), /Child Q is on the agenda/)
+  await page.getByRole('link', { name: /Practice Review Group on/ }).click()
+  assert.match(await page.locator('main').textContent(), /Rapid review: Child Q \(R\d+\)/)
+  assert.doesNotMatch(await page.locator('main').textContent(), /Quinn Invented/)
+  await page.goto(review)
+
+  // The police are asked for their involvement; their delegated partner answers with a summary and a chronology.
+  await page.getByLabel('Ask an agency: the person there who answers').selectOption({ label: 'Delegated partner (Wiltshire Police), Wiltshire Police' })
+  await page.getByRole('button', { name: 'Send the request' }).click()
+  assert.match(await page.locator('.govuk-notification-banner').textContent(), /Wiltshire Police asked about Child Q/)
+  await assertAccessible(page, 'a review with an information request')
+  {
+    const context = await browser.newContext()
+    const police = await context.newPage()
+    await signIn(police, 'dsp-police@swindon.example', PASSWORD)
+    await police.waitForURL(`${BASE_URL}/p/swindon/`)
+    await police.getByRole('link', { name: /Child Q: Wiltshire Police/ }).click()
+    await assertAccessible(police, 'an information request')
+    await police.getByRole('button', { name: 'Save the summary' }).click()
+    assert.match(await police.locator('.govuk-error-summary').textContent(), /Enter the summary/)
+    await police.getByLabel('Summary of your agency\'s involvement').fill('Officers attended the home twice in March.')
+    await police.getByRole('button', { name: 'Save the summary' }).click()
+    assert.match(await police.locator('.govuk-notification-banner').textContent(), /summary saved/)
+    await police.getByLabel('Upload the chronology').setInputFiles({
+      name: 'chronology.pdf', mimeType: 'application/pdf',
+      buffer: Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n')
+    })
+    await police.getByRole('button', { name: 'Upload', exact: true }).click()
+    assert.match(await police.locator('main').textContent(), /chronology/)
+    await context.close()
+  }
+  await page.goto(review)
+  assert.match(await page.locator('#requests ~ .hub-table-scroll table').first().textContent(), /Answered/)
+
   await stage(page, 'Rapid review')
   await stage(page, 'Recommendation with the decision-makers', async () => {
     await page.getByLabel('The group\'s recommendation (when recommending)').selectOption({ label: 'Commission a child safeguarding practice review' })
@@ -69,8 +118,9 @@ test('a notification goes through its rapid review, the partners decide, and the
     await context.close()
   }
 
+  // Their agreement commissioned the review: nobody records it.
   await page.goto(review)
-  await stage(page, 'Review commissioned')
+  assert.match(await page.locator('.govuk-tag').first().textContent(), /Review commissioned/)
   await stage(page, 'Terms of reference agreed')
   await stage(page, 'Lead reviewer appointed', async () => {
     await page.getByLabel('Lead reviewer (when appointing)').fill('An Independent Reviewer')
@@ -85,6 +135,16 @@ test('a notification goes through its rapid review, the partners decide, and the
     await page.getByLabel('Summary of learning for the public page (when published)').fill('Agencies now share what they know when a family moves.')
   })
   assert.match(await page.locator('.govuk-tag').first().textContent(), /Published/)
+  // The report's recommendations become actions for the review group to track.
+  await page.getByLabel('Set an action').fill('Share information at every transfer between areas')
+  await page.getByLabel('Owner').selectOption({ label: 'Sam Business' })
+  const due = new Date(Date.now() + 90 * 24 * 3600 * 1000)
+  await page.locator('#action_due_day').fill(String(due.getUTCDate()))
+  await page.locator('#action_due_month').fill(String(due.getUTCMonth() + 1))
+  await page.locator('#action_due_year').fill(String(due.getUTCFullYear()))
+  await page.getByRole('button', { name: 'Set the action' }).click()
+  assert.match(await page.locator('.govuk-notification-banner').textContent(), /action set for Sam Business/)
+  assert.match(await page.locator('#actions ~ .hub-table-scroll table').first().textContent(), /every transfer between areas/)
   await assertAccessible(page, 'a published review')
 
   // The public page: the learning under the pseudonym, to anyone.
