@@ -201,6 +201,7 @@ async fn a_notification_runs_on_its_clocks_to_a_published_practice_review() {
     assert_eq!(public.status, StatusCode::OK);
     assert!(public.contains("Child J: Child safeguarding practice review") && public.contains("the partners now share information"));
     assert!(!public.contains(CHILD_NAME));
+    assert!(public.contains("govuk-exit-this-page") && public.contains("Exit this page"), "a quick way out for a reader who is not safe");
 
     // Every mail the review sent names the pseudonym, never the child.
     let bodies: Vec<String> = sqlx::query_scalar("select subject || ' ' || body from outbox").fetch_all(&app.owner).await.unwrap();

@@ -152,6 +152,7 @@ test('a notification goes through its rapid review meeting and the agencies\' an
   await visitor.goto(`${BASE_URL}/public/swindon/reviews`)
   assert.match(await visitor.locator('main').textContent(), /Child Q/)
   assert.doesNotMatch(await visitor.locator('main').textContent(), /Quinn Invented/)
+  assert.equal(await visitor.getByRole('button', { name: 'Emergency Exit this page' }).getAttribute('href'), 'https://www.bbc.co.uk/weather')
   await assertAccessible(visitor, 'the public page of reviews')
   await visitor.close()
   await page.close()
