@@ -184,6 +184,7 @@ fn routes() -> Vec<Route> {
         post("/p/{slug}/reviews/{review_id}/panel", reviews::review::record_panel),
         get("/p/{slug}/reviews/{review_id}/case", reviews::case::case_page),
         post("/p/{slug}/reviews/{review_id}/case", reviews::case::save_case),
+        get("/p/{slug}/reviews/{review_id}/rapid-review.pdf", reviews::case::rapid_review_report),
         post("/p/{slug}/reviews/{review_id}/people", reviews::case::add_person),
         post("/p/{slug}/reviews/{review_id}/remove-details", reviews::case::remove_details),
         post("/p/{slug}/reviews/{review_id}/meeting", reviews::meeting::choose_meeting),

@@ -64,6 +64,7 @@ struct CasePage {
     /// Always four, the empty ones to fill.
     subjects: Vec<SubjectFields>,
     added: Vec<String>,
+    answers: Vec<AgencyAnswer>,
     people: Vec<(String, String)>,
     can_run: bool,
     errors: FormErrors,
@@ -80,10 +81,19 @@ pub struct SubjectFields {
     pub died: bool,
 }
 
+/// An agency's answer, as the case and the rapid review report show it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AgencyAnswer {
+    pub organisation_name: String,
+    pub summary: String,
+}
+
 struct Read {
     case: Case,
     subjects: Vec<Subject>,
     added: Vec<String>,
+    /// What each agency asked has said, by agency.
+    answers: Vec<AgencyAnswer>,
     /// The partnership's people, to add by name (read for those who run the review).
     people: Vec<(String, String)>,
 }
@@ -104,6 +114,10 @@ async fn read_case(tx: &mut crate::db::Tx, member: &Member, review: &Loaded) -> 
                   coalesce((select array_agg(m.known_as order by m.known_as) from review_member r
                             join membership m on m.partnership_id = r.partnership_id and m.id = r.membership_id
                             where r.partnership_id = $1 and r.review_id = $2), '{}') as "added!",
+                  coalesce((select json_agg(x order by x.organisation_name)
+                            from (select o.name as organisation_name, q.summary from review_request q
+                                  join organisation o on o.partnership_id = q.partnership_id and o.id = q.organisation_id
+                                  where q.partnership_id = $1 and q.review_id = $2 and q.summary <> '') x), '[]') as "answers!: Json<Vec<AgencyAnswer>>",
                   people.ids as "people_ids?", people.names as "people_names?"
            from (select 1) one
            left join lateral (select array_agg(m.id order by m.known_as, m.id) as ids, array_agg(m.known_as order by m.known_as, m.id) as names
@@ -118,7 +132,7 @@ async fn read_case(tx: &mut crate::db::Tx, member: &Member, review: &Loaded) -> 
         return Err(AppError::NotFound);
     }
     let people = row.people_ids.unwrap_or_default().iter().map(Uuid::to_string).zip(row.people_names.unwrap_or_default()).collect();
-    Ok(Read { case: row.case.map(|c| c.0).unwrap_or_default(), subjects: row.subjects.0, added: row.added, people })
+    Ok(Read { case: row.case.map(|c| c.0).unwrap_or_default(), subjects: row.subjects.0, added: row.added, answers: row.answers.0, people })
 }
 
 fn fields_of(subjects: &[Subject]) -> Vec<SubjectFields> {
@@ -163,6 +177,7 @@ async fn render(
         case,
         subjects,
         added: read.added,
+        answers: read.answers,
         people: read.people,
         can_run,
         errors,
@@ -414,4 +429,103 @@ pub(crate) async fn remove_details(
         crate::files::remove(&state.files, &key).await?;
     }
     done(&session, format!("{}: personal details removed; the pseudonymised record is kept", review.pseudonym), to).await
+}
+
+/// The rapid review report, to send to the National Panel: the children, the dates, the facts (with each
+/// agency's account), the immediate action, the learning, race and inequality, and the group's
+/// recommendation, in the Panel's order. It is the case: for those who read it, and its reading is audited.
+pub(crate) async fn rapid_review_report(
+    State(state): State<AppState>,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, review_id)): Path<(String, String)>,
+) -> Result<Response> {
+    let mut tx = member.begin(&state).await?;
+    let review = load(&mut tx, &member, &review_id).await?;
+    let read = read_case(&mut tx, &member, &review).await?;
+    change(&member, "review_case.read", "review_case", review.id, &address)
+        .after(json!({ "document": "rapid review report" }))
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    let partnership = member.partnership.name.clone();
+    let filename = format!("Rapid review R{} {}.pdf", review.number, review.pseudonym);
+    let bytes = tokio::task::spawn_blocking(move || rapid_review_pdf(&partnership, &review, &read))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("writing a rapid review report")))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", crate::files::safe_filename(&filename))),
+            (axum::http::header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn rapid_review_pdf(partnership: &str, review: &Loaded, read: &Read) -> Vec<u8> {
+    use crate::calendar::long_date;
+    use crate::pdf::{Pack, Paragraph, Style};
+    let date = |d: Option<NaiveDate>| d.map(long_date).unwrap_or_else(|| "not recorded".into());
+    let section = |heading: &str, text: &str, out: &mut Vec<Paragraph>| {
+        out.push(Paragraph::new(Style::Heading, heading));
+        let text = if text.trim().is_empty() { "Not written yet." } else { text };
+        out.extend(text.split('\n').filter(|l| !l.trim().is_empty()).map(|l| Paragraph::new(Style::Body, l)));
+    };
+    let mut out = vec![
+        Paragraph::new(Style::Title, format!("Rapid review: {} (R{})", review.pseudonym, review.number)),
+        Paragraph::new(Style::Body, format!("{partnership}, {}", review.group_name)),
+        Paragraph::new(
+            Style::Small,
+            "Confidential: for the National Child Safeguarding Practice Review Panel and those the partnership names.",
+        ),
+        Paragraph::new(Style::Heading, "Dates"),
+        Paragraph::new(Style::Body, format!("The partners became aware: {}", date(review.dates.became_aware_on))),
+        Paragraph::new(Style::Body, format!("The Panel was notified: {}", date(review.dates.notified_panel_on))),
+    ];
+    if !review.panel_reference.is_empty() {
+        out.push(Paragraph::new(Style::Body, format!("The Panel's reference: {}", review.panel_reference)));
+    }
+    out.push(Paragraph::new(Style::Heading, "The children"));
+    if read.subjects.is_empty() {
+        out.push(Paragraph::new(Style::Body, "Not recorded yet."));
+    }
+    for s in &read.subjects {
+        let mut facts = vec![s.full_name.clone()];
+        if let Some(born) = s.date_of_birth {
+            facts.push(format!("born {}", long_date(born)));
+        }
+        if s.looked_after {
+            facts.push("looked after".into());
+        }
+        if s.died {
+            facts.push("died".into());
+        }
+        out.push(Paragraph::new(Style::Strong, facts.join(", ")));
+        if !s.address.is_empty() {
+            out.push(Paragraph::new(Style::Body, s.address.replace('\n', ", ")).tight());
+        }
+    }
+    section("The facts: what happened and the key practice episodes", &read.case.circumstances, &mut out);
+    section("Agencies involved", &read.case.agencies_involved, &mut out);
+    for answer in &read.answers {
+        out.push(Paragraph::new(Style::Strong, format!("{}'s account", answer.organisation_name)));
+        out.extend(answer.summary.split('\n').filter(|l| !l.trim().is_empty()).map(|l| Paragraph::new(Style::Body, l).indented(12.0)));
+    }
+    section("Immediate action taken to keep children safe", &read.case.immediate_action, &mut out);
+    section("Learning and improvements identified", &read.case.learning, &mut out);
+    section("Issues of race, ethnicity or inequality", &read.case.race_and_inequality, &mut out);
+    let recommendation = match review.recommendation {
+        Some(r) => format!("{}.\n{}", r.label(review.kind, &review.settings.dhr_label), review.recommendation_reason),
+        None => String::new(),
+    };
+    section(
+        "Whether a local child safeguarding practice review is appropriate, or the case should go to the Panel",
+        &recommendation,
+        &mut out,
+    );
+    let mut pack = Pack::new(&format!("Rapid review: {} (R{})", review.pseudonym, review.number));
+    pack.text(&out);
+    pack.finish()
 }

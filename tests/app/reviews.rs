@@ -458,8 +458,20 @@ async fn the_workspace_asks_the_agencies_meets_follows_the_partners_decision_and
     let paper: Uuid = sqlx::query_scalar("select id from paper where review_request_id is not null").fetch_one(&app.owner).await.unwrap();
     let download = bm.get(&format!("{answer}/papers/{paper}")).await;
     assert_eq!(download.status, StatusCode::OK);
-    assert!(download.body.starts_with("%PDF-1.7") && download.body.ends_with("%%EOF\n"), "the file as uploaded, from storage");
+    assert_eq!(download.bytes, PDF, "the file as uploaded, from storage");
     assert!(bm.get(&review).await.contains("Answered"));
+    // The case shows each agency's account, and the rapid review report puts it all in the Panel's order.
+    assert!(bm.get(&format!("{review}/case")).await.contains(summary));
+    let report = bm.get(&format!("{review}/rapid-review.pdf")).await;
+    assert_eq!(report.status, StatusCode::OK);
+    assert!(report.bytes.starts_with(b"%PDF-") && report.headers.get("content-type").is_some_and(|t| t == "application/pdf"));
+    let downloads: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where action = 'review_case.read' and after->>'document' = 'rapid review report'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(downloads, 1, "downloading the report is reading the case");
     // Those who may not read the case get nothing of the agency's answer.
     for email in ["viewer@swindon.example", "other@swindon.example", "dsp@swindon.example"] {
         let mut outsider = app.signed_in(email).await;
