@@ -182,6 +182,7 @@ fn routes() -> Vec<Route> {
         get("/p/{slug}/reviews/{review_id}", reviews::review::review_page),
         post("/p/{slug}/reviews/{review_id}/stage", reviews::review::record_step),
         post("/p/{slug}/reviews/{review_id}/panel", reviews::review::record_panel),
+        post("/p/{slug}/reviews/{review_id}/told", reviews::review::record_told),
         get("/p/{slug}/reviews/{review_id}/case", reviews::case::case_page),
         post("/p/{slug}/reviews/{review_id}/case", reviews::case::save_case),
         get("/p/{slug}/reviews/{review_id}/rapid-review.pdf", reviews::case::rapid_review_report),

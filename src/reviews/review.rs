@@ -83,6 +83,11 @@ pub(super) struct Loaded {
     pub lead_reviewer: String,
     pub publication: Option<Publication>,
     pub publication_reason: String,
+    /// The partners' endorsement of the publication decision: its decision's id, number and outcome (empty while open).
+    pub endorsement: Option<(Uuid, i32, String)>,
+    pub endorsed: bool,
+    /// When the Panel and the Secretary of State were told of a delay or a decision not to publish.
+    pub publication_told_on: Option<NaiveDate>,
     pub published_on: Option<NaiveDate>,
     pub learning_summary: String,
     pub events: Vec<Event>,
@@ -120,6 +125,8 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, review_id: &str) -> Resul
                   d.number as "decision_number?", d.outcome as "decision_outcome?: crate::decisions::Outcome", v.sar_condition as "sar_condition: SarCondition",
                   v.sar_condition_reason, v.commissioned_on, v.lead_reviewer, v.publication as "publication: Publication",
                   v.publication_reason, v.published_on, v.learning_summary, v.closed_on, v.personal_details_removed_on,
+                  v.publication_decision_id, e.number as "endorsement_number?", e.outcome as "endorsement_outcome?: crate::decisions::Outcome",
+                  v.publication_told_on,
                   v.meeting_id, mt.starts_at as "meeting_starts_at?", a.case_retention_years as "case_retention_years?",
                   a.rapid_review_clock_start as "clock_start?", a.rapid_review_working_days as "rapid_days?",
                   a.notification_working_days as "notify_days?", a.cspr_target_months as "cspr_months?", a.sar_target_months as "sar_months?",
@@ -134,6 +141,7 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, review_id: &str) -> Resul
            from review v
            join partnership_group g on g.partnership_id = v.partnership_id and g.id = v.group_id
            left join decision d on d.partnership_id = v.partnership_id and d.id = v.decision_id
+           left join decision e on e.partnership_id = v.partnership_id and e.id = v.publication_decision_id
            left join meeting mt on mt.partnership_id = v.partnership_id and mt.id = v.meeting_id
            left join review_arrangement a on a.partnership_id = v.partnership_id
            where v.partnership_id = $1 and v.id = $2"#,
@@ -183,6 +191,15 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, review_id: &str) -> Resul
         lead_reviewer: r.lead_reviewer,
         publication: r.publication,
         publication_reason: r.publication_reason,
+        endorsement: match (r.publication_decision_id, r.endorsement_number) {
+            (Some(id), Some(n)) => Some((id, n, r.endorsement_outcome.map(|o| o.label().to_owned()).unwrap_or_default())),
+            _ => None,
+        },
+        endorsed: matches!(
+            r.endorsement_outcome,
+            Some(crate::decisions::Outcome::CarriedByConsensus | crate::decisions::Outcome::CarriedByMajority)
+        ),
+        publication_told_on: r.publication_told_on,
         published_on: r.published_on,
         learning_summary: r.learning_summary,
         events: r.events.0,
@@ -220,6 +237,8 @@ struct ReviewPage {
     /// The review group's coming meetings, for the rapid review meeting.
     meetings: Vec<(String, String)>,
     meeting_id: String,
+    /// When the Panel and the Secretary of State were told, as stored or typed.
+    told: DateParts,
     errors: FormErrors,
     today: NaiveDate,
 }
@@ -232,6 +251,7 @@ pub(super) struct Forms {
     pub ask: Option<AskForm>,
     pub action: Option<ActionForm>,
     pub meeting_id: String,
+    pub told: Option<DateParts>,
     pub errors: FormErrors,
 }
 
@@ -375,7 +395,7 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
     tx.commit().await?;
     let next = review.stage.next(review.kind).into_iter().map(|s| (s.code().to_owned(), s.label(review.kind).to_owned())).collect();
     let Workspace { requests, actions, askable, owners, meetings } = workspace;
-    let Forms { step: mut form, panel, ask, action, meeting_id, errors } = forms;
+    let Forms { step: mut form, panel, ask, action, meeting_id, told, errors } = forms;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     if form.on_day.is_empty() && form.on_month.is_empty() && form.on_year.is_empty() {
         let parts = DateParts::from_date(Some(today()));
@@ -403,6 +423,7 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
         action: action.unwrap_or_default(),
         meetings,
         meeting_id,
+        told: told.unwrap_or_else(|| DateParts::from_date(review.publication_told_on)),
         review,
         member,
         form,
@@ -471,6 +492,15 @@ pub(crate) async fn record_step(
         Stage::PublicationDecided if publication != Some(Publication::Publish) && publication_reason.is_empty() => {
             errors.add("publication_reason", "Enter the reason for the delay or for not publishing")
         }
+        Stage::PublicationDecided if review.executive_id.is_none() => {
+            errors.add("publication", "The partnership has no executive group to endorse it: add one on the structure page")
+        }
+        Stage::Published if review.publication == Some(Publication::NotPublish) => {
+            errors.add("stage", "The partners decided not to publish this report: close the review instead")
+        }
+        Stage::Published if review.endorsement.is_some() && !review.endorsed => {
+            errors.add("stage", "The delegated partners have not endorsed the publication decision yet: it can be published once they have")
+        }
         Stage::Published if summary.is_empty() => errors.add("learning_summary", "Enter the summary of learning the public page shows"),
         _ => {}
     }
@@ -482,40 +512,23 @@ pub(crate) async fn record_step(
     if !reach(&mut tx, pid, review.id, stage, on, &note, member.user.id).await? {
         return done(&session, "That stage was already recorded".into(), to).await;
     }
-    // What the stage records on the review, and the decision a recommendation raises.
+    // What the stage records on the review, and the decision a recommendation or a publication decision raises.
     let mut decision_id = None;
+    let mut publication_decision_id = None;
     if stage == Stage::Recommended {
-        let recommendation = recommendation.expect("checked above");
-        let id = Uuid::new_v4();
-        let label = recommendation.label(review.kind, &review.settings.dhr_label);
-        let closes_on = working_days_after(today(), 10);
-        let closes_at: DateTime<Utc> =
-            uk_datetime(closes_on, NaiveTime::from_hms_opt(17, 0, 0).expect("a time")).ok_or(AppError::BadRequest)?;
-        // The decision names the review by its pseudonym alone, and only those entitled to confidential decisions see it.
-        let d = NewDecision {
-            id,
-            group_id: review.executive_id.expect("checked above"),
-            title: format!("R{} {}: {}", review.number, review.pseudonym, label.to_lowercase()),
-            question: format!(
-                "Do the partners agree with the {}'s recommendation for {}: {}?",
-                review.group_name,
-                review.pseudonym,
-                label.to_lowercase()
-            ),
-            background: format!(
-                "{} (R{}) is at {}. The group's reasons are on the review's page for those who may read its case.",
-                review.pseudonym,
-                review.number,
-                review.kind.label(&review.settings.dhr_label).to_lowercase()
-            ),
-            options: String::new(),
-            confidential: true,
-            closes_at,
-            meeting_id: None,
-            responds_to: String::new(),
-        };
-        crate::decisions::raise::put_and_tell(&mut tx, &member, &address, &d).await?;
-        decision_id = Some(id);
+        let label = recommendation.expect("checked above").label(review.kind, &review.settings.dhr_label).to_lowercase();
+        let question = format!("Do the partners agree with the {}'s recommendation for {}: {label}?", review.group_name, review.pseudonym);
+        decision_id = Some(put_to_partners(&mut tx, &member, &address, &review, &label, question).await?);
+    }
+    if stage == Stage::PublicationDecided {
+        let label = publication.expect("checked above").label().to_lowercase();
+        let question = format!(
+            "Do the delegated partners endorse the decision on the report of {}'s {}: {label}?",
+            review.pseudonym,
+            review.kind.review_name(&review.settings.dhr_label).to_lowercase()
+        );
+        let title = format!("publication: {label}");
+        publication_decision_id = Some(put_to_partners(&mut tx, &member, &address, &review, &title, question).await?);
     }
     sqlx::query!(
         r#"update review set stage = $3,
@@ -529,7 +542,8 @@ pub(crate) async fn record_step(
                   publication_reason = case when $9::text is null then publication_reason else $10 end,
                   published_on = case when $3 = 'published' then $7 else published_on end,
                   learning_summary = case when $3 = 'published' then $11 else learning_summary end,
-                  closed_on = case when $3 = 'closed' then $7 else closed_on end
+                  closed_on = case when $3 = 'closed' then $7 else closed_on end,
+                  publication_decision_id = coalesce($12, publication_decision_id)
            where partnership_id = $1 and id = $2"#,
         pid,
         review.id,
@@ -541,7 +555,8 @@ pub(crate) async fn record_step(
         lead_reviewer,
         (stage == Stage::PublicationDecided).then_some(publication).flatten() as Option<Publication>,
         publication_reason,
-        summary
+        summary,
+        publication_decision_id
     )
     .execute(&mut *tx)
     .await?;
@@ -550,12 +565,14 @@ pub(crate) async fn record_step(
         .after(json!({
             "stage": stage, "on": on, "note": note, "recommendation": recommendation, "decision_id": decision_id,
             "lead_reviewer": lead_reviewer, "publication": publication, "publication_reason": publication_reason,
+            "publication_decision_id": publication_decision_id,
         }))
         .record(&mut tx)
         .await?;
     tx.commit().await?;
     let message = match stage {
         Stage::Recommended => format!("{}: recommendation put to the partners as a decision", review.pseudonym),
+        Stage::PublicationDecided => format!("{}: publication decision put to the delegated partners to endorse", review.pseudonym),
         _ => format!("{}: {}", review.pseudonym, stage.label(review.kind)),
     };
     done(&session, message, to).await
@@ -658,6 +675,86 @@ pub(crate) async fn record_panel(
     done(
         &session,
         format!("{}: the Panel's dates saved", review.pseudonym),
+        format!("/p/{}/reviews/{}", member.partnership.slug, review.id),
+    )
+    .await
+}
+
+/// Put a question about a review to the partners as a confidential decision of the executive, closing in ten
+/// working days: named by its pseudonym alone, and seen only by those entitled to confidential decisions.
+async fn put_to_partners(tx: &mut Tx, member: &Member, address: &str, review: &Loaded, what: &str, question: String) -> Result<Uuid> {
+    let id = Uuid::new_v4();
+    let closes_on = working_days_after(today(), 10);
+    let closes_at: DateTime<Utc> =
+        uk_datetime(closes_on, NaiveTime::from_hms_opt(17, 0, 0).expect("a time")).ok_or(AppError::BadRequest)?;
+    let d = NewDecision {
+        id,
+        group_id: review.executive_id.ok_or(AppError::BadRequest)?,
+        title: format!("R{} {}: {what}", review.number, review.pseudonym),
+        question,
+        background: format!(
+            "{} (R{}) is a {}. The reasons are on the review's page; its case is for those who may read it.",
+            review.pseudonym,
+            review.number,
+            review.kind.label(&review.settings.dhr_label).to_lowercase()
+        ),
+        options: String::new(),
+        confidential: true,
+        closes_at,
+        meeting_id: None,
+        responds_to: String::new(),
+    };
+    crate::decisions::raise::put_and_tell(tx, member, address, &d).await?;
+    Ok(id)
+}
+
+/// The day the Panel and the Secretary of State were told of a delay or a decision not to publish, as typed.
+#[derive(Deserialize, Default)]
+pub(crate) struct ToldForm {
+    #[serde(default)]
+    told_day: String,
+    #[serde(default)]
+    told_month: String,
+    #[serde(default)]
+    told_year: String,
+}
+
+/// Record that the Panel and the Secretary of State were told of a delay or a decision not to publish, and sent the full report.
+pub(crate) async fn record_told(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, review_id)): Path<(String, String)>,
+    Submitted(form): Submitted<ToldForm>,
+) -> Result<Response> {
+    let mut tx = member.begin(&state).await?;
+    let review = load(&mut tx, &member, &review_id).await?;
+    if !runs(&member, review.group_id) || !matches!(review.publication, Some(Publication::Delay | Publication::NotPublish)) {
+        return Err(AppError::Forbidden);
+    }
+    let mut errors = FormErrors::default();
+    let told = DateParts { day: form.told_day, month: form.told_month, year: form.told_year };
+    let on = errors.check("told_day", told.parse("Date they were told", true)).flatten();
+    if on.is_some_and(|d| d > today()) {
+        errors.add("told_day", "The date must be today or in the past");
+    }
+    let Some(on) = on.filter(|_| errors.is_empty()) else {
+        member.resume(tx);
+        return render(&state, &session, member, &review_id, Forms { told: Some(told), errors, ..Forms::default() }).await;
+    };
+    sqlx::query!("update review set publication_told_on = $3 where partnership_id = $1 and id = $2", member.partnership.id, review.id, on)
+        .execute(&mut *tx)
+        .await?;
+    change(&member, "review.publication_told", "review", review.id, &address)
+        .before(json!({ "publication_told_on": review.publication_told_on }))
+        .after(json!({ "publication_told_on": on }))
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    done(
+        &session,
+        format!("{}: the Panel and the Secretary of State told on {}", review.pseudonym, long_date(on)),
         format!("/p/{}/reviews/{}", member.partnership.slug, review.id),
     )
     .await

@@ -436,6 +436,10 @@ join membership m on m.partnership_id = o.partnership_id and m.id = o.membership
 cross join lateral (select r.aware + 9 <= current_date as answered) t
 on conflict (partnership_id, review_id, organisation_id) do nothing;
 
+-- A decision not to publish was told to the Panel and the Secretary of State, with the full report, within a fortnight.
+update review v set publication_told_on = v.became_aware_on + 14 * 25
+from gen_review r where r.partnership_id = v.partnership_id and r.id = v.id and v.publication in ('delay', 'not_publish');
+
 update review v set meeting_id = (select m.id from meeting m where m.partnership_id = v.partnership_id and m.group_id = v.group_id
                                     and m.starts_at >= v.became_aware_on order by m.starts_at limit 1)
 from gen_review r where r.partnership_id = v.partnership_id and r.id = v.id and v.stage <> 'notified';

@@ -78,6 +78,7 @@ async fn step(browser: &mut Browser, review: &str, stage: &str, extra: &[(&str, 
 #[tokio::test]
 async fn a_notification_runs_on_its_clocks_to_a_published_practice_review() {
     let (app, group) = setup().await;
+    add_partners(&app).await;
     let mut bm = app.signed_in("bm@swindon.example").await;
     // Aware 12 working days ago, the Panel notified 3 working days later.
     let aware = working_days_before(today(), 12);
@@ -189,7 +190,17 @@ async fn a_notification_runs_on_its_clocks_to_a_published_practice_review() {
     let skipped = step(&mut bm, &review, "published", &[("learning_summary", "x")]).await;
     assert_eq!(skipped.status, StatusCode::SEE_OTHER);
     assert_eq!(step(&mut bm, &review, "publication_decided", &[("publication", "publish")]).await.status, StatusCode::SEE_OTHER);
+    // The delegated partners endorse the publication decision before the report goes out.
     let summary = "Agencies did not share what they knew about the family's move; the partners now share information at each transfer.";
+    let early = step(&mut bm, &review, "published", &[("learning_summary", summary)]).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(early.contains("have not endorsed the publication decision yet") && early.contains("the partners now share information"));
+    let endorsement: Uuid = sqlx::query_scalar("select publication_decision_id from review").fetch_one(&app.owner).await.unwrap();
+    let title: String =
+        sqlx::query_scalar("select title from decision where id = $1").bind(endorsement).fetch_one(&app.owner).await.unwrap();
+    assert_eq!(title, "R1 Child J: publication: publish");
+    partners_agree(&app, endorsement, "Child J").await;
+    assert!(bm.get(&review).await.contains("Endorsement: "));
     assert_eq!(step(&mut bm, &review, "published", &[("learning_summary", summary)]).await.status, StatusCode::SEE_OTHER);
     let stage: String = sqlx::query_scalar("select stage from review").fetch_one(&app.owner).await.unwrap();
     assert_eq!(stage, "published");
@@ -229,7 +240,18 @@ async fn a_decision_not_to_publish_is_explained_and_never_reaches_the_public_pag
     let reason = "Publishing would identify the surviving sibling";
     let decided = step(&mut bm, &review, "publication_decided", &[("publication", "not_publish"), ("publication_reason", reason)]).await;
     assert_eq!(decided.status, StatusCode::SEE_OTHER);
-    assert!(bm.get(&review).await.contains(reason));
+    let page = bm.get(&review).await;
+    assert!(page.contains(reason) && page.contains("Tell the Panel and the Secretary of State"));
+    let not_published = step(&mut bm, &review, "published", &[("learning_summary", "x")]).await;
+    assert_eq!(not_published.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(not_published.contains("The partners decided not to publish this report"));
+    let future = post(&mut bm, &format!("{review}/told"), date_fields("told", working_days_after(today(), 2))).await;
+    assert_eq!(future.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(future.contains("The date must be today or in the past"));
+    assert_eq!(post(&mut bm, &format!("{review}/told"), date_fields("told", today())).await.status, StatusCode::SEE_OTHER);
+    let told: Option<chrono::NaiveDate> = sqlx::query_scalar("select publication_told_on from review").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(told, Some(today()));
+    assert!(app.audit_actions().await.contains(&"review.publication_told".to_owned()));
     assert_eq!(step(&mut bm, &review, "closed", &[]).await.status, StatusCode::SEE_OTHER);
     assert!(!app.browser().get("/public/swindon/reviews").await.contains("Child K"));
     assert!(!bm.get("/p/swindon/reviews").await.body.contains("R1: Child K</a>"), "a closed review leaves the open list");
@@ -371,6 +393,32 @@ async fn the_seed_names_the_review_groups_and_the_demo_has_a_review_at_every_sta
 
 const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
+/// Swindon's three statutory partners' delegated partners, who decide for the partnership.
+const PARTNERS: [(&str, &str); 3] = [
+    ("dsp-council@s.example", "Swindon Borough Council"),
+    ("dsp-icb@s.example", "Bath and North East Somerset, Swindon and Wiltshire Integrated Care Board"),
+    ("dsp-police@s.example", "Wiltshire Police"),
+];
+
+async fn add_partners(app: &TestApp) {
+    for (email, org) in PARTNERS {
+        member_of(app, email, org, &[Role::DelegatedSafeguardingPartner]).await;
+    }
+}
+
+/// Each delegated partner agrees to the decision, seeing the pseudonym and never the child's name.
+async fn partners_agree(app: &TestApp, decision: Uuid, pseudonym: &str) {
+    for (email, _) in PARTNERS {
+        let mut partner = app.signed_in(email).await;
+        let page = partner.get(&format!("/p/swindon/decisions/{decision}")).await;
+        assert!(page.contains(pseudonym) && !page.contains(CHILD_NAME), "{email}");
+        let responded = partner
+            .post(&format!("/p/swindon/decisions/{decision}/respond"), &[("position", "agree"), ("comment", ""), ("seen_version", "0")])
+            .await;
+        assert_eq!(responded.status, StatusCode::SEE_OTHER, "{email}");
+    }
+}
+
 /// A Swindon member linked to an organisation.
 async fn member_of(app: &TestApp, email: &str, organisation: &str, roles: &[Role]) -> Uuid {
     let membership = app.add_member(email, "swindon", roles).await;
@@ -388,13 +436,8 @@ async fn member_of(app: &TestApp, email: &str, organisation: &str, roles: &[Role
 #[tokio::test]
 async fn the_workspace_asks_the_agencies_meets_follows_the_partners_decision_and_tracks_the_actions() {
     let (app, group) = setup().await;
-    const COUNCIL: &str = "Swindon Borough Council";
-    const ICB: &str = "Bath and North East Somerset, Swindon and Wiltshire Integrated Care Board";
-    const POLICE: &str = "Wiltshire Police";
-    for (email, org) in [("dsp-council@s.example", COUNCIL), ("dsp-icb@s.example", ICB), ("dsp-police@s.example", POLICE)] {
-        member_of(&app, email, org, &[Role::DelegatedSafeguardingPartner]).await;
-    }
-    let nurse = member_of(&app, "nurse@s.example", ICB, &[Role::Viewer]).await;
+    add_partners(&app).await;
+    let nurse = member_of(&app, "nurse@s.example", PARTNERS[1].1, &[Role::Viewer]).await;
     let mut bm = app.signed_in("bm@swindon.example").await;
     let review = notify(&mut bm, group, "child", "Child M", working_days_before(today(), 3), vec![]).await;
     let mut case = vec![("subject1_full_name".to_owned(), CHILD_NAME.to_owned())];
@@ -500,15 +543,7 @@ async fn the_workspace_asks_the_agencies_meets_follows_the_partners_decision_and
     .await;
     assert_eq!(recommended.status, StatusCode::SEE_OTHER);
     let decision: Uuid = sqlx::query_scalar("select decision_id from review").fetch_one(&app.owner).await.unwrap();
-    for email in ["dsp-council@s.example", "dsp-icb@s.example", "dsp-police@s.example"] {
-        let mut partner = app.signed_in(email).await;
-        let decision_page = partner.get(&format!("/p/swindon/decisions/{decision}")).await;
-        assert!(decision_page.contains("Child M") && !decision_page.contains(CHILD_NAME), "{email}");
-        let responded = partner
-            .post(&format!("/p/swindon/decisions/{decision}/respond"), &[("position", "agree"), ("comment", ""), ("seen_version", "0")])
-            .await;
-        assert_eq!(responded.status, StatusCode::SEE_OTHER, "{email}");
-    }
+    partners_agree(&app, decision, "Child M").await;
     let (stage, commissioned): (String, Option<chrono::NaiveDate>) =
         sqlx::query_as("select stage, commissioned_on from review").fetch_one(&app.owner).await.unwrap();
     assert_eq!((stage.as_str(), commissioned), ("commissioned", Some(today())), "the decision moved the review on");
