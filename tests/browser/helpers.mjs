@@ -60,3 +60,22 @@ export async function assertFitsPhone (page, what) {
     await page.setViewportSize(desktop)
   }
 }
+
+// The bank holidays the product counts working days against (the shipped calendar), as "YYYY-MM-DD".
+const bankHolidays = new Set(readFileSync(new URL('../../data/england-and-wales-bank-holidays.csv', import.meta.url), 'utf8')
+  .split('\n').slice(1).map(line => line.split(',')[0]).filter(Boolean))
+
+// The first working day (not a weekend, not a bank holiday) at least `days` ahead.
+export function weekdayAhead (days) {
+  const day = new Date(Date.now() + days * 24 * 3600 * 1000)
+  while ([0, 6].includes(day.getUTCDay()) || bankHolidays.has(day.toISOString().slice(0, 10))) day.setUTCDate(day.getUTCDate() + 1)
+  return day
+}
+
+// A working day at least `days` ahead, typed into the form's Day, Month and Year fields.
+export async function fillWeekdayAhead (page, days) {
+  const day = weekdayAhead(days)
+  await page.getByLabel('Day', { exact: true }).fill(String(day.getUTCDate()))
+  await page.getByLabel('Month', { exact: true }).fill(String(day.getUTCMonth() + 1))
+  await page.getByLabel('Year', { exact: true }).fill(String(day.getUTCFullYear()))
+}

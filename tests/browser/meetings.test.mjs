@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE_URL, launch, assertAccessible, signIn } from './helpers.mjs'
+import { BASE_URL, launch, assertAccessible, signIn, fillWeekdayAhead } from './helpers.mjs'
 
 let browser
 before(async () => { browser = await launch() })
@@ -14,13 +14,7 @@ test('a business manager adds a meeting, puts their own item straight on the age
   await page.getByRole('link', { name: 'Swindon Safeguarding Executive' }).first().click()
   await page.getByRole('link', { name: 'Add a meeting' }).click()
   await assertAccessible(page, 'the add a meeting form')
-  // A weekday away from the Christmas and New Year bank holidays.
-  const day = new Date(Date.now() + 60 * 24 * 3600 * 1000)
-  const holiday = d => (d.getUTCMonth() === 11 && d.getUTCDate() >= 25) || (d.getUTCMonth() === 0 && d.getUTCDate() <= 1)
-  while ([0, 6].includes(day.getUTCDay()) || holiday(day)) day.setUTCDate(day.getUTCDate() + 1)
-  await page.getByLabel('Day', { exact: true }).fill(String(day.getUTCDate()))
-  await page.getByLabel('Month', { exact: true }).fill(String(day.getUTCMonth() + 1))
-  await page.getByLabel('Year', { exact: true }).fill(String(day.getUTCFullYear()))
+  await fillWeekdayAhead(page, 60)
   await page.getByLabel('Start time').fill('10:00')
   await page.getByLabel('End time').fill('09:00')
   await page.getByRole('button', { name: 'Add meeting' }).click()

@@ -1,18 +1,10 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE_URL, launch, assertAccessible, signIn } from './helpers.mjs'
+import { BASE_URL, launch, assertAccessible, signIn, weekdayAhead } from './helpers.mjs'
 
 let browser
 before(async () => { browser = await launch() })
 after(async () => { await browser?.close() })
-
-// A weekday some way ahead, away from the Christmas and New Year bank holidays.
-function weekdayAhead (days) {
-  const day = new Date(Date.now() + days * 24 * 3600 * 1000)
-  const holiday = d => (d.getUTCMonth() === 11 && d.getUTCDate() >= 25) || (d.getUTCMonth() === 0 && d.getUTCDate() <= 1)
-  while ([0, 6].includes(day.getUTCDay()) || holiday(day)) day.setUTCDate(day.getUTCDate() + 1)
-  return day
-}
 
 async function addMeeting (page, group, day) {
   await page.goto(`${BASE_URL}/p/swindon/groups/${group}/meetings/new`)

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE_URL, PASSWORD, launch, assertAccessible, signIn } from './helpers.mjs'
+import { BASE_URL, PASSWORD, launch, assertAccessible, signIn, fillWeekdayAhead } from './helpers.mjs'
 
 let browser
 before(async () => { browser = await launch() })
@@ -66,12 +66,7 @@ test('a notification goes through its rapid review meeting and the agencies\' an
 
   // The rapid review meeting: an extraordinary meeting of the review group, with the review on its agenda by pseudonym.
   await page.getByRole('link', { name: 'Schedule one' }).click()
-  const day = new Date(Date.now() + 7 * 24 * 3600 * 1000)
-  const holiday = d => (d.getUTCMonth() === 11 && d.getUTCDate() >= 25) || (d.getUTCMonth() === 0 && d.getUTCDate() <= 1)
-  while ([0, 6].includes(day.getUTCDay()) || holiday(day)) day.setUTCDate(day.getUTCDate() + 1)
-  await page.getByLabel('Day', { exact: true }).fill(String(day.getUTCDate()))
-  await page.getByLabel('Month', { exact: true }).fill(String(day.getUTCMonth() + 1))
-  await page.getByLabel('Year', { exact: true }).fill(String(day.getUTCFullYear()))
+  await fillWeekdayAhead(page, 7)
   await page.getByLabel('Start time').fill('10:00')
   await page.getByLabel('End time').fill('11:00')
   await page.getByRole('button', { name: 'Add meeting' }).click()
