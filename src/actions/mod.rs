@@ -300,6 +300,36 @@ pub struct NewAction {
     pub review_id: Option<Uuid>,
 }
 
+/// A new action as a form gives it (the fields `action_description`, `action_owner` and
+/// `action_due_day`, `_month`, `_year`), checked: what is to be done, its owner (a member of the
+/// partnership) and a due date not in the past, as (description, owner's membership, owner's name,
+/// due date). What is wrong is said on those fields.
+pub async fn parse_new(
+    conn: &mut PgConnection,
+    partnership_id: Uuid,
+    description: &str,
+    owner: &str,
+    due: crate::web::DateParts,
+    errors: &mut crate::web::FormErrors,
+) -> sqlx::Result<Option<(String, Uuid, String, NaiveDate)>> {
+    let description = errors.check("action_description", crate::web::required_text(description, "action", 2000));
+    let owner = match Uuid::parse_str(owner) {
+        Ok(id) => crate::people::find(conn, partnership_id, id).await?,
+        Err(_) => None,
+    };
+    if owner.is_none() {
+        errors.add("action_owner", "Choose who owns the action");
+    }
+    let due = errors.check("action_due_day", due.parse("Due date", true)).flatten();
+    if due.is_some_and(|d| d < today()) {
+        errors.add("action_due_day", "Due date must be today or in the future");
+    }
+    Ok(match (description, owner, due) {
+        (Some(d), Some(o), Some(due)) => Some((d, o.membership_id, o.display_name, due)),
+        _ => None,
+    })
+}
+
 /// Set an action: the one writer of new actions, whatever they come from.
 /// The same action from the same origin twice (a double click, two tabs) is
 /// one action: the origin is locked for the transaction, then the insert

@@ -11,10 +11,9 @@ use tower_sessions::Session;
 
 use super::review::{Forms, load, render};
 use super::runs;
-use crate::calendar::today;
 use crate::error::{AppError, Result};
 use crate::tenant::Member;
-use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Submitted, redirect_with as done, required_text};
+use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Submitted, redirect_with as done};
 
 /// A new action, as typed.
 #[derive(Deserialize, Default, Clone)]
@@ -46,27 +45,17 @@ pub(crate) async fn set_action(
         return Err(AppError::Forbidden);
     }
     let mut errors = FormErrors::default();
-    let description = errors.check("action_description", required_text(&form.action_description, "action", 2000));
-    let owner = match uuid::Uuid::parse_str(&form.action_owner) {
-        Ok(id) => crate::people::find(&mut tx, member.partnership.id, id).await?,
-        Err(_) => None,
-    };
-    if owner.is_none() {
-        errors.add("action_owner", "Choose who owns the action");
-    }
     let due = DateParts { day: form.action_due_day.clone(), month: form.action_due_month.clone(), year: form.action_due_year.clone() };
-    let due = errors.check("action_due_day", due.parse("Due date", true)).flatten();
-    if due.is_some_and(|d| d < today()) {
-        errors.add("action_due_day", "Due date must be today or in the future");
-    }
-    let (Some(description), Some(owner), Some(due_on), true) = (description, owner, due, errors.is_empty()) else {
+    let parsed =
+        crate::actions::parse_new(&mut tx, member.partnership.id, &form.action_description, &form.action_owner, due, &mut errors).await?;
+    let Some((description, owner_membership_id, owner_name, due_on)) = parsed.filter(|_| errors.is_empty()) else {
         member.resume(tx);
         return render(&state, &session, member, &review_id, Forms { action: Some(form), errors, ..Forms::default() }).await;
     };
     let action = crate::actions::NewAction {
         description,
-        owner_membership_id: owner.membership_id,
-        owner_name: owner.display_name,
+        owner_membership_id,
+        owner_name,
         due_on,
         group_id: Some(review.group_id),
         meeting_id: None,

@@ -13,14 +13,12 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{Acceptance, Assurance, day_of};
-use crate::calendar::{long_date, today};
+use crate::calendar::long_date;
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::roles::Capability;
 use crate::tenant::{Member, change};
-use crate::web::{
-    AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id, redirect_with, required_text,
-};
+use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id, redirect_with};
 
 /// A current recommendation (of a report's latest submitted version) and who may answer it.
 pub struct CurrentRecommendation {
@@ -181,23 +179,8 @@ pub(super) async fn parse_action(
     if !given && !required {
         return Ok(None);
     }
-    let description = errors.check("action_description", required_text(&form.action_description, "action", 2000));
-    let owner = match Uuid::parse_str(&form.action_owner) {
-        Ok(id) => crate::people::find(tx, member.partnership.id, id).await?,
-        Err(_) => None,
-    };
-    if owner.is_none() {
-        errors.add("action_owner", "Choose who owns the action");
-    }
     let due = DateParts { day: form.action_due_day.clone(), month: form.action_due_month.clone(), year: form.action_due_year.clone() };
-    let due = errors.check("action_due_day", due.parse("Due date", true)).flatten();
-    if due.is_some_and(|d| d < today()) {
-        errors.add("action_due_day", "Due date must be today or in the future");
-    }
-    Ok(match (description, owner, due) {
-        (Some(d), Some(o), Some(due)) => Some((d, o.membership_id, o.display_name, due)),
-        _ => None,
-    })
+    Ok(crate::actions::parse_new(tx, member.partnership.id, &form.action_description, &form.action_owner, due, errors).await?)
 }
 
 pub(super) async fn insert_action(
