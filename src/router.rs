@@ -190,6 +190,8 @@ fn routes() -> Vec<Route> {
         post("/p/{slug}/reviews/{review_id}/remove-details", reviews::case::remove_details),
         post("/p/{slug}/reviews/{review_id}/meeting", reviews::meeting::choose_meeting),
         post("/p/{slug}/reviews/{review_id}/actions", reviews::learning::set_action),
+        post("/p/{slug}/reviews/{review_id}/findings", reviews::learning::add_finding),
+        post("/p/{slug}/reviews/{review_id}/findings/{review_finding_id}/not-implemented", reviews::learning::not_implemented),
         post("/p/{slug}/reviews/{review_id}/requests", reviews::requests::ask),
         get("/p/{slug}/reviews/{review_id}/requests/{request_id}", reviews::requests::request_page),
         post("/p/{slug}/reviews/{review_id}/requests/{request_id}", reviews::requests::answer),

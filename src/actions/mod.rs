@@ -298,6 +298,8 @@ pub struct NewAction {
     pub recommendation_lineage_id: Option<Uuid>,
     /// Set from this review's recommendations or its rapid review's learning.
     pub review_id: Option<Uuid>,
+    /// Set for this one recommendation or finding of the review.
+    pub review_finding_id: Option<Uuid>,
 }
 
 /// A new action as a form gives it (the fields `action_description`, `action_owner` and
@@ -342,11 +344,12 @@ pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action
     let id = Uuid::new_v4();
     let inserted = sqlx::query!(
         "insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, group_id,
-                                   meeting_id, minute_section_id, recommendation_lineage_id, review_id, set_by)
-         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11
+                                   meeting_id, minute_section_id, recommendation_lineage_id, review_id, review_finding_id, set_by)
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $11
          where not exists (select 1 from action_point where partnership_id = $1 and description = $3 and owner_membership_id = $4
                            and due_on = $6 and meeting_id is not distinct from $8 and minute_section_id is not distinct from $9
-                           and recommendation_lineage_id is not distinct from $10 and review_id is not distinct from $12)",
+                           and recommendation_lineage_id is not distinct from $10 and review_id is not distinct from $12
+                           and review_finding_id is not distinct from $13)",
         pid,
         id,
         action.description,
@@ -358,7 +361,8 @@ pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action
         action.minute_section_id,
         action.recommendation_lineage_id,
         member.user.id,
-        action.review_id
+        action.review_id,
+        action.review_finding_id
     )
     .execute(&mut *conn)
     .await?;
@@ -369,7 +373,7 @@ pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action
         .after(json!({
             "description": action.description, "owner": action.owner_name, "owner_membership_id": action.owner_membership_id,
             "due_on": action.due_on, "meeting_id": action.meeting_id, "recommendation_lineage_id": action.recommendation_lineage_id,
-            "review_id": action.review_id
+            "review_id": action.review_id, "review_finding_id": action.review_finding_id
         }))
         .record(conn)
         .await?;

@@ -241,6 +241,7 @@ async fn checked_action(
         minute_section_id: section,
         recommendation_lineage_id: None,
         review_id: None,
+        review_finding_id: None,
     }))
 }
 

@@ -1,19 +1,22 @@
-//! What a review changes: each recommendation of its final report (and each
-//! piece of learning from a rapid review) becomes an action through the
-//! shared actions owner, with an owner and a due date, for the review group
-//! to track. An action not done by its date is escalated to the delegated
-//! partners by the actions sweep, like every other.
+//! What a review changes: its recommendations (a safeguarding adult review's
+//! findings), each answered by actions through the shared actions owner,
+//! with owners and due dates, or marked not to be implemented with the
+//! reasons (the yearly report gives both); and actions from a rapid review's
+//! learning. The review group tracks them; an action not done by its date is
+//! escalated to the delegated partners by the actions sweep, like every other.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
+use serde_json::json;
 use tower_sessions::Session;
+use uuid::Uuid;
 
 use super::review::{Forms, load, render};
 use super::runs;
 use crate::error::{AppError, Result};
-use crate::tenant::Member;
-use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Submitted, redirect_with as done};
+use crate::tenant::{Member, change};
+use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Submitted, redirect_with as done, required_text};
 
 /// A new action, as typed.
 #[derive(Deserialize, Default, Clone)]
@@ -28,6 +31,25 @@ pub(crate) struct ActionForm {
     pub action_due_month: String,
     #[serde(default)]
     pub action_due_year: String,
+    /// The recommendation or finding it answers, or empty for the rapid review's learning.
+    #[serde(default)]
+    pub action_finding: String,
+}
+
+/// A recommendation or finding with what was done about it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Finding {
+    pub id: Uuid,
+    pub position: i32,
+    pub body: String,
+    pub not_implemented_reason: String,
+    pub actions: Vec<crate::actions::Action>,
+}
+
+impl Finding {
+    pub fn answered(&self) -> bool {
+        !self.not_implemented_reason.is_empty() || !self.actions.is_empty()
+    }
 }
 
 /// Set an action from the review, for its group to track.
@@ -48,6 +70,24 @@ pub(crate) async fn set_action(
     let due = DateParts { day: form.action_due_day.clone(), month: form.action_due_month.clone(), year: form.action_due_year.clone() };
     let parsed =
         crate::actions::parse_new(&mut tx, member.partnership.id, &form.action_description, &form.action_owner, due, &mut errors).await?;
+    // A finding of this review, if one was chosen; one of another review is none of this one's.
+    let finding = match Uuid::parse_str(&form.action_finding) {
+        Ok(id) => {
+            let found = sqlx::query_scalar!(
+                "select id from review_finding where partnership_id = $1 and review_id = $2 and id = $3 and not_implemented_at is null",
+                member.partnership.id,
+                review.id,
+                id
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            if found.is_none() {
+                errors.add("action_finding", "Choose one of the review's recommendations that is to be implemented");
+            }
+            found
+        }
+        Err(_) => None,
+    };
     let Some((description, owner_membership_id, owner_name, due_on)) = parsed.filter(|_| errors.is_empty()) else {
         member.resume(tx);
         return render(&state, &session, member, &review_id, Forms { action: Some(form), errors, ..Forms::default() }).await;
@@ -62,6 +102,7 @@ pub(crate) async fn set_action(
         minute_section_id: None,
         recommendation_lineage_id: None,
         review_id: Some(review.id),
+        review_finding_id: finding,
     };
     let set = crate::actions::set(&mut tx, &member, &address, &action).await?;
     tx.commit().await?;
@@ -70,4 +111,126 @@ pub(crate) async fn set_action(
         None => "That action was already set".to_owned(),
     };
     done(&session, message, format!("/p/{}/reviews/{}#actions", member.partnership.slug, review.id)).await
+}
+
+/// A new recommendation or finding, as typed.
+#[derive(Deserialize, Default, Clone)]
+pub(crate) struct FindingForm {
+    #[serde(default)]
+    pub finding: String,
+}
+
+/// Record one of the final report's recommendations (a SAR's findings), numbered in order.
+pub(crate) async fn add_finding(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, review_id)): Path<(String, String)>,
+    Submitted(form): Submitted<FindingForm>,
+) -> Result<Response> {
+    let mut tx = member.begin(&state).await?;
+    let review = load(&mut tx, &member, &review_id).await?;
+    if !runs(&member, review.group_id) {
+        return Err(AppError::Forbidden);
+    }
+    let mut errors = FormErrors::default();
+    let what = if review.kind == super::Kind::Adult { "finding" } else { "recommendation" };
+    let Some(body) = errors.check("finding", required_text(&form.finding, what, 4000)) else {
+        member.resume(tx);
+        return render(&state, &session, member, &review_id, Forms { finding: Some(form), errors, ..Forms::default() }).await;
+    };
+    let pid = member.partnership.id;
+    // The review's row is locked so that two added at once take the next numbers in turn.
+    sqlx::query!("select id from review where partnership_id = $1 and id = $2 for update", pid, review.id).fetch_one(&mut *tx).await?;
+    let id = Uuid::new_v4();
+    let added = sqlx::query!(
+        "insert into review_finding (partnership_id, id, review_id, position, body, created_by)
+         select $1, $2, $3, coalesce(max(position), 0) + 1, $4, $5 from review_finding where partnership_id = $1 and review_id = $3
+         on conflict (partnership_id, review_id, body) do nothing",
+        pid,
+        id,
+        review.id,
+        body,
+        member.user.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    if added.rows_affected() == 1 {
+        change(&member, "review_finding.added", "review", review.id, &address)
+            .after(json!({ "finding_id": id, "body": body }))
+            .record(&mut tx)
+            .await?;
+    }
+    tx.commit().await?;
+    done(
+        &session,
+        format!("{}: {what} recorded", review.pseudonym),
+        format!("/p/{}/reviews/{}#findings", member.partnership.slug, review.id),
+    )
+    .await
+}
+
+/// Why a recommendation or finding is not to be implemented, as typed.
+#[derive(Deserialize, Default, Clone)]
+pub(crate) struct NotImplementedForm {
+    #[serde(default)]
+    pub not_implemented_reason: String,
+}
+
+/// Record that a recommendation or finding will not be implemented, and why.
+pub(crate) async fn not_implemented(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    ClientAddress(address): ClientAddress,
+    Path((_, review_id, finding_id)): Path<(String, String, String)>,
+    Submitted(form): Submitted<NotImplementedForm>,
+) -> Result<Response> {
+    let mut tx = member.begin(&state).await?;
+    let review = load(&mut tx, &member, &review_id).await?;
+    let finding_id = crate::web::record_id(&finding_id)?;
+    let pid = member.partnership.id;
+    let finding = sqlx::query!(
+        r#"select f.position, f.not_implemented_reason,
+                  exists (select 1 from action_point a where a.partnership_id = f.partnership_id and a.review_finding_id = f.id) as "has_actions!"
+           from review_finding f where f.partnership_id = $1 and f.review_id = $2 and f.id = $3 for update"#,
+        pid,
+        review.id,
+        finding_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if !runs(&member, review.group_id) {
+        return Err(AppError::Forbidden);
+    }
+    let to = format!("/p/{}/reviews/{}#findings", member.partnership.slug, review.id);
+    if finding.has_actions {
+        return done(&session, format!("Recommendation {} already has actions: it is being implemented", finding.position), to).await;
+    }
+    let mut errors = FormErrors::default();
+    let Some(reason) = errors.check("not_implemented_reason", required_text(&form.not_implemented_reason, "reasons", 4000)) else {
+        member.resume(tx);
+        let forms = Forms { not_implemented: Some((finding_id, form)), errors, ..Forms::default() };
+        return render(&state, &session, member, &review_id, forms).await;
+    };
+    sqlx::query!(
+        "update review_finding set not_implemented_reason = $3, not_implemented_at = now(), not_implemented_by = $4
+         where partnership_id = $1 and id = $2",
+        pid,
+        finding_id,
+        reason,
+        member.user.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    change(&member, "review_finding.not_implemented", "review", review.id, &address)
+        .before(json!({ "finding_id": finding_id, "not_implemented_reason": finding.not_implemented_reason }))
+        .after(json!({ "finding_id": finding_id, "not_implemented_reason": reason }))
+        .record(&mut tx)
+        .await?;
+    tx.commit().await?;
+    done(&session, format!("{}: recommendation {} is not to be implemented, with the reasons", review.pseudonym, finding.position), to)
+        .await
 }

@@ -16,7 +16,7 @@ use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::learning::ActionForm;
+use super::learning::{ActionForm, Finding, FindingForm, NotImplementedForm};
 use super::requests::{AskForm, InformationRequest};
 use super::{Arrangement, Clock, Dates, Kind, Publication, Recommendation, SarCondition, Stage, clocks, runs};
 use crate::actions::Action;
@@ -230,8 +230,12 @@ struct ReviewPage {
     requests: Vec<InformationRequest>,
     askable: Vec<(String, String)>,
     ask: AskForm,
-    /// The actions set from this review, and who may own a new one.
+    /// The review's recommendations (a SAR's findings) with their actions, the actions from its rapid review's
+    /// learning, and who may own a new one.
+    findings: Vec<Finding>,
     actions: Vec<Action>,
+    finding: FindingForm,
+    not_implemented: Option<(Uuid, NotImplementedForm)>,
     owners: Vec<(String, String)>,
     action: ActionForm,
     /// The review group's coming meetings, for the rapid review meeting.
@@ -252,6 +256,9 @@ pub(super) struct Forms {
     pub action: Option<ActionForm>,
     pub meeting_id: String,
     pub told: Option<DateParts>,
+    pub finding: Option<FindingForm>,
+    /// The finding whose "not to be implemented" form came back, as typed.
+    pub not_implemented: Option<(Uuid, NotImplementedForm)>,
     pub errors: FormErrors,
 }
 
@@ -269,6 +276,35 @@ impl ReviewPage {
     }
     fn offers(&self, stage: Stage) -> bool {
         self.next.iter().any(|(code, _)| code == stage.code())
+    }
+    /// "Recommendations", or a safeguarding adult review's "Findings".
+    fn findings_name(&self) -> &'static str {
+        if self.review.kind == Kind::Adult { "Findings" } else { "Recommendations" }
+    }
+    fn finding_name(&self) -> &'static str {
+        if self.review.kind == Kind::Adult { "finding" } else { "recommendation" }
+    }
+    /// The recommendations an action may answer: those to be implemented.
+    fn finding_choices(&self) -> Vec<(String, String)> {
+        self.findings
+            .iter()
+            .filter(|f| f.not_implemented_reason.is_empty())
+            .map(|f| (f.id.to_string(), format!("{}. {}", f.position, f.body.chars().take(80).collect::<String>())))
+            .collect()
+    }
+    /// The reasons typed for this finding when they came back with an error.
+    fn not_implemented_typed(&self, finding: &Uuid) -> String {
+        match &self.not_implemented {
+            Some((id, form)) if id == finding => form.not_implemented_reason.clone(),
+            _ => String::new(),
+        }
+    }
+    /// The reasons field's id: the error summary's link for the finding whose reasons came back, its own for the rest.
+    fn not_implemented_field(&self, finding: &Uuid) -> String {
+        if self.not_implemented_failed(finding) { "not_implemented_reason".to_owned() } else { format!("not_implemented_reason-{finding}") }
+    }
+    fn not_implemented_failed(&self, finding: &Uuid) -> bool {
+        self.not_implemented.as_ref().is_some_and(|(id, _)| id == finding)
     }
     fn manages(&self) -> bool {
         self.member.roles.allows(crate::roles::Capability::ManageReviews)
@@ -332,6 +368,8 @@ pub(crate) struct StepForm {
 /// asked, who may own an action and the group's coming meetings. One statement, however many there are.
 struct Workspace {
     requests: Vec<InformationRequest>,
+    findings: Vec<Finding>,
+    /// Actions for no particular recommendation: the rapid review's learning.
     actions: Vec<Action>,
     askable: Vec<(String, String)>,
     owners: Vec<(String, String)>,
@@ -343,19 +381,26 @@ const MEETINGS_OFFERED: i64 = 12;
 
 async fn workspace(tx: &mut Tx, pid: Uuid, review: &Loaded, running: bool) -> sqlx::Result<Workspace> {
     let r = sqlx::query!(
-        r#"select coalesce((select json_agg(x order by x.organisation_name, x.id)
+        r#"with review_actions as (
+               select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on, a.status, g.name as group_name,
+                      a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed, a.created_at, a.review_finding_id
+               from action_point a
+               left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
+               where a.partnership_id = $1 and a.review_id = $2)
+           select coalesce((select json_agg(x order by x.organisation_name, x.id)
                             from (select q.id, o.name as organisation_name, m.known_as as person, q.membership_id, q.due_on,
                                          q.answered_at, q.summary
                                   from review_request q
                                   join organisation o on o.partnership_id = q.partnership_id and o.id = q.organisation_id
                                   join membership m on m.partnership_id = q.partnership_id and m.id = q.membership_id
                                   where q.partnership_id = $1 and q.review_id = $2) x), '[]') as "requests!: Json<Vec<InformationRequest>>",
-                  coalesce((select json_agg(x order by x.due_on, x.created_at, x.id)
-                            from (select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on, a.status, g.name as group_name,
-                                         a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed, a.created_at
-                                  from action_point a
-                                  left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
-                                  where a.partnership_id = $1 and a.review_id = $2) x), '[]') as "actions!: Json<Vec<Action>>",
+                  coalesce((select json_agg(x order by x.position)
+                            from (select f.id, f.position, f.body, f.not_implemented_reason,
+                                         coalesce((select json_agg(y order by y.due_on, y.created_at, y.id) from review_actions y
+                                                   where y.review_finding_id = f.id), '[]') as actions
+                                  from review_finding f where f.partnership_id = $1 and f.review_id = $2) x), '[]') as "findings!: Json<Vec<Finding>>",
+                  coalesce((select json_agg(y order by y.due_on, y.created_at, y.id) from review_actions y
+                            where y.review_finding_id is null), '[]') as "actions!: Json<Vec<Action>>",
                   coalesce((select json_agg(json_build_array(m.id, m.known_as || ', ' || o.name) order by o.name, m.known_as, m.id)
                             from membership m join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
                             where $3 and $4 and m.partnership_id = $1 and m.is_current), '[]') as "askable!: Json<Vec<(String, String)>>",
@@ -383,7 +428,14 @@ async fn workspace(tx: &mut Tx, pid: Uuid, review: &Loaded, running: bool) -> sq
             (id.to_string(), if extraordinary { format!("{day} (extraordinary)") } else { day })
         })
         .collect();
-    Ok(Workspace { requests: r.requests.0, actions: r.actions.0, askable: r.askable.0, owners: r.owners.0, meetings })
+    Ok(Workspace {
+        requests: r.requests.0,
+        findings: r.findings.0,
+        actions: r.actions.0,
+        askable: r.askable.0,
+        owners: r.owners.0,
+        meetings,
+    })
 }
 
 pub(super) async fn render(state: &AppState, session: &Session, member: Member, review_id: &str, forms: Forms) -> Result<Response> {
@@ -394,8 +446,8 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
     let workspace = workspace(&mut tx, pid, &review, can_run && review.stage.is_open()).await?;
     tx.commit().await?;
     let next = review.stage.next(review.kind).into_iter().map(|s| (s.code().to_owned(), s.label(review.kind).to_owned())).collect();
-    let Workspace { requests, actions, askable, owners, meetings } = workspace;
-    let Forms { step: mut form, panel, ask, action, meeting_id, told, errors } = forms;
+    let Workspace { requests, findings, actions, askable, owners, meetings } = workspace;
+    let Forms { step: mut form, panel, ask, action, meeting_id, told, finding, not_implemented, errors } = forms;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     if form.on_day.is_empty() && form.on_month.is_empty() && form.on_year.is_empty() {
         let parts = DateParts::from_date(Some(today()));
@@ -424,6 +476,9 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
         meetings,
         meeting_id,
         told: told.unwrap_or_else(|| DateParts::from_date(review.publication_told_on)),
+        findings,
+        finding: finding.unwrap_or_default(),
+        not_implemented,
         review,
         member,
         form,

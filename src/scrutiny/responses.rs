@@ -201,6 +201,7 @@ pub(super) async fn insert_action(
         minute_section_id: None,
         recommendation_lineage_id: Some(rec.lineage_id),
         review_id: None,
+        review_finding_id: None,
     };
     crate::actions::set(tx, member, address, &action).await?;
     Ok(())

@@ -191,7 +191,8 @@ async fn demo_reviews(tx: &mut crate::db::Tx, partnership_id: Uuid) -> anyhow::R
     .execute(&mut **tx)
     .await?;
     // The rapid review asks two agencies through the demo accounts linked to them: the police answered, health
-    // has three days left (its delegated partner sees it at home); the published review set two actions.
+    // has three days left (its delegated partner sees it at home); the published review's report made three
+    // recommendations, two with an action each and one not to be implemented, with the reasons.
     sqlx::query!(
         r#"with asked as (insert into review_request (partnership_id, id, review_id, organisation_id, membership_id, due_on, asked_at, summary,
                                                     answered_at, answered_by)
@@ -209,18 +210,29 @@ async fn demo_reviews(tx: &mut crate::db::Tx, partnership_id: Uuid) -> anyhow::R
                           on conflict (partnership_id, review_id, organisation_id) do nothing
                           returning review_id, membership_id),
                 added as (insert into review_member (partnership_id, review_id, membership_id)
-                          select $1, review_id, membership_id from asked on conflict do nothing)
-           insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, group_id, review_id, set_by)
-           select $1, gen_random_uuid(), a.description, m.id, m.known_as, current_date + a.days, v.group_id, v.id, bm.user_id
-           from review v
+                          select $1, review_id, membership_id from asked on conflict do nothing),
+                found as (insert into review_finding (partnership_id, id, review_id, position, body, not_implemented_reason, not_implemented_at)
+                          select $1, gen_random_uuid(), v.id, f.position, f.body, f.reason, case when f.reason <> '' then now() - interval '15 days' end
+                          from review v
+                          cross join (values (1, 'Agencies share what they know about a family whenever it moves between areas.', ''),
+                                             (2, 'The partnership checks, six months on, that information is shared at transfer.', ''),
+                                             (3, 'A single case record across agencies.',
+                                              'Not within the partnership''s power: national systems are being procured.')) f(position, body, reason)
+                          where v.partnership_id = $1 and v.stage = 'published'
+                            and not exists (select 1 from review_finding x where x.partnership_id = $1)
+                          returning id, review_id, position)
+           insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, group_id, review_id,
+                                     review_finding_id, set_by)
+           select $1, gen_random_uuid(), a.description, m.id, m.known_as, current_date + a.days, v.group_id, v.id, found.id, bm.user_id
+           from found
+           join review v on v.partnership_id = $1 and v.id = found.review_id
            join membership_role cr on cr.partnership_id = v.partnership_id and cr.role = 'group_chair'
            join membership m on m.partnership_id = cr.partnership_id and m.id = cr.membership_id
            join membership_role br on br.partnership_id = v.partnership_id and br.role = 'business_manager'
            join membership bm on bm.partnership_id = br.partnership_id and bm.id = br.membership_id
-           cross join (values ('Share information at every transfer between areas, with a named lead in each agency', 60),
-                              ('Audit transfers between areas six months on and report to the review group', 180)) a(description, days)
-           where v.partnership_id = $1 and v.stage = 'published'
-             and not exists (select 1 from action_point x where x.partnership_id = $1 and x.review_id is not null)"#,
+           join (values (1, 'Share information at every transfer between areas, with a named lead in each agency', 60),
+                        (2, 'Audit transfers between areas six months on and report to the review group', 180)) a(position, description, days)
+             on a.position = found.position"#,
         partnership_id
     )
     .execute(&mut **tx)

@@ -422,8 +422,7 @@ insert into review_case (partnership_id, review_id, circumstances, agencies_invo
 select partnership_id, id, 'Generated circumstances.', 'Children''s social care; health; police; school.' from gen_review;
 
 -- Each review asked three agencies for their involvement (a safeguarding lead at each), answered within
--- nine days; the review went to the group's first meeting after the partners became aware; a review past
--- its final report set two actions, done within a month of their date once that has passed.
+-- nine days; the review went to the group's first meeting after the partners became aware.
 insert into review_request (partnership_id, id, review_id, organisation_id, membership_id, due_on, asked_by, asked_at, summary,
                             answered_at, answered_by)
 select r.partnership_id, gen_random_uuid(), r.id, m.organisation_id, o.membership_id, r.aware + 10, b.user_id,
@@ -444,19 +443,29 @@ update review v set meeting_id = (select m.id from meeting m where m.partnership
                                     and m.starts_at >= v.became_aware_on order by m.starts_at limit 1)
 from gen_review r where r.partnership_id = v.partnership_id and r.id = v.id and v.stage <> 'notified';
 
+-- Its final report's recommendations (a SAR's findings): three, the first two answered by an action each, the
+-- third (in one review of four) not to be implemented, with the reasons.
+insert into review_finding (partnership_id, id, review_id, position, body, not_implemented_reason, not_implemented_at, created_at)
+select v.partnership_id, gen_random_uuid(), v.id, i, 'Recommendation ' || i || ' of review R' || v.number || ': improve how agencies share information.',
+       case when i = 3 and v.number % 4 = 0 then 'The partners already do this through the multi-agency hub.' else '' end,
+       case when i = 3 and v.number % 4 = 0 then v.became_aware_on + 260 end, v.became_aware_on + 255
+from review v join gen_review r on r.partnership_id = v.partnership_id and r.id = v.id
+cross join generate_series(1, 3) i
+where least(14, greatest(0, (current_date - v.became_aware_on) / 25)) >= 9;
+
 insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, status, group_id, set_by, review_id,
-                          completed_at, completion_confirmed_at, completion_confirmed_by, escalated_at, created_at)
-select v.partnership_id, gen_random_uuid(), 'Act on recommendation ' || i || ' of review R' || v.number || '.', o.membership_id,
-       o.display_name, d.due, case when t.done then 'complete' else 'on_track' end, v.group_id, b.user_id, v.id,
+                          review_finding_id, completed_at, completion_confirmed_at, completion_confirmed_by, escalated_at, created_at)
+select v.partnership_id, gen_random_uuid(), 'Act on recommendation ' || f.position || ' of review R' || v.number || '.', o.membership_id,
+       o.display_name, d.due, case when t.done then 'complete' else 'on_track' end, v.group_id, b.user_id, v.id, f.id,
        case when t.done then d.due - 5 end, case when t.done then d.due - 3 end, case when t.done then b.user_id end,
        case when not t.done and d.due < current_date then d.due + 1 end, v.became_aware_on + 255
-from review v join gen_review r on r.partnership_id = v.partnership_id and r.id = v.id
+from review_finding f join review v on v.partnership_id = f.partnership_id and v.id = f.review_id
+join gen_review r on r.partnership_id = v.partnership_id and r.id = v.id
 join gen_person b on b.partnership_id = v.partnership_id and b.k = 1
-cross join generate_series(1, 2) i
-join gen_person o on o.partnership_id = v.partnership_id and o.k = 20 + i
-cross join lateral (select v.became_aware_on + 250 + 90 * i as due) d
+join gen_person o on o.partnership_id = v.partnership_id and o.k = 20 + f.position
+cross join lateral (select v.became_aware_on + 250 + 90 * f.position as due) d
 cross join lateral (select d.due < current_date - 30 as done) t
-where least(14, greatest(0, (current_date - v.became_aware_on) / 25)) >= 9;
+where f.position <= 2;
 
 -- The audit log: about 2,000 changes a year, interleaved across partnerships in time.
 insert into audit_log (occurred_at, partnership_id, actor_user_id, action, subject_type, subject_id, after, client_address)

@@ -301,6 +301,15 @@ impl TestApp {
         .await
         .unwrap();
         ids.insert("request_paper_id", request_paper.to_string());
+        let finding = Uuid::new_v4();
+        sqlx::query("insert into review_finding (partnership_id, id, review_id, position, body) values ($1, $2, $3, 1, 'Share information at transfer')")
+            .bind(pid)
+            .bind(finding)
+            .bind(review)
+            .execute(&self.owner)
+            .await
+            .unwrap();
+        ids.insert("review_finding_id", finding.to_string());
         let action = Uuid::new_v4();
         sqlx::query("insert into action_point (partnership_id, id, description, owner_name, due_on, meeting_id) values ($1, $2, 'Report back', 'Someone', current_date + 30, $3)")
             .bind(pid)

@@ -139,6 +139,12 @@ async fn sign_in_generated(app: &TestApp, slug: &str) -> Generated {
     );
     ids.insert("review_id", one("select id from review where partnership_id = $1 and closed_on is null order by number limit 1").await);
     ids.insert(
+        "review_finding_id",
+        one("select f.id from review_finding f join review v on v.partnership_id = f.partnership_id and v.id = f.review_id
+             where f.partnership_id = $1 order by v.closed_on is null desc, v.number, f.position limit 1")
+        .await,
+    );
+    ids.insert(
         "request_id",
         one("select q.id from review_request q join review v on v.partnership_id = q.partnership_id and v.id = q.review_id
              where q.partnership_id = $1 and v.closed_on is null order by v.number, q.id limit 1")

@@ -385,6 +385,14 @@ async fn the_seed_names_the_review_groups_and_the_demo_has_a_review_at_every_sta
     .await
     .unwrap();
     assert_eq!((requests, answered, actions), (2, 1, 2));
+    let (findings, declined): (i64, i64) = sqlx::query_as(
+        "select count(*), count(*) filter (where not_implemented_reason <> '') from review_finding f
+         join partnership p on p.id = f.partnership_id where p.slug = 'swindon'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!((findings, declined), (3, 1));
     let mut partner = app.browser();
     partner.sign_in(&partnership_hub::seed::demo::email_for(Role::DelegatedSafeguardingPartner, "swindon"), &password).await;
     assert!(partner.get("/p/swindon/").await.contains("Information request due"), "the demo partner is asked about Child B");
@@ -557,15 +565,53 @@ async fn the_workspace_asks_the_agencies_meets_follows_the_partners_decision_and
     .unwrap();
     assert_eq!(moved, 1, "the move is in the audit log, made by the decision");
 
+    // The final report's recommendations: each implemented through actions, or not, with the reasons.
+    for body in
+        ["Agencies share the chronology at every transfer", "Commission a new IT system", "Agencies share the chronology at every transfer"]
+    {
+        assert_eq!(post(&mut bm, &format!("{review}/findings"), vec![("finding".into(), body.into())]).await.status, StatusCode::SEE_OTHER);
+    }
+    let blank = post(&mut bm, &format!("{review}/findings"), vec![("finding".into(), " ".into())]).await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(blank.contains("Enter the recommendation"));
+    let findings: Vec<(Uuid, i32)> =
+        sqlx::query_as("select id, position from review_finding order by position").fetch_all(&app.owner).await.unwrap();
+    assert_eq!(findings.iter().map(|f| f.1).collect::<Vec<_>>(), vec![1, 2], "a repeated recommendation is one");
+    let (first, second) = (findings[0].0, findings[1].0);
+    let unexplained = post(&mut bm, &format!("{review}/findings/{second}/not-implemented"), vec![]).await;
+    assert_eq!(unexplained.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unexplained.contains("Enter the reasons") && unexplained.contains("id=\"not_implemented_reason\""));
+    let reason = "A regional system is already being procured";
+    let declined =
+        post(&mut bm, &format!("{review}/findings/{second}/not-implemented"), vec![("not_implemented_reason".into(), reason.into())]).await;
+    assert_eq!(declined.status, StatusCode::SEE_OTHER);
+    assert!(bm.get(&review).await.contains(reason));
+
     // Learning becomes actions through the shared owner; one past its date goes to the delegated partners.
     let owner: Uuid =
         sqlx::query_scalar("select m.id from membership m join app_user u on u.id = m.user_id where u.email = 'reviewer@swindon.example'")
             .fetch_one(&app.owner)
             .await
             .unwrap();
+    let for_declined = post(
+        &mut bm,
+        &format!("{review}/actions"),
+        [
+            vec![
+                ("action_description".to_owned(), "Buy a system".to_owned()),
+                ("action_owner".to_owned(), owner.to_string()),
+                ("action_finding".to_owned(), second.to_string()),
+            ],
+            date_fields("action_due", working_days_after(today(), 20)),
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(for_declined.status, StatusCode::UNPROCESSABLE_ENTITY, "a recommendation not to be implemented takes no action");
     let mut action = vec![
         ("action_description".to_owned(), "Share the multi-agency chronology template with every GP practice".to_owned()),
         ("action_owner".to_owned(), owner.to_string()),
+        ("action_finding".to_owned(), first.to_string()),
     ];
     let unowned = post(&mut bm, &format!("{review}/actions"), vec![action[0].clone()]).await;
     assert_eq!(unowned.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -574,12 +620,22 @@ async fn the_workspace_asks_the_agencies_meets_follows_the_partners_decision_and
     for _ in 0..2 {
         assert_eq!(post(&mut bm, &format!("{review}/actions"), action.clone()).await.status, StatusCode::SEE_OTHER);
     }
-    let (count, group_of): (i64, Option<Uuid>) =
-        sqlx::query_as("select count(*), min(group_id::text)::uuid from action_point where review_id is not null")
-            .fetch_one(&app.owner)
-            .await
-            .unwrap();
-    assert_eq!((count, group_of), (1, Some(group)), "one action, for the review group to track");
+    let (count, group_of, finding_of): (i64, Option<Uuid>, Option<Uuid>) = sqlx::query_as(
+        "select count(*), min(group_id::text)::uuid, min(review_finding_id::text)::uuid from action_point where review_id is not null",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!((count, group_of, finding_of), (1, Some(group), Some(first)), "one action, for the review group to track");
+    let declined_again =
+        post(&mut bm, &format!("{review}/findings/{first}/not-implemented"), vec![("not_implemented_reason".into(), "x".into())]).await;
+    assert_eq!(declined_again.status, StatusCode::SEE_OTHER);
+    let kept: String = sqlx::query_scalar("select not_implemented_reason from review_finding where id = $1")
+        .bind(first)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(kept, "", "a recommendation with actions is being implemented");
     assert!(bm.get(&review).await.contains("every GP practice"));
     sqlx::query("update action_point set due_on = current_date - 1 where review_id is not null").execute(&app.owner).await.unwrap();
     assert_eq!(partnership_hub::actions::escalate_overdue(&app.owner, today()).await.unwrap(), 1);

@@ -137,8 +137,21 @@ test('a notification goes through its rapid review meeting and the agencies\' an
     await page.getByLabel('Summary of learning for the public page (when published)').fill('Agencies now share what they know when a family moves.')
   })
   assert.match(await page.locator('.govuk-tag').first().textContent(), /Published/)
-  // The report's recommendations become actions for the review group to track.
+  // The report's recommendations become actions for the review group to track, or are not implemented, with the reasons.
+  await page.getByLabel('Add a recommendation').fill('Agencies share information at every transfer between areas.')
+  await page.getByRole('button', { name: 'Add it' }).click()
+  assert.match(await page.locator('.govuk-notification-banner').textContent(), /recommendation recorded/)
+  await page.getByLabel('Add a recommendation').fill('A single case record across agencies.')
+  await page.getByRole('button', { name: 'Add it' }).click()
+  await page.getByText('Not to be implemented').last().click()
+  await page.getByRole('button', { name: 'Record the reasons' }).last().click()
+  assert.match(await page.locator('.govuk-error-summary').textContent(), /Enter the reasons/)
+  await assertAccessible(page, 'a review with a recommendation\'s reasons missing')
+  await page.getByLabel('Why recommendation 2 will not be implemented').fill('National systems are being procured.')
+  await page.getByRole('button', { name: 'Record the reasons' }).last().click()
+  assert.match(await page.locator('.govuk-notification-banner').textContent(), /recommendation 2 is not to be implemented/)
   await page.getByLabel('Set an action').fill('Share information at every transfer between areas')
+  await page.getByLabel('For which recommendation').selectOption({ index: 1 })
   await page.getByLabel('Owner').selectOption({ label: 'Sam Business' })
   const due = new Date(Date.now() + 90 * 24 * 3600 * 1000)
   await page.locator('#action_due_day').fill(String(due.getUTCDate()))
@@ -146,7 +159,7 @@ test('a notification goes through its rapid review meeting and the agencies\' an
   await page.locator('#action_due_year').fill(String(due.getUTCFullYear()))
   await page.getByRole('button', { name: 'Set the action' }).click()
   assert.match(await page.locator('.govuk-notification-banner').textContent(), /action set for Sam Business/)
-  assert.match(await page.locator('#actions ~ .hub-table-scroll table').first().textContent(), /every transfer between areas/)
+  assert.match(await page.locator('main').textContent(), /1\. Agencies share information at every transfer between areas\.\s*Share information at every transfer between areas: Sam Business/)
   await assertAccessible(page, 'a published review')
 
   // The public page: the learning under the pseudonym, to anyone.
