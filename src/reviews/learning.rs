@@ -7,50 +7,16 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::review::{Forms, load, render};
 use super::runs;
+use super::workspace::{ActionForm, FindingForm, NotImplementedForm};
 use crate::error::{AppError, Result};
 use crate::tenant::{Member, change};
 use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Submitted, redirect_with as done, required_text};
-
-/// A new action, as typed.
-#[derive(Deserialize, Default, Clone)]
-pub(crate) struct ActionForm {
-    #[serde(default)]
-    pub action_description: String,
-    #[serde(default)]
-    pub action_owner: String,
-    #[serde(default)]
-    pub action_due_day: String,
-    #[serde(default)]
-    pub action_due_month: String,
-    #[serde(default)]
-    pub action_due_year: String,
-    /// The recommendation or finding it answers, or empty for the rapid review's learning.
-    #[serde(default)]
-    pub action_finding: String,
-}
-
-/// A recommendation or finding with what was done about it.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Finding {
-    pub id: Uuid,
-    pub position: i32,
-    pub body: String,
-    pub not_implemented_reason: String,
-    pub actions: Vec<crate::actions::Action>,
-}
-
-impl Finding {
-    pub fn answered(&self) -> bool {
-        !self.not_implemented_reason.is_empty() || !self.actions.is_empty()
-    }
-}
 
 /// Set an action from the review, for its group to track.
 pub(crate) async fn set_action(
@@ -113,13 +79,6 @@ pub(crate) async fn set_action(
     done(&session, message, format!("/p/{}/reviews/{}#actions", member.partnership.slug, review.id)).await
 }
 
-/// A new recommendation or finding, as typed.
-#[derive(Deserialize, Default, Clone)]
-pub(crate) struct FindingForm {
-    #[serde(default)]
-    pub finding: String,
-}
-
 /// Record one of the final report's recommendations (a SAR's findings), numbered in order.
 pub(crate) async fn add_finding(
     State(state): State<AppState>,
@@ -169,13 +128,6 @@ pub(crate) async fn add_finding(
         format!("/p/{}/reviews/{}#findings", member.partnership.slug, review.id),
     )
     .await
-}
-
-/// Why a recommendation or finding is not to be implemented, as typed.
-#[derive(Deserialize, Default, Clone)]
-pub(crate) struct NotImplementedForm {
-    #[serde(default)]
-    pub not_implemented_reason: String,
 }
 
 /// Record that a recommendation or finding will not be implemented, and why.

@@ -19,6 +19,7 @@ pub mod register;
 pub mod requests;
 pub mod review;
 pub mod settings;
+pub mod workspace;
 
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};

@@ -11,7 +11,6 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::types::Json;
@@ -20,60 +19,13 @@ use uuid::Uuid;
 
 use super::review::{Loaded, load};
 use super::runs;
-use crate::calendar::{long_date, today, working_days_after};
+use super::workspace::{AskForm, InformationRequest};
+use crate::calendar::{long_date, today};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::papers::{Added, Holder, Paper};
 use crate::tenant::{Member, change};
 use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id, redirect_with as done};
-
-/// How many working days an agency has to answer unless the group says otherwise.
-pub const ANSWER_WORKING_DAYS: u32 = 5;
-
-/// A request as the review's pages list it.
-#[derive(Clone, Debug, Deserialize)]
-pub struct InformationRequest {
-    pub id: Uuid,
-    pub organisation_name: String,
-    pub person: String,
-    pub membership_id: Uuid,
-    pub due_on: NaiveDate,
-    pub answered_at: Option<DateTime<Utc>>,
-    pub summary: String,
-}
-
-impl InformationRequest {
-    pub fn due(&self) -> String {
-        long_date(self.due_on)
-    }
-    pub fn is_overdue(&self) -> bool {
-        self.answered_at.is_none() && self.due_on < today()
-    }
-    pub fn answered(&self) -> String {
-        self.answered_at.map(|at| long_date(crate::calendar::uk_date(at))).unwrap_or_default()
-    }
-}
-
-/// The request form on the review's page, as typed.
-#[derive(Deserialize, Default, Clone)]
-pub(crate) struct AskForm {
-    #[serde(default)]
-    pub membership_id: String,
-    #[serde(default)]
-    pub due_day: String,
-    #[serde(default)]
-    pub due_month: String,
-    #[serde(default)]
-    pub due_year: String,
-}
-
-impl AskForm {
-    /// Empty, with the usual due date filled in.
-    pub fn fresh() -> Self {
-        let due = DateParts::from_date(Some(working_days_after(today(), ANSWER_WORKING_DAYS)));
-        AskForm { membership_id: String::new(), due_day: due.day, due_month: due.month, due_year: due.year }
-    }
-}
 
 /// Ask an agency, through a named person there, for its involvement with the case.
 pub(crate) async fn ask(

@@ -16,8 +16,7 @@ use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::learning::{ActionForm, Finding, FindingForm, NotImplementedForm};
-use super::requests::{AskForm, InformationRequest};
+use super::workspace::{ActionForm, AskForm, Finding, FindingForm, InformationRequest, NotImplementedForm, Workspace};
 use super::{Arrangement, Clock, Dates, Kind, Publication, Recommendation, SarCondition, Stage, clocks, runs};
 use crate::actions::Action;
 use crate::calendar::{long_date, today, uk_datetime, working_days_after};
@@ -363,87 +362,13 @@ pub(crate) struct StepForm {
     learning_summary: String,
 }
 
-/// What the review's page shows beside the review: the agencies asked (for those who may read the case:
-/// row-level security gives others none), the actions set from it and, for those running it, who may be
-/// asked, who may own an action and the group's coming meetings. One statement, however many there are.
-struct Workspace {
-    requests: Vec<InformationRequest>,
-    findings: Vec<Finding>,
-    /// Actions for no particular recommendation: the rapid review's learning.
-    actions: Vec<Action>,
-    askable: Vec<(String, String)>,
-    owners: Vec<(String, String)>,
-    meetings: Vec<(String, String)>,
-}
-
-/// How many of the group's coming meetings are offered for the review.
-const MEETINGS_OFFERED: i64 = 12;
-
-async fn workspace(tx: &mut Tx, pid: Uuid, review: &Loaded, running: bool) -> sqlx::Result<Workspace> {
-    let r = sqlx::query!(
-        r#"with review_actions as (
-               select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on, a.status, g.name as group_name,
-                      a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed, a.created_at, a.review_finding_id
-               from action_point a
-               left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
-               where a.partnership_id = $1 and a.review_id = $2)
-           select coalesce((select json_agg(x order by x.organisation_name, x.id)
-                            from (select q.id, o.name as organisation_name, m.known_as as person, q.membership_id, q.due_on,
-                                         q.answered_at, q.summary
-                                  from review_request q
-                                  join organisation o on o.partnership_id = q.partnership_id and o.id = q.organisation_id
-                                  join membership m on m.partnership_id = q.partnership_id and m.id = q.membership_id
-                                  where q.partnership_id = $1 and q.review_id = $2) x), '[]') as "requests!: Json<Vec<InformationRequest>>",
-                  coalesce((select json_agg(x order by x.position)
-                            from (select f.id, f.position, f.body, f.not_implemented_reason,
-                                         coalesce((select json_agg(y order by y.due_on, y.created_at, y.id) from review_actions y
-                                                   where y.review_finding_id = f.id), '[]') as actions
-                                  from review_finding f where f.partnership_id = $1 and f.review_id = $2) x), '[]') as "findings!: Json<Vec<Finding>>",
-                  coalesce((select json_agg(y order by y.due_on, y.created_at, y.id) from review_actions y
-                            where y.review_finding_id is null), '[]') as "actions!: Json<Vec<Action>>",
-                  coalesce((select json_agg(json_build_array(m.id, m.known_as || ', ' || o.name) order by o.name, m.known_as, m.id)
-                            from membership m join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
-                            where $3 and $4 and m.partnership_id = $1 and m.is_current), '[]') as "askable!: Json<Vec<(String, String)>>",
-                  coalesce((select json_agg(json_build_array(m.id, m.known_as) order by m.known_as, m.id)
-                            from membership m where $3 and m.partnership_id = $1 and m.removed_at is null), '[]') as "owners!: Json<Vec<(String, String)>>",
-                  coalesce((select json_agg(json_build_array(x.id, x.starts_at, x.extraordinary) order by x.starts_at)
-                            from (select m.id, m.starts_at, m.extraordinary from meeting m
-                                  where $3 and m.partnership_id = $1 and m.group_id = $5 and m.status = 'scheduled' and m.starts_at > now()
-                                  order by m.starts_at limit $6) x), '[]') as "meetings!: Json<Vec<(Uuid, DateTime<Utc>, bool)>>""#,
-        pid,
-        review.id,
-        running,
-        review.reads_case,
-        review.group_id,
-        MEETINGS_OFFERED
-    )
-    .fetch_one(&mut **tx)
-    .await?;
-    let meetings = r
-        .meetings
-        .0
-        .into_iter()
-        .map(|(id, starts_at, extraordinary)| {
-            let day = long_date(crate::calendar::uk_date(starts_at));
-            (id.to_string(), if extraordinary { format!("{day} (extraordinary)") } else { day })
-        })
-        .collect();
-    Ok(Workspace {
-        requests: r.requests.0,
-        findings: r.findings.0,
-        actions: r.actions.0,
-        askable: r.askable.0,
-        owners: r.owners.0,
-        meetings,
-    })
-}
-
 pub(super) async fn render(state: &AppState, session: &Session, member: Member, review_id: &str, forms: Forms) -> Result<Response> {
     let pid = member.partnership.id;
     let mut tx = member.begin(state).await?;
     let review = load(&mut tx, &member, review_id).await?;
     let can_run = runs(&member, review.group_id);
-    let workspace = workspace(&mut tx, pid, &review, can_run && review.stage.is_open()).await?;
+    let running = can_run && review.stage.is_open();
+    let workspace = super::workspace::read(&mut tx, pid, review.id, review.group_id, review.reads_case, running).await?;
     tx.commit().await?;
     let next = review.stage.next(review.kind).into_iter().map(|s| (s.code().to_owned(), s.label(review.kind).to_owned())).collect();
     let Workspace { requests, findings, actions, askable, owners, meetings } = workspace;
