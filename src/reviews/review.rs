@@ -467,6 +467,13 @@ pub(crate) async fn record_step(
         Stage::Recommended if review.executive_id.is_none() => {
             errors.add("recommendation", "The partnership has no executive group to decide: add one on the structure page")
         }
+        // While the partners decide, their decision moves the review on, not a stage recorded by hand.
+        Stage::Commissioned | Stage::NationalReview | Stage::NoReview
+            if review.stage == Stage::Recommended && review.decision.as_ref().is_some_and(|(_, _, outcome)| outcome.is_empty()) =>
+        {
+            let number = review.decision.as_ref().map(|(_, n, _)| *n).unwrap_or_default();
+            errors.add("stage", format!("The partners are deciding (decision D{number}): the review moves on by itself when they agree"))
+        }
         Stage::ReviewerAppointed if lead_reviewer.is_empty() => errors.add("lead_reviewer", "Enter the lead reviewer's name"),
         Stage::PublicationDecided if publication.is_none() => errors.add("publication", "Select what the partners decided"),
         Stage::PublicationDecided if publication != Some(Publication::Publish) && publication_reason.is_empty() => {

@@ -176,10 +176,16 @@ async fn a_notification_runs_on_its_clocks_to_a_published_practice_review() {
     assert!(!title.contains(CHILD_NAME) && !background.contains(CHILD_NAME), "the decision names the pseudonym alone");
     assert!(bm.get(&review).await.contains("Decision D"));
 
-    // The partners agreed: a practice review moves through its stages to publication.
-    for stage in ["commissioned", "terms_agreed"] {
-        assert_eq!(step(&mut bm, &review, stage, &[]).await.status, StatusCode::SEE_OTHER, "{stage}");
-    }
+    // While the partners decide, nobody records the outcome for them; their agreement commissions the review.
+    let pre_empted = step(&mut bm, &review, "commissioned", &[]).await;
+    assert_eq!(pre_empted.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(pre_empted.contains("The partners are deciding (decision D"));
+    let decision: Uuid = sqlx::query_scalar("select decision_id from review").fetch_one(&app.owner).await.unwrap();
+    partners_agree(&app, decision, "Child J").await;
+    let stage: String = sqlx::query_scalar("select stage from review").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(stage, "commissioned");
+    // A practice review moves through its stages to publication.
+    assert_eq!(step(&mut bm, &review, "terms_agreed", &[]).await.status, StatusCode::SEE_OTHER);
     let no_name = step(&mut bm, &review, "reviewer_appointed", &[]).await;
     assert!(no_name.contains("Enter the lead reviewer"));
     assert_eq!(step(&mut bm, &review, "reviewer_appointed", &[("lead_reviewer", "Dr A Reviewer")]).await.status, StatusCode::SEE_OTHER);
@@ -219,6 +225,7 @@ async fn a_notification_runs_on_its_clocks_to_a_published_practice_review() {
     assert!(bodies.iter().any(|b| b.contains("Child J")), "the group heard of the review");
     assert!(bodies.iter().all(|b| !b.contains(CHILD_NAME)));
     let actions = app.audit_actions().await;
+    // Ten stages recorded by hand, and the commissioning by the partners' decision.
     assert!(actions.contains(&"review.recorded".to_owned()) && actions.iter().filter(|a| *a == "review.stage").count() == 11);
 }
 
