@@ -280,6 +280,41 @@ impl SarCondition {
     }
 }
 
+/// Why a serious child safeguarding incident is notified (Children Act 2004 s16C; the Panel's guidance).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, Serialize, Deserialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationGround {
+    /// Abuse or neglect known or suspected, and the child died.
+    AbuseDied,
+    /// Abuse or neglect known or suspected, and the child was seriously harmed.
+    AbuseHarmed,
+    /// A looked-after child died: notified whether or not abuse or neglect is suspected.
+    LookedAfterDeath,
+}
+
+impl NotificationGround {
+    pub const ALL: [NotificationGround; 3] =
+        [NotificationGround::AbuseDied, NotificationGround::AbuseHarmed, NotificationGround::LookedAfterDeath];
+    pub fn code(self) -> &'static str {
+        match self {
+            NotificationGround::AbuseDied => "abuse_died",
+            NotificationGround::AbuseHarmed => "abuse_harmed",
+            NotificationGround::LookedAfterDeath => "looked_after_death",
+        }
+    }
+    pub fn parse(code: &str) -> Option<NotificationGround> {
+        NotificationGround::ALL.into_iter().find(|g| g.code() == code)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            NotificationGround::AbuseDied => "Abuse or neglect known or suspected, and the child died",
+            NotificationGround::AbuseHarmed => "Abuse or neglect known or suspected, and the child was seriously harmed",
+            NotificationGround::LookedAfterDeath => "A looked-after child died (notified whether or not abuse or neglect is suspected)",
+        }
+    }
+}
+
 /// What the partners decided about publishing the final report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, Serialize, Deserialize)]
 #[sqlx(type_name = "text", rename_all = "snake_case")]

@@ -14,7 +14,7 @@ use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{Arrangement, Clock, Dates, Kind, SarCondition, Stage, clocks};
+use super::{Arrangement, Clock, Dates, Kind, NotificationGround, SarCondition, Stage, clocks};
 use crate::calendar::{FinancialYear, long_date, today};
 use crate::error::Result;
 use crate::roles::Capability;
@@ -194,6 +194,7 @@ struct NewPage {
     form: NewReviewForm,
     groups: Vec<(String, String)>,
     conditions: Vec<(String, String)>,
+    grounds: Vec<(String, String)>,
     dhr_label: String,
     errors: FormErrors,
 }
@@ -245,6 +246,8 @@ pub(crate) struct NewReviewForm {
     sar_condition: String,
     #[serde(default)]
     sar_condition_reason: String,
+    #[serde(default)]
+    notification_ground: String,
 }
 
 async fn render_new(state: &AppState, session: &Session, member: Member, form: NewReviewForm, errors: FormErrors) -> Result<Response> {
@@ -271,6 +274,7 @@ async fn render_new(state: &AppState, session: &Session, member: Member, form: N
         form,
         groups,
         conditions: SarCondition::ALL.into_iter().map(|c| (c.code().to_owned(), c.label().to_owned())).collect(),
+        grounds: NotificationGround::ALL.into_iter().map(|g| (g.code().to_owned(), g.label().to_owned())).collect(),
         dhr_label: settings.dhr_label,
         errors,
     };
@@ -319,6 +323,11 @@ pub(crate) async fn record(
         errors.add("notified_day", "The Panel cannot have been notified before the partners became aware");
     }
     let panel_reference = errors.check("panel_reference", optional_line(&form.panel_reference, "Panel's reference", 60));
+    // A child's notification says which ground of s16C it meets; a case that meets none is a learning review.
+    let ground = NotificationGround::parse(&form.notification_ground);
+    if kind == Some(Kind::Child) && ground.is_none() {
+        errors.add("notification_ground", "Select why the incident is notified: if none applies, record a learning review instead");
+    }
     let sar_condition = SarCondition::parse(&form.sar_condition);
     let sar_reason = errors.check("sar_condition_reason", optional_text(&form.sar_condition_reason, "reason", 4000));
     if kind == Some(Kind::Adult) {
@@ -355,8 +364,8 @@ pub(crate) async fn record(
     let (sar_condition, sar_reason) = if kind == Kind::Adult { (sar_condition, sar_reason) } else { (None, String::new()) };
     let inserted = sqlx::query_scalar!(
         r#"insert into review (partnership_id, id, number, kind, stage, pseudonym, group_id, became_aware_on, notified_panel_on, partners_told_on,
-                               panel_reference, sar_condition, sar_condition_reason, created_by)
-           select $1, $2, coalesce(max(number), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 from review where partnership_id = $1
+                               panel_reference, sar_condition, sar_condition_reason, created_by, notification_ground)
+           select $1, $2, coalesce(max(number), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 from review where partnership_id = $1
            on conflict (partnership_id, id) do nothing
            returning number"#,
         pid,
@@ -371,7 +380,8 @@ pub(crate) async fn record(
         panel_reference,
         sar_condition as Option<SarCondition>,
         sar_reason,
-        member.user.id
+        member.user.id,
+        ground.filter(|_| kind == Kind::Child) as Option<NotificationGround>
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -384,7 +394,8 @@ pub(crate) async fn record(
     change(&member, "review.recorded", "review", id, &address)
         .after(json!({
             "number": number, "kind": kind, "pseudonym": pseudonym, "group_id": group_id, "became_aware_on": aware,
-            "notified_panel_on": notified, "partners_told_on": told, "panel_reference": panel_reference, "sar_condition": sar_condition
+            "notified_panel_on": notified, "partners_told_on": told, "panel_reference": panel_reference, "sar_condition": sar_condition,
+            "notification_ground": ground.filter(|_| kind == Kind::Child)
         }))
         .record(&mut tx)
         .await?;

@@ -17,7 +17,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::workspace::{ActionForm, AskForm, Finding, FindingForm, InformationRequest, NotImplementedForm, Workspace};
-use super::{Arrangement, Clock, Dates, Kind, Publication, Recommendation, SarCondition, Stage, clocks, runs};
+use super::{Arrangement, Clock, Dates, Kind, NotificationGround, Publication, Recommendation, SarCondition, Stage, clocks, runs};
 use crate::actions::Action;
 use crate::calendar::{long_date, today, uk_datetime, working_days_after};
 use crate::db::Tx;
@@ -79,6 +79,7 @@ pub(super) struct Loaded {
     pub decision: Option<(Uuid, i32, String)>,
     pub sar_condition: Option<SarCondition>,
     pub sar_condition_reason: String,
+    pub notification_ground: Option<NotificationGround>,
     pub lead_reviewer: String,
     pub publication: Option<Publication>,
     pub publication_reason: String,
@@ -121,7 +122,7 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, review_id: &str) -> Resul
         r#"select v.id, v.number, v.kind as "kind: Kind", v.stage as "stage: Stage", v.pseudonym, v.group_id, g.name as group_name,
                   v.became_aware_on, v.notified_panel_on, v.partners_told_on, v.panel_reference, v.rapid_review_sent_on, v.panel_replied_on,
                   v.panel_reply, v.recommendation as "recommendation: Recommendation", v.recommendation_reason, v.decision_id,
-                  d.number as "decision_number?", d.outcome as "decision_outcome?: crate::decisions::Outcome", v.sar_condition as "sar_condition: SarCondition",
+                  d.number as "decision_number?", d.outcome as "decision_outcome?: crate::decisions::Outcome", v.sar_condition as "sar_condition: SarCondition", v.notification_ground as "notification_ground: NotificationGround",
                   v.sar_condition_reason, v.commissioned_on, v.lead_reviewer, v.publication as "publication: Publication",
                   v.publication_reason, v.published_on, v.learning_summary, v.closed_on, v.personal_details_removed_on,
                   v.publication_decision_id, e.number as "endorsement_number?", e.outcome as "endorsement_outcome?: crate::decisions::Outcome",
@@ -186,6 +187,7 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, review_id: &str) -> Resul
             _ => None,
         },
         sar_condition: r.sar_condition,
+        notification_ground: r.notification_ground,
         sar_condition_reason: r.sar_condition_reason,
         lead_reviewer: r.lead_reviewer,
         publication: r.publication,

@@ -162,7 +162,7 @@ async fn demo_reviews(tx: &mut crate::db::Tx, partnership_id: Uuid) -> anyhow::R
                                                 with ordinality as s(stage, n)),
                 made as (insert into review (partnership_id, id, number, kind, stage, pseudonym, group_id, became_aware_on, notified_panel_on,
                                              partners_told_on, rapid_review_sent_on, recommendation, recommendation_reason, commissioned_on,
-                                             lead_reviewer, publication, published_on, learning_summary, closed_on)
+                                             lead_reviewer, publication, published_on, learning_summary, closed_on, notification_ground)
                          select $1, gen_random_uuid(), s.n, 'child', s.stage, 'Child ' || chr(64 + s.n::int), settings.group_id,
                                 current_date - (s.n::int * 30 + 2), current_date - (s.n::int * 30), current_date - (s.n::int * 30),
                                 case when s.n >= 3 then current_date - (s.n::int * 30 - 18) end,
@@ -173,7 +173,8 @@ async fn demo_reviews(tx: &mut crate::db::Tx, partnership_id: Uuid) -> anyhow::R
                                 case when s.n >= 11 then 'publish' end,
                                 case when s.n >= 12 then current_date - 20 end,
                                 case when s.n >= 12 then 'Agencies did not share what they knew when the family moved; information is now shared at every transfer.' else '' end,
-                                case when s.n >= 13 then current_date - 10 end
+                                case when s.n >= 13 then current_date - 10 end,
+                                case when s.n % 3 = 0 then 'abuse_died' else 'abuse_harmed' end
                          from stages s, settings
                          where settings.group_id is not null and not exists (select 1 from review where partnership_id = $1)
                          returning id, stage, became_aware_on, number),

@@ -379,7 +379,7 @@ where (g.gi = 3 and t.kind <> 'adult') or (g.gi = 11 and t.kind = 'adult');
 
 insert into review (partnership_id, id, number, kind, stage, pseudonym, group_id, became_aware_on, notified_panel_on, partners_told_on,
                     rapid_review_sent_on, recommendation, recommendation_reason, sar_condition, sar_condition_reason, commissioned_on,
-                    lead_reviewer, publication, publication_reason, published_on, learning_summary, closed_on, created_at)
+                    lead_reviewer, publication, publication_reason, published_on, learning_summary, closed_on, created_at, notification_ground)
 select r.partnership_id, r.id, r.number, r.kind, st.stage,
        (case r.kind when 'adult' then 'Adult ' else 'Child ' end) || chr(65 + r.number % 26) || (r.number / 26)::text,
        r.group_id, r.aware,
@@ -394,7 +394,8 @@ select r.partnership_id, r.id, r.number, r.kind, st.stage,
        case when st.n >= 13 and r.number % 5 <> 0 then r.aware + 300 end,
        case when st.n >= 13 and r.number % 5 <> 0 then 'Agencies now share information when a family moves between areas.' else '' end,
        case when st.n >= 14 then r.aware + 330 end,
-       r.aware::timestamptz
+       r.aware::timestamptz,
+       case when r.kind = 'child' then (array['abuse_harmed', 'abuse_died', 'abuse_harmed', 'looked_after_death'])[1 + r.number % 4] end
 from gen_review r
 -- How far along: by age, those over a year old are closed (or published, then closed).
 cross join lateral (select least(14, greatest(0, (current_date - r.aware) / 25))::int as n) a

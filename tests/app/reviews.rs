@@ -61,6 +61,13 @@ async fn notify(
     ];
     fields.extend(date_fields("aware", aware));
     fields.extend(extra);
+    if kind == "child" && !fields.iter().any(|(k, _)| k == "notification_ground") {
+        // A child's notification says why it is notifiable; without it the form comes back, as typed.
+        let without = post(browser, "/p/swindon/reviews/new", fields.clone()).await;
+        assert_eq!(without.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(without.contains("Select why the incident is notified") && without.contains(&format!("value=\"{pseudonym}\"")));
+        fields.push(("notification_ground".to_owned(), "abuse_harmed".to_owned()));
+    }
     let page = post(browser, "/p/swindon/reviews/new", fields.clone()).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     // The same form sent twice records one review.
@@ -89,6 +96,7 @@ async fn a_notification_runs_on_its_clocks_to_a_published_practice_review() {
 
     let page = bm.get(&review).await;
     assert!(page.contains("R1: Child J"));
+    assert!(page.contains("Abuse or neglect known or suspected, and the child was seriously harmed"), "why it was notified");
     let notify_due = working_days_after(aware, 5);
     assert!(
         page.contains(&format!("Notify the Panel by {}: done on {}, in time", long_date(notify_due), long_date(notified))),

@@ -43,6 +43,7 @@ test('a notification goes through its rapid review meeting and the agencies\' an
   await assertAccessible(page, 'the notification form with errors')
   await page.getByLabel('A serious child safeguarding incident notified to the National Panel').check()
   await page.getByLabel('Pseudonym').fill('Child Q')
+  await page.getByLabel('For a serious child safeguarding incident: why it is notified').selectOption({ label: 'Abuse or neglect known or suspected, and the child was seriously harmed' })
   await page.getByLabel('Group overseeing the review').selectOption({ label: 'Practice Review Group' })
   const aware = new Date(Date.now() - 2 * 24 * 3600 * 1000)
   await page.locator('#aware_day').fill(String(aware.getUTCDate()))
