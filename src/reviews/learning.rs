@@ -5,18 +5,70 @@
 //! learning. The review group tracks them; an action not done by its date is
 //! escalated to the delegated partners by the actions sweep, like every other.
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::review::{Forms, load, render};
+use super::review::{Forms, Loaded, load, render};
 use super::runs;
 use super::workspace::{ActionForm, FindingForm, NotImplementedForm};
 use crate::error::{AppError, Result};
 use crate::tenant::{Member, change};
-use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Submitted, redirect_with as done, required_text};
+use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, redirect_with as done, required_text};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reviews/action.html")]
+struct ActionPage {
+    layout: Layout,
+    member: Member,
+    review: Loaded,
+    owners: Vec<(String, String)>,
+    findings: Vec<(String, String)>,
+    form: ActionForm,
+    errors: FormErrors,
+}
+
+impl ActionPage {
+    fn finding_name(&self) -> &'static str {
+        if self.review.kind == super::Kind::Adult { "finding" } else { "recommendation" }
+    }
+}
+
+/// The action form, with who may own it and the recommendations it may answer; for those who run the review.
+async fn render_action(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    review_id: &str,
+    form: ActionForm,
+    errors: FormErrors,
+) -> Result<Response> {
+    let mut tx = member.begin(state).await?;
+    let review = load(&mut tx, &member, review_id).await?;
+    if !runs(&member, review.group_id) {
+        return Err(AppError::Forbidden);
+    }
+    let owners = crate::people::choices(&mut tx, member.partnership.id).await?;
+    let findings = super::workspace::open_findings(&mut tx, member.partnership.id, review.id).await?;
+    tx.commit().await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = ActionPage { layout: member.layout(session, "reviews").await?, member, review, owners, findings, form, errors };
+    Ok((status, page).into_response())
+}
+
+pub(crate) async fn action_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, review_id)): Path<(String, String)>,
+) -> Result<Response> {
+    render_action(&state, &session, member, &review_id, ActionForm::default(), FormErrors::default()).await
+}
 
 /// Set an action from the review, for its group to track.
 pub(crate) async fn set_action(
@@ -56,7 +108,7 @@ pub(crate) async fn set_action(
     };
     let Some((description, owner_membership_id, owner_name, due_on)) = parsed.filter(|_| errors.is_empty()) else {
         member.resume(tx);
-        return render(&state, &session, member, &review_id, Forms { action: Some(form), errors, ..Forms::default() }).await;
+        return render_action(&state, &session, member, &review_id, form, errors).await;
     };
     let action = crate::actions::NewAction {
         description,

@@ -27,6 +27,49 @@ use crate::papers::{Added, Holder, Paper};
 use crate::tenant::{Member, change};
 use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_text, record_id, redirect_with as done};
 
+#[derive(Template, WebTemplate)]
+#[template(path = "reviews/ask.html")]
+struct AskPage {
+    layout: Layout,
+    member: Member,
+    review: Loaded,
+    askable: Vec<(String, String)>,
+    form: AskForm,
+    errors: FormErrors,
+}
+
+/// The request form, with the people at the agencies who may be asked; for those who run the review and read its case.
+async fn render_ask(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    review_id: &str,
+    form: AskForm,
+    errors: FormErrors,
+) -> Result<Response> {
+    let mut tx = member.begin(state).await?;
+    let review = load(&mut tx, &member, review_id).await?;
+    if !review.reads_case {
+        return Err(AppError::NotFound);
+    }
+    if !runs(&member, review.group_id) {
+        return Err(AppError::Forbidden);
+    }
+    let askable = super::workspace::askable(&mut tx, member.partnership.id).await?;
+    tx.commit().await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, AskPage { layout: member.layout(session, "reviews").await?, member, review, askable, form, errors }).into_response())
+}
+
+pub(crate) async fn ask_page(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, review_id)): Path<(String, String)>,
+) -> Result<Response> {
+    render_ask(&state, &session, member, &review_id, AskForm::fresh(), FormErrors::default()).await
+}
+
 /// Ask an agency, through a named person there, for its involvement with the case.
 pub(crate) async fn ask(
     State(state): State<AppState>,
@@ -72,14 +115,7 @@ pub(crate) async fn ask(
     }
     let (Some(asked), Some(person), Some(due), true) = (asked, person, due, errors.is_empty()) else {
         member.resume(tx);
-        return super::review::render(
-            &state,
-            &session,
-            member,
-            &review_id,
-            super::review::Forms { ask: Some(form), errors, ..Default::default() },
-        )
-        .await;
+        return render_ask(&state, &session, member, &review_id, form, errors).await;
     };
     let id = Uuid::new_v4();
     let inserted = sqlx::query!(

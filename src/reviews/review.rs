@@ -16,7 +16,7 @@ use sqlx::types::Json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::workspace::{ActionForm, AskForm, Finding, FindingForm, InformationRequest, NotImplementedForm, Workspace};
+use super::workspace::{Finding, FindingForm, InformationRequest, NotImplementedForm, Workspace};
 use super::{Arrangement, Clock, Dates, Kind, NotificationGround, Publication, Recommendation, SarCondition, Stage, clocks, runs};
 use crate::actions::Action;
 use crate::calendar::{long_date, today, uk_datetime, working_days_after};
@@ -227,18 +227,14 @@ struct ReviewPage {
     form: StepForm,
     /// The Panel's dates and reply as stored, or as typed when they came back with an error.
     panel: PanelFields,
-    /// The agencies asked for their involvement (for those who read the case), and who may be asked.
+    /// The agencies asked for their involvement (for those who read the case).
     requests: Vec<InformationRequest>,
-    askable: Vec<(String, String)>,
-    ask: AskForm,
     /// The review's recommendations (a SAR's findings) with their actions, the actions from its rapid review's
     /// learning, and who may own a new one.
     findings: Vec<Finding>,
     actions: Vec<Action>,
     finding: FindingForm,
     not_implemented: Option<(Uuid, NotImplementedForm)>,
-    owners: Vec<(String, String)>,
-    action: ActionForm,
     /// The review group's coming meetings, for the rapid review meeting.
     meetings: Vec<(String, String)>,
     meeting_id: String,
@@ -253,8 +249,6 @@ struct ReviewPage {
 pub(super) struct Forms {
     pub step: StepForm,
     pub panel: Option<PanelFields>,
-    pub ask: Option<AskForm>,
-    pub action: Option<ActionForm>,
     pub meeting_id: String,
     pub told: Option<DateParts>,
     pub finding: Option<FindingForm>,
@@ -284,14 +278,6 @@ impl ReviewPage {
     }
     fn finding_name(&self) -> &'static str {
         if self.review.kind == Kind::Adult { "finding" } else { "recommendation" }
-    }
-    /// The recommendations an action may answer: those to be implemented.
-    fn finding_choices(&self) -> Vec<(String, String)> {
-        self.findings
-            .iter()
-            .filter(|f| f.not_implemented_reason.is_empty())
-            .map(|f| (f.id.to_string(), format!("{}. {}", f.position, f.body.chars().take(80).collect::<String>())))
-            .collect()
     }
     /// The reasons typed for this finding when they came back with an error.
     fn not_implemented_typed(&self, finding: &Uuid) -> String {
@@ -370,11 +356,11 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
     let review = load(&mut tx, &member, review_id).await?;
     let can_run = runs(&member, review.group_id);
     let running = can_run && review.stage.is_open();
-    let workspace = super::workspace::read(&mut tx, pid, review.id, review.group_id, review.reads_case, running).await?;
+    let workspace = super::workspace::read(&mut tx, pid, review.id, review.group_id, running).await?;
     tx.commit().await?;
     let next = review.stage.next(review.kind).into_iter().map(|s| (s.code().to_owned(), s.label(review.kind).to_owned())).collect();
-    let Workspace { requests, findings, actions, askable, owners, meetings } = workspace;
-    let Forms { step: mut form, panel, ask, action, meeting_id, told, finding, not_implemented, errors } = forms;
+    let Workspace { requests, findings, actions, meetings } = workspace;
+    let Forms { step: mut form, panel, meeting_id, told, finding, not_implemented, errors } = forms;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     if form.on_day.is_empty() && form.on_month.is_empty() && form.on_year.is_empty() {
         let parts = DateParts::from_date(Some(today()));
@@ -395,11 +381,7 @@ pub(super) async fn render(state: &AppState, session: &Session, member: Member, 
         next,
         can_run,
         requests,
-        askable,
-        ask: ask.unwrap_or_else(AskForm::fresh),
         actions,
-        owners,
-        action: action.unwrap_or_default(),
         meetings,
         meeting_id,
         told: told.unwrap_or_else(|| DateParts::from_date(review.publication_told_on)),

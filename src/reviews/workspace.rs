@@ -112,30 +112,22 @@ pub(crate) struct NotImplementedForm {
 }
 
 /// What the review's page shows beside the review: the agencies asked (for those who may read the case:
-/// row-level security gives others none), the actions set from it and, for those running it, who may be
-/// asked, who may own an action and the group's coming meetings. One statement, however many there are.
+/// row-level security gives others none), the recommendations and actions set from it and, for those
+/// running it, the group's coming meetings. One statement, however many there are. The people a request
+/// or an action may go to are on those forms' own pages, not on this one.
 pub(super) struct Workspace {
     pub requests: Vec<InformationRequest>,
     pub findings: Vec<Finding>,
     /// Actions for no particular recommendation: the rapid review's learning.
     pub actions: Vec<Action>,
-    pub askable: Vec<(String, String)>,
-    pub owners: Vec<(String, String)>,
     pub meetings: Vec<(String, String)>,
 }
 
 /// How many of the group's coming meetings are offered for the review.
 const MEETINGS_OFFERED: i64 = 12;
 
-/// The review's workspace: requests only if the person reads its case, the choices only if they run it (`running`).
-pub(super) async fn read(
-    tx: &mut Tx,
-    pid: Uuid,
-    review_id: Uuid,
-    group_id: Uuid,
-    reads_case: bool,
-    running: bool,
-) -> sqlx::Result<Workspace> {
+/// The review's workspace: the meetings to choose from only if the person runs it (`running`).
+pub(super) async fn read(tx: &mut Tx, pid: Uuid, review_id: Uuid, group_id: Uuid, running: bool) -> sqlx::Result<Workspace> {
     let r = sqlx::query!(
         r#"with review_actions as (
                select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on, a.status, g.name as group_name,
@@ -157,19 +149,13 @@ pub(super) async fn read(
                                   from review_finding f where f.partnership_id = $1 and f.review_id = $2) x), '[]') as "findings!: Json<Vec<Finding>>",
                   coalesce((select json_agg(y order by y.due_on, y.created_at, y.id) from review_actions y
                             where y.review_finding_id is null), '[]') as "actions!: Json<Vec<Action>>",
-                  coalesce((select json_agg(json_build_array(m.id, m.known_as || ', ' || o.name) order by o.name, m.known_as, m.id)
-                            from membership m join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
-                            where $3 and $4 and m.partnership_id = $1 and m.is_current), '[]') as "askable!: Json<Vec<(String, String)>>",
-                  coalesce((select json_agg(json_build_array(m.id, m.known_as) order by m.known_as, m.id)
-                            from membership m where $3 and m.partnership_id = $1 and m.removed_at is null), '[]') as "owners!: Json<Vec<(String, String)>>",
                   coalesce((select json_agg(json_build_array(x.id, x.starts_at, x.extraordinary) order by x.starts_at)
                             from (select m.id, m.starts_at, m.extraordinary from meeting m
-                                  where $3 and m.partnership_id = $1 and m.group_id = $5 and m.status = 'scheduled' and m.starts_at > now()
-                                  order by m.starts_at limit $6) x), '[]') as "meetings!: Json<Vec<(Uuid, DateTime<Utc>, bool)>>""#,
+                                  where $3 and m.partnership_id = $1 and m.group_id = $4 and m.status = 'scheduled' and m.starts_at > now()
+                                  order by m.starts_at limit $5) x), '[]') as "meetings!: Json<Vec<(Uuid, DateTime<Utc>, bool)>>""#,
         pid,
         review_id,
         running,
-        reads_case,
         group_id,
         MEETINGS_OFFERED
     )
@@ -184,12 +170,32 @@ pub(super) async fn read(
             (id.to_string(), if extraordinary { format!("{day} (extraordinary)") } else { day })
         })
         .collect();
-    Ok(Workspace {
-        requests: r.requests.0,
-        findings: r.findings.0,
-        actions: r.actions.0,
-        askable: r.askable.0,
-        owners: r.owners.0,
-        meetings,
-    })
+    Ok(Workspace { requests: r.requests.0, findings: r.findings.0, actions: r.actions.0, meetings })
+}
+
+/// The people who may be asked for an agency's involvement: current members linked to an agency, as
+/// (membership id, "Name, Agency").
+pub(super) async fn askable(tx: &mut Tx, partnership_id: Uuid) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query!(
+        "select m.id, m.known_as, o.name from membership m
+         join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
+         where m.partnership_id = $1 and m.is_current order by o.name, m.known_as, m.id",
+        partnership_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id.to_string(), format!("{}, {}", r.known_as, r.name))).collect())
+}
+
+/// The recommendations an action may answer (those to be implemented), as (id, "1. The first words").
+pub(super) async fn open_findings(tx: &mut Tx, partnership_id: Uuid, review_id: Uuid) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query!(
+        "select id, position, body from review_finding where partnership_id = $1 and review_id = $2 and not_implemented_at is null
+         order by position",
+        partnership_id,
+        review_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id.to_string(), format!("{}. {}", r.position, r.body.chars().take(80).collect::<String>()))).collect())
 }

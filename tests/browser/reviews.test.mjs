@@ -82,7 +82,9 @@ test('a notification goes through its rapid review meeting and the agencies\' an
   await page.goto(review)
 
   // The police are asked for their involvement; their delegated partner answers with a summary and a chronology.
-  await page.getByLabel('Ask an agency: the person there who answers').selectOption({ label: 'Delegated partner (Wiltshire Police), Wiltshire Police' })
+  await page.getByRole('link', { name: 'Ask an agency' }).click()
+  await assertAccessible(page, 'the information request form')
+  await page.getByLabel('The person at the agency who answers').selectOption({ label: 'Delegated partner (Wiltshire Police), Wiltshire Police' })
   await page.getByRole('button', { name: 'Send the request' }).click()
   assert.match(await page.locator('.govuk-notification-banner').textContent(), /Wiltshire Police asked about Child Q/)
   await assertAccessible(page, 'a review with an information request')
@@ -151,7 +153,11 @@ test('a notification goes through its rapid review meeting and the agencies\' an
   await page.getByLabel('Why recommendation 2 will not be implemented').fill('National systems are being procured.')
   await page.getByRole('button', { name: 'Record the reasons' }).last().click()
   assert.match(await page.locator('.govuk-notification-banner').textContent(), /recommendation 2 is not to be implemented/)
-  await page.getByLabel('Set an action').fill('Share information at every transfer between areas')
+  await page.getByRole('link', { name: 'Set an action' }).click()
+  await page.getByRole('button', { name: 'Set the action' }).click()
+  assert.match(await page.locator('.govuk-error-summary').textContent(), /Enter the action/)
+  await assertAccessible(page, 'the action form with errors')
+  await page.getByLabel('What will be done').fill('Share information at every transfer between areas')
   await page.getByLabel('For which recommendation').selectOption({ index: 1 })
   await page.getByLabel('Owner').selectOption({ label: 'Sam Business' })
   const due = new Date(Date.now() + 90 * 24 * 3600 * 1000)
