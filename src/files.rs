@@ -116,8 +116,12 @@ pub async fn fetch(files: &Files, key: &str) -> Result<Vec<u8>> {
 
 /// A stored document as a download (never shown inline), not kept by caches.
 pub async fn download(files: &Files, key: &str, filename: &str, content_type: String) -> Result<Response> {
-    let bytes = fetch(files, key).await?;
-    Ok((
+    Ok(attachment(filename, content_type, fetch(files, key).await?))
+}
+
+/// A document made or read for one person, as a download (never shown inline), not kept by caches.
+pub fn attachment(filename: &str, content_type: String, bytes: Vec<u8>) -> Response {
+    (
         [
             (header::CONTENT_TYPE, content_type),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", safe_filename(filename))),
@@ -125,7 +129,7 @@ pub async fn download(files: &Files, key: &str, filename: &str, content_type: St
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 /// A file name safe to put in a header: letters, digits, dot, dash, underscore and space.

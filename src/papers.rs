@@ -184,14 +184,15 @@ pub async fn add(tx: &mut Tx, files: &Files, member: &Member, address: &str, hol
     Ok(Added::Added(id))
 }
 
-/// Remove every paper of a record (an agency's chronology once a review's
-/// retention period has passed), in the caller's transaction; answers the
-/// keys of their files, for [`crate::files::remove`] once it has committed.
-pub async fn remove_all(tx: &mut Tx, member: &Member, address: &str, holder: Holder) -> Result<Vec<String>> {
+/// Remove the papers of a review's information requests (the agencies' chronologies, once the review's
+/// retention period has passed), in the caller's transaction and one statement; answers the keys of their
+/// files, for [`crate::files::remove`] once it has committed. Other papers are kept (the table's policy
+/// lets nothing else be deleted).
+pub async fn remove_chronologies(tx: &mut Tx, member: &Member, address: &str, review_request_ids: &[Uuid]) -> Result<Vec<String>> {
     let removed = sqlx::query!(
-        "delete from paper where partnership_id = $1 and review_request_id = $2 returning id, title, storage_key",
+        "delete from paper where partnership_id = $1 and review_request_id = any($2) returning id, title, storage_key",
         member.partnership.id,
-        holder.review_request_id()
+        review_request_ids
     )
     .fetch_all(&mut **tx)
     .await?;

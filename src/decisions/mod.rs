@@ -121,6 +121,10 @@ impl Outcome {
             Outcome::Withdrawn => "Withdrawn",
         }
     }
+    /// Whether the partners agreed (by consensus or by a majority).
+    pub fn carried(self) -> bool {
+        matches!(self, Outcome::CarriedByConsensus | Outcome::CarriedByMajority)
+    }
     /// The GOV.UK tag colour for the outcome.
     pub fn tag_class(self) -> &'static str {
         match self {

@@ -8,7 +8,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -121,15 +120,7 @@ pub(crate) async fn board_pack(
     let bytes = tokio::task::spawn_blocking(move || compose(&partnership, &agenda, files))
         .await
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("putting a board pack together")))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", crate::files::safe_filename(&filename))),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::files::attachment(&filename, "application/pdf".to_owned(), bytes))
 }
 
 /// What the pack says of a paper that is not in it.

@@ -379,12 +379,16 @@ pub(crate) async fn remove_details(
     if review.personal_details_removed_on.is_some() {
         return done(&session, format!("{}: the personal details were already removed", review.pseudonym), to).await;
     }
-    let Some(from) = review.details_removable_from().filter(|_| review.details_removable()) else {
-        let why = match review.details_removable_from() {
-            Some(from) => format!("{}: the personal details are kept until {}", review.pseudonym, crate::calendar::long_date(from)),
-            None => format!("{}: set the retention period in the review settings, and close the review, first", review.pseudonym),
-        };
-        return done(&session, why, to).await;
+    let from = match review.details_removable_from() {
+        Some(from) if from <= crate::calendar::today() => from,
+        Some(from) => {
+            let why = format!("{}: the personal details are kept until {}", review.pseudonym, crate::calendar::long_date(from));
+            return done(&session, why, to).await;
+        }
+        None => {
+            let why = format!("{}: set the retention period in the review settings, and close the review, first", review.pseudonym);
+            return done(&session, why, to).await;
+        }
     };
     let pid = member.partnership.id;
     let subjects = sqlx::query!("delete from review_subject where partnership_id = $1 and review_id = $2", pid, review.id)
@@ -407,10 +411,7 @@ pub(crate) async fn remove_details(
     )
     .fetch_all(&mut *tx)
     .await?;
-    let mut files = Vec::new();
-    for request in requests {
-        files.extend(crate::papers::remove_all(&mut tx, &member, &address, crate::papers::Holder::ReviewRequest(request)).await?);
-    }
+    let files = crate::papers::remove_chronologies(&mut tx, &member, &address, &requests).await?;
     sqlx::query!(
         "update review set personal_details_removed_on = $3, panel_reply = '', recommendation_reason = '', sar_condition_reason = ''
          where partnership_id = $1 and id = $2",
@@ -453,25 +454,20 @@ pub(crate) async fn rapid_review_report(
     let bytes = tokio::task::spawn_blocking(move || rapid_review_pdf(&partnership, &review, &read))
         .await
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("writing a rapid review report")))?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", crate::files::safe_filename(&filename))),
-            (axum::http::header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::files::attachment(&filename, "application/pdf".to_owned(), bytes))
 }
 
 fn rapid_review_pdf(partnership: &str, review: &Loaded, read: &Read) -> Vec<u8> {
     use crate::calendar::long_date;
     use crate::pdf::{Pack, Paragraph, Style};
     let date = |d: Option<NaiveDate>| d.map(long_date).unwrap_or_else(|| "not recorded".into());
+    // A text's lines as paragraphs, `indent` points in.
+    let lines = |text: &str, indent: f32| -> Vec<Paragraph> {
+        text.split('\n').filter(|l| !l.trim().is_empty()).map(|l| Paragraph::new(Style::Body, l).indented(indent)).collect()
+    };
     let section = |heading: &str, text: &str, out: &mut Vec<Paragraph>| {
         out.push(Paragraph::new(Style::Heading, heading));
-        let text = if text.trim().is_empty() { "Not written yet." } else { text };
-        out.extend(text.split('\n').filter(|l| !l.trim().is_empty()).map(|l| Paragraph::new(Style::Body, l)));
+        out.extend(lines(if text.trim().is_empty() { "Not written yet." } else { text }, 0.0));
     };
     let mut out = vec![
         Paragraph::new(Style::Title, format!("Rapid review: {} (R{})", review.pseudonym, review.number)),
@@ -511,7 +507,7 @@ fn rapid_review_pdf(partnership: &str, review: &Loaded, read: &Read) -> Vec<u8> 
     section("Agencies involved", &read.case.agencies_involved, &mut out);
     for answer in &read.answers {
         out.push(Paragraph::new(Style::Strong, format!("{}'s account", answer.organisation_name)));
-        out.extend(answer.summary.split('\n').filter(|l| !l.trim().is_empty()).map(|l| Paragraph::new(Style::Body, l).indented(12.0)));
+        out.extend(lines(&answer.summary, 12.0));
     }
     section("Immediate action taken to keep children safe", &read.case.immediate_action, &mut out);
     section("Learning and improvements identified", &read.case.learning, &mut out);

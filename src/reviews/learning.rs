@@ -33,12 +33,6 @@ struct ActionPage {
     errors: FormErrors,
 }
 
-impl ActionPage {
-    fn finding_name(&self) -> &'static str {
-        if self.review.kind == super::Kind::Adult { "finding" } else { "recommendation" }
-    }
-}
-
 /// The action form, with who may own it and the recommendations it may answer; for those who run the review.
 async fn render_action(
     state: &AppState,
@@ -146,7 +140,7 @@ pub(crate) async fn add_finding(
         return Err(AppError::Forbidden);
     }
     let mut errors = FormErrors::default();
-    let what = if review.kind == super::Kind::Adult { "finding" } else { "recommendation" };
+    let what = review.kind.finding_name();
     let Some(body) = errors.check("finding", required_text(&form.finding, what, 4000)) else {
         member.resume(tx);
         return render(&state, &session, member, &review_id, Forms { finding: Some(form), errors, ..Forms::default() }).await;
@@ -193,6 +187,9 @@ pub(crate) async fn not_implemented(
 ) -> Result<Response> {
     let mut tx = member.begin(&state).await?;
     let review = load(&mut tx, &member, &review_id).await?;
+    if !runs(&member, review.group_id) {
+        return Err(AppError::Forbidden);
+    }
     let finding_id = crate::web::record_id(&finding_id)?;
     let pid = member.partnership.id;
     let finding = sqlx::query!(
@@ -206,12 +203,15 @@ pub(crate) async fn not_implemented(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    if !runs(&member, review.group_id) {
-        return Err(AppError::Forbidden);
-    }
     let to = format!("/p/{}/reviews/{}#findings", member.partnership.slug, review.id);
+    let what = review.kind.finding_name();
     if finding.has_actions {
-        return done(&session, format!("Recommendation {} already has actions: it is being implemented", finding.position), to).await;
+        return done(
+            &session,
+            format!("{} {what} {} already has actions: it is being implemented", review.pseudonym, finding.position),
+            to,
+        )
+        .await;
     }
     let mut errors = FormErrors::default();
     let Some(reason) = errors.check("not_implemented_reason", required_text(&form.not_implemented_reason, "reasons", 4000)) else {
@@ -235,6 +235,5 @@ pub(crate) async fn not_implemented(
         .record(&mut tx)
         .await?;
     tx.commit().await?;
-    done(&session, format!("{}: recommendation {} is not to be implemented, with the reasons", review.pseudonym, finding.position), to)
-        .await
+    done(&session, format!("{}: {what} {} is not to be implemented, with the reasons", review.pseudonym, finding.position), to).await
 }

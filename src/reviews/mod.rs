@@ -71,6 +71,16 @@ impl Kind {
         }
     }
 
+    /// What the final report's numbered points are called: a SAR's findings, other reviews' recommendations.
+    pub fn finding_name(self) -> &'static str {
+        if self == Kind::Adult { "finding" } else { "recommendation" }
+    }
+
+    /// The same, as a heading.
+    pub fn findings_heading(self) -> &'static str {
+        if self == Kind::Adult { "Findings" } else { "Recommendations" }
+    }
+
     /// What the commissioned review is called.
     pub fn review_name(self, dhr_label: &str) -> String {
         match self {

@@ -76,16 +76,16 @@ pub(super) struct Loaded {
     pub panel_reply: String,
     pub recommendation: Option<Recommendation>,
     pub recommendation_reason: String,
-    pub decision: Option<(Uuid, i32, String)>,
+    /// The partners' decision on the recommendation.
+    pub decision: Option<DecisionLink>,
     pub sar_condition: Option<SarCondition>,
     pub sar_condition_reason: String,
     pub notification_ground: Option<NotificationGround>,
     pub lead_reviewer: String,
     pub publication: Option<Publication>,
     pub publication_reason: String,
-    /// The partners' endorsement of the publication decision: its decision's id, number and outcome (empty while open).
-    pub endorsement: Option<(Uuid, i32, String)>,
-    pub endorsed: bool,
+    /// The partners' endorsement of the publication decision.
+    pub endorsement: Option<DecisionLink>,
     /// When the Panel and the Secretary of State were told of a delay or a decision not to publish.
     pub publication_told_on: Option<NaiveDate>,
     pub published_on: Option<NaiveDate>,
@@ -101,6 +101,30 @@ pub(super) struct Loaded {
     pub personal_details_removed_on: Option<NaiveDate>,
     /// How many years a closed review keeps personal details, if the partnership has said.
     pub case_retention_years: Option<i32>,
+}
+
+/// A decision a review put to the partners, as the review shows it.
+pub(super) struct DecisionLink {
+    pub id: Uuid,
+    pub number: i32,
+    /// None while the partners are deciding.
+    pub outcome: Option<crate::decisions::Outcome>,
+}
+
+impl DecisionLink {
+    fn of(id: Option<Uuid>, number: Option<i32>, outcome: Option<crate::decisions::Outcome>) -> Option<DecisionLink> {
+        Some(DecisionLink { id: id?, number: number?, outcome })
+    }
+    pub fn is_open(&self) -> bool {
+        self.outcome.is_none()
+    }
+    pub fn carried(&self) -> bool {
+        self.outcome.is_some_and(crate::decisions::Outcome::carried)
+    }
+    /// "carried by consensus", or "open".
+    pub fn state(&self) -> &'static str {
+        self.outcome.map(crate::decisions::Outcome::label).unwrap_or("open")
+    }
 }
 
 impl Loaded {
@@ -182,24 +206,14 @@ pub(super) async fn load(tx: &mut Tx, member: &Member, review_id: &str) -> Resul
         panel_reply: r.panel_reply,
         recommendation: r.recommendation,
         recommendation_reason: r.recommendation_reason,
-        decision: match (r.decision_id, r.decision_number) {
-            (Some(id), Some(n)) => Some((id, n, r.decision_outcome.map(|o| o.label().to_owned()).unwrap_or_default())),
-            _ => None,
-        },
+        decision: DecisionLink::of(r.decision_id, r.decision_number, r.decision_outcome),
         sar_condition: r.sar_condition,
         notification_ground: r.notification_ground,
         sar_condition_reason: r.sar_condition_reason,
         lead_reviewer: r.lead_reviewer,
         publication: r.publication,
         publication_reason: r.publication_reason,
-        endorsement: match (r.publication_decision_id, r.endorsement_number) {
-            (Some(id), Some(n)) => Some((id, n, r.endorsement_outcome.map(|o| o.label().to_owned()).unwrap_or_default())),
-            _ => None,
-        },
-        endorsed: matches!(
-            r.endorsement_outcome,
-            Some(crate::decisions::Outcome::CarriedByConsensus | crate::decisions::Outcome::CarriedByMajority)
-        ),
+        endorsement: DecisionLink::of(r.publication_decision_id, r.endorsement_number, r.endorsement_outcome),
         publication_told_on: r.publication_told_on,
         published_on: r.published_on,
         learning_summary: r.learning_summary,
@@ -271,13 +285,6 @@ impl ReviewPage {
     }
     fn offers(&self, stage: Stage) -> bool {
         self.next.iter().any(|(code, _)| code == stage.code())
-    }
-    /// "Recommendations", or a safeguarding adult review's "Findings".
-    fn findings_name(&self) -> &'static str {
-        if self.review.kind == Kind::Adult { "Findings" } else { "Recommendations" }
-    }
-    fn finding_name(&self) -> &'static str {
-        if self.review.kind == Kind::Adult { "finding" } else { "recommendation" }
     }
     /// The reasons typed for this finding when they came back with an error.
     fn not_implemented_typed(&self, finding: &Uuid) -> String {
@@ -453,9 +460,9 @@ pub(crate) async fn record_step(
         }
         // While the partners decide, their decision moves the review on, not a stage recorded by hand.
         Stage::Commissioned | Stage::NationalReview | Stage::NoReview
-            if review.stage == Stage::Recommended && review.decision.as_ref().is_some_and(|(_, _, outcome)| outcome.is_empty()) =>
+            if review.stage == Stage::Recommended && review.decision.as_ref().is_some_and(DecisionLink::is_open) =>
         {
-            let number = review.decision.as_ref().map(|(_, n, _)| *n).unwrap_or_default();
+            let number = review.decision.as_ref().map(|d| d.number).unwrap_or_default();
             errors.add("stage", format!("The partners are deciding (decision D{number}): the review moves on by itself when they agree"))
         }
         Stage::ReviewerAppointed if lead_reviewer.is_empty() => errors.add("lead_reviewer", "Enter the lead reviewer's name"),
@@ -469,7 +476,7 @@ pub(crate) async fn record_step(
         Stage::Published if review.publication == Some(Publication::NotPublish) => {
             errors.add("stage", "The partners decided not to publish this report: close the review instead")
         }
-        Stage::Published if review.endorsement.is_some() && !review.endorsed => {
+        Stage::Published if review.endorsement.as_ref().is_some_and(|e| !e.carried()) => {
             errors.add("stage", "The delegated partners have not endorsed the publication decision yet: it can be published once they have")
         }
         Stage::Published if summary.is_empty() => errors.add("learning_summary", "Enter the summary of learning the public page shows"),
