@@ -194,32 +194,44 @@ pub struct Tracked<'a> {
     pub offset: i64,
 }
 
-/// One page of the tracker and how many actions the view holds in all (none past its end); one statement.
-pub async fn tracked(conn: &mut PgConnection, partnership_id: Uuid, view: &Tracked<'_>) -> sqlx::Result<(Vec<Action>, Option<i64>)> {
+/// One page of the tracker and how many actions the view holds, counted up to `count_to + 1` (none past its
+/// end); one statement. The group's name is looked up for the lines shown (PostgreSQL evaluates it after the
+/// sort and limit), and for every line only when the list is sorted by group.
+pub async fn tracked(
+    conn: &mut PgConnection,
+    partnership_id: Uuid,
+    view: &Tracked<'_>,
+    count_to: i64,
+) -> sqlx::Result<(Vec<Action>, Option<i64>)> {
     let rows = sqlx::query!(
-        r#"select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status as "status: Status",
-                  g.name as "group_name?", a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed as "completion_confirmed!",
-                  count(*) over () as "total!"
-           from action_point a left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
-           where a.partnership_id = $1
-             and ($2 = '' or a.description ilike $2 or a.owner_name ilike $2)
-             and ($3::uuid is null or a.group_id = $3)
-             and ($4::uuid is null or a.owner_membership_id = $4)
-             and case $5::text
-                   when '' then a.status <> 'complete'
-                   when 'overdue' then a.status <> 'complete' and a.due_on < $6
-                   when 'awaiting' then a.status = 'complete' and not a.completion_confirmed
-                   when 'complete' then a.status = 'complete' and a.completion_confirmed
-                   when 'all' then true
-                   else a.status = $5 and a.due_on >= $6 end
-             and ($7::date is null or a.due_on >= $7)
-             and ($8::date is null or a.due_on < $8)
+        r#"with matching as not materialized (
+               select a.* from action_point a
+               where a.partnership_id = $1
+                 and ($2 = '' or a.description ilike $2 or a.owner_name ilike $2)
+                 and ($3::uuid is null or a.group_id = $3)
+                 and ($4::uuid is null or a.owner_membership_id = $4)
+                 and case $5::text
+                       when '' then a.status <> 'complete'
+                       when 'overdue' then a.status <> 'complete' and a.due_on < $6
+                       when 'awaiting' then a.status = 'complete' and not a.completion_confirmed
+                       when 'complete' then a.status = 'complete' and a.completion_confirmed
+                       when 'all' then true
+                       else a.status = $5 and a.due_on >= $6 end
+                 and ($7::date is null or a.due_on >= $7)
+                 and ($8::date is null or a.due_on < $8))
+           select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status as "status: Status",
+                  (select g.name from partnership_group g where g.partnership_id = a.partnership_id and g.id = a.group_id) as "group_name?",
+                  a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed as "completion_confirmed!",
+                  (select count(*) from (select 1 from matching limit $13) c) as "total!"
+           from matching a
            order by case when $9 = 'action' and not $10 then a.description end,
                     case when $9 = 'action' and $10 then a.description end desc,
                     case when $9 = 'owner' and not $10 then a.owner_name end,
                     case when $9 = 'owner' and $10 then a.owner_name end desc,
-                    case when $9 = 'group' and not $10 then g.name end,
-                    case when $9 = 'group' and $10 then g.name end desc,
+                    case when $9 = 'group' and not $10 then
+                      (select g.name from partnership_group g where g.partnership_id = a.partnership_id and g.id = a.group_id) end,
+                    case when $9 = 'group' and $10 then
+                      (select g.name from partnership_group g where g.partnership_id = a.partnership_id and g.id = a.group_id) end desc,
                     case when $9 = 'status' then
                       (case when a.status = 'complete' then (case when a.completion_confirmed then 5 else 4 end)
                             when a.due_on < $6 then 3 when a.status = 'at_risk' then 2 when a.status = 'on_track' then 1 else 0 end)
@@ -238,7 +250,8 @@ pub async fn tracked(conn: &mut PgConnection, partnership_id: Uuid, view: &Track
         view.sort,
         view.descending,
         view.limit,
-        view.offset
+        view.offset,
+        count_to + 1
     )
     .fetch_all(conn)
     .await?;

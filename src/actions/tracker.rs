@@ -90,7 +90,8 @@ async fn read(state: &AppState, member: &Member, query: &TrackerQuery, whole: bo
         limit,
         offset,
     };
-    let (actions, total) = tracked(&mut tx, member.partnership.id, &asked).await?;
+    let count_to = if whole { 0 } else { view.count_to() };
+    let (actions, total) = tracked(&mut tx, member.partnership.id, &asked, count_to).await?;
     let groups = if whole {
         Vec::new()
     } else {
@@ -106,7 +107,7 @@ async fn read(state: &AppState, member: &Member, query: &TrackerQuery, whole: bo
     };
     tx.commit().await?;
     let shown = actions.len();
-    Ok((view.counted(total, shown), actions, groups))
+    Ok((view.counted_up_to(total.unwrap_or(0), count_to, shown), actions, groups))
 }
 
 pub(crate) async fn index(

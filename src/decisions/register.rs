@@ -238,19 +238,12 @@ pub(crate) struct RegisterQuery {
     year: String,
 }
 
-/// A line of a view of the register, with the count of the view.
-#[derive(Debug, serde::Deserialize)]
-struct ListedLine {
-    #[serde(flatten)]
-    line: RegisterLine,
-    total: i64,
-}
-
 /// The register as asked for, the decisions open now (soonest to close first)
 /// and those waiting for this person's response: one statement.
 struct RegisterRead {
     lines: Vec<RegisterLine>,
-    total: Option<i64>,
+    /// How many the view holds, counted up to the view's bound and one more.
+    counted: i64,
     open: Vec<RegisterLine>,
     awaiting: Vec<Awaiting>,
     groups: Vec<(String, String)>,
@@ -262,39 +255,46 @@ async fn read_register(tx: &mut Tx, member: &Member, query: &RegisterQuery, view
     let (from, before) = year_span(&query.year);
     let number = view.search.trim_start_matches(['D', 'd']).parse::<i32>().ok();
     let (limit, offset) = if whole { (EXPORT_LIMIT, 0) } else { (view.limit(), view.offset()) };
+    let count_to = if whole { 0 } else { view.count_to() };
     let row = with_awaiting!(
-        r#"select coalesce(awaiting.lines, '[]') as "awaiting!: Json<Vec<Awaiting>>",
+        r#"with matching as not materialized (
+               select d.* from decision d
+               where d.partnership_id = $1
+                 and ($3 = '' or d.title ilike $3 or d.number = $4)
+                 and ($5::uuid is null or d.group_id = $5)
+                 and case $6::text
+                       when '' then d.outcome is not null
+                       when 'open' then d.outcome is null
+                       when 'carried' then d.outcome in ('carried_consensus', 'carried_majority')
+                       when 'all' then true
+                       else d.outcome = $6 end
+                 and ($7::timestamptz is null or coalesce(d.outcome_at, d.closes_at) >= $7)
+                 and ($10::timestamptz is null or coalesce(d.outcome_at, d.closes_at) < $10))
+           select coalesce(awaiting.lines, '[]') as "awaiting!: Json<Vec<Awaiting>>",
                   coalesce((select json_agg(o order by o.closes_at)
                             from (select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage, d.closes_at, d.outcome, d.outcome_at
                                   from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
                                   where d.partnership_id = $1 and d.outcome is null and not $13) o), '[]') as "open!: Json<Vec<RegisterLine>>",
+                  -- The page: numbered in the order asked for, and only as far as the page (the numbering stops there, so
+                  -- in the register's own order it is read from the index by number, not every decision sorted).
                   coalesce((select json_agg(x order by x.position) from (
-                     select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage, d.closes_at, d.outcome, d.outcome_at,
-                            count(*) over () as total,
-                            row_number() over (order by
-                              case when $8 = 'title' and not $9 then d.title end,
-                              case when $8 = 'title' and $9 then d.title end desc,
-                              case when $8 = 'group' and not $9 then g.name end,
-                              case when $8 = 'group' and $9 then g.name end desc,
-                              case when $8 = 'decided' and not $9 then coalesce(d.outcome_at, d.closes_at) end,
-                              case when $8 = 'decided' and $9 then coalesce(d.outcome_at, d.closes_at) end desc,
-                              case when $8 = 'status' and not $9 then coalesce(d.outcome, d.stage) end,
-                              case when $8 = 'status' and $9 then coalesce(d.outcome, d.stage) end desc,
-                              case when $8 = 'number' and not $9 then d.number end,
-                              d.number desc) as position
-                     from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
-                     where d.partnership_id = $1
-                       and ($3 = '' or d.title ilike $3 or d.number = $4)
-                       and ($5::uuid is null or d.group_id = $5)
-                       and case $6::text
-                             when '' then d.outcome is not null
-                             when 'open' then d.outcome is null
-                             when 'carried' then d.outcome in ('carried_consensus', 'carried_majority')
-                             when 'all' then true
-                             else d.outcome = $6 end
-                       and ($7::timestamptz is null or coalesce(d.outcome_at, d.closes_at) >= $7)
-                       and ($10::timestamptz is null or coalesce(d.outcome_at, d.closes_at) < $10)
-                     order by position limit $11 offset $12) x), '[]') as "lines!: Json<Vec<ListedLine>>",
+                     select * from (
+                       select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage, d.closes_at, d.outcome, d.outcome_at,
+                              row_number() over (order by
+                                case when $8 = 'title' and not $9 then d.title end,
+                                case when $8 = 'title' and $9 then d.title end desc,
+                                case when $8 = 'group' and not $9 then g.name end,
+                                case when $8 = 'group' and $9 then g.name end desc,
+                                case when $8 = 'decided' and not $9 then coalesce(d.outcome_at, d.closes_at) end,
+                                case when $8 = 'decided' and $9 then coalesce(d.outcome_at, d.closes_at) end desc,
+                                case when $8 = 'status' and not $9 then coalesce(d.outcome, d.stage) end,
+                                case when $8 = 'status' and $9 then coalesce(d.outcome, d.stage) end desc,
+                                case when $8 = 'number' and not $9 then d.number end,
+                                d.number desc) as position
+                       from matching d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id) numbered
+                     where numbered.position <= $11::bigint + $12::bigint and numbered.position > $12::bigint) x), '[]') as "lines!: Json<Vec<RegisterLine>>",
+                  -- How many the view holds, counted no further than ten pages past this one.
+                  (select count(*) from (select 1 from matching limit $14) c) as "counted!",
                   coalesce((select json_agg(json_build_array(g.id, g.name) order by g.retired_on is not null, g.sort_order, g.name)
                             from partnership_group g where g.partnership_id = $1 and not $13), '[]') as "groups!: Json<Vec<(Uuid, String)>>"
            from (select) one"#,
@@ -311,14 +311,14 @@ async fn read_register(tx: &mut Tx, member: &Member, query: &RegisterQuery, view
         before.map(crate::calendar::uk_midnight),
         limit,
         offset,
-        whole
+        whole,
+        count_to + 1
     )
     .fetch_one(&mut **tx)
     .await?;
-    let total = row.lines.0.first().map(|l| l.total);
     Ok(RegisterRead {
-        lines: row.lines.0.into_iter().map(|l| l.line).collect(),
-        total,
+        lines: row.lines.0,
+        counted: row.counted,
         open: row.open.0,
         awaiting: row.awaiting.0,
         groups: row.groups.0.into_iter().map(|(id, name)| (id.to_string(), name)).collect(),
@@ -381,7 +381,8 @@ pub(crate) async fn register(
     custom_plans(&mut tx).await?;
     let read = read_settled(&mut tx, &member, &query, &view, false).await?;
     tx.commit().await?;
-    let view = view.counted(read.total, read.lines.len());
+    let count_to = view.count_to();
+    let view = view.counted_up_to(read.counted, count_to, read.lines.len());
     Ok(RegisterPage {
         layout: member.layout(&session, "decisions").await?,
         can_raise: super::raise::may_raise_any(&member),

@@ -148,12 +148,15 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
         r#"select coalesce((select json_agg(x order by x.starts_at)
                             from (select m.id, g.name as group_name, m.starts_at, m.ends_at
                                   from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-                                  where (select $2::boolean) and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
+                                  where (select $2::boolean) and m.partnership_id = $1 and m.status = 'scheduled'
+                                    -- Not yet over: from the index by start (a meeting lasts under 25 hours).
+                                    and m.starts_at > now() - interval '25 hours' and m.ends_at >= now()
                                   order by m.starts_at limit 5) x),
                            (select json_agg(x order by x.starts_at)
                             from (select m.id, g.name as group_name, m.starts_at, m.ends_at
                                   from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-                                  where not (select $2::boolean) and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
+                                  where not (select $2::boolean) and m.partnership_id = $1 and m.status = 'scheduled'
+                                    and m.starts_at > now() - interval '25 hours' and m.ends_at >= now()
                                     and exists (select 1 from group_member s where s.partnership_id = m.partnership_id and s.group_id = m.group_id
                                                 and s.membership_id = $3 and (s.ends_on is null or s.ends_on >= current_date))
                                   order by m.starts_at limit 5) x), '[]') as "next_meetings!: Json<Vec<NextMeeting>>",

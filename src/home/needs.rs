@@ -294,7 +294,8 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                                             'n', (select count(*) from paper p where p.partnership_id = m.partnership_id
                                                     and p.meeting_id = m.id)) as j
                    from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-                   where not (select $5::boolean) and m.partnership_id = $1 and m.status = 'scheduled' and m.ends_at >= now()
+                   where not (select $5::boolean) and m.partnership_id = $1 and m.status = 'scheduled'
+                     and m.starts_at > now() - interval '25 hours' and m.ends_at >= now()
                      and m.starts_at < $16
                      and exists (select 1 from group_member s join me on me.id = s.membership_id
                                  where s.partnership_id = m.partnership_id and s.group_id = m.group_id

@@ -261,48 +261,52 @@ pub struct Scheduled<'a> {
     pub descending: bool,
     pub limit: i64,
     pub offset: i64,
+    /// How far to count the meetings the view holds ([`crate::web::listing::View::count_to`]).
+    pub count_to: i64,
     /// Whether the group choices are wanted too (not for a download).
     pub with_groups: bool,
 }
 
-/// A meeting of a view, with the count of the view.
-#[derive(Debug, serde::Deserialize)]
-struct ScheduledLine {
-    #[serde(flatten)]
-    meeting: MeetingRow,
-    total: i64,
-}
-
-/// A page of the meetings asked for, how many the view holds (none past its
-/// end) and the groups to choose from: one statement.
+/// A page of the meetings asked for, how many the view holds (counted up to
+/// `count_to` and one more) and the groups to choose from: one statement.
 pub(super) async fn scheduled(
     tx: &mut Tx,
     partnership_id: Uuid,
     view: &Scheduled<'_>,
-) -> sqlx::Result<(Vec<MeetingRow>, Option<i64>, Vec<(String, String)>)> {
+) -> sqlx::Result<(Vec<MeetingRow>, i64, Vec<(String, String)>)> {
     let row = sqlx::query!(
-        r#"select coalesce((select json_agg(x order by x.position) from (
-                  select m.id, m.group_id, g.name as group_name, m.starts_at, m.ends_at, m.location, m.online_link, m.extraordinary,
-                         m.status, m.cancelled_reason, m.pack_circulated_at, count(*) over () as total,
-                         row_number() over (order by
-                           case when $7 = 'group' and not $8 then g.name end,
-                           case when $7 = 'group' and $8 then g.name end desc,
-                           case when $7 = 'place' and not $8 then m.location end,
-                           case when $7 = 'place' and $8 then m.location end desc,
-                           case when $8 and $7 = 'date' then m.starts_at end desc,
-                           m.starts_at, g.name) as position
-                  from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-                  where m.partnership_id = $1
-                    and ($2 = '' or g.name ilike $2 or m.location ilike $2)
-                    and ($3::uuid is null or m.group_id = $3)
-                    and case $4::text
-                          when '' then m.ends_at >= now()
-                          when 'past' then m.ends_at < now()
-                          when 'cancelled' then m.status = 'cancelled'
-                          else true end
-                    and ($5::timestamptz is null or m.starts_at >= $5)
-                    and ($6::timestamptz is null or m.starts_at < $6)
-                  order by position limit $9 offset $10) x), '[]') as "lines!: Json<Vec<ScheduledLine>>",
+        r#"with matching as not materialized (
+               select m.*, g.name as group_name
+               from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+               where m.partnership_id = $1
+                 and ($2 = '' or g.name ilike $2 or m.location ilike $2)
+                 and ($3::uuid is null or m.group_id = $3)
+                 -- Each bounded by its start as well, so that it is read from the index by start
+                 -- (a meeting lasts under 25 hours).
+                 and case $4::text
+                       when '' then m.starts_at > now() - interval '25 hours' and m.ends_at >= now()
+                       when 'past' then m.starts_at < now() and m.ends_at < now()
+                       when 'cancelled' then m.status = 'cancelled'
+                       else true end
+                 and ($5::timestamptz is null or m.starts_at >= $5)
+                 and ($6::timestamptz is null or m.starts_at < $6))
+           -- The page, numbered in the order asked for only as far as the page (by date, that is the index's order).
+           select coalesce((select json_agg(x order by x.position) from (
+                  select * from (
+                    select m.id, m.group_id, m.group_name, m.starts_at, m.ends_at, m.location, m.online_link, m.extraordinary,
+                           m.status, m.cancelled_reason, m.pack_circulated_at,
+                           row_number() over (order by
+                             case when $7 = 'group' and not $8 then m.group_name end,
+                             case when $7 = 'group' and $8 then m.group_name end desc,
+                             case when $7 = 'place' and not $8 then m.location end,
+                             case when $7 = 'place' and $8 then m.location end desc,
+                             case when $8 and $7 = 'date' then m.starts_at end desc,
+                             m.starts_at, m.group_name) as position
+                    from matching m) numbered
+                  where numbered.position <= $9::bigint + $10::bigint and numbered.position > $10::bigint) x), '[]')
+                    as "lines!: Json<Vec<MeetingRow>>",
+                  -- How many the view holds, counted no further than ten pages past this one.
+                  (select count(*) from (select 1 from matching limit $12) c) as "counted!",
                   coalesce((select json_agg(json_build_array(g.id, g.name) order by g.retired_on is not null, g.sort_order, g.name)
                             from partnership_group g where g.partnership_id = $1 and $11), '[]') as "groups!: Json<Vec<(Uuid, String)>>""#,
         partnership_id,
@@ -315,13 +319,13 @@ pub(super) async fn scheduled(
         view.descending,
         view.limit,
         view.offset,
-        view.with_groups
+        view.with_groups,
+        view.count_to + 1
     )
     .fetch_one(&mut **tx)
     .await?;
-    let total = row.lines.0.first().map(|l| l.total);
     let groups = row.groups.0.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
-    Ok((row.lines.0.into_iter().map(|l| l.meeting).collect(), total, groups))
+    Ok((row.lines.0, row.counted, groups))
 }
 
 /// One meeting of the partnership, if it exists.

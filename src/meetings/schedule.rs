@@ -97,6 +97,7 @@ async fn read_schedule(
         descending: view.descending,
         limit,
         offset,
+        count_to: if whole { 0 } else { view.count_to() },
         with_groups: !whole,
     };
     let mut tx = member.begin(state).await?;
@@ -104,7 +105,7 @@ async fn read_schedule(
     let (meetings, total, groups) = scheduled(&mut tx, member.partnership.id, &asked).await?;
     tx.commit().await?;
     let shown = meetings.len();
-    Ok((view.counted(total, shown), meetings, groups))
+    Ok((view.counted_up_to(total, asked.count_to, shown), meetings, groups))
 }
 
 pub(crate) async fn index(

@@ -153,55 +153,53 @@ pub struct Listed<'a> {
     pub offset: i64,
 }
 
-/// A person of a view, with the count of the view.
-#[derive(Debug, serde::Deserialize)]
-struct ListedRow {
-    #[serde(flatten)]
-    person: PersonRow,
-    total: i64,
-}
-
 /// A page of a view of the people and what the page around it shows.
 #[derive(Debug)]
 pub struct ListedPeople {
     pub people: Vec<Person>,
-    /// How many the view holds (none past its end).
-    pub total: Option<i64>,
+    /// How many the view holds, counted up to the view's bound and one more.
+    pub counted: i64,
     /// The organisations to choose from.
     pub organisations: Vec<(String, String)>,
     /// Whether everyone in the partnership signs in with a second factor.
     pub two_factor_required: bool,
 }
 
-/// A page of the people asked for, with what the page around it shows: one statement.
-pub async fn listed(conn: &mut PgConnection, partnership_id: Uuid, view: &Listed<'_>) -> sqlx::Result<ListedPeople> {
+/// A page of the people asked for, with what the page around it shows and how many the view holds, counted up to
+/// `count_to` and one more: one statement.
+pub async fn listed(conn: &mut PgConnection, partnership_id: Uuid, view: &Listed<'_>, count_to: i64) -> sqlx::Result<ListedPeople> {
     let row = sqlx::query!(
-        r#"select coalesce((select json_agg(x order by x.position) from (
-                  select m.id as membership_id, m.known_as as display_name, u.email, m.job_title, m.organisation_id, o.name as organisation_name,
-                         coalesce((select array_agg(r.role order by r.role) from membership_role r
-                                   where r.partnership_id = m.partnership_id and r.membership_id = m.id), '{}') as roles,
-                         (u.password_hash is null or m.accepted_at is null) as invitation_pending,
-                         m.two_factor,
-                         count(*) over () as total,
-                         row_number() over (order by
-                           case when $6 = 'organisation' and not $7 then o.name end,
-                           case when $6 = 'organisation' and $7 then o.name end desc,
-                           case when $6 = 'name' and $7 then m.known_as end desc,
-                           m.known_as, m.id) as position
-                  from membership m
-                  join app_user u on u.id = m.user_id
-                  left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
-                  where m.partnership_id = $1 and m.removed_at is null
-                    and ($2 = '' or m.known_as ilike $2 or u.email ilike $2 or m.job_title ilike $2)
-                    and ($3::uuid is null or m.organisation_id = $3)
-                    and ($4 = '' or exists (select 1 from membership_role r
-                                            where r.partnership_id = m.partnership_id and r.membership_id = m.id and r.role = $4))
-                    and case $5::text
-                          when 'invited' then u.password_hash is null or m.accepted_at is null
-                          when 'no_two_factor' then not m.two_factor
-                          when 'two_factor' then m.two_factor
-                          else true end
-                  order by position limit $8 offset $9) x), '[]') as "lines!: Json<Vec<ListedRow>>",
+        r#"with matching as not materialized (
+               select m.*, u.email, (u.password_hash is null or m.accepted_at is null) as invitation_pending
+               from membership m
+               join app_user u on u.id = m.user_id
+               where m.partnership_id = $1 and m.removed_at is null
+                 and ($2 = '' or m.known_as ilike $2 or u.email ilike $2 or m.job_title ilike $2)
+                 and ($3::uuid is null or m.organisation_id = $3)
+                 and ($4 = '' or exists (select 1 from membership_role r
+                                         where r.partnership_id = m.partnership_id and r.membership_id = m.id and r.role = $4))
+                 and case $5::text
+                       when 'invited' then u.password_hash is null or m.accepted_at is null
+                       when 'no_two_factor' then not m.two_factor
+                       when 'two_factor' then m.two_factor
+                       else true end)
+           -- The page, numbered in the order asked for only as far as the page (by name, that is the index's order).
+           select coalesce((select json_agg(x order by x.position) from (
+                  select * from (
+                    select m.id as membership_id, m.known_as as display_name, m.email, m.job_title, m.organisation_id, o.name as organisation_name,
+                           coalesce((select array_agg(r.role order by r.role) from membership_role r
+                                     where r.partnership_id = m.partnership_id and r.membership_id = m.id), '{}') as roles,
+                           m.invitation_pending, m.two_factor,
+                           row_number() over (order by
+                             case when $6 = 'organisation' and not $7 then o.name end,
+                             case when $6 = 'organisation' and $7 then o.name end desc,
+                             case when $6 = 'name' and $7 then m.known_as end desc,
+                             m.known_as, m.id) as position
+                    from matching m
+                    left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id) numbered
+                  where numbered.position <= $8::bigint + $9::bigint and numbered.position > $9::bigint) x), '[]') as "lines!: Json<Vec<PersonRow>>",
+                  -- How many the view holds, counted no further than ten pages past this one.
+                  (select count(*) from (select 1 from matching limit $10) c) as "counted!",
                   coalesce((select json_agg(json_build_array(o.id, o.name) order by o.name)
                             from organisation o where o.partnership_id = $1 and o.retired_on is null), '[]') as "organisations!: Json<Vec<(Uuid, String)>>",
                   (select p.two_factor_required from partnership p where p.id = $1) as "two_factor_required!""#,
@@ -213,14 +211,14 @@ pub async fn listed(conn: &mut PgConnection, partnership_id: Uuid, view: &Listed
         view.sort,
         view.descending,
         view.limit,
-        view.offset
+        view.offset,
+        count_to + 1
     )
     .fetch_one(conn)
     .await?;
-    let total = row.lines.0.first().map(|l| l.total);
     let organisations = row.organisations.0.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
-    let people = row.lines.0.into_iter().map(|l| Person::from(l.person)).collect();
-    Ok(ListedPeople { people, total, organisations, two_factor_required: row.two_factor_required })
+    let people = row.lines.0.into_iter().map(Person::from).collect();
+    Ok(ListedPeople { people, counted: row.counted, organisations, two_factor_required: row.two_factor_required })
 }
 
 /// Everyone in a partnership as a form offers them to choose from (an

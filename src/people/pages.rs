@@ -63,9 +63,11 @@ async fn read_people(state: &AppState, member: &Member, query: &PeopleQuery, who
     let asked = Listed { pattern: &pattern, organisation, role, sign_in, sort: view.sort, descending: view.descending, limit, offset };
     let mut tx = member.begin(state).await?;
     custom_plans(&mut tx).await?;
-    let read = super::listed(&mut tx, member.partnership.id, &asked).await?;
+    let count_to = if whole { 0 } else { view.count_to() };
+    let read = super::listed(&mut tx, member.partnership.id, &asked, count_to).await?;
     tx.commit().await?;
-    Ok((view.counted(read.total, read.people.len()), read))
+    let shown = read.people.len();
+    Ok((view.counted_up_to(read.counted, count_to, shown), read))
 }
 
 pub(crate) async fn index(

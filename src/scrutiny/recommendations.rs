@@ -66,7 +66,6 @@ pub struct Listed {
     pub responses_due_on: Option<NaiveDate>,
     pub actions_total: i64,
     pub actions_done: i64,
-    total: i64,
 }
 
 impl Listed {
@@ -126,43 +125,51 @@ async fn read(state: &AppState, member: &Member, query: &RecommendationsQuery, w
     .filter("year", year.map(|y| y.to_string()).unwrap_or_default())
     .when_empty("No recommendations yet: they come with the scrutiny reports submitted.");
     let (limit, offset) = if whole { (EXPORT_LIMIT, 0) } else { (view.limit(), view.offset()) };
+    let count_to = if whole { 0 } else { view.count_to() };
     let mut tx = member.begin(state).await?;
     custom_plans(&mut tx).await?;
     let row = sqlx::query!(
-        r#"select coalesce((select json_agg(x order by x.position) from (
-                  select r.id, r.body, sr.id as report_id, sr.title as report_title, sr.financial_year, sr.quarter,
-                         coalesce(o.name, g.name, '') as addressee, resp.response, v.responses_due_on,
-                         n.actions_total, n.actions_done, count(*) over () as total,
-                         row_number() over (order by
-                           case when $7 = 'report' and not $8 then sr.title end,
-                           case when $7 = 'report' and $8 then sr.title end desc,
-                           case when $7 = 'addressee' and not $8 then coalesce(o.name, g.name) end,
-                           case when $7 = 'addressee' and $8 then coalesce(o.name, g.name) end desc,
-                           case when $7 = 'response' and not $8 then coalesce(resp.response, '') end,
-                           case when $7 = 'response' and $8 then coalesce(resp.response, '') end desc,
-                           case when $7 = 'due' and $8 then v.responses_due_on end desc,
-                           v.responses_due_on, sr.title, r.id) as position
-                  from scrutiny_report sr
-                  join scrutiny_report_version v on v.partnership_id = sr.partnership_id and v.report_id = sr.id
-                  join scrutiny_recommendation r on r.partnership_id = v.partnership_id and r.report_id = v.report_id and r.version = v.version
-                  left join recommendation_response resp on resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id
-                  left join organisation o on o.partnership_id = r.partnership_id and o.id = r.addressee_organisation_id
-                  left join partnership_group g on g.partnership_id = r.partnership_id and g.id = r.addressee_group_id
+        r#"with matching as not materialized (
+               select r.id, r.body, r.lineage_id, sr.id as report_id, sr.title as report_title, sr.financial_year, sr.quarter,
+                      coalesce(o.name, g.name, '') as addressee, resp.response, v.responses_due_on
+               from scrutiny_report sr
+               join scrutiny_report_version v on v.partnership_id = sr.partnership_id and v.report_id = sr.id
+               join scrutiny_recommendation r on r.partnership_id = v.partnership_id and r.report_id = v.report_id and r.version = v.version
+               left join recommendation_response resp on resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id
+               left join organisation o on o.partnership_id = r.partnership_id and o.id = r.addressee_organisation_id
+               left join partnership_group g on g.partnership_id = r.partnership_id and g.id = r.addressee_group_id
+               where sr.partnership_id = $1 and v.submitted_at is not null and v.superseded_at is null
+                 and ($2 = '' or r.body ilike $2 or sr.title ilike $2)
+                 and ($3::uuid is null or r.addressee_organisation_id = $3)
+                 and ($4::uuid is null or r.addressee_group_id = $4)
+                 and case $5::text
+                       when 'awaiting' then resp.response is null
+                       when 'overdue' then resp.response is null and v.responses_due_on < current_date
+                       when '' then true
+                       else resp.response = $5 end
+                 and ($6::int is null or sr.financial_year = $6))
+           -- The page, numbered in the order asked for only as far as the page; its actions counted for it alone.
+           select coalesce((select json_agg(x order by x.position) from (
+                  select numbered.*, n.actions_total, n.actions_done from (
+                    select m.*,
+                           row_number() over (order by
+                             case when $7 = 'report' and not $8 then m.report_title end,
+                             case when $7 = 'report' and $8 then m.report_title end desc,
+                             case when $7 = 'addressee' and not $8 then m.addressee end,
+                             case when $7 = 'addressee' and $8 then m.addressee end desc,
+                             case when $7 = 'response' and not $8 then coalesce(m.response, '') end,
+                             case when $7 = 'response' and $8 then coalesce(m.response, '') end desc,
+                             case when $7 = 'due' and $8 then m.responses_due_on end desc,
+                             m.responses_due_on, m.report_title, m.id) as position
+                    from matching m) numbered
                   cross join lateral (select count(*) as actions_total,
                                              count(*) filter (where a.status = 'complete' and a.completion_confirmed) as actions_done
                                       from action_point a
-                                      where a.partnership_id = r.partnership_id and a.recommendation_lineage_id = r.lineage_id) n
-                  where sr.partnership_id = $1 and v.submitted_at is not null and v.superseded_at is null
-                    and ($2 = '' or r.body ilike $2 or sr.title ilike $2)
-                    and ($3::uuid is null or r.addressee_organisation_id = $3)
-                    and ($4::uuid is null or r.addressee_group_id = $4)
-                    and case $5::text
-                          when 'awaiting' then resp.response is null
-                          when 'overdue' then resp.response is null and v.responses_due_on < current_date
-                          when '' then true
-                          else resp.response = $5 end
-                    and ($6::int is null or sr.financial_year = $6)
-                  order by position limit $9 offset $10) x), '[]') as "recommendations!: Json<Vec<Listed>>",
+                                      where a.partnership_id = $1 and a.recommendation_lineage_id = numbered.lineage_id) n
+                  where numbered.position <= $9::bigint + $10::bigint and numbered.position > $10::bigint) x), '[]')
+                    as "recommendations!: Json<Vec<Listed>>",
+                  -- How many the view holds, counted no further than ten pages past this one.
+                  (select count(*) from (select 1 from matching limit $12) c) as "counted!",
                   coalesce((select json_agg(json_build_array(o.id, o.name) order by o.is_statutory_partner desc, o.name)
                             from organisation o where o.partnership_id = $1 and o.retired_on is null and not $11), '[]')
                     as "organisations!: Json<Vec<(Uuid, String)>>",
@@ -179,13 +186,14 @@ async fn read(state: &AppState, member: &Member, query: &RecommendationsQuery, w
         view.descending,
         limit,
         offset,
-        whole
+        whole,
+        count_to + 1
     )
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
     let recommendations = row.recommendations.0;
-    let view = view.counted(recommendations.first().map(|r| r.total), recommendations.len());
+    let view = view.counted_up_to(row.counted, count_to, recommendations.len());
     let pairs = |list: Vec<(Uuid, String)>| list.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
     Ok((view, Read { recommendations, organisations: pairs(row.organisations.0), groups: pairs(row.groups.0) }))
 }

@@ -401,7 +401,8 @@ pub async fn load_group(state: &AppState, member: &Member, group_id: &str, inclu
                                   where l.partnership_id = $1 and l.group_id = $2 and l.retired_on is null) x), '[]') as "links!: Json<Vec<BoardLink>>",
                   coalesce((select json_agg(x order by x.starts_at)
                             from (select e.id, e.starts_at, e.ends_at, e.status = 'cancelled' as cancelled from meeting e
-                                  where e.partnership_id = $1 and e.group_id = $2 and e.ends_at >= now()) x), '[]') as "meetings!: Json<Vec<GroupMeeting>>""#,
+                                  where e.partnership_id = $1 and e.group_id = $2
+                                    and e.starts_at > now() - interval '25 hours' and e.ends_at >= now()) x), '[]') as "meetings!: Json<Vec<GroupMeeting>>""#,
         pid,
         group_id
     )

@@ -14,6 +14,9 @@ use sqlx::PgConnection;
 
 use crate::calendar::{FinancialYear, today};
 
+/// How many pages past the one shown a list counts (see [`View::count_to`]).
+pub const COUNTED_PAGES: i64 = 10;
+
 /// The page sizes a person may choose; the first page shows [`DEFAULT_SIZE`].
 pub const PAGE_SIZES: [i64; 4] = [25, 50, 100, 200];
 pub const DEFAULT_SIZE: i64 = 50;
@@ -58,7 +61,7 @@ pub struct View {
     pub size: i64,
     pub total: i64,
     pub shown: usize,
-    /// Whether the count stopped at its bound (a long log is counted no further than [`EXPORT_LIMIT`]).
+    /// Whether the count stopped at its bound (a view is counted no further than [`View::count_to`]).
     pub more_than: bool,
     /// What to say of an unfiltered view with nothing in it, when "No … yet." would not be true.
     nothing: Option<&'static str>,
@@ -122,6 +125,14 @@ impl View {
         self.total = total.unwrap_or(0);
         self.shown = shown;
         self
+    }
+
+    /// How far a list counts the lines its view holds: ten pages past the one shown (beyond it the page says
+    /// "more than" and offers the next pages as they are reached). Counting reads every line it counts, so a view
+    /// of ten years of a large partnership would otherwise read every matching record to show twenty-five; the
+    /// list's statement counts with `limit count_to + 1`.
+    pub fn count_to(&self) -> i64 {
+        self.offset() + COUNTED_PAGES * self.limit()
     }
 
     /// The count of a view counted no further than `bound` lines (read as `limit bound + 1`).
@@ -319,6 +330,15 @@ pub async fn custom_plans(conn: &mut PgConnection) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// Has PostgreSQL plan the rest of this transaction's statements once and
+/// keep the plan, where planning costs more than running (a statement that
+/// reads a table under a policy naming many others) and the plan walks an
+/// index in order whatever the values. One statement.
+pub async fn generic_plans(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query_scalar!("select set_config('plan_cache_mode', 'force_generic_plan', true)").fetch_one(conn).await?;
+    Ok(())
+}
+
 /// `text` as a `like` pattern matching it anywhere, its own wildcards taken literally; "" for nothing.
 pub fn like_pattern(text: &str) -> String {
     let text = text.trim();
@@ -406,6 +426,19 @@ mod tests {
         let view = View::new("/p/x/a".into(), ACTIONS, &query("page=6&size=25"), &COLUMNS, &[]).counted(Some(500), 25);
         assert_eq!(view.page_links(), vec![Some(1), None, Some(5), Some(6), Some(7), None, Some(20)]);
         assert!(view.has_previous() && view.has_next());
+    }
+
+    #[test]
+    fn a_long_view_is_counted_ten_pages_past_this_one() {
+        let view = View::new("/p/x/a".into(), ACTIONS, &query("page=3&size=25"), &COLUMNS, &[]);
+        assert_eq!(view.count_to(), 50 + 250);
+        // The statement counts with `limit count_to + 1`: one more than the bound says there are more.
+        let more = view.clone().counted_up_to(301, 300, 25);
+        assert_eq!(more.showing(), "Showing 51 to 75 of more than 300 actions.");
+        assert_eq!(more.pages(), 12);
+        assert!(more.has_next());
+        let all = view.counted_up_to(300, 300, 25);
+        assert_eq!(all.showing(), "Showing 51 to 75 of 300 actions.");
     }
 
     #[test]

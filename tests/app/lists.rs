@@ -192,6 +192,62 @@ async fn the_list_of_meetings_shows_those_to_come_and_past_ones_when_asked() {
 }
 
 #[tokio::test]
+async fn a_meeting_under_way_is_still_to_come_and_a_meeting_lasts_under_a_day() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let pid = app.partnership_id("swindon").await;
+    let (group, _) = first_group(&app, "swindon").await;
+    let insert = |starts: &'static str, ends: &'static str, place: &'static str| {
+        sqlx::query(
+            "insert into meeting (partnership_id, id, group_id, starts_at, ends_at, location)
+             values ($1, gen_random_uuid(), $2, now() + $3::interval, now() + $4::interval, $5)",
+        )
+        .bind(pid)
+        .bind(group)
+        .bind(starts)
+        .bind(ends)
+        .bind(place)
+    };
+    // The lists read the meetings not yet over from 25 hours back by start; the database keeps that true.
+    insert("-23 hours", "1 hour", "Long Day Hall").execute(&app.owner).await.unwrap();
+    insert("-3 hours", "-1 hour", "Finished Room").execute(&app.owner).await.unwrap();
+    let refused = insert("-30 hours", "1 hour", "Endless Room").execute(&app.owner).await.unwrap_err();
+    assert!(refused.to_string().contains("meeting_within_a_day"), "{refused}");
+
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    let coming = bm.get("/p/swindon/meetings").await;
+    assert!(coming.contains("Long Day Hall") && !coming.contains("Finished Room"), "{}", coming.body);
+    assert!(bm.get("/p/swindon/meetings?when=past").await.contains("Finished Room"));
+}
+
+#[tokio::test]
+async fn a_long_list_is_counted_ten_pages_past_the_one_shown() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let pid = app.partnership_id("swindon").await;
+    let (group, _) = first_group(&app, "swindon").await;
+    sqlx::query(
+        "insert into meeting (partnership_id, id, group_id, starts_at, ends_at, location)
+         select $1, gen_random_uuid(), $2, now() - make_interval(days => n), now() - make_interval(days => n) + interval '2 hours', 'Quarry Hall'
+         from generate_series(1, 300) n",
+    )
+    .bind(pid)
+    .bind(group)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    let mut bm = app.signed_in("bm@swindon.example").await;
+
+    let first = bm.get("/p/swindon/meetings?when=past&q=quarry&size=25").await;
+    assert!(first.contains("Showing 1 to 25 of more than 250 meetings."), "{}", first.body);
+    // Further on, the count reaches the end of the list.
+    let later = bm.get("/p/swindon/meetings?when=past&q=quarry&size=25&page=5").await;
+    assert!(later.contains("Showing 101 to 125 of 300 meetings."), "{}", later.body);
+    let last = bm.get("/p/swindon/meetings?when=past&q=quarry&size=25&page=12").await;
+    assert!(last.contains("Showing 276 to 300 of 300 meetings."), "{}", last.body);
+}
+
+#[tokio::test]
 async fn relevant_agencies_search_filter_by_sector_and_group_and_download() {
     let app = TestApp::spawn().await;
     app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
