@@ -179,8 +179,9 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                join scrutiny_recommendation r on r.partnership_id = v.partnership_id and r.report_id = v.report_id
                     and r.version = v.version
                where v.partnership_id = $1 and v.submitted_at is not null and v.superseded_at is null
-                 and not exists (select 1 from recommendation_response resp
-                                 where resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id))
+                 -- The partnership's responses read once into a hash (`not in` over a key that is never null), rather than
+                 -- looked up through row-level security for each of ten years' recommendations.
+                 and r.lineage_id not in (select resp.lineage_id from recommendation_response resp where resp.partnership_id = $1))
            select a.agenda_cutoff_working_days as "agenda_cutoff_working_days?",
                   a.papers_working_days as "papers_working_days?",
                   coalesce((select json_agg(l.j) from (

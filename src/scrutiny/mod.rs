@@ -220,8 +220,9 @@ async fn overview(tx: &mut Tx, partnership_id: Uuid, membership_id: Uuid, year: 
                join scrutiny_recommendation r on r.partnership_id = v.partnership_id and r.report_id = v.report_id and r.version = v.version
                where sr.partnership_id = $1 and sr.financial_year <> $3 and v.submitted_at is not null and v.superseded_at is null
                  and v.responses_due_on < $4
-                 and not exists (select 1 from recommendation_response resp
-                                 where resp.partnership_id = r.partnership_id and resp.lineage_id = r.lineage_id))
+                 -- The partnership's responses read once into a hash (`not in` over a key that is never null), rather than
+                 -- looked up through row-level security for each of ten years' recommendations.
+                 and r.lineage_id not in (select resp.lineage_id from recommendation_response resp where resp.partnership_id = $1))
            select
              (select json_build_array(count(*) filter (where response = 'accepted'), count(*) filter (where response = 'partly_accepted'),
                                       count(*) filter (where response = 'not_accepted'), count(*) filter (where response is null))
