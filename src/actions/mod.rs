@@ -17,7 +17,7 @@ use crate::calendar::{long_date, today};
 use crate::error::Result;
 use crate::roles::Role;
 use crate::tenant::{Member, change};
-use crate::web::listing::Column;
+use crate::web::listing::{Column, Reach};
 
 /// How an action stands, as people read it.
 pub const STATES: [&str; 6] = ["Not started", "On track", "At risk", "Overdue", "Complete, awaiting confirmation", "Complete"];
@@ -190,19 +190,14 @@ pub struct Tracked<'a> {
     pub due_before: Option<NaiveDate>,
     pub sort: &'a str,
     pub descending: bool,
-    pub limit: i64,
-    pub offset: i64,
+    /// The page, or every action for a download, and how far to count.
+    pub reach: Reach,
 }
 
-/// One page of the tracker and how many actions the view holds, counted up to `count_to + 1` (none past its
-/// end); one statement. The groups are joined (a partnership's few groups, read once into a hash), not looked
+/// One page of the tracker and how many actions the view holds, counted up to its bound and one more (none past
+/// its end); one statement. The groups are joined (a partnership's few groups, read once into a hash), not looked
 /// up for each line: a download reads every action of ten years.
-pub async fn tracked(
-    conn: &mut PgConnection,
-    partnership_id: Uuid,
-    view: &Tracked<'_>,
-    count_to: i64,
-) -> sqlx::Result<(Vec<Action>, Option<i64>)> {
+pub async fn tracked(conn: &mut PgConnection, partnership_id: Uuid, view: &Tracked<'_>) -> sqlx::Result<(Vec<Action>, Option<i64>)> {
     let rows = sqlx::query!(
         r#"with matching as not materialized (
                select a.* from action_point a
@@ -247,9 +242,9 @@ pub async fn tracked(
         view.due_before as _,
         view.sort,
         view.descending,
-        view.limit,
-        view.offset,
-        count_to + 1
+        view.reach.limit,
+        view.reach.offset,
+        view.reach.count_limit()
     )
     .fetch_all(conn)
     .await?;

@@ -15,7 +15,7 @@ use crate::calendar::today;
 use crate::error::Result;
 use crate::roles::Capability;
 use crate::tenant::Member;
-use crate::web::listing::{EXPORT_LIMIT, ListQuery, View, csv_download, custom_plans, year_choices, year_span};
+use crate::web::listing::{ListQuery, View, csv_download, custom_plans, year_choices, year_span};
 use crate::web::{AppState, Layout, Query};
 
 /// The tracker's address: `?q=…&group=…&owner=me&status=overdue&year=2025`
@@ -75,7 +75,7 @@ async fn read(state: &AppState, member: &Member, query: &TrackerQuery, whole: bo
         .filter("status", status)
         .filter("year", if due_from.is_some() { query.year.as_str() } else { "" });
     let pattern = view.pattern();
-    let (limit, offset) = if whole { (EXPORT_LIMIT, 0) } else { (view.limit(), view.offset()) };
+    let reach = view.reach(whole);
     let mut tx = member.begin(state).await?;
     custom_plans(&mut tx).await?;
     let asked = Tracked {
@@ -87,11 +87,9 @@ async fn read(state: &AppState, member: &Member, query: &TrackerQuery, whole: bo
         due_before,
         sort: view.sort,
         descending: view.descending,
-        limit,
-        offset,
+        reach,
     };
-    let count_to = if whole { 0 } else { view.count_to() };
-    let (actions, total) = tracked(&mut tx, member.partnership.id, &asked, count_to).await?;
+    let (actions, total) = tracked(&mut tx, member.partnership.id, &asked).await?;
     let groups = if whole {
         Vec::new()
     } else {
@@ -107,7 +105,7 @@ async fn read(state: &AppState, member: &Member, query: &TrackerQuery, whole: bo
     };
     tx.commit().await?;
     let shown = actions.len();
-    Ok((view.counted_up_to(total.unwrap_or(0), count_to, shown), actions, groups))
+    Ok((view.counted_up_to(total.unwrap_or(0), shown), actions, groups))
 }
 
 pub(crate) async fn index(

@@ -17,7 +17,7 @@ use super::{settle, uk_moment};
 use crate::db::Tx;
 use crate::error::Result;
 use crate::tenant::Member;
-use crate::web::listing::{Column, EXPORT_LIMIT, ListQuery, View, csv_download, custom_plans, year_choices, year_span};
+use crate::web::listing::{Column, ListQuery, View, csv_download, custom_plans, year_choices, year_span};
 use crate::web::paging::{PAGE_SIZE, PageQuery, Paged};
 use crate::web::{AppState, Layout, Query};
 
@@ -254,8 +254,7 @@ async fn read_register(tx: &mut Tx, member: &Member, query: &RegisterQuery, view
     let group = query.group.parse::<Uuid>().ok();
     let (from, before) = year_span(&query.year);
     let number = view.search.trim_start_matches(['D', 'd']).parse::<i32>().ok();
-    let (limit, offset) = if whole { (EXPORT_LIMIT, 0) } else { (view.limit(), view.offset()) };
-    let count_to = if whole { 0 } else { view.count_to() };
+    let reach = view.reach(whole);
     let row = with_awaiting!(
         r#"with matching as not materialized (
                select d.* from decision d
@@ -309,10 +308,10 @@ async fn read_register(tx: &mut Tx, member: &Member, query: &RegisterQuery, view
         view.sort,
         view.descending,
         before.map(crate::calendar::uk_midnight),
-        limit,
-        offset,
+        reach.limit,
+        reach.offset,
         whole,
-        count_to + 1
+        reach.count_limit()
     )
     .fetch_one(&mut **tx)
     .await?;
@@ -381,8 +380,7 @@ pub(crate) async fn register(
     custom_plans(&mut tx).await?;
     let read = read_settled(&mut tx, &member, &query, &view, false).await?;
     tx.commit().await?;
-    let count_to = view.count_to();
-    let view = view.counted_up_to(read.counted, count_to, read.lines.len());
+    let view = view.counted_up_to(read.counted, read.lines.len());
     Ok(RegisterPage {
         layout: member.layout(&session, "decisions").await?,
         can_raise: super::raise::may_raise_any(&member),

@@ -21,7 +21,7 @@ use crate::db::Tx;
 use crate::error::Result;
 use crate::roles::Capability;
 use crate::tenant::Member;
-use crate::web::listing::{Column, EXPORT_LIMIT, ListQuery, View, csv_download, custom_plans, generic_plans, parse_day};
+use crate::web::listing::{Column, ListQuery, Reach, View, csv_download, custom_plans, generic_plans, parse_day};
 use crate::web::{AppState, FormErrors, Layout, Query};
 
 /// The log's address: `?person=…&kind=decision&action=decision.raised&from=1/4/2026&to=31/3/2027` and its order and page.
@@ -69,10 +69,8 @@ struct Asked<'a> {
     action: &'a str,
     from: Option<DateTime<Utc>>,
     before: Option<DateTime<Utc>>,
-    limit: i64,
-    offset: i64,
-    /// How far to count the entries (the view says "more than" this many beyond it).
-    count_to: i64,
+    /// The page, or every entry for a download, and how far to count.
+    reach: Reach,
     /// Whether the filters' choices are wanted too (not for a download).
     with_choices: bool,
 }
@@ -127,9 +125,9 @@ macro_rules! audit_view {
             asked.action,
             asked.from,
             asked.before,
-            asked.limit,
-            asked.offset,
-            asked.count_to + 1,
+            asked.reach.limit,
+            asked.reach.offset,
+            asked.reach.count_limit(),
             asked.with_choices
         )
         .fetch_one(&mut **$tx)
@@ -205,7 +203,7 @@ async fn read(state: &AppState, member: &Member, query: &AuditQuery, whole: bool
         .filter("to", if to.is_some() { query.to.trim() } else { "" })
         .when_empty("No changes recorded yet.");
     let pattern = view.pattern();
-    let (limit, offset) = if whole { (EXPORT_LIMIT, 0) } else { (view.limit(), view.offset()) };
+    let reach = view.reach(whole);
     let asked = Asked {
         pattern: &pattern,
         person,
@@ -213,15 +211,13 @@ async fn read(state: &AppState, member: &Member, query: &AuditQuery, whole: bool
         action,
         from: from.map(uk_midnight),
         before: to.and_then(|day| day.succ_opt()).map(uk_midnight),
-        limit,
-        offset,
-        count_to: if whole { 0 } else { view.count_to() },
+        reach,
         with_choices: !whole,
     };
     let mut tx = member.begin(state).await?;
     let read = read_log(&mut tx, member.partnership.id, &asked, !view.descending).await?;
     tx.commit().await?;
-    let view = view.counted_up_to(read.counted, asked.count_to, read.entries.len());
+    let view = view.counted_up_to(read.counted, read.entries.len());
     Ok((view, errors, read))
 }
 

@@ -18,7 +18,7 @@ use crate::calendar::when;
 use crate::db::Tx;
 use crate::error::{AppError, Result};
 use crate::tenant::Member;
-use crate::web::listing::Column;
+use crate::web::listing::{Column, Reach};
 use crate::web::record_id as parse_id;
 pub use agenda::{Proposal, Proposed, next_meeting, propose};
 pub use attendance::SeatLine;
@@ -259,16 +259,14 @@ pub struct Scheduled<'a> {
     pub before: Option<DateTime<Utc>>,
     pub sort: &'a str,
     pub descending: bool,
-    pub limit: i64,
-    pub offset: i64,
-    /// How far to count the meetings the view holds ([`crate::web::listing::View::count_to`]).
-    pub count_to: i64,
+    /// The page, or every meeting for a download, and how far to count.
+    pub reach: Reach,
     /// Whether the group choices are wanted too (not for a download).
     pub with_groups: bool,
 }
 
 /// A page of the meetings asked for, how many the view holds (counted up to
-/// `count_to` and one more) and the groups to choose from: one statement.
+/// its bound and one more) and the groups to choose from: one statement.
 pub(super) async fn scheduled(
     tx: &mut Tx,
     partnership_id: Uuid,
@@ -317,10 +315,10 @@ pub(super) async fn scheduled(
         view.before,
         view.sort,
         view.descending,
-        view.limit,
-        view.offset,
+        view.reach.limit,
+        view.reach.offset,
         view.with_groups,
-        view.count_to + 1
+        view.reach.count_limit()
     )
     .fetch_one(&mut **tx)
     .await?;

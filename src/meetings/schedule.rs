@@ -25,7 +25,7 @@ use crate::error::{AppError, Result};
 use crate::roles::Capability;
 use crate::tenant::Member;
 use crate::tenant::change;
-use crate::web::listing::{EXPORT_LIMIT, ListQuery, View, csv_download, custom_plans, year_choices, year_span};
+use crate::web::listing::{ListQuery, View, csv_download, custom_plans, year_choices, year_span};
 use crate::web::{
     AppState, ClientAddress, DateParts, FormErrors, Layout, Query, Submitted, optional_line, record_id as parse_id, redirect_with as done,
     required_text,
@@ -86,7 +86,7 @@ async fn read_schedule(
     .filter("year", if from.is_some() { query.year.as_str() } else { "" })
     .when_empty(if when.is_empty() { "No meetings planned." } else { "No meetings yet." });
     let pattern = view.pattern();
-    let (limit, offset) = if whole { (EXPORT_LIMIT, 0) } else { (view.limit(), view.offset()) };
+    let reach = view.reach(whole);
     let asked = Scheduled {
         pattern: &pattern,
         group,
@@ -95,9 +95,7 @@ async fn read_schedule(
         before: before.map(crate::calendar::uk_midnight),
         sort: view.sort,
         descending: view.descending,
-        limit,
-        offset,
-        count_to: if whole { 0 } else { view.count_to() },
+        reach,
         with_groups: !whole,
     };
     let mut tx = member.begin(state).await?;
@@ -105,7 +103,7 @@ async fn read_schedule(
     let (meetings, total, groups) = scheduled(&mut tx, member.partnership.id, &asked).await?;
     tx.commit().await?;
     let shown = meetings.len();
-    Ok((view.counted_up_to(total, asked.count_to, shown), meetings, groups))
+    Ok((view.counted_up_to(total, shown), meetings, groups))
 }
 
 pub(crate) async fn index(

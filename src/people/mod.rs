@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::audit::Change;
 use crate::auth::CurrentUser;
 use crate::roles::{Role, Roles};
-use crate::web::listing::Column;
+use crate::web::listing::{Column, Reach};
 
 /// A person's full name as they want it shown.
 pub struct PersonName;
@@ -149,8 +149,8 @@ pub struct Listed<'a> {
     pub sign_in: &'a str,
     pub sort: &'a str,
     pub descending: bool,
-    pub limit: i64,
-    pub offset: i64,
+    /// The page, or everyone for a download, and how far to count.
+    pub reach: Reach,
 }
 
 /// A page of a view of the people and what the page around it shows.
@@ -166,8 +166,8 @@ pub struct ListedPeople {
 }
 
 /// A page of the people asked for, with what the page around it shows and how many the view holds, counted up to
-/// `count_to` and one more: one statement.
-pub async fn listed(conn: &mut PgConnection, partnership_id: Uuid, view: &Listed<'_>, count_to: i64) -> sqlx::Result<ListedPeople> {
+/// its bound and one more: one statement.
+pub async fn listed(conn: &mut PgConnection, partnership_id: Uuid, view: &Listed<'_>) -> sqlx::Result<ListedPeople> {
     let row = sqlx::query!(
         r#"with matching as not materialized (
                select m.*, u.email, (u.password_hash is null or m.accepted_at is null) as invitation_pending
@@ -210,9 +210,9 @@ pub async fn listed(conn: &mut PgConnection, partnership_id: Uuid, view: &Listed
         view.sign_in,
         view.sort,
         view.descending,
-        view.limit,
-        view.offset,
-        count_to + 1
+        view.reach.limit,
+        view.reach.offset,
+        view.reach.count_limit()
     )
     .fetch_one(conn)
     .await?;

@@ -15,7 +15,7 @@ use crate::audit::Change;
 use crate::error::{AppError, Result};
 use crate::roles::{Capability, Role};
 use crate::tenant::Member;
-use crate::web::listing::{EXPORT_LIMIT, ListQuery, View, csv_download, custom_plans};
+use crate::web::listing::{ListQuery, View, csv_download, custom_plans};
 use crate::web::{AppState, ClientAddress, FormErrors, Layout, Query, Submitted, set_flash};
 
 /// The list's address: `?q=…&organisation=…&role=chair&sign_in=invited` and the list's sort and page.
@@ -59,15 +59,14 @@ async fn read_people(state: &AppState, member: &Member, query: &PeopleQuery, who
         .filter("role", role)
         .filter("sign_in", sign_in);
     let pattern = view.pattern();
-    let (limit, offset) = if whole { (EXPORT_LIMIT, 0) } else { (view.limit(), view.offset()) };
-    let asked = Listed { pattern: &pattern, organisation, role, sign_in, sort: view.sort, descending: view.descending, limit, offset };
+    let reach = view.reach(whole);
+    let asked = Listed { pattern: &pattern, organisation, role, sign_in, sort: view.sort, descending: view.descending, reach };
     let mut tx = member.begin(state).await?;
     custom_plans(&mut tx).await?;
-    let count_to = if whole { 0 } else { view.count_to() };
-    let read = super::listed(&mut tx, member.partnership.id, &asked, count_to).await?;
+    let read = super::listed(&mut tx, member.partnership.id, &asked).await?;
     tx.commit().await?;
     let shown = read.people.len();
-    Ok((view.counted_up_to(read.counted, count_to, shown), read))
+    Ok((view.counted_up_to(read.counted, shown), read))
 }
 
 pub(crate) async fn index(

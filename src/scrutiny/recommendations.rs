@@ -17,7 +17,7 @@ use super::Acceptance;
 use crate::calendar::{FinancialYear, long_date, today};
 use crate::error::Result;
 use crate::tenant::Member;
-use crate::web::listing::{Column, EXPORT_LIMIT, ListQuery, View, csv_download, custom_plans, year_choices};
+use crate::web::listing::{Column, ListQuery, View, csv_download, custom_plans, year_choices};
 use crate::web::{AppState, Layout, Query};
 
 /// What the list may be narrowed to by response.
@@ -124,8 +124,7 @@ async fn read(state: &AppState, member: &Member, query: &RecommendationsQuery, w
     .filter("response", response)
     .filter("year", year.map(|y| y.to_string()).unwrap_or_default())
     .when_empty("No recommendations yet: they come with the scrutiny reports submitted.");
-    let (limit, offset) = if whole { (EXPORT_LIMIT, 0) } else { (view.limit(), view.offset()) };
-    let count_to = if whole { 0 } else { view.count_to() };
+    let reach = view.reach(whole);
     let mut tx = member.begin(state).await?;
     custom_plans(&mut tx).await?;
     let row = sqlx::query!(
@@ -184,16 +183,16 @@ async fn read(state: &AppState, member: &Member, query: &RecommendationsQuery, w
         year,
         view.sort,
         view.descending,
-        limit,
-        offset,
+        reach.limit,
+        reach.offset,
         whole,
-        count_to + 1
+        reach.count_limit()
     )
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
     let recommendations = row.recommendations.0;
-    let view = view.counted_up_to(row.counted, count_to, recommendations.len());
+    let view = view.counted_up_to(row.counted, recommendations.len());
     let pairs = |list: Vec<(Uuid, String)>| list.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
     Ok((view, Read { recommendations, organisations: pairs(row.organisations.0), groups: pairs(row.groups.0) }))
 }

@@ -7,7 +7,7 @@ use crate::structure::forms::reject;
 use crate::structure::forms::retired;
 use crate::structure::forms::unique_name_error;
 use crate::web::Query;
-use crate::web::listing::{Column, EXPORT_LIMIT, ListQuery, View, csv_download, custom_plans};
+use crate::web::listing::{Column, ListQuery, View, csv_download, custom_plans};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -380,7 +380,7 @@ async fn read_agencies(state: &AppState, member: &Member, query: &AgencyQuery, w
         .filter("sector", sector)
         .filter("group", group.map(|g| g.to_string()).unwrap_or_default())
         .filter("overdue", if overdue { "1" } else { "" });
-    let (limit, offset) = if whole { (EXPORT_LIMIT, 0) } else { (view.limit(), view.offset()) };
+    let reach = view.reach(whole);
     let mut tx = member.begin(state).await?;
     custom_plans(&mut tx).await?;
     let row = sqlx::query!(
@@ -420,8 +420,8 @@ async fn read_agencies(state: &AppState, member: &Member, query: &AgencyQuery, w
         overdue,
         view.sort,
         view.descending,
-        limit,
-        offset,
+        reach.limit,
+        reach.offset,
         whole
     )
     .fetch_one(&mut *tx)

@@ -15,7 +15,22 @@ use sqlx::PgConnection;
 use crate::calendar::{FinancialYear, today};
 
 /// How many pages past the one shown a list counts (see [`View::count_to`]).
-pub const COUNTED_PAGES: i64 = 10;
+const COUNTED_PAGES: i64 = 10;
+
+/// The lines a list's statement reads ([`View::reach`]) and how far it counts them.
+#[derive(Clone, Copy, Debug)]
+pub struct Reach {
+    pub limit: i64,
+    pub offset: i64,
+    pub count_to: i64,
+}
+
+impl Reach {
+    /// The count's `limit`: one more than the bound, which says there are more.
+    pub fn count_limit(&self) -> i64 {
+        self.count_to + 1
+    }
+}
 
 /// The page sizes a person may choose; the first page shows [`DEFAULT_SIZE`].
 pub const PAGE_SIZES: [i64; 4] = [25, 50, 100, 200];
@@ -129,14 +144,24 @@ impl View {
 
     /// How far a list counts the lines its view holds: ten pages past the one shown (beyond it the page says
     /// "more than" and offers the next pages as they are reached). Counting reads every line it counts, so a view
-    /// of ten years of a large partnership would otherwise read every matching record to show twenty-five; the
-    /// list's statement counts with `limit count_to + 1`.
+    /// of ten years of a large partnership would otherwise read every matching record to show twenty-five.
     pub fn count_to(&self) -> i64 {
         self.offset() + COUNTED_PAGES * self.limit()
     }
 
-    /// The count of a view counted no further than `bound` lines (read as `limit bound + 1`).
-    pub fn counted_up_to(mut self, counted: i64, bound: i64, shown: usize) -> View {
+    /// What a list's statement reads of this view: its page and how far to count, or for a download
+    /// (`whole`) every line up to [`EXPORT_LIMIT`] and no count.
+    pub fn reach(&self, whole: bool) -> Reach {
+        if whole {
+            Reach { limit: EXPORT_LIMIT, offset: 0, count_to: 0 }
+        } else {
+            Reach { limit: self.limit(), offset: self.offset(), count_to: self.count_to() }
+        }
+    }
+
+    /// The count of the view, read no further than [`View::count_to`] and one more ([`Reach::count_limit`]).
+    pub fn counted_up_to(mut self, counted: i64, shown: usize) -> View {
+        let bound = self.count_to();
         self.more_than = counted > bound;
         self.total = counted.min(bound);
         self.shown = shown;
@@ -433,11 +458,11 @@ mod tests {
         let view = View::new("/p/x/a".into(), ACTIONS, &query("page=3&size=25"), &COLUMNS, &[]);
         assert_eq!(view.count_to(), 50 + 250);
         // The statement counts with `limit count_to + 1`: one more than the bound says there are more.
-        let more = view.clone().counted_up_to(301, 300, 25);
+        let more = view.clone().counted_up_to(301, 25);
         assert_eq!(more.showing(), "Showing 51 to 75 of more than 300 actions.");
         assert_eq!(more.pages(), 12);
         assert!(more.has_next());
-        let all = view.counted_up_to(300, 300, 25);
+        let all = view.counted_up_to(300, 25);
         assert_eq!(all.showing(), "Showing 51 to 75 of 300 actions.");
     }
 
