@@ -84,7 +84,7 @@ pub struct Entry {
 }
 
 /// The kinds of record the log speaks of, as people call them (in the order a filter offers them).
-pub const KINDS: [(&str, &str); 23] = [
+pub const KINDS: [(&str, &str); 24] = [
     ("account", "Signing in and out"),
     ("action", "Action"),
     ("agenda_item", "Agenda item"),
@@ -102,6 +102,7 @@ pub const KINDS: [(&str, &str); 23] = [
     ("partnership", "Partnership"),
     ("post", "Post"),
     ("post_holder", "Post holder"),
+    ("risk", "Risk"),
     ("scrutiny_appointment", "Scrutiny appointment"),
     ("scrutiny_programme_item", "Scrutiny programme"),
     ("scrutiny_recommendation", "Scrutiny recommendation"),
@@ -178,6 +179,7 @@ impl Entry {
             "post" => format!("structure/posts/{id}"),
             "scrutiny_report" => format!("scrutiny/reports/{id}"),
             "scrutiny_recommendation" => format!("scrutiny/recommendations/{id}"),
+            "risk" => format!("risks/{id}"),
             "arrangement" => "structure/arrangements".to_owned(),
             _ => return None,
         };

@@ -5,6 +5,7 @@
 //! of every change ([`audit`]). [`web`] holds what every page shares.
 
 pub mod actions;
+pub mod assurance;
 pub mod audit;
 pub mod auth;
 pub mod calendar;

@@ -39,6 +39,9 @@ pub enum Capability {
     ViewAllActions,
     /// Record notifications and referrals, run every review and read every case.
     ManageReviews,
+    /// Keep the risk register (record, review, change and close any risk; an owner reviews their own) and run
+    /// self-assessment rounds (open them, challenge and accept returns).
+    ManageAssurance,
 }
 
 impl Role {
@@ -115,6 +118,7 @@ impl Role {
                     | Capability::ManageScrutiny
                     | Capability::ViewAllActions
                     | Capability::ManageReviews
+                    | Capability::ManageAssurance
             ) | (Role::IndependentScrutineer, Capability::ViewAuditLog | Capability::WriteScrutinyReports | Capability::ViewAllActions)
                 | (Role::DelegatedSafeguardingPartner, Capability::NominateDeputies | Capability::ViewAllActions)
                 | (Role::LeadSafeguardingPartner, Capability::ViewAllActions)

@@ -16,7 +16,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::web::{AppState, csrf, headers};
-use crate::{actions, auth, decisions, home, meetings, minutes, partnerships, people, reviews, scrutiny, site, structure};
+use crate::{actions, assurance, auth, decisions, home, meetings, minutes, partnerships, people, reviews, scrutiny, site, structure};
 
 /// One route: a method, an address pattern and what answers it.
 pub struct Route {
@@ -200,6 +200,16 @@ fn routes() -> Vec<Route> {
         upload("/p/{slug}/reviews/{review_id}/requests/{request_id}/papers", reviews::requests::upload_chronology),
         get("/p/{slug}/reviews/{review_id}/requests/{request_id}/papers/{request_paper_id}", reviews::requests::download),
         get("/public/{slug}/reviews", reviews::public::public_reviews),
+        // Assurance: the risk register
+        get("/p/{slug}/risks", assurance::register::register),
+        get("/p/{slug}/risks/new", assurance::register::new_page),
+        post("/p/{slug}/risks/new", assurance::register::record),
+        get("/p/{slug}/risks/{risk_id}", assurance::risk::risk_page),
+        get("/p/{slug}/risks/{risk_id}/edit", assurance::risk::edit_page),
+        post("/p/{slug}/risks/{risk_id}/edit", assurance::risk::update),
+        post("/p/{slug}/risks/{risk_id}/reviews", assurance::risk::record_review),
+        post("/p/{slug}/risks/{risk_id}/actions", assurance::risk::set_action),
+        post("/p/{slug}/risks/{risk_id}/close", assurance::risk::close),
         // Independent scrutiny
         get("/p/{slug}/scrutiny/arrangements", scrutiny::arrangements::page),
         post("/p/{slug}/scrutiny/appointments", scrutiny::arrangements::add_appointment),

@@ -122,6 +122,8 @@ pub enum Actions {
     ForRecommendation(Uuid),
     /// Every action set from one review, done or not.
     ForReview(Uuid),
+    /// Every control or mitigating action of one risk, done or not.
+    ForRisk(Uuid),
 }
 
 /// How many overdue actions a page lists; the action tracker has them all.
@@ -152,6 +154,7 @@ pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, which: Actions)
         }
         Actions::ForRecommendation(lineage) => action_lines!(conn, "a.recommendation_lineage_id = $2", "", partnership_id, lineage),
         Actions::ForReview(review) => action_lines!(conn, "a.review_id = $2", "", partnership_id, review),
+        Actions::ForRisk(risk) => action_lines!(conn, "a.risk_id = $2", "", partnership_id, risk),
     }
 }
 
@@ -306,6 +309,8 @@ pub struct NewAction {
     pub review_id: Option<Uuid>,
     /// Set for this one recommendation or finding of the review.
     pub review_finding_id: Option<Uuid>,
+    /// A mitigating action of this risk on the register.
+    pub risk_id: Option<Uuid>,
 }
 
 /// A new action as a form gives it (the fields `action_description`, `action_owner` and
@@ -345,17 +350,18 @@ pub async fn parse_new(
 /// a repeat.
 pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action: &NewAction) -> Result<Option<Uuid>> {
     let pid = member.partnership.id;
-    let origin = format!("action:{pid}:{:?}:{:?}:{:?}", action.meeting_id, action.recommendation_lineage_id, action.review_id);
+    let origin =
+        format!("action:{pid}:{:?}:{:?}:{:?}:{:?}", action.meeting_id, action.recommendation_lineage_id, action.review_id, action.risk_id);
     sqlx::query!("select pg_advisory_xact_lock(hashtextextended($1, 0))", origin).execute(&mut *conn).await?;
     let id = Uuid::new_v4();
     let inserted = sqlx::query!(
         "insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, group_id,
-                                   meeting_id, minute_section_id, recommendation_lineage_id, review_id, review_finding_id, set_by)
-         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $11
+                                   meeting_id, minute_section_id, recommendation_lineage_id, review_id, review_finding_id, risk_id, set_by)
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $14, $11
          where not exists (select 1 from action_point where partnership_id = $1 and description = $3 and owner_membership_id = $4
                            and due_on = $6 and meeting_id is not distinct from $8 and minute_section_id is not distinct from $9
                            and recommendation_lineage_id is not distinct from $10 and review_id is not distinct from $12
-                           and review_finding_id is not distinct from $13)",
+                           and review_finding_id is not distinct from $13 and risk_id is not distinct from $14)",
         pid,
         id,
         action.description,
@@ -368,7 +374,8 @@ pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action
         action.recommendation_lineage_id,
         member.user.id,
         action.review_id,
-        action.review_finding_id
+        action.review_finding_id,
+        action.risk_id
     )
     .execute(&mut *conn)
     .await?;
@@ -379,7 +386,7 @@ pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action
         .after(json!({
             "description": action.description, "owner": action.owner_name, "owner_membership_id": action.owner_membership_id,
             "due_on": action.due_on, "meeting_id": action.meeting_id, "recommendation_lineage_id": action.recommendation_lineage_id,
-            "review_id": action.review_id, "review_finding_id": action.review_finding_id
+            "review_id": action.review_id, "review_finding_id": action.review_finding_id, "risk_id": action.risk_id
         }))
         .record(conn)
         .await?;

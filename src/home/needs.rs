@@ -8,10 +8,11 @@
 //! those who run decisions every open decision; those who run scrutiny the
 //! responses to recommendations falling due; those who follow every action
 //! the overdue ones; those who keep the structure its gaps; those who manage
-//! people who signs in without a second factor and which roles nobody holds.
+//! people who signs in without a second factor and which roles nobody holds;
+//! those who keep the risk register every risk due for review.
 //! Everyone gets the decisions awaiting their voice, the recommendations
 //! addressed to their organisation or the group they chair, their own
-//! actions and their meetings in the window; a scrutineer their report due
+//! actions, the risks they own due for review and their meetings in the window; a scrutineer their report due
 //! this quarter and the responses overdue to their recommendations.
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
@@ -124,6 +125,8 @@ enum Kind {
     ReviewClock,
     /// A review's information request this person answers for their agency, not yet answered.
     MyReviewRequest,
+    /// An open risk due for review in the window or past its date, for its owner and the business unit.
+    RiskReview,
 }
 
 #[derive(Debug, Deserialize)]
@@ -340,6 +343,15 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                    where q.partnership_id = $1 and q.answered_at is null and v.closed_on is null
                    order by q.due_on limit 10) asked
                union all
+               -- Open risks due for review (or past it): the owner's own, or every one for those who keep the register.
+               select due.j from (
+                   select json_build_object('kind', 'risk_review', 'id', k.id, 'number', k.number, 'title', k.title, 'on', k.review_on,
+                                            'n', k.likelihood * k.impact) as j
+                   from risk k left join me on true
+                   where k.partnership_id = $1 and k.closed_on is null and k.review_on <= $4
+                     and ((select $18::boolean) or k.owner_membership_id = me.id)
+                   order by k.review_on limit 50) due
+               union all
                select json_build_object('kind', 'my_two_factor')
                from app_user u where u.id = $2 and u.totp_enabled_at is null
            ) l), '[]') as "lines!: Json<Vec<Line>>",
@@ -366,7 +378,8 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
         &STAFFED_ROLES.iter().map(|r| r.code().to_owned()).collect::<Vec<_>>(),
         uk_midnight(today),
         uk_midnight(horizon.succ_opt().unwrap_or(horizon)),
-        roles.allows(Capability::ManageReviews)
+        roles.allows(Capability::ManageReviews),
+        roles.allows(Capability::ManageAssurance)
     )
     .fetch_one(conn)
     .await?;
@@ -442,9 +455,9 @@ fn review_clock(
     })
 }
 
-/// Gaps in the structure that, more than [`GATHERED_OVER`] alike, make one
-/// line leading to the structure page rather than a line each.
-const GATHERED: [Kind; 4] = [Kind::TermsReview, Kind::NoTerms, Kind::NoChair, Kind::PostVacant];
+/// Gaps in the structure and risks due for review that, more than [`GATHERED_OVER`]
+/// alike, make one line leading to the structure page or the register rather than a line each.
+const GATHERED: [Kind; 5] = [Kind::TermsReview, Kind::NoTerms, Kind::NoChair, Kind::PostVacant, Kind::RiskReview];
 const GATHERED_OVER: usize = 3;
 
 fn gathered(kind: Kind, alike: &[Line], asking: &Asking<'_>, today: NaiveDate) -> Need {
@@ -455,14 +468,19 @@ fn gathered(kind: Kind, alike: &[Line], asking: &Asking<'_>, today: NaiveDate) -
         }
         Kind::NoTerms => format!("{} no terms of reference recorded", plural(n, "group has", "groups have")),
         Kind::NoChair => format!("{} nobody chairing them", plural(n, "group has", "groups have")),
+        Kind::RiskReview => format!("Review {}", plural(n, "risk on the register", "risks on the register")),
         _ => format!("{} nobody holding them", plural(n, "post has", "posts have")),
+    };
+    let (href, hint) = match kind {
+        Kind::RiskReview => (format!("/p/{}/risks", asking.slug), "Risk register: due for review or past it"),
+        _ => (format!("/p/{}/structure", asking.slug), "Structure"),
     };
     let due_on = alike.iter().filter_map(|l| l.on).min();
     Need {
         partnership_name: asking.partnership_name.to_owned(),
-        href: format!("/p/{}/structure", asking.slug),
+        href,
         text,
-        hint: Some("Structure".to_owned()),
+        hint: Some(hint.to_owned()),
         due_on,
         status: due_on.map_or(NeedStatus::ToDo, |d| status(d, today)),
         confidential: false,
@@ -647,6 +665,12 @@ fn describe(
             )]
         }
         Kind::MyAction => vec![need(format!("/p/{slug}/actions/{id}"), title, Some("Your action".to_owned()), line.on)],
+        Kind::RiskReview => vec![need(
+            format!("/p/{slug}/risks/{id}#review"),
+            format!("Review RR{}: {title}", line.number.unwrap_or_default()),
+            Some(format!("Risk register: score {}", line.n.unwrap_or_default())),
+            line.on,
+        )],
         Kind::MyReviewRequest => vec![need(
             format!("/p/{slug}/reviews/{id}/requests/{}", line.other.map(|o| o.to_string()).unwrap_or_default()),
             format!("R{} {title}: {}'s involvement", line.number.unwrap_or_default(), line.detail.clone().unwrap_or_default()),

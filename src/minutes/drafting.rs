@@ -242,6 +242,7 @@ async fn checked_action(
         recommendation_lineage_id: None,
         review_id: None,
         review_finding_id: None,
+        risk_id: None,
     }))
 }
 

@@ -115,6 +115,7 @@ pub(crate) async fn set_action(
         recommendation_lineage_id: None,
         review_id: Some(review.id),
         review_finding_id: finding,
+        risk_id: None,
     };
     let set = crate::actions::set(&mut tx, &member, &address, &action).await?;
     tx.commit().await?;

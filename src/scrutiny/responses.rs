@@ -202,6 +202,7 @@ pub(super) async fn insert_action(
         recommendation_lineage_id: Some(rec.lineage_id),
         review_id: None,
         review_finding_id: None,
+        risk_id: None,
     };
     crate::actions::set(tx, member, address, &action).await?;
     Ok(())

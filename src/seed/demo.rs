@@ -138,6 +138,7 @@ pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_fi
         }
         demo_decision(&mut tx, partnership_id, &p.slug).await?;
         demo_reviews(&mut tx, partnership_id).await?;
+        demo_risks(&mut tx, partnership_id).await?;
     }
     tx.commit().await?;
 
@@ -300,4 +301,64 @@ async fn upsert_user(
     )
     .fetch_one(&mut **tx)
     .await
+}
+
+/// A risk register of the kind the seeds describe (Swindon's executive reviews one of the issues that might stop
+/// the partnership meeting its statutory obligations): six risks owned by the business manager and a delegated
+/// partner, overseen by the first group, each reviewed three times over the half year (one now past its review
+/// date), one closed, with a mitigating action each.
+async fn demo_risks(tx: &mut crate::db::Tx, partnership_id: Uuid) -> anyhow::Result<()> {
+    sqlx::query!(
+        r#"with owners as (select array_agg(m.id order by r.role, m.id) as ids, min(bm.user_id::text)::uuid as recorder
+                          from membership_role r join membership m on m.partnership_id = r.partnership_id and m.id = r.membership_id
+                          left join membership bm on bm.partnership_id = r.partnership_id and bm.id = r.membership_id
+                               and r.role = 'business_manager'
+                          where r.partnership_id = $1 and r.role in ('business_manager', 'delegated_safeguarding_partner')),
+                first_group as (select g.id from partnership_group g where g.partnership_id = $1 and g.retired_on is null
+                                order by g.sort_order, g.name limit 1),
+                listed (number, title, cause, effect, category, il, ii, l, i, tl, ti, review_in, closed) as (values
+                    (1, 'Agencies do not release staff for multi-agency training',
+                     'Workforce pressures in social care and health', 'Practitioners miss the learning from local reviews',
+                     'workforce', 4, 4, 3, 4, 2, 3, 40, false),
+                    (2, 'The pooled budget falls short of the year''s plan', 'Partners'' contributions are agreed late',
+                     'The scrutiny and training programmes are cut back', 'financial', 3, 4, 3, 3, 2, 3, 75, false),
+                    (3, 'Rapid reviews miss the 15 working-day deadline', 'Chronologies arrive late from agencies',
+                     'The National Panel does not receive the rapid review in time', 'statutory', 4, 5, 2, 5, 1, 5, -7, false),
+                    (4, 'Schools do not complete their Section 175 audits', 'The audit falls at a busy point of the school year',
+                     'The partnership cannot assure itself about safeguarding in education', 'statutory', 3, 3, 3, 3, 2, 2, 20, false),
+                    (5, 'Information is not shared at the front door in time', 'Different case systems in each agency',
+                     'Children and adults at risk are not seen quickly enough', 'information', 4, 5, 3, 4, 2, 4, 55, false),
+                    (6, 'The independent scrutineer post falls vacant', 'The contract ends without a successor',
+                     'The arrangements go without independent scrutiny', 'strategic', 3, 4, 1, 4, 1, 4, 0, true)),
+                made as (insert into risk (partnership_id, id, number, title, cause, effect, category, owner_membership_id, group_id,
+                                           inherent_likelihood, inherent_impact, likelihood, impact, target_likelihood, target_impact,
+                                           controls, review_on, closed_on, closed_reason, created_at, created_by)
+                         select $1, gen_random_uuid(), k.number, k.title, k.cause, k.effect, k.category,
+                                o.ids[1 + (k.number - 1) % cardinality(o.ids)], (select id from first_group), k.il, k.ii, k.l, k.i, k.tl, k.ti,
+                                'Reported to the executive each quarter; a named lead in each agency.',
+                                current_date + k.review_in, case when k.closed then current_date - 20 end,
+                                case when k.closed then 'A new scrutineer was appointed for three years.' else '' end,
+                                now() - interval '200 days', o.recorder
+                         from listed k cross join owners o
+                         where cardinality(o.ids) > 0 and not exists (select 1 from risk where partnership_id = $1)
+                         returning id, number, owner_membership_id, group_id, likelihood, impact, inherent_likelihood, created_by),
+                reviewed as (insert into risk_review (partnership_id, id, risk_id, reviewed_on, likelihood, impact, note, reviewed_by, recorded_at)
+                             select $1, gen_random_uuid(), made.id, current_date - r.days_ago,
+                                    case r.n when 1 then made.inherent_likelihood when 2 then greatest(made.likelihood, made.inherent_likelihood - 1)
+                                             else made.likelihood end,
+                                    made.impact, r.note, made.created_by, now() - r.days_ago * interval '1 day'
+                             from made cross join (values (1, 200, 'Recorded on the register'),
+                                                          (2, 110, 'Controls agreed at the executive; early signs of improvement.'),
+                                                          (3, 20, 'Reviewed at the executive: the controls are working.')) r(n, days_ago, note)
+                             returning risk_id)
+           insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, group_id, risk_id, set_by)
+           select $1, gen_random_uuid(), 'Report on RR' || made.number || ' to the executive with each agency''s position', m.id, m.known_as,
+                  current_date + 30 + made.number * 10, made.group_id, made.id, made.created_by
+           from made join membership m on m.partnership_id = $1 and m.id = made.owner_membership_id
+           where made.number <> 6"#,
+        partnership_id
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -9,7 +9,7 @@
 -- groups meeting about 80 times a year (8 agenda items, attendance, minutes
 -- with three sections, an action in each), 30 decisions a year with every
 -- statutory partner's response, four scrutiny reports a year with ten
--- recommendations each, 2,000 audit rows a year. Factors run from 0.4 to 3:
+-- recommendations each, 25 risks reviewed each quarter, 2,000 audit rows a year. Factors run from 0.4 to 3:
 -- most partnerships are near 1, a few much larger; the first is the largest.
 -- Run as the owner (row-level security does not bind it), in one transaction.
 
@@ -467,6 +467,66 @@ join gen_person o on o.partnership_id = v.partnership_id and o.k = 20 + f.positi
 cross join lateral (select v.became_aware_on + 250 + 90 * f.position as due) d
 cross join lateral (select d.due < current_date - 30 as done) t
 where f.position <= 2;
+
+-- The risk register: 25 risks over the years (about 2.5 a year), the older half closed, the rest open and
+-- reviewed each quarter (one in five past its review date); each owned by the business manager or a delegated
+-- partner, overseen by the executive or the Quality Assurance Group, scored before the controls, now and as a
+-- target, with two mitigating actions.
+create temp table gen_risk on commit drop as
+select p.id as partnership_id, gen_random_uuid() as id, k as number, p.years,
+       (now() - make_interval(years => p.years))::date + (k - 1) * (p.years * 365 / 25) + 3 as created_on,
+       (array[1, 5, 6, 7])[1 + k % 4] as owner_k, (array[1, 4])[1 + k % 2] as group_gi,
+       1 + (abs(hashtext(p.slug || k)) % 3) + 2 as inherent_l, 2 + (abs(hashtext(k || p.slug)) % 4) as inherent_i,
+       k <= 13 as closed
+from gen_p p cross join generate_series(1, 25) k;
+
+insert into risk (partnership_id, id, number, title, cause, effect, category, owner_membership_id, group_id, inherent_likelihood,
+                  inherent_impact, likelihood, impact, target_likelihood, target_impact, controls, review_on, closed_on, closed_reason,
+                  created_at, created_by)
+select r.partnership_id, r.id, r.number,
+       (array['Agencies do not release staff for multi-agency training', 'The pooled budget falls short of the year''s plan',
+              'Information is not shared at the front door in time', 'Rapid reviews miss the 15 working-day deadline',
+              'Schools do not complete their Section 175 audits', 'The independent scrutineer post falls vacant',
+              'Partners'' attendance at the executive falls below quorum', 'Learning from reviews is not embedded in practice',
+              'Data from the health partners arrives late each quarter'])[1 + r.number % 9] || ' (RR' || r.number || ')',
+       'Generated cause.', 'Generated effect on children and adults at risk.',
+       (array['workforce', 'financial', 'information', 'statutory', 'operational', 'strategic', 'statutory', 'strategic',
+              'information'])[1 + r.number % 9],
+       o.membership_id, g.id, r.inherent_l, r.inherent_i, greatest(1, r.inherent_l - 1), r.inherent_i, 1, greatest(1, r.inherent_i - 1),
+       'Quarterly report to the executive; named leads in each agency.',
+       case when r.closed then least(r.created_on + 400, current_date - 1)
+            when r.number % 5 = 0 then current_date - 10 else current_date + (r.number * 7) % 90 end,
+       case when r.closed then least(r.created_on + 400, current_date - 1) end, case when r.closed then 'The target was reached and held.' else '' end,
+       r.created_on::timestamptz, b.user_id
+from gen_risk r
+join gen_person o on o.partnership_id = r.partnership_id and o.k = r.owner_k
+join gen_person b on b.partnership_id = r.partnership_id and b.k = 1
+join gen_group g on g.partnership_id = r.partnership_id and g.gi = r.group_gi;
+
+-- Its reviews, each quarter from its recording to its closing (or today), the score easing towards the target.
+insert into risk_review (partnership_id, id, risk_id, reviewed_on, likelihood, impact, note, reviewed_by, recorded_at)
+select r.partnership_id, gen_random_uuid(), r.id, d.on, greatest(1, r.inherent_l - 1 - (q.i % 3 = 2)::int), r.inherent_i,
+       case when q.i = 0 then 'Recorded on the register' else 'Generated review: controls working as planned.' end, o.user_id,
+       d.on::timestamptz + interval '10 hours'
+from gen_risk r
+join gen_person o on o.partnership_id = r.partnership_id and o.k = r.owner_k
+cross join lateral generate_series(0, greatest(0, least(40, ((case when r.closed then least(r.created_on + 400, current_date - 1)
+                                                                   else current_date - 11 end) - r.created_on) / 91))) q(i)
+cross join lateral (select r.created_on + q.i * 91 as on) d;
+
+insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, status, group_id, set_by, risk_id,
+                          completed_at, completion_confirmed_at, completion_confirmed_by, created_at)
+select r.partnership_id, gen_random_uuid(), 'Mitigate risk RR' || r.number || ': step ' || i || '.', o.membership_id, o.display_name, d.due,
+       case when t.done then 'complete' else 'on_track' end, g.id, b.user_id, r.id,
+       case when t.done then d.due - 5 end, case when t.done then d.due - 3 end, case when t.done then b.user_id end,
+       r.created_on::timestamptz
+from gen_risk r
+join gen_person o on o.partnership_id = r.partnership_id and o.k = r.owner_k
+join gen_person b on b.partnership_id = r.partnership_id and b.k = 1
+join gen_group g on g.partnership_id = r.partnership_id and g.gi = r.group_gi
+cross join generate_series(1, 2) i
+cross join lateral (select r.created_on + 120 * i as due) d
+cross join lateral (select d.due < current_date - 30 as done) t;
 
 -- The audit log: about 2,000 changes a year, interleaved across partnerships in time.
 insert into audit_log (occurred_at, partnership_id, actor_user_id, action, subject_type, subject_id, after, client_address)

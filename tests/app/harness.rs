@@ -310,6 +310,30 @@ impl TestApp {
             .await
             .unwrap();
         ids.insert("review_finding_id", finding.to_string());
+        // A risk on the register, overseen by that group, with its first review.
+        let risk = Uuid::new_v4();
+        sqlx::query(
+            "insert into risk (partnership_id, id, number, title, category, owner_membership_id, group_id, inherent_likelihood,
+                               inherent_impact, likelihood, impact, target_likelihood, target_impact, review_on)
+             select $1, $2, 1, 'Agencies do not release staff for training', 'workforce', id, $3, 4, 4, 3, 4, 2, 3, current_date + 60
+             from membership where partnership_id = $1 order by id limit 1",
+        )
+        .bind(pid)
+        .bind(risk)
+        .bind(group)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        sqlx::query(
+            "insert into risk_review (partnership_id, id, risk_id, reviewed_on, likelihood, impact, note)
+             values ($1, gen_random_uuid(), $2, current_date, 3, 4, 'Recorded on the register')",
+        )
+        .bind(pid)
+        .bind(risk)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        ids.insert("risk_id", risk.to_string());
         let action = Uuid::new_v4();
         sqlx::query("insert into action_point (partnership_id, id, description, owner_name, due_on, meeting_id) values ($1, $2, 'Report back', 'Someone', current_date + 30, $3)")
             .bind(pid)

@@ -20,6 +20,7 @@ mod outbox;
 mod papers;
 mod people;
 mod reviews;
+mod risks;
 mod scrutiny;
 mod security;
 mod structure;

@@ -31,7 +31,7 @@ const NOT_WALKED: [&str; 6] = [
 
 /// The lists with a search, their filters, a sort and a later page: a view's
 /// statements do not grow with the data either.
-const LIST_VIEWS: [&str; 15] = [
+const LIST_VIEWS: [&str; 17] = [
     "/p/{slug}/audit?q=the&person={group_id}&kind=decision&action=decision.raised&from=1/4/2025&to=31/3/2026&order=asc&page=2&size=25",
     "/p/{slug}/audit?kind=meeting&page=3",
     "/p/{slug}/audit.csv?kind=account",
@@ -47,6 +47,8 @@ const LIST_VIEWS: [&str; 15] = [
     "/p/{slug}/decisions.csv?status=all&sort=status",
     "/p/{slug}/meetings?q=board&when=past&group={group_id}&year=2025&sort=place&page=2&size=25",
     "/p/{slug}/meetings.csv?when=all&sort=group&order=desc",
+    "/p/{slug}/risks?status=closed&category=workforce",
+    "/p/{slug}/risks?due=1&category=statutory",
 ];
 
 /// A generated partnership's records of every kind a route names, and its business manager (given every role) signed in.
@@ -138,6 +140,7 @@ async fn sign_in_generated(app: &TestApp, slug: &str) -> Generated {
         .await,
     );
     ids.insert("review_id", one("select id from review where partnership_id = $1 and closed_on is null order by number limit 1").await);
+    ids.insert("risk_id", one("select id from risk where partnership_id = $1 and closed_on is null order by number limit 1").await);
     ids.insert(
         "review_finding_id",
         one("select f.id from review_finding f join review v on v.partnership_id = f.partnership_id and v.id = f.review_id

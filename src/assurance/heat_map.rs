@@ -1,0 +1,212 @@
+//! The register's heat map and a risk's score over time, drawn on the server
+//! as SVG. Each has a title and a description for screen readers, and the
+//! page beside it holds the same numbers as a table.
+
+use chrono::NaiveDate;
+use svg::Document;
+use svg::node::Text;
+use svg::node::element::{Circle, Description, Line, Polyline, Rectangle, Text as TextEl, Title};
+
+use super::{Band, IMPACT, LIKELIHOOD, Score};
+
+const CELL: f64 = 64.0;
+const LEFT: f64 = 120.0;
+const BOTTOM: f64 = 70.0;
+const INK: &str = "#0b0c0c";
+const BRAND: &str = "#1d4f5c";
+
+/// A row of the heat map's table: a likelihood, its word, and the count at each impact with its band.
+#[derive(Debug)]
+pub struct HeatRow {
+    pub likelihood: i16,
+    pub word: &'static str,
+    pub cells: Vec<(i64, Band)>,
+}
+
+/// How many open risks sit at each point of the scale: `counts[likelihood - 1][impact - 1]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cells(pub [[i64; 5]; 5]);
+
+impl Cells {
+    /// From the `group by likelihood, impact` counts.
+    pub fn from_counts(counts: impl IntoIterator<Item = (i16, i16, i64)>) -> Cells {
+        let mut cells = [[0; 5]; 5];
+        for (likelihood, impact, n) in counts {
+            if let (Ok(l @ 0..5), Ok(i @ 0..5)) = (usize::try_from(likelihood - 1), usize::try_from(impact - 1)) {
+                cells[l][i] += n;
+            }
+        }
+        Cells(cells)
+    }
+
+    pub fn at(&self, likelihood: i16, impact: i16) -> i64 {
+        self.0[(likelihood - 1) as usize][(impact - 1) as usize]
+    }
+
+    /// The table's rows, most likely first.
+    pub fn rows(&self) -> Vec<HeatRow> {
+        (1..=5)
+            .rev()
+            .map(|l| HeatRow {
+                likelihood: l,
+                word: LIKELIHOOD[(l - 1) as usize],
+                cells: (1..=5).map(|i| (self.at(l, i), Score::new(l, i).band())).collect(),
+            })
+            .collect()
+    }
+
+    pub fn total(&self) -> i64 {
+        self.0.iter().flatten().sum()
+    }
+}
+
+fn text(content: impl Into<String>, x: f64, y: f64, anchor: &str, size: u32) -> TextEl {
+    TextEl::new(content.into()).set("x", x).set("y", y).set("text-anchor", anchor).set("font-size", size).set("fill", INK)
+}
+
+/// The 5 × 5 grid, likelihood up and impact across, each cell coloured by its band and holding its count.
+pub fn heat_map(cells: &Cells) -> String {
+    let width = LEFT + 5.0 * CELL + 10.0;
+    let height = 5.0 * CELL + BOTTOM;
+    let description = cells
+        .rows()
+        .into_iter()
+        .flat_map(|row| {
+            let l = row.likelihood;
+            row.cells
+                .into_iter()
+                .enumerate()
+                .filter(|(_, (n, _))| *n > 0)
+                .map(move |(i, (n, _))| format!("likelihood {l}, impact {}: {n}", i + 1))
+        })
+        .collect::<Vec<_>>();
+    let description =
+        if description.is_empty() { "No open risks".to_owned() } else { format!("Open risks by score: {}", description.join("; ")) };
+    let mut doc = Document::new()
+        .set("viewBox", (0, 0, width, height))
+        .set("width", width)
+        .set("height", height)
+        .set("role", "img")
+        .set("class", "hub-chart")
+        .add(Title::new("Heat map of open risks"))
+        .add(Description::new().add(Text::new(description)));
+    for l in 1..=5i16 {
+        let y = (5 - l) as f64 * CELL;
+        doc = doc.add(text(format!("{l} {}", LIKELIHOOD[(l - 1) as usize]), LEFT - 8.0, y + CELL / 2.0 + 5.0, "end", 13));
+        for i in 1..=5i16 {
+            let x = LEFT + (i - 1) as f64 * CELL;
+            let n = cells.at(l, i);
+            doc = doc.add(
+                Rectangle::new()
+                    .set("x", x)
+                    .set("y", y)
+                    .set("width", CELL)
+                    .set("height", CELL)
+                    .set("fill", Score::new(l, i).band().fill())
+                    .set("stroke", "#ffffff")
+                    .set("stroke-width", 2),
+            );
+            if n > 0 {
+                doc = doc.add(text(n.to_string(), x + CELL / 2.0, y + CELL / 2.0 + 7.0, "middle", 20).set("font-weight", "bold"));
+            }
+        }
+    }
+    for i in 1..=5i16 {
+        let x = LEFT + (i - 1) as f64 * CELL + CELL / 2.0;
+        doc = doc.add(text(i.to_string(), x, 5.0 * CELL + 18.0, "middle", 13)).add(text(
+            IMPACT[(i - 1) as usize],
+            x,
+            5.0 * CELL + 34.0,
+            "middle",
+            11,
+        ));
+    }
+    doc = doc.add(text("Impact", LEFT + 2.5 * CELL, 5.0 * CELL + 58.0, "middle", 14)).add(text("Likelihood", 4.0, 14.0, "start", 14));
+    doc.to_string()
+}
+
+/// A risk's score at each review, with its target as a dashed line.
+pub fn history(reviews: &[(NaiveDate, i16)], target: i16) -> String {
+    const WIDTH: f64 = 560.0;
+    const HEIGHT: f64 = 220.0;
+    const PAD: f64 = 40.0;
+    let plot_w = WIDTH - 2.0 * PAD;
+    let plot_h = HEIGHT - 2.0 * PAD;
+    let y_of = |score: i16| PAD + plot_h * (1.0 - f64::from(score) / 25.0);
+    let x_of = |i: usize| if reviews.len() < 2 { PAD + plot_w / 2.0 } else { PAD + plot_w * i as f64 / (reviews.len() - 1) as f64 };
+    let description = reviews.iter().map(|(on, score)| format!("{}: {score}", on.format("%-d %b %Y"))).collect::<Vec<_>>().join("; ");
+    let mut doc = Document::new()
+        .set("viewBox", (0, 0, WIDTH, HEIGHT))
+        .set("width", WIDTH)
+        .set("height", HEIGHT)
+        .set("role", "img")
+        .set("class", "hub-chart")
+        .add(Title::new("Score at each review"))
+        .add(Description::new().add(Text::new(format!("Score at each review: {description}. Target {target}."))));
+    for score in [0i16, 5, 10, 15, 20, 25] {
+        doc = doc
+            .add(Line::new().set("x1", PAD).set("x2", WIDTH - PAD).set("y1", y_of(score)).set("y2", y_of(score)).set("stroke", "#b1b4b6"))
+            .add(text(score.to_string(), PAD - 6.0, y_of(score) + 4.0, "end", 12));
+    }
+    doc = doc.add(
+        Line::new()
+            .set("x1", PAD)
+            .set("x2", WIDTH - PAD)
+            .set("y1", y_of(target))
+            .set("y2", y_of(target))
+            .set("stroke", INK)
+            .set("stroke-dasharray", "6 4"),
+    );
+    let points: Vec<(f64, f64)> = reviews.iter().enumerate().map(|(i, (_, score))| (x_of(i), y_of(*score))).collect();
+    if points.len() > 1 {
+        let path = points.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ");
+        doc = doc.add(Polyline::new().set("points", path).set("fill", "none").set("stroke", BRAND).set("stroke-width", 3));
+    }
+    for (x, y) in &points {
+        doc = doc.add(Circle::new().set("cx", *x).set("cy", *y).set("r", 5).set("fill", BRAND));
+    }
+    if let (Some((first, _)), Some((last, _))) = (reviews.first(), reviews.last()) {
+        doc = doc.add(text(first.format("%b %Y").to_string(), PAD, HEIGHT - 12.0, "start", 12)).add(text(
+            last.format("%b %Y").to_string(),
+            WIDTH - PAD,
+            HEIGHT - 12.0,
+            "end",
+            12,
+        ));
+    }
+    doc.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_count_by_likelihood_and_impact() {
+        let cells = Cells::from_counts([(3, 4, 2), (5, 5, 1), (1, 1, 3), (9, 1, 7)]);
+        assert_eq!(cells.at(3, 4), 2);
+        assert_eq!(cells.at(5, 5), 1);
+        assert_eq!(cells.total(), 6, "a point off the scale is not counted");
+        let rows = cells.rows();
+        assert_eq!(rows[0].likelihood, 5, "most likely first");
+        assert_eq!(rows[0].cells[4], (1, Band::VeryHigh));
+        assert_eq!(rows[4].cells[0], (3, Band::Low));
+    }
+
+    #[test]
+    fn the_heat_map_names_its_counts() {
+        let svg = heat_map(&Cells::from_counts([(3, 4, 2)]));
+        assert!(svg.contains("<title>Heat map of open risks</title>"));
+        assert!(svg.contains("likelihood 3, impact 4: 2"));
+        assert!(svg.contains("role=\"img\""));
+        assert!(heat_map(&Cells::default()).contains("No open risks"));
+    }
+
+    #[test]
+    fn the_history_describes_each_review() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 4, d).unwrap();
+        let svg = history(&[(day(1), 16), (day(30), 12)], 6);
+        assert!(svg.contains("1 Apr 2026: 16; 30 Apr 2026: 12. Target 6."));
+        assert!(svg.contains("<polyline"));
+    }
+}
