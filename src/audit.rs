@@ -84,12 +84,14 @@ pub struct Entry {
 }
 
 /// The kinds of record the log speaks of, as people call them (in the order a filter offers them).
-pub const KINDS: [(&str, &str); 24] = [
+pub const KINDS: [(&str, &str); 27] = [
     ("account", "Signing in and out"),
     ("action", "Action"),
     ("agenda_item", "Agenda item"),
     ("arrangement", "Arrangements"),
+    ("assurance_round", "Self-assessment round"),
     ("board_link", "Link to another board"),
+    ("case_audit", "Multi-agency audit"),
     ("decision", "Decision"),
     ("decision_deputy", "Deputy"),
     ("group", "Group"),
@@ -103,6 +105,7 @@ pub const KINDS: [(&str, &str); 24] = [
     ("post", "Post"),
     ("post_holder", "Post holder"),
     ("risk", "Risk"),
+    ("round_return", "Self-assessment return"),
     ("scrutiny_appointment", "Scrutiny appointment"),
     ("scrutiny_programme_item", "Scrutiny programme"),
     ("scrutiny_recommendation", "Scrutiny recommendation"),
@@ -180,6 +183,9 @@ impl Entry {
             "scrutiny_report" => format!("scrutiny/reports/{id}"),
             "scrutiny_recommendation" => format!("scrutiny/recommendations/{id}"),
             "risk" => format!("risks/{id}"),
+            "assurance_round" => format!("assurance/rounds/{id}"),
+            "case_audit" => format!("audits/{id}"),
+            "round_return" => format!("assurance/returns/{id}"),
             "arrangement" => "structure/arrangements".to_owned(),
             _ => return None,
         };

@@ -1,5 +1,5 @@
 //! Papers: the documents a record carries (a meeting's pack, a decision's
-//! papers, an agency's chronology for a review). The one writer of the `paper` table: each paper
+//! papers, an agency's chronology for a review, an organisation's evidence for its self-assessment). The one writer of the `paper` table: each paper
 //! is checked by content on the way in (`web::upload`), kept in object
 //! storage with its SHA-256, audited, and the same file twice on one record
 //! is one paper. Who may add or read a record's papers is the record's own
@@ -26,13 +26,15 @@ pub enum Holder {
     Decision(Uuid),
     /// An agency's answer to a review's information request (its chronology).
     ReviewRequest(Uuid),
+    /// An organisation's self-assessment return (its evidence).
+    RoundReturn(Uuid),
 }
 
 impl Holder {
     fn meeting_id(self) -> Option<Uuid> {
         match self {
             Holder::Meeting(id) | Holder::AgendaItem { meeting_id: id, .. } => Some(id),
-            Holder::Decision(_) | Holder::ReviewRequest(_) => None,
+            Holder::Decision(_) | Holder::ReviewRequest(_) | Holder::RoundReturn(_) => None,
         }
     }
     fn agenda_item_id(self) -> Option<Uuid> {
@@ -43,6 +45,9 @@ impl Holder {
     }
     fn review_request_id(self) -> Option<Uuid> {
         if let Holder::ReviewRequest(id) = self { Some(id) } else { None }
+    }
+    fn round_return_id(self) -> Option<Uuid> {
+        if let Holder::RoundReturn(id) = self { Some(id) } else { None }
     }
 }
 
@@ -70,11 +75,13 @@ pub async fn list(tx: &mut Tx, partnership_id: Uuid, holder: Holder) -> sqlx::Re
     sqlx::query_as!(
         Paper,
         "select id, title, filename, content_type, size_bytes, agenda_item_id from paper
-         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3 or review_request_id = $4) order by uploaded_at",
+         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3 or review_request_id = $4 or round_return_id = $5)
+         order by uploaded_at",
         partnership_id,
         holder.meeting_id(),
         holder.decision_id(),
-        holder.review_request_id()
+        holder.review_request_id(),
+        holder.round_return_id()
     )
     .fetch_all(&mut **tx)
     .await
@@ -152,8 +159,8 @@ pub async fn add(tx: &mut Tx, files: &Files, member: &Member, address: &str, hol
     // Any unique key (meeting, decision or request, and file) makes a repeat a no-op.
     let inserted = sqlx::query!(
         "insert into paper (partnership_id, id, meeting_id, decision_id, title, filename, content_type, size_bytes, sha256, storage_key, uploaded_by,
-                            agenda_item_id, review_request_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) on conflict do nothing",
+                            agenda_item_id, review_request_id, round_return_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) on conflict do nothing",
         pid,
         id,
         holder.meeting_id(),
@@ -166,7 +173,8 @@ pub async fn add(tx: &mut Tx, files: &Files, member: &Member, address: &str, hol
         key,
         member.user.id,
         holder.agenda_item_id(),
-        holder.review_request_id()
+        holder.review_request_id(),
+        holder.round_return_id()
     )
     .execute(&mut **tx)
     .await?;
@@ -176,7 +184,7 @@ pub async fn add(tx: &mut Tx, files: &Files, member: &Member, address: &str, hol
     change(member, "paper.uploaded", "paper", id, address)
         .after(json!({
             "meeting_id": holder.meeting_id(), "agenda_item_id": holder.agenda_item_id(), "decision_id": holder.decision_id(),
-            "review_request_id": holder.review_request_id(), "title": title, "filename": filename,
+            "review_request_id": holder.review_request_id(), "round_return_id": holder.round_return_id(), "title": title, "filename": filename,
             "content_type": content_type, "size_bytes": size, "sha256": sha256
         }))
         .record(tx)
@@ -215,12 +223,13 @@ pub async fn find(tx: &mut Tx, partnership_id: Uuid, holder: Holder, paper_id: &
     sqlx::query_as!(
         Stored,
         "select filename, content_type, storage_key from paper
-         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3 or review_request_id = $5) and id = $4",
+         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3 or review_request_id = $5 or round_return_id = $6) and id = $4",
         partnership_id,
         holder.meeting_id(),
         holder.decision_id(),
         paper_id,
-        holder.review_request_id()
+        holder.review_request_id(),
+        holder.round_return_id()
     )
     .fetch_optional(&mut **tx)
     .await?

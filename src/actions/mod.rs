@@ -124,6 +124,12 @@ pub enum Actions {
     ForReview(Uuid),
     /// Every control or mitigating action of one risk, done or not.
     ForRisk(Uuid),
+    /// Every improvement action of one self-assessment return, done or not.
+    ForReturn(Uuid),
+    /// Every improvement action of a self-assessment round's returns, done or not (those the reader may see).
+    ForRound(Uuid),
+    /// Every action from one multi-agency case audit, done or not.
+    ForCaseAudit(Uuid),
 }
 
 /// How many overdue actions a page lists; the action tracker has them all.
@@ -155,6 +161,15 @@ pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, which: Actions)
         Actions::ForRecommendation(lineage) => action_lines!(conn, "a.recommendation_lineage_id = $2", "", partnership_id, lineage),
         Actions::ForReview(review) => action_lines!(conn, "a.review_id = $2", "", partnership_id, review),
         Actions::ForRisk(risk) => action_lines!(conn, "a.risk_id = $2", "", partnership_id, risk),
+        Actions::ForCaseAudit(audit) => action_lines!(conn, "a.case_audit_id = $2", "", partnership_id, audit),
+        Actions::ForReturn(submitted) => action_lines!(conn, "a.round_return_id = $2", "", partnership_id, submitted),
+        Actions::ForRound(round) => action_lines!(
+            conn,
+            "a.round_return_id in (select r.id from round_return r where r.partnership_id = $1 and r.round_id = $2)",
+            "",
+            partnership_id,
+            round
+        ),
     }
 }
 
@@ -311,6 +326,65 @@ pub struct NewAction {
     pub review_finding_id: Option<Uuid>,
     /// A mitigating action of this risk on the register.
     pub risk_id: Option<Uuid>,
+    /// An improvement action of this organisation's self-assessment return.
+    pub round_return_id: Option<Uuid>,
+    /// An action from this multi-agency case audit's learning.
+    pub case_audit_id: Option<Uuid>,
+}
+
+impl NewAction {
+    /// An action of no origin yet (the caller names it: `NewAction { risk_id: Some(id), ..NewAction::new(…) }`).
+    pub fn new(checked: (String, Uuid, String, NaiveDate), group_id: Option<Uuid>) -> NewAction {
+        let (description, owner_membership_id, owner_name, due_on) = checked;
+        NewAction {
+            description,
+            owner_membership_id,
+            owner_name,
+            due_on,
+            group_id,
+            meeting_id: None,
+            minute_section_id: None,
+            recommendation_lineage_id: None,
+            review_id: None,
+            review_finding_id: None,
+            risk_id: None,
+            round_return_id: None,
+            case_audit_id: None,
+        }
+    }
+}
+
+/// The form that sets an action on a record's page (risks, returns, audits): what, who, by when.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    pub action_description: String,
+    #[serde(default)]
+    pub action_owner: String,
+    #[serde(default)]
+    pub action_due_day: String,
+    #[serde(default)]
+    pub action_due_month: String,
+    #[serde(default)]
+    pub action_due_year: String,
+}
+
+impl ActionForm {
+    /// The form checked as [`parse_new`] does: None with what is wrong said on its fields.
+    pub async fn parse(
+        &self,
+        conn: &mut PgConnection,
+        partnership_id: Uuid,
+        errors: &mut crate::web::FormErrors,
+    ) -> sqlx::Result<Option<(String, Uuid, String, NaiveDate)>> {
+        let due = crate::web::DateParts {
+            day: self.action_due_day.clone(),
+            month: self.action_due_month.clone(),
+            year: self.action_due_year.clone(),
+        };
+        let parsed = parse_new(conn, partnership_id, &self.action_description, &self.action_owner, due, errors).await?;
+        Ok(parsed.filter(|_| errors.is_empty()))
+    }
 }
 
 /// A new action as a form gives it (the fields `action_description`, `action_owner` and
@@ -350,18 +424,21 @@ pub async fn parse_new(
 /// a repeat.
 pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action: &NewAction) -> Result<Option<Uuid>> {
     let pid = member.partnership.id;
-    let origin =
-        format!("action:{pid}:{:?}:{:?}:{:?}:{:?}", action.meeting_id, action.recommendation_lineage_id, action.review_id, action.risk_id);
+    let origin = format!(
+        "action:{pid}:{:?}:{:?}:{:?}:{:?}:{:?}",
+        action.meeting_id, action.recommendation_lineage_id, action.review_id, action.risk_id, action.round_return_id
+    );
     sqlx::query!("select pg_advisory_xact_lock(hashtextextended($1, 0))", origin).execute(&mut *conn).await?;
     let id = Uuid::new_v4();
     let inserted = sqlx::query!(
         "insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, group_id,
-                                   meeting_id, minute_section_id, recommendation_lineage_id, review_id, review_finding_id, risk_id, set_by)
-         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $14, $11
+                                   meeting_id, minute_section_id, recommendation_lineage_id, review_id, review_finding_id, risk_id, round_return_id, case_audit_id, set_by)
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, $11
          where not exists (select 1 from action_point where partnership_id = $1 and description = $3 and owner_membership_id = $4
                            and due_on = $6 and meeting_id is not distinct from $8 and minute_section_id is not distinct from $9
                            and recommendation_lineage_id is not distinct from $10 and review_id is not distinct from $12
-                           and review_finding_id is not distinct from $13 and risk_id is not distinct from $14)",
+                           and review_finding_id is not distinct from $13 and risk_id is not distinct from $14
+                           and round_return_id is not distinct from $15 and case_audit_id is not distinct from $16)",
         pid,
         id,
         action.description,
@@ -375,7 +452,9 @@ pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action
         member.user.id,
         action.review_id,
         action.review_finding_id,
-        action.risk_id
+        action.risk_id,
+        action.round_return_id,
+        action.case_audit_id
     )
     .execute(&mut *conn)
     .await?;
@@ -386,7 +465,8 @@ pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action
         .after(json!({
             "description": action.description, "owner": action.owner_name, "owner_membership_id": action.owner_membership_id,
             "due_on": action.due_on, "meeting_id": action.meeting_id, "recommendation_lineage_id": action.recommendation_lineage_id,
-            "review_id": action.review_id, "review_finding_id": action.review_finding_id, "risk_id": action.risk_id
+            "review_id": action.review_id, "review_finding_id": action.review_finding_id, "risk_id": action.risk_id,
+            "round_return_id": action.round_return_id, "case_audit_id": action.case_audit_id
         }))
         .record(conn)
         .await?;

@@ -7,7 +7,7 @@ use svg::Document;
 use svg::node::Text;
 use svg::node::element::{Circle, Description, Line, Polyline, Rectangle, Text as TextEl, Title};
 
-use super::{Band, IMPACT, LIKELIHOOD, Score};
+use super::{Band, IMPACT, LIKELIHOOD, Rating, Score};
 
 const CELL: f64 = 64.0;
 const LEFT: f64 = 120.0;
@@ -177,6 +177,71 @@ pub fn history(reviews: &[(NaiveDate, i16)], target: i16) -> String {
     doc.to_string()
 }
 
+/// A self-assessment round's ratings: a bar a standard, split green, amber, red and not applicable, each part
+/// labelled with its count; the standards are numbered, and the page's table names them in full.
+pub fn ratings(standards: &[(String, [(Rating, i64); 4])]) -> String {
+    const WIDTH: f64 = 560.0;
+    const LABEL_W: f64 = 40.0;
+    const BAR_H: f64 = 24.0;
+    const GAP: f64 = 10.0;
+    let height = standards.len() as f64 * (BAR_H + GAP) + GAP + 30.0;
+    let description = standards
+        .iter()
+        .map(|(title, counts)| {
+            let parts = counts.iter().map(|(rating, n)| format!("{} {n}", rating.short())).collect::<Vec<_>>().join(", ");
+            format!("{title}: {parts}")
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut doc = Document::new()
+        .set("viewBox", (0, 0, WIDTH, height))
+        .set("width", WIDTH)
+        .set("height", height)
+        .set("role", "img")
+        .set("class", "hub-chart")
+        .add(Title::new("Ratings of each standard in the submitted returns"))
+        .add(Description::new().add(Text::new(if description.is_empty() { "No standards".to_owned() } else { description })));
+    let most = standards.iter().map(|(_, counts)| counts.iter().map(|(_, n)| n).sum::<i64>()).max().unwrap_or(0).max(1) as f64;
+    for (i, (title, counts)) in standards.iter().enumerate() {
+        let y = GAP + i as f64 * (BAR_H + GAP);
+        let number = title.split('.').next().unwrap_or_default().to_owned();
+        doc = doc.add(text(number, LABEL_W - 8.0, y + BAR_H * 0.7, "end", 14));
+        let mut x = LABEL_W;
+        for (rating, n) in counts.iter().filter(|(_, n)| *n > 0) {
+            let w = (WIDTH - LABEL_W - 10.0) * *n as f64 / most;
+            doc = doc
+                .add(
+                    Rectangle::new()
+                        .set("x", x)
+                        .set("y", y)
+                        .set("width", w)
+                        .set("height", BAR_H)
+                        .set("fill", rating.fill())
+                        .set("stroke", "#ffffff"),
+                )
+                .add(text(format!("{} {n}", rating.short()), x + 4.0, y + BAR_H * 0.7, "start", 12));
+            x += w;
+        }
+    }
+    let legend_y = height - 12.0;
+    let mut x = LABEL_W;
+    for rating in [Rating::Green, Rating::Amber, Rating::Red, Rating::NotApplicable] {
+        doc = doc
+            .add(
+                Rectangle::new()
+                    .set("x", x)
+                    .set("y", legend_y - 11.0)
+                    .set("width", 14)
+                    .set("height", 14)
+                    .set("fill", rating.fill())
+                    .set("stroke", INK),
+            )
+            .add(text(rating.label(), x + 18.0, legend_y, "start", 12));
+        x += 130.0;
+    }
+    doc.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +265,14 @@ mod tests {
         assert!(svg.contains("likelihood 3, impact 4: 2"));
         assert!(svg.contains("role=\"img\""));
         assert!(heat_map(&Cells::default()).contains("No open risks"));
+    }
+
+    #[test]
+    fn the_ratings_chart_describes_each_standard() {
+        let counts = [(Rating::Green, 2), (Rating::Amber, 1), (Rating::Red, 0), (Rating::NotApplicable, 0)];
+        let svg = ratings(&[("1. Senior management commitment".to_owned(), counts)]);
+        assert!(svg.contains("1. Senior management commitment: Green 2, Amber 1, Red 0, N/A 0"));
+        assert!(svg.contains("<title>Ratings of each standard in the submitted returns</title>"));
     }
 
     #[test]

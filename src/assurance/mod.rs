@@ -5,10 +5,27 @@
 //! business unit (every review keeps its score, so the history shows the
 //! movement the yearly report gives), with its controls and mitigating actions
 //! through the shared actions owner. Closing a risk keeps it.
+//!
+//! Self-assessment rounds (Section 11 for relevant agencies, Section 175 for
+//! schools, or local ones): the business unit opens a round with its
+//! standards, the organisations taking part and a deadline; each
+//! organisation's named contact fills its return (a rating and evidence per
+//! standard, files, its own improvement actions), which locks when submitted;
+//! the business unit challenges ratings and accepts returns. A return is for
+//! the business unit, the partners and the organisation that made it
+//! (row-level security, `round_return_need_to_know`).
+//!
+//! Multi-agency case audits: a theme commissioned by a group, the agencies and
+//! the (pseudonymised) cases in the sample, each agency's findings graded and
+//! the overall grade, findings and learning, the actions, and the report to
+//! the commissioning group's next meeting; a reported audit is kept as it was.
 
+pub mod case_audits;
 pub mod heat_map;
 pub mod register;
+pub mod returns;
 pub mod risk;
+pub mod rounds;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -203,9 +220,258 @@ pub fn keeps(member: &Member, owner_membership_id: Uuid) -> bool {
     member.roles.allows(Capability::ManageAssurance) || member.membership_id == owner_membership_id
 }
 
+/// What kind of self-assessment a round is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, Serialize, Deserialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum RoundKind {
+    /// Children Act 2004 s11: the relevant agencies' arrangements to safeguard and promote children's welfare.
+    #[sqlx(rename = "section11")]
+    #[serde(rename = "section11")]
+    Section11,
+    /// Education Act 2002 s175 (and s157): schools' and colleges' safeguarding audit.
+    #[sqlx(rename = "section175")]
+    #[serde(rename = "section175")]
+    Section175,
+    /// The partnership's own.
+    Local,
+}
+
+impl RoundKind {
+    pub const ALL: [RoundKind; 3] = [RoundKind::Section11, RoundKind::Section175, RoundKind::Local];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            RoundKind::Section11 => "section11",
+            RoundKind::Section175 => "section175",
+            RoundKind::Local => "local",
+        }
+    }
+    pub fn parse(code: &str) -> Option<RoundKind> {
+        RoundKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            RoundKind::Section11 => "Section 11 self-assessment",
+            RoundKind::Section175 => "Section 175 safeguarding audit",
+            RoundKind::Local => "Local self-assessment",
+        }
+    }
+    /// Who usually takes part.
+    pub fn who(self) -> &'static str {
+        match self {
+            RoundKind::Section11 => "relevant agencies (Children Act 2004, section 11)",
+            RoundKind::Section175 => "schools, colleges and early years settings (Education Act 2002, section 175)",
+            RoundKind::Local => "the organisations the partnership chooses",
+        }
+    }
+    /// The standards a round of this kind starts from; the business unit edits them when it opens the round.
+    pub fn template(self) -> &'static [&'static str] {
+        match self {
+            RoundKind::Section11 => &SECTION_11_STANDARDS,
+            RoundKind::Section175 => &SECTION_175_STANDARDS,
+            RoundKind::Local => &[],
+        }
+    }
+}
+
+/// The eight Section 11 standards, as partnerships' self-assessment tools put them.
+pub const SECTION_11_STANDARDS: [&str; 8] = [
+    "Senior management commitment to safeguarding and promoting the welfare of children",
+    "Clear lines of accountability for safeguarding",
+    "Safeguarding built into the development of services",
+    "Safeguarding training for staff, and supervision",
+    "Safer recruitment and managing allegations against staff",
+    "Effective inter-agency working",
+    "Information sharing",
+    "The voice of the child is heard and acted on",
+];
+
+/// A school's or college's safeguarding audit, as local Section 175 tools put it.
+pub const SECTION_175_STANDARDS: [&str; 8] = [
+    "Leadership: the safeguarding policy and the designated safeguarding lead",
+    "Safer recruitment and the single central record",
+    "Staff induction and training in Keeping Children Safe in Education",
+    "Early help and referrals to children's social care",
+    "Managing allegations against staff",
+    "Online safety, filtering and monitoring",
+    "Safeguarding in the curriculum and the voice of pupils",
+    "Attendance and children missing education",
+];
+
+/// A return's rating of one standard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, Serialize, Deserialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Rating {
+    Red,
+    Amber,
+    Green,
+    NotApplicable,
+}
+
+impl Rating {
+    pub const ALL: [Rating; 4] = [Rating::Green, Rating::Amber, Rating::Red, Rating::NotApplicable];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Rating::Red => "red",
+            Rating::Amber => "amber",
+            Rating::Green => "green",
+            Rating::NotApplicable => "not_applicable",
+        }
+    }
+    pub fn parse(code: &str) -> Option<Rating> {
+        Rating::ALL.into_iter().find(|r| r.code() == code)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Rating::Red => "Red: not met",
+            Rating::Amber => "Amber: partly met",
+            Rating::Green => "Green: met",
+            Rating::NotApplicable => "Not applicable",
+        }
+    }
+    pub fn short(self) -> &'static str {
+        match self {
+            Rating::Red => "Red",
+            Rating::Amber => "Amber",
+            Rating::Green => "Green",
+            Rating::NotApplicable => "N/A",
+        }
+    }
+    pub fn tag_class(self) -> &'static str {
+        match self {
+            Rating::Red => "govuk-tag--red",
+            Rating::Amber => "govuk-tag--orange",
+            Rating::Green => "govuk-tag--green",
+            Rating::NotApplicable => "govuk-tag--grey",
+        }
+    }
+    /// The chart's fill: with black text, at AA contrast.
+    pub fn fill(self) -> &'static str {
+        match self {
+            Rating::Red => "#f4cdc6",
+            Rating::Amber => "#fcd6c3",
+            Rating::Green => "#cce2d8",
+            Rating::NotApplicable => "#e5e6e7",
+        }
+    }
+}
+
+/// Where a return stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, Serialize, Deserialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnStatus {
+    NotStarted,
+    Draft,
+    Submitted,
+    Accepted,
+}
+
+impl ReturnStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            ReturnStatus::NotStarted => "Not started",
+            ReturnStatus::Draft => "Started, not submitted",
+            ReturnStatus::Submitted => "Submitted",
+            ReturnStatus::Accepted => "Accepted",
+        }
+    }
+    pub fn tag_class(self) -> &'static str {
+        match self {
+            ReturnStatus::NotStarted => "govuk-tag--grey",
+            ReturnStatus::Draft => "govuk-tag--blue",
+            ReturnStatus::Submitted => "govuk-tag--purple",
+            ReturnStatus::Accepted => "govuk-tag--green",
+        }
+    }
+    /// Submitted or accepted: the return no longer changes.
+    pub fn is_locked(self) -> bool {
+        matches!(self, ReturnStatus::Submitted | ReturnStatus::Accepted)
+    }
+}
+
+/// A multi-agency audit's grade of an agency's practice, or of the whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, Serialize, Deserialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Grade {
+    Outstanding,
+    Good,
+    RequiresImprovement,
+    Inadequate,
+}
+
+impl Grade {
+    pub const ALL: [Grade; 4] = [Grade::Outstanding, Grade::Good, Grade::RequiresImprovement, Grade::Inadequate];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Grade::Outstanding => "outstanding",
+            Grade::Good => "good",
+            Grade::RequiresImprovement => "requires_improvement",
+            Grade::Inadequate => "inadequate",
+        }
+    }
+    pub fn parse(code: &str) -> Option<Grade> {
+        Grade::ALL.into_iter().find(|g| g.code() == code)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Grade::Outstanding => "Outstanding",
+            Grade::Good => "Good",
+            Grade::RequiresImprovement => "Requires improvement",
+            Grade::Inadequate => "Inadequate",
+        }
+    }
+    pub fn tag_class(self) -> &'static str {
+        match self {
+            Grade::Outstanding => "govuk-tag--turquoise",
+            Grade::Good => "govuk-tag--green",
+            Grade::RequiresImprovement => "govuk-tag--orange",
+            Grade::Inadequate => "govuk-tag--red",
+        }
+    }
+    /// (code, label) for a select.
+    pub fn options() -> Vec<(String, String)> {
+        Grade::ALL.iter().map(|g| (g.code().to_owned(), g.label().to_owned())).collect()
+    }
+}
+
+/// When an organisation's next self-assessment of a kind falls due: the last one and the interval in months.
+pub fn next_due(last: Option<chrono::NaiveDate>, interval_months: i32) -> Option<chrono::NaiveDate> {
+    last.and_then(|d| d.checked_add_months(chrono::Months::new(u32::try_from(interval_months).unwrap_or(12))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn round_kinds_and_ratings_round_trip() {
+        for k in RoundKind::ALL {
+            assert_eq!(RoundKind::parse(k.code()), Some(k));
+        }
+        for r in Rating::ALL {
+            assert_eq!(Rating::parse(r.code()), Some(r));
+        }
+        for g in Grade::ALL {
+            assert_eq!(Grade::parse(g.code()), Some(g));
+        }
+        assert_eq!(RoundKind::Section11.template().len(), 8);
+        assert!(RoundKind::Local.template().is_empty());
+        assert!(ReturnStatus::Submitted.is_locked() && !ReturnStatus::Draft.is_locked());
+    }
+
+    #[test]
+    fn the_next_self_assessment_follows_the_interval() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(next_due(Some(d(2025, 1, 31)), 24), Some(d(2027, 1, 31)));
+        assert_eq!(next_due(Some(d(2026, 3, 1)), 12), Some(d(2027, 3, 1)));
+        assert_eq!(next_due(None, 12), None);
+    }
 
     #[test]
     fn scores_multiply_and_fall_in_bands() {

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::register::{Details, RiskForm, details_json, parse, render_form};
 use super::{Category, IMPACT, LIKELIHOOD, Score, Trend, keeps, parse_level, scale_options};
-use crate::actions::{Action, Actions};
+use crate::actions::{Action, ActionForm, Actions, NewAction};
 use crate::calendar::{long_date, today};
 use crate::db::Tx;
 use crate::error::{AppError, Result};
@@ -198,20 +198,6 @@ pub(crate) struct ReviewForm {
     next_review_month: String,
     #[serde(default)]
     next_review_year: String,
-}
-
-#[derive(Deserialize, Default, Clone)]
-pub(crate) struct ActionForm {
-    #[serde(default)]
-    action_description: String,
-    #[serde(default)]
-    action_owner: String,
-    #[serde(default)]
-    action_due_day: String,
-    #[serde(default)]
-    action_due_month: String,
-    #[serde(default)]
-    action_due_year: String,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -412,25 +398,11 @@ pub(crate) async fn set_action(
         return closed_already(&session, &member, &risk).await;
     }
     let mut errors = FormErrors::default();
-    let due = DateParts { day: form.action_due_day.clone(), month: form.action_due_month.clone(), year: form.action_due_year.clone() };
-    let parsed = crate::actions::parse_new(&mut tx, pid, &form.action_description, &form.action_owner, due, &mut errors).await?;
-    let Some((description, owner_membership_id, owner_name, due_on)) = parsed.filter(|_| errors.is_empty()) else {
+    let Some(checked) = form.parse(&mut tx, pid, &mut errors).await? else {
         member.resume(tx);
         return render(&state, &session, member, &risk_id, Forms { action: form, errors, ..Forms::default() }).await;
     };
-    let action = crate::actions::NewAction {
-        description,
-        owner_membership_id,
-        owner_name,
-        due_on,
-        group_id: risk.group_id,
-        meeting_id: None,
-        minute_section_id: None,
-        recommendation_lineage_id: None,
-        review_id: None,
-        review_finding_id: None,
-        risk_id: Some(risk.id),
-    };
+    let action = NewAction { risk_id: Some(risk.id), ..NewAction::new(checked, risk.group_id) };
     let set = crate::actions::set(&mut tx, &member, &address, &action).await?;
     tx.commit().await?;
     let message = match set {

@@ -53,7 +53,7 @@ pub struct AuditPage {
     errors: FormErrors,
     people: Vec<(String, String)>,
     person: String,
-    kinds: [(&'static str, &'static str); 24],
+    kinds: [(&'static str, &'static str); 27],
     kind: String,
     actions: Vec<(String, String)>,
     action: String,

@@ -127,6 +127,14 @@ enum Kind {
     MyReviewRequest,
     /// An open risk due for review in the window or past its date, for its owner and the business unit.
     RiskReview,
+    /// A self-assessment return this person fills, not yet submitted.
+    MyReturn,
+    /// A round's returns overdue (`n`) and submitted to review (`of`), for the business unit.
+    RoundReturns,
+    /// A challenge to a rating of a return this person fills, not yet answered.
+    MyChallenge,
+    /// A multi-agency audit in progress, for the business unit to finish and report.
+    AuditInProgress,
 }
 
 #[derive(Debug, Deserialize)]
@@ -351,6 +359,41 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                    where k.partnership_id = $1 and k.closed_on is null and k.review_on <= $4
                      and ((select $18::boolean) or k.owner_membership_id = me.id)
                    order by k.review_on limit 50) due
+               union all
+               -- Self-assessment returns this person fills, not yet submitted, and challenges waiting for their answer.
+               select mine.j from (
+                   select json_build_object('kind', 'my_return', 'id', r.id, 'title', a.title, 'detail', o.name, 'on', a.due_on) as j
+                   from round_return r join me on me.id = r.contact_membership_id
+                   join assurance_round a on a.partnership_id = r.partnership_id and a.id = r.round_id
+                   join organisation o on o.partnership_id = r.partnership_id and o.id = r.organisation_id
+                   where r.partnership_id = $1 and r.status in ('not_started', 'draft')
+                   order by a.due_on limit 10) mine
+               union all
+               select asked.j from (
+                   select json_build_object('kind', 'my_challenge', 'id', r.id, 'title', a.title, 'detail', o.name,
+                                            'n', count(*)) as j
+                   from return_challenge c
+                   join round_return r on r.partnership_id = c.partnership_id and r.id = c.return_id
+                   join me on me.id = r.contact_membership_id
+                   join assurance_round a on a.partnership_id = r.partnership_id and a.id = r.round_id
+                   join organisation o on o.partnership_id = r.partnership_id and o.id = r.organisation_id
+                   where c.partnership_id = $1 and c.answered_at is null
+                   group by r.id, a.title, o.name limit 10) asked
+               union all
+               -- For the business unit: each round's returns overdue and those submitted, waiting to be reviewed.
+               select json_build_object('kind', 'round_returns', 'id', a.id, 'title', a.title, 'on', a.due_on,
+                                        'n', count(*) filter (where r.status in ('not_started', 'draft') and a.due_on < $3),
+                                        'of', count(*) filter (where r.status = 'submitted'))
+               from round_return r join assurance_round a on a.partnership_id = r.partnership_id and a.id = r.round_id
+               where (select $18::boolean) and r.partnership_id = $1 and r.status in ('not_started', 'draft', 'submitted')
+               group by a.id, a.title, a.due_on
+               union all
+               select going.j from (
+                   select json_build_object('kind', 'audit_in_progress', 'id', c.id, 'number', c.number, 'title', c.theme,
+                                            'detail', g.name) as j
+                   from case_audit c join partnership_group g on g.partnership_id = c.partnership_id and g.id = c.group_id
+                   where (select $18::boolean) and c.partnership_id = $1 and c.status = 'in_progress'
+                   order by c.started_on limit 10) going
                union all
                select json_build_object('kind', 'my_two_factor')
                from app_user u where u.id = $2 and u.totp_enabled_at is null
@@ -665,6 +708,49 @@ fn describe(
             )]
         }
         Kind::MyAction => vec![need(format!("/p/{slug}/actions/{id}"), title, Some("Your action".to_owned()), line.on)],
+        Kind::MyReturn => vec![need(
+            format!("/p/{slug}/assurance/returns/{id}"),
+            format!("Complete {}'s return: {title}", line.detail.clone().unwrap_or_default()),
+            Some("Self-assessment: rate each standard with its evidence".to_owned()),
+            line.on,
+        )],
+        Kind::MyChallenge => vec![need(
+            format!("/p/{slug}/assurance/returns/{id}#challenges"),
+            format!(
+                "Answer {} on {}'s return: {title}",
+                plural(line.n.unwrap_or(1), "challenge", "challenges"),
+                line.detail.clone().unwrap_or_default()
+            ),
+            Some("Self-assessment: the business unit challenged a rating".to_owned()),
+            None,
+        )],
+        Kind::AuditInProgress => vec![need(
+            format!("/p/{slug}/audits/{id}"),
+            format!("Finish and report MA{}: {title}", line.number.unwrap_or_default()),
+            Some(format!("Multi-agency audit for the {}", line.detail.clone().unwrap_or_default())),
+            None,
+        )],
+        Kind::RoundReturns => {
+            let href = format!("/p/{slug}/assurance/rounds/{id}");
+            let mut lines = Vec::new();
+            if let Some(late) = line.n.filter(|n| *n > 0) {
+                lines.push(need(
+                    href.clone(),
+                    format!("{title}: {} overdue", plural(late, "return is", "returns are")),
+                    Some("Self-assessment".to_owned()),
+                    line.on,
+                ));
+            }
+            if let Some(submitted) = line.of.filter(|n| *n > 0) {
+                lines.push(need(
+                    href,
+                    format!("{title}: {} to review and accept", plural(submitted, "return", "returns")),
+                    Some("Self-assessment".to_owned()),
+                    None,
+                ));
+            }
+            lines
+        }
         Kind::RiskReview => vec![need(
             format!("/p/{slug}/risks/{id}#review"),
             format!("Review RR{}: {title}", line.number.unwrap_or_default()),

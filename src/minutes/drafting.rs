@@ -232,17 +232,9 @@ async fn checked_action(
     }
     let (Some(description), Some(owner), Some(due_on)) = (description, owner, due_on) else { return Ok(None) };
     Ok(Some(crate::actions::NewAction {
-        description,
-        owner_membership_id: owner.membership_id,
-        owner_name: owner.display_name,
-        due_on,
-        group_id: Some(meeting.group_id),
         meeting_id: Some(meeting.id),
         minute_section_id: section,
-        recommendation_lineage_id: None,
-        review_id: None,
-        review_finding_id: None,
-        risk_id: None,
+        ..crate::actions::NewAction::new((description, owner.membership_id, owner.display_name, due_on), Some(meeting.group_id))
     }))
 }
 

@@ -105,17 +105,9 @@ pub(crate) async fn set_action(
         return render_action(&state, &session, member, &review_id, form, errors).await;
     };
     let action = crate::actions::NewAction {
-        description,
-        owner_membership_id,
-        owner_name,
-        due_on,
-        group_id: Some(review.group_id),
-        meeting_id: None,
-        minute_section_id: None,
-        recommendation_lineage_id: None,
         review_id: Some(review.id),
         review_finding_id: finding,
-        risk_id: None,
+        ..crate::actions::NewAction::new((description, owner_membership_id, owner_name, due_on), Some(review.group_id))
     };
     let set = crate::actions::set(&mut tx, &member, &address, &action).await?;
     tx.commit().await?;

@@ -190,19 +190,9 @@ pub(super) async fn insert_action(
     rec: &CurrentRecommendation,
     action: (String, Uuid, String, NaiveDate),
 ) -> Result<()> {
-    let (description, owner_membership_id, owner_name, due_on) = action;
     let action = crate::actions::NewAction {
-        description,
-        owner_membership_id,
-        owner_name,
-        due_on,
-        group_id: rec.addressee_group_id,
-        meeting_id: None,
-        minute_section_id: None,
         recommendation_lineage_id: Some(rec.lineage_id),
-        review_id: None,
-        review_finding_id: None,
-        risk_id: None,
+        ..crate::actions::NewAction::new(action, rec.addressee_group_id)
     };
     crate::actions::set(tx, member, address, &action).await?;
     Ok(())

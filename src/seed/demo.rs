@@ -139,6 +139,7 @@ pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_fi
         demo_decision(&mut tx, partnership_id, &p.slug).await?;
         demo_reviews(&mut tx, partnership_id).await?;
         demo_risks(&mut tx, partnership_id).await?;
+        demo_round(&mut tx, partnership_id).await?;
     }
     tx.commit().await?;
 
@@ -356,6 +357,52 @@ async fn demo_risks(tx: &mut crate::db::Tx, partnership_id: Uuid) -> anyhow::Res
                   current_date + 30 + made.number * 10, made.group_id, made.id, made.created_by
            from made join membership m on m.partnership_id = $1 and m.id = made.owner_membership_id
            where made.number <> 6"#,
+        partnership_id
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A Section 11 round under way: the eight standards, a return from each relevant agency (its contact the first
+/// of its people), the first two submitted with their ratings and the third started.
+async fn demo_round(tx: &mut crate::db::Tx, partnership_id: Uuid) -> anyhow::Result<()> {
+    let standards: Vec<String> = crate::assurance::SECTION_11_STANDARDS.iter().map(|s| (*s).to_owned()).collect();
+    sqlx::query!(
+        r#"with made as (insert into assurance_round (partnership_id, id, number, kind, title, opened_on, due_on)
+                         select $1, gen_random_uuid(), 1, 'section11', 'Section 11 self-assessment ' || extract(year from current_date)::int,
+                                current_date - 20, current_date + 40
+                         where not exists (select 1 from assurance_round where partnership_id = $1)
+                         returning id),
+                standards as (insert into round_standard (partnership_id, id, round_id, position, title)
+                              select $1, gen_random_uuid(), made.id, s.position, s.title
+                              from made cross join unnest($2::text[]) with ordinality s(title, position)
+                              returning id, position, round_id),
+                returns as (insert into round_return (partnership_id, id, round_id, organisation_id, contact_membership_id, summary, status)
+                            select $1, gen_random_uuid(), made.id, o.id,
+                                   (select m.id from membership m where m.partnership_id = $1 and m.organisation_id = o.id and m.is_current
+                                    order by m.created_at, m.id limit 1),
+                                   case when o.n <= 3 then 'Broadly compliant; training is the area to strengthen.' else '' end,
+                                   case when o.n <= 3 then 'draft' else 'not_started' end
+                            from made cross join (select id, row_number() over (order by name) as n from organisation
+                                                  where partnership_id = $1 and is_relevant_agency and retired_on is null) o
+                            returning id, organisation_id, status)
+           insert into return_rating (partnership_id, return_id, standard_id, rating, evidence)
+           select $1, r.id, s.id, (array['green', 'green', 'amber', 'green', 'red', 'green', 'amber', 'green'])[s.position],
+                  'Our evidence for standard ' || s.position || ': policy, audit and staff survey.'
+           from returns r cross join standards s where r.status = 'draft'"#,
+        partnership_id,
+        &standards
+    )
+    .execute(&mut **tx)
+    .await?;
+    // The first two are submitted, as the form would (the ratings first, then the return locks).
+    sqlx::query!(
+        "update round_return set status = 'submitted', submitted_at = now() - interval '3 days'
+         where partnership_id = $1 and id in (select r.id from round_return r join organisation o on o.partnership_id = r.partnership_id
+                                               and o.id = r.organisation_id
+                                               where r.partnership_id = $1 and r.status = 'draft' order by o.name limit 2)
+           and not exists (select 1 from round_return where partnership_id = $1 and status in ('submitted', 'accepted'))",
         partnership_id
     )
     .execute(&mut **tx)

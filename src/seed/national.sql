@@ -9,7 +9,8 @@
 -- groups meeting about 80 times a year (8 agenda items, attendance, minutes
 -- with three sections, an action in each), 30 decisions a year with every
 -- statutory partner's response, four scrutiny reports a year with ten
--- recommendations each, 25 risks reviewed each quarter, 2,000 audit rows a year. Factors run from 0.4 to 3:
+-- recommendations each, 25 risks reviewed each quarter, a Section 11 round every two years with a
+-- return from each relevant agency, two multi-agency case audits a year, 2,000 audit rows a year. Factors run from 0.4 to 3:
 -- most partnerships are near 1, a few much larger; the first is the largest.
 -- Run as the owner (row-level security does not bind it), in one transaction.
 
@@ -526,6 +527,119 @@ join gen_person b on b.partnership_id = r.partnership_id and b.k = 1
 join gen_group g on g.partnership_id = r.partnership_id and g.gi = r.group_gi
 cross join generate_series(1, 2) i
 cross join lateral (select r.created_on + 120 * i as due) d
+cross join lateral (select d.due < current_date - 30 as done) t;
+
+-- Section 11 rounds every two years (the last still open: a few returns in, some started, the rest not),
+-- each with the eight standards and a return from every relevant agency, its contact the first of its people;
+-- submitted returns rated, with evidence, one challenge answered in each round and an improvement action.
+create temp table gen_round on commit drop as
+select p.id as partnership_id, gen_random_uuid() as id, r as number,
+       case when r = greatest(1, p.years / 2) then current_date - 40 else current_date - 2 * (p.years / 2 - r) * 365 - 300 end as opened_on,
+       r = greatest(1, p.years / 2) as latest
+from gen_p p cross join generate_series(1, greatest(1, p.years / 2)) r;
+
+insert into assurance_round (partnership_id, id, number, kind, title, opened_on, due_on, created_by, created_at)
+select g.partnership_id, g.id, g.number, 'section11', 'Section 11 self-assessment ' || extract(year from g.opened_on)::int || ' (SA' || g.number || ')',
+       g.opened_on, case when g.latest then current_date + 20 else g.opened_on + 90 end, b.user_id, g.opened_on::timestamptz
+from gen_round g join gen_person b on b.partnership_id = g.partnership_id and b.k = 1;
+
+insert into round_standard (partnership_id, id, round_id, position, title)
+select g.partnership_id, gen_random_uuid(), g.id, s.position, s.title
+from gen_round g cross join unnest(array['Senior management commitment to safeguarding and promoting the welfare of children',
+    'Clear lines of accountability for safeguarding', 'Safeguarding built into the development of services',
+    'Safeguarding training for staff, and supervision', 'Safer recruitment and managing allegations against staff',
+    'Effective inter-agency working', 'Information sharing', 'The voice of the child is heard and acted on']) with ordinality s(title, position);
+
+create temp table gen_return on commit drop as
+select g.partnership_id, gen_random_uuid() as id, g.id as round_id, g.opened_on, g.latest, o.id as organisation_id, o.rn,
+       (select c.membership_id from gen_person c where c.partnership_id = g.partnership_id and c.org_rn = o.rn and not c.left_partnership
+        order by c.k limit 1) as contact,
+       case when not g.latest then 'accepted' when o.rn % 4 = 0 then 'submitted' when o.rn % 4 = 1 then 'draft' else 'not_started' end as status
+from gen_round g join gen_org o on o.partnership_id = g.partnership_id and not o.statutory;
+
+insert into round_return (partnership_id, id, round_id, organisation_id, contact_membership_id, status, summary, updated_at)
+select partnership_id, id, round_id, organisation_id, contact, case when status = 'not_started' then 'not_started' else 'draft' end,
+       case when status <> 'not_started' then 'Generated summary: broadly compliant, with training to improve.' else '' end,
+       opened_on::timestamptz + interval '30 days'
+from gen_return;
+
+insert into return_rating (partnership_id, return_id, standard_id, rating, evidence)
+select r.partnership_id, r.id, s.id, (array['green', 'green', 'amber', 'green', 'red', 'green', 'amber', 'not_applicable'])[1 + (s.position + r.rn) % 8],
+       'Generated evidence for standard ' || s.position || '.'
+from gen_return r join round_standard s on s.partnership_id = r.partnership_id and s.round_id = r.round_id
+where r.status <> 'not_started';
+
+-- Submitted (and accepted) as the application would: the ratings first, then the return locks.
+update round_return t set status = g.status, submitted_at = g.opened_on::timestamptz + interval '60 days',
+       submitted_by = (select c.user_id from gen_person c where c.partnership_id = g.partnership_id and c.membership_id = g.contact),
+       accepted_at = case when g.status = 'accepted' then g.opened_on::timestamptz + interval '80 days' end
+from gen_return g where t.partnership_id = g.partnership_id and t.id = g.id and g.status in ('submitted', 'accepted');
+
+insert into return_challenge (partnership_id, id, return_id, standard_id, challenge, challenged_by, challenged_at, answer, answered_by, answered_at)
+select r.partnership_id, gen_random_uuid(), r.id, s.id, 'What evidence shows this is embedded?', b.user_id, r.opened_on::timestamptz + interval '65 days',
+       'Generated answer with the audit that shows it.', c.user_id, r.opened_on::timestamptz + interval '70 days'
+from gen_return r
+join round_standard s on s.partnership_id = r.partnership_id and s.round_id = r.round_id and s.position = 5
+join gen_person b on b.partnership_id = r.partnership_id and b.k = 1
+join gen_person c on c.partnership_id = r.partnership_id and c.membership_id = r.contact
+where r.status in ('submitted', 'accepted') and r.rn = 4;
+
+insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, status, set_by, round_return_id,
+                          completed_at, completion_confirmed_at, completion_confirmed_by, created_at)
+select r.partnership_id, gen_random_uuid(), 'Improve safer recruitment checks (SA return).', c.membership_id, c.display_name, d.due,
+       case when t.done then 'complete' else 'on_track' end, c.user_id, r.id,
+       case when t.done then d.due - 5 end, case when t.done then d.due - 3 end, case when t.done then b.user_id end,
+       r.opened_on::timestamptz + interval '60 days'
+from gen_return r
+join gen_person c on c.partnership_id = r.partnership_id and c.membership_id = r.contact
+join gen_person b on b.partnership_id = r.partnership_id and b.k = 1
+cross join lateral (select r.opened_on + 180 as due) d
+cross join lateral (select d.due < current_date - 30 as done) t
+where r.status in ('submitted', 'accepted');
+
+-- Multi-agency case audits, two a year for the Quality Assurance Group: four agencies and six cases in each
+-- sample, graded, with an action; the latest still in progress.
+create temp table gen_case_audit on commit drop as
+select p.id as partnership_id, gen_random_uuid() as id, a.i as number, current_date - (2 * p.years - a.i) * 182 - 30 as started_on,
+       a.i = 2 * p.years as latest
+from gen_p p cross join generate_series(1, 2 * p.years) a(i);
+
+insert into case_audit (partnership_id, id, number, theme, group_id, scope, started_on, status, overall_grade, overall_findings, learning,
+                        reported_on, created_by, created_at)
+select a.partnership_id, a.id, a.number,
+       (array['Neglect in children under five', 'Exploitation outside the home', 'Domestic abuse and the voice of the child',
+              'Transition to adult services', 'Self-neglect in adults', 'Children missing education'])[1 + a.number % 6] || ' (MA' || a.number || ')',
+       g.id, 'Six cases from the last year, across four agencies.', a.started_on,
+       'in_progress',
+       case when not a.latest then (array['good', 'requires_improvement', 'good', 'inadequate'])[1 + a.number % 4] end,
+       'Generated overall findings.', 'Generated learning for the partnership.',
+       null, b.user_id, a.started_on::timestamptz
+from gen_case_audit a
+join gen_group g on g.partnership_id = a.partnership_id and g.gi = 4
+join gen_person b on b.partnership_id = a.partnership_id and b.k = 1;
+
+-- The samples go in before the audits are reported, as the application would: reported ones are locked after.
+insert into case_audit_agency (partnership_id, audit_id, organisation_id, grade, findings)
+select a.partnership_id, a.id, o.id, (array['good', 'requires_improvement', 'good', 'outstanding'])[1 + (o.rn + a.number) % 4],
+       'Generated findings for the agency.'
+from gen_case_audit a join gen_org o on o.partnership_id = a.partnership_id and o.rn in (1, 2, 3, 4 + a.number % 10);
+insert into case_audit_case (partnership_id, id, audit_id, reference, summary)
+select a.partnership_id, gen_random_uuid(), a.id, 'Case ' || chr(64 + c), 'Generated: age band and agencies involved.'
+from gen_case_audit a cross join generate_series(1, 6) c;
+update case_audit c set status = 'reported', reported_on = a.started_on + 90
+from gen_case_audit a where c.partnership_id = a.partnership_id and c.id = a.id and not a.latest;
+
+insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, status, group_id, set_by, case_audit_id,
+                          completed_at, completion_confirmed_at, completion_confirmed_by, created_at)
+select a.partnership_id, gen_random_uuid(), 'Act on the learning of audit MA' || a.number || '.', o.membership_id, o.display_name, d.due,
+       case when t.done then 'complete' else 'on_track' end, g.id, b.user_id, a.id,
+       case when t.done then d.due - 5 end, case when t.done then d.due - 3 end, case when t.done then b.user_id end,
+       a.started_on::timestamptz + interval '90 days'
+from gen_case_audit a
+join gen_group g on g.partnership_id = a.partnership_id and g.gi = 4
+join gen_person o on o.partnership_id = a.partnership_id and o.k = 12
+join gen_person b on b.partnership_id = a.partnership_id and b.k = 1
+cross join lateral (select a.started_on + 200 as due) d
 cross join lateral (select d.due < current_date - 30 as done) t;
 
 -- The audit log: about 2,000 changes a year, interleaved across partnerships in time.

@@ -27,6 +27,8 @@ pub(crate) struct ArrangementsForm {
     pub(super) decision_making: String,
     #[serde(default)]
     pub(super) section11_interval_months: String,
+    #[serde(default)]
+    pub(super) section175_interval_months: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -48,6 +50,7 @@ pub(crate) async fn arrangements_page(State(state): State<AppState>, session: Se
         scrutiny_arrangements: a.scrutiny_arrangements,
         decision_making: a.decision_making,
         section11_interval_months: a.section11_interval_months.to_string(),
+        section175_interval_months: a.section175_interval_months.to_string(),
     };
     Ok(ArrangementsPage { layout: member.layout(&session, "structure").await?, member, errors: FormErrors::default(), form }
         .into_response())
@@ -74,31 +77,44 @@ pub(crate) async fn update_arrangements(
             .filter(|n| (1..=120).contains(n))
             .ok_or_else(|| "Months between Section 11 self-assessments must be a whole number from 1 to 120".to_owned()),
     );
-    let (Some(chair), Some(scrutiny), Some(decisions), Some(interval)) = (chair, scrutiny, decisions, interval) else {
+    let schools = errors.check(
+        "section175_interval_months",
+        form.section175_interval_months
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|n| (1..=120).contains(n))
+            .ok_or_else(|| "Months between schools' Section 175 audits must be a whole number from 1 to 120".to_owned()),
+    );
+    let (Some(chair), Some(scrutiny), Some(decisions), Some(interval), Some(schools)) = (chair, scrutiny, decisions, interval, schools)
+    else {
         let page = ArrangementsPage { layout: member.layout(&session, "structure").await?, member, errors, form };
         return reject(page);
     };
     let mut tx = member.begin(&state).await?;
     let before = super::arrangement(&mut tx, member.partnership.id).await?;
     sqlx::query!(
-        "insert into arrangement (partnership_id, chair_arrangements, scrutiny_arrangements, decision_making, section11_interval_months)
-         values ($1, $2, $3, $4, $5)
+        "insert into arrangement (partnership_id, chair_arrangements, scrutiny_arrangements, decision_making, section11_interval_months,
+                                  section175_interval_months)
+         values ($1, $2, $3, $4, $5, $6)
          on conflict (partnership_id) do update set chair_arrangements = excluded.chair_arrangements,
              scrutiny_arrangements = excluded.scrutiny_arrangements, decision_making = excluded.decision_making,
-             section11_interval_months = excluded.section11_interval_months",
+             section11_interval_months = excluded.section11_interval_months, section175_interval_months = excluded.section175_interval_months",
         member.partnership.id,
         chair,
         scrutiny,
         decisions,
-        interval
+        interval,
+        schools
     )
     .execute(&mut *tx)
     .await?;
     change(&member, "arrangements.updated", "arrangement", member.partnership.id, &address)
         .before(json!({ "chair_arrangements": before.chair_arrangements, "scrutiny_arrangements": before.scrutiny_arrangements,
-                        "decision_making": before.decision_making, "section11_interval_months": before.section11_interval_months }))
+                        "decision_making": before.decision_making, "section11_interval_months": before.section11_interval_months,
+                        "section175_interval_months": before.section175_interval_months }))
         .after(json!({ "chair_arrangements": chair, "scrutiny_arrangements": scrutiny, "decision_making": decisions,
-                       "section11_interval_months": interval }))
+                       "section11_interval_months": interval, "section175_interval_months": schools }))
         .record(&mut tx)
         .await?;
     tx.commit().await?;

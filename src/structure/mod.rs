@@ -36,9 +36,11 @@ pub struct Arrangement {
     pub scrutiny_arrangements: String,
     pub decision_making: String,
     pub section11_interval_months: i32,
+    /// Months between a school's Section 175 safeguarding audits.
+    pub section175_interval_months: i32,
 }
 
-/// Nothing recorded yet: no text, and Section 11 self-assessments every two years.
+/// Nothing recorded yet: no text, Section 11 self-assessments every two years and Section 175 audits yearly.
 impl Default for Arrangement {
     fn default() -> Self {
         Arrangement {
@@ -46,6 +48,7 @@ impl Default for Arrangement {
             scrutiny_arrangements: String::new(),
             decision_making: String::new(),
             section11_interval_months: 24,
+            section175_interval_months: 12,
         }
     }
 }
@@ -53,7 +56,7 @@ impl Default for Arrangement {
 pub async fn arrangement(conn: &mut PgConnection, partnership_id: Uuid) -> sqlx::Result<Arrangement> {
     let row = sqlx::query_as!(
         Arrangement,
-        "select chair_arrangements, scrutiny_arrangements, decision_making, section11_interval_months
+        "select chair_arrangements, scrutiny_arrangements, decision_making, section11_interval_months, section175_interval_months
          from arrangement where partnership_id = $1",
         partnership_id
     )
@@ -403,6 +406,38 @@ impl TermsVersion {
     pub fn is_overdue(&self, today: &NaiveDate) -> bool {
         self.review_due_on < *today
     }
+}
+
+/// Record that an organisation completed a self-assessment (Section 11, or Section 175 for a school) on `on`,
+/// for the agencies page's next-due dates: the owner of those dates on `organisation`. A later date than the one
+/// held moves it on; an earlier one changes nothing. Audited by the caller, with what was accepted.
+pub async fn record_self_assessment(
+    conn: &mut PgConnection,
+    partnership_id: Uuid,
+    organisation_id: Uuid,
+    section175: bool,
+    on: NaiveDate,
+) -> sqlx::Result<()> {
+    if section175 {
+        sqlx::query!(
+            "update organisation set last_section175_on = greatest(last_section175_on, $3) where partnership_id = $1 and id = $2",
+            partnership_id,
+            organisation_id,
+            on
+        )
+        .execute(conn)
+        .await?;
+    } else {
+        sqlx::query!(
+            "update organisation set last_section11_on = greatest(last_section11_on, $3) where partnership_id = $1 and id = $2",
+            partnership_id,
+            organisation_id,
+            on
+        )
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::error::AppError;
 #[derive(Clone, Debug)]
 pub struct FieldError {
     /// The `id` of the input, so the summary can link to it.
-    pub field: &'static str,
+    pub field: std::borrow::Cow<'static, str>,
     pub message: String,
 }
 
@@ -17,7 +17,11 @@ pub struct FormErrors(pub Vec<FieldError>);
 
 impl FormErrors {
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.push(FieldError { field, message: message.into() });
+        self.0.push(FieldError { field: field.into(), message: message.into() });
+    }
+    /// A message for a field whose name is made at run time (one of a list of inputs: `rating_<id>`).
+    pub fn add_at(&mut self, field: String, message: impl Into<String>) {
+        self.0.push(FieldError { field: field.into(), message: message.into() });
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

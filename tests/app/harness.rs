@@ -310,6 +310,93 @@ impl TestApp {
             .await
             .unwrap();
         ids.insert("review_finding_id", finding.to_string());
+        // A Section 11 round with one standard, and the first agency's return to it (its evidence is the
+        // agency's own: confidential to it, the business unit and the partners), submitted, with a
+        // challenge to its rating and an evidence file.
+        let round = Uuid::new_v4();
+        let standard = Uuid::new_v4();
+        let submitted = Uuid::new_v4();
+        sqlx::query(
+            "with a as (insert into assurance_round (partnership_id, id, number, kind, title, opened_on, due_on)
+                        values ($1, $2, 1, 'section11', 'Section 11 self-assessment', current_date - 10, current_date + 20)),
+                  s as (insert into round_standard (partnership_id, id, round_id, position, title)
+                        values ($1, $3, $2, 1, 'Safer recruitment'))
+             insert into round_return (partnership_id, id, round_id, organisation_id, summary)
+             select $1, $4, $2, (select id from organisation where partnership_id = $1 order by name limit 1),
+                    'Our own view: recruitment checks need tightening'",
+        )
+        .bind(pid)
+        .bind(round)
+        .bind(standard)
+        .bind(submitted)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        sqlx::query(
+            "insert into return_rating (partnership_id, return_id, standard_id, rating, evidence)
+             values ($1, $2, $3, 'amber', 'Safer recruitment checks missed two agency staff')",
+        )
+        .bind(pid)
+        .bind(submitted)
+        .bind(standard)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        sqlx::query("update round_return set status = 'submitted', submitted_at = now() where partnership_id = $1 and id = $2")
+            .bind(pid)
+            .bind(submitted)
+            .execute(&self.owner)
+            .await
+            .unwrap();
+        let challenge = Uuid::new_v4();
+        sqlx::query(
+            "insert into return_challenge (partnership_id, id, return_id, standard_id, challenge)
+             values ($1, $2, $3, $4, 'What evidence shows the checks are now made?')",
+        )
+        .bind(pid)
+        .bind(challenge)
+        .bind(submitted)
+        .bind(standard)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        let return_paper = Uuid::new_v4();
+        sqlx::query(
+            "insert into paper (partnership_id, id, round_return_id, title, filename, content_type, size_bytes, sha256, storage_key)
+             values ($1, $2, $3, 'Recruitment audit', 'recruitment.pdf', 'application/pdf', 10, repeat('c', 64), $4)",
+        )
+        .bind(pid)
+        .bind(return_paper)
+        .bind(submitted)
+        .bind(format!("{pid}/papers/{return_paper}"))
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        // A multi-agency audit commissioned by that group, in progress, with one agency and one case in its sample.
+        let audit = Uuid::new_v4();
+        sqlx::query(
+            "with a as (insert into case_audit (partnership_id, id, number, theme, group_id, started_on)
+                        values ($1, $2, 1, 'Neglect in children under five', $3, current_date - 5))
+             insert into case_audit_agency (partnership_id, audit_id, organisation_id)
+             select $1, $2, id from organisation where partnership_id = $1 order by name limit 1",
+        )
+        .bind(pid)
+        .bind(audit)
+        .bind(group)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        sqlx::query("insert into case_audit_case (partnership_id, id, audit_id, reference) values ($1, gen_random_uuid(), $2, 'Case A')")
+            .bind(pid)
+            .bind(audit)
+            .execute(&self.owner)
+            .await
+            .unwrap();
+        ids.insert("audit_id", audit.to_string());
+        ids.insert("round_id", round.to_string());
+        ids.insert("return_id", submitted.to_string());
+        ids.insert("challenge_id", challenge.to_string());
+        ids.insert("return_paper_id", return_paper.to_string());
         // A risk on the register, overseen by that group, with its first review.
         let risk = Uuid::new_v4();
         sqlx::query(

@@ -5,6 +5,7 @@ mod harness;
 mod paths;
 
 mod admin;
+mod assurance;
 mod audit_log;
 mod auth;
 mod board_pack;

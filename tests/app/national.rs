@@ -18,11 +18,12 @@ use crate::security::declared_routes;
 const MOST_STATEMENTS: i64 = 6;
 
 /// Pages the walk leaves out, and why.
-const NOT_WALKED: [&str; 6] = [
+const NOT_WALKED: [&str; 7] = [
     // Downloads: the generator records papers and report files but writes no file to storage.
     "/papers/{paper_id}",
     "/papers/{decision_paper_id}",
     "/papers/{request_paper_id}",
+    "/papers/{return_paper_id}",
     "/file",
     // Reached with a token from a mail or a calendar program; their own tests cover them.
     "/invitations/{token}",
@@ -141,6 +142,15 @@ async fn sign_in_generated(app: &TestApp, slug: &str) -> Generated {
     );
     ids.insert("review_id", one("select id from review where partnership_id = $1 and closed_on is null order by number limit 1").await);
     ids.insert("risk_id", one("select id from risk where partnership_id = $1 and closed_on is null order by number limit 1").await);
+    ids.insert("round_id", one("select id from assurance_round where partnership_id = $1 order by number desc limit 1").await);
+    ids.insert(
+        "return_id",
+        one("select r.id from round_return r join assurance_round a on a.partnership_id = r.partnership_id and a.id = r.round_id
+             where r.partnership_id = $1 and r.status = 'submitted' order by a.number desc, r.id limit 1")
+        .await,
+    );
+    ids.insert("challenge_id", one("select id from return_challenge where partnership_id = $1 order by challenged_at desc limit 1").await);
+    ids.insert("audit_id", one("select id from case_audit where partnership_id = $1 order by number desc limit 1").await);
     ids.insert(
         "review_finding_id",
         one("select f.id from review_finding f join review v on v.partnership_id = f.partnership_id and v.id = f.review_id

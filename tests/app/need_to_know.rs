@@ -25,7 +25,11 @@ const CASE_FACTS: &str = "Found at home alone";
 /// An agency's answer to the review's information request, and its chronology.
 const AGENCY_SUMMARY: &str = "The health visitor saw Robin twice";
 const CHRONOLOGY: &str = "Health chronology";
-const SECRETS: [&str; 12] = [
+/// An agency's self-assessment return: for the business unit, the partners and the agency itself.
+const RETURN_EVIDENCE: &str = "Safer recruitment checks missed two agency staff";
+const RETURN_SUMMARY: &str = "Our own view: recruitment checks need tightening";
+const RETURN_PAPER: &str = "Recruitment audit";
+const SECRETS: [&str; 15] = [
     DECISION,
     DECISION_BACKGROUND,
     AGENDA_ITEM,
@@ -38,10 +42,14 @@ const SECRETS: [&str; 12] = [
     CASE_FACTS,
     AGENCY_SUMMARY,
     CHRONOLOGY,
+    RETURN_EVIDENCE,
+    RETURN_SUMMARY,
+    RETURN_PAPER,
 ];
 
 /// Placeholders naming a record that is confidential in this fixture.
-const CONFIDENTIAL_IDS: [&str; 6] = ["{decision_id}", "{decision_paper_id}", "{item_id}", "{paper_id}", "{action_id}", "{declaration_id}"];
+const CONFIDENTIAL_IDS: [&str; 7] =
+    ["{decision_id}", "{decision_paper_id}", "{item_id}", "{paper_id}", "{action_id}", "{declaration_id}", "{return_id}"];
 
 /// Swindon's walker records, made confidential: the decision of the first
 /// group, that group's meeting with its agenda item and paper, and an action
@@ -142,7 +150,7 @@ async fn every_route_hides_confidential_records_from_those_who_do_not_need_them(
         .unwrap();
 
     let mut absent = ids.clone();
-    for key in ["decision_id", "decision_paper_id", "item_id", "paper_id", "action_id", "declaration_id"] {
+    for key in ["decision_id", "decision_paper_id", "item_id", "paper_id", "action_id", "declaration_id", "return_id"] {
         absent.insert(key, Uuid::new_v4().to_string());
     }
     let routes: Vec<_> = declared_routes().into_iter().filter(|(_, p)| p.starts_with("/p/{slug}")).collect();
