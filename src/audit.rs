@@ -84,7 +84,7 @@ pub struct Entry {
 }
 
 /// The kinds of record the log speaks of, as people call them (in the order a filter offers them).
-pub const KINDS: [(&str, &str); 27] = [
+pub const KINDS: [(&str, &str); 29] = [
     ("account", "Signing in and out"),
     ("action", "Action"),
     ("agenda_item", "Agenda item"),
@@ -92,10 +92,12 @@ pub const KINDS: [(&str, &str); 27] = [
     ("assurance_round", "Self-assessment round"),
     ("board_link", "Link to another board"),
     ("case_audit", "Multi-agency audit"),
+    ("data_set", "Performance data set"),
     ("decision", "Decision"),
     ("decision_deputy", "Deputy"),
     ("group", "Group"),
     ("group_member", "Seat on a group"),
+    ("indicator", "Performance indicator"),
     ("meeting", "Meeting"),
     ("membership", "Person"),
     ("minutes", "Minutes"),
@@ -185,6 +187,8 @@ impl Entry {
             "risk" => format!("risks/{id}"),
             "assurance_round" => format!("assurance/rounds/{id}"),
             "case_audit" => format!("audits/{id}"),
+            "indicator" => format!("performance/{id}"),
+            "data_set" => "performance".to_owned(),
             "round_return" => format!("assurance/returns/{id}"),
             "arrangement" => "structure/arrangements".to_owned(),
             _ => return None,

@@ -233,6 +233,15 @@ fn routes() -> Vec<Route> {
         post("/p/{slug}/audits/{audit_id}/cases", assurance::case_audits::add_case),
         post("/p/{slug}/audits/{audit_id}/actions", assurance::case_audits::set_action),
         post("/p/{slug}/audits/{audit_id}/report", assurance::case_audits::report),
+        // Assurance: the performance data set
+        get("/p/{slug}/performance", assurance::performance::data_set),
+        get("/p/{slug}/performance/new", assurance::performance::new_page),
+        post("/p/{slug}/performance/new", assurance::performance::define),
+        get("/p/{slug}/performance/upload", assurance::performance::upload_page),
+        upload("/p/{slug}/performance/upload", assurance::performance::upload),
+        post("/p/{slug}/performance/paper", assurance::performance::add_paper),
+        get("/p/{slug}/performance/{indicator_id}", assurance::indicator::indicator_page),
+        post("/p/{slug}/performance/{indicator_id}/values", assurance::indicator::enter_value),
         // Independent scrutiny
         get("/p/{slug}/scrutiny/arrangements", scrutiny::arrangements::page),
         post("/p/{slug}/scrutiny/appointments", scrutiny::arrangements::add_appointment),

@@ -1,5 +1,5 @@
-//! The register's heat map and a risk's score over time, drawn on the server
-//! as SVG. Each has a title and a description for screen readers, and the
+//! The charts of assurance, drawn on the server as SVG: the register's heat
+//! map, a risk's score over time, a round's ratings and an indicator's trend. Each has a title and a description for screen readers, and the
 //! page beside it holds the same numbers as a table.
 
 use chrono::NaiveDate;
@@ -242,6 +242,65 @@ pub fn ratings(standards: &[(String, [(Rating, i64); 4])]) -> String {
     doc.to_string()
 }
 
+/// An indicator's value at each period, with its target as a dashed line; the scale runs from nought (or the
+/// lowest value, if below) to a little above the highest value or target.
+pub fn trend(name: &str, points: &[(String, f64)], target: Option<f64>) -> String {
+    const WIDTH: f64 = 560.0;
+    const HEIGHT: f64 = 240.0;
+    const LEFT: f64 = 60.0;
+    const PAD: f64 = 30.0;
+    let highest = points.iter().map(|(_, v)| *v).chain(target).fold(0.0_f64, f64::max);
+    let lowest = points.iter().map(|(_, v)| *v).chain(target).fold(0.0_f64, f64::min);
+    let span = if highest - lowest > 0.0 { (highest - lowest) * 1.1 } else { 1.0 };
+    let plot_w = WIDTH - LEFT - PAD;
+    let plot_h = HEIGHT - 2.0 * PAD;
+    let y_of = |v: f64| PAD + plot_h * (1.0 - (v - lowest) / span);
+    let x_of = |i: usize| if points.len() < 2 { LEFT + plot_w / 2.0 } else { LEFT + plot_w * i as f64 / (points.len() - 1) as f64 };
+    let described = points.iter().map(|(label, v)| format!("{label}: {}", super::figure(*v))).collect::<Vec<_>>().join("; ");
+    let target_text = target.map(|t| format!(" Target {}.", super::figure(t))).unwrap_or_default();
+    let mut doc = Document::new()
+        .set("viewBox", (0, 0, WIDTH, HEIGHT))
+        .set("width", WIDTH)
+        .set("height", HEIGHT)
+        .set("role", "img")
+        .set("class", "hub-chart")
+        .add(Title::new(format!("{name} over time")))
+        .add(Description::new().add(Text::new(if points.is_empty() {
+            format!("No values yet.{target_text}")
+        } else {
+            format!("{described}.{target_text}")
+        })));
+    for step in 0..=4 {
+        let v = lowest + span * f64::from(step) / 4.0;
+        doc = doc
+            .add(Line::new().set("x1", LEFT).set("x2", WIDTH - PAD).set("y1", y_of(v)).set("y2", y_of(v)).set("stroke", "#b1b4b6"))
+            .add(text(super::figure(v), LEFT - 6.0, y_of(v) + 4.0, "end", 12));
+    }
+    if let Some(t) = target {
+        doc = doc.add(
+            Line::new()
+                .set("x1", LEFT)
+                .set("x2", WIDTH - PAD)
+                .set("y1", y_of(t))
+                .set("y2", y_of(t))
+                .set("stroke", INK)
+                .set("stroke-dasharray", "6 4"),
+        );
+    }
+    let coords: Vec<(f64, f64)> = points.iter().enumerate().map(|(i, (_, v))| (x_of(i), y_of(*v))).collect();
+    if coords.len() > 1 {
+        let path = coords.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ");
+        doc = doc.add(Polyline::new().set("points", path).set("fill", "none").set("stroke", BRAND).set("stroke-width", 3));
+    }
+    for (x, y) in &coords {
+        doc = doc.add(Circle::new().set("cx", *x).set("cy", *y).set("r", 4).set("fill", BRAND));
+    }
+    if let (Some((first, _)), Some((last, _))) = (points.first(), points.last()) {
+        doc = doc.add(text(first.clone(), LEFT, HEIGHT - 8.0, "start", 12)).add(text(last.clone(), WIDTH - PAD, HEIGHT - 8.0, "end", 12));
+    }
+    doc.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +332,14 @@ mod tests {
         let svg = ratings(&[("1. Senior management commitment".to_owned(), counts)]);
         assert!(svg.contains("1. Senior management commitment: Green 2, Amber 1, Red 0, N/A 0"));
         assert!(svg.contains("<title>Ratings of each standard in the submitted returns</title>"));
+    }
+
+    #[test]
+    fn the_trend_describes_each_period_and_the_target() {
+        let svg = trend("Referrals", &[("April 2026".to_owned(), 120.0), ("May 2026".to_owned(), 98.5)], Some(100.0));
+        assert!(svg.contains("April 2026: 120; May 2026: 98.5. Target 100."));
+        assert!(svg.contains("<title>Referrals over time</title>"));
+        assert!(trend("Empty", &[], None).contains("No values yet."));
     }
 
     #[test]

@@ -19,14 +19,23 @@
 //! the (pseudonymised) cases in the sample, each agency's findings graded and
 //! the overall grade, findings and learning, the actions, and the report to
 //! the commissioning group's next meeting; a reported audit is kept as it was.
+//!
+//! The performance data set: the indicators the partnership agreed, each with
+//! its unit, supplying agency, frequency, target and which way is better, and
+//! the values entered per period (by hand, or a CSV file per period checked
+//! row by row before anything is saved), each shown against its target with a
+//! red, amber or green status and its trend.
 
 pub mod case_audits;
 pub mod heat_map;
+pub mod indicator;
+pub mod performance;
 pub mod register;
 pub mod returns;
 pub mod risk;
 pub mod rounds;
 
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -440,6 +449,128 @@ impl Grade {
     }
 }
 
+/// How often an indicator is reported: its periods are months, financial quarters or financial years.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, Serialize, Deserialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Frequency {
+    Monthly,
+    Quarterly,
+    Yearly,
+}
+
+impl Frequency {
+    pub const ALL: [Frequency; 3] = [Frequency::Monthly, Frequency::Quarterly, Frequency::Yearly];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Frequency::Monthly => "monthly",
+            Frequency::Quarterly => "quarterly",
+            Frequency::Yearly => "yearly",
+        }
+    }
+    pub fn parse(code: &str) -> Option<Frequency> {
+        Frequency::ALL.into_iter().find(|f| f.code() == code)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Frequency::Monthly => "Monthly",
+            Frequency::Quarterly => "Quarterly (financial quarters)",
+            Frequency::Yearly => "Yearly (financial years)",
+        }
+    }
+    pub fn options() -> Vec<(String, String)> {
+        Frequency::ALL.iter().map(|f| (f.code().to_owned(), f.label().to_owned())).collect()
+    }
+    /// The first day of the period holding `day`: its month, its financial quarter (April, July, October,
+    /// January) or its financial year (1 April).
+    pub fn period_of(self, day: NaiveDate) -> NaiveDate {
+        let month = day.month();
+        let (year, first_month) = match self {
+            Frequency::Monthly => (day.year(), month),
+            Frequency::Quarterly => (day.year(), month - (month + 8) % 3),
+            Frequency::Yearly => (if month >= 4 { day.year() } else { day.year() - 1 }, 4),
+        };
+        NaiveDate::from_ymd_opt(year, first_month, 1).unwrap_or(day)
+    }
+    /// The period before the one starting on `start`.
+    pub fn previous(self, start: NaiveDate) -> NaiveDate {
+        let months = match self {
+            Frequency::Monthly => 1,
+            Frequency::Quarterly => 3,
+            Frequency::Yearly => 12,
+        };
+        start.checked_sub_months(chrono::Months::new(months)).unwrap_or(start)
+    }
+    /// "April 2026", "Q1 2026/27" (April to June 2026), "2026/27".
+    pub fn label_of(self, start: NaiveDate) -> String {
+        let year = if start.month() >= 4 { start.year() } else { start.year() - 1 };
+        let financial = format!("{year}/{:02}", (year + 1) % 100);
+        match self {
+            Frequency::Monthly => start.format("%B %Y").to_string(),
+            Frequency::Quarterly => format!("Q{} {financial}", (start.month() + 8) % 12 / 3 + 1),
+            Frequency::Yearly => financial,
+        }
+    }
+    /// The last period over by `today`: the one whose values are now due.
+    pub fn last_complete(self, today: NaiveDate) -> NaiveDate {
+        self.previous(self.period_of(today))
+    }
+}
+
+/// How an indicator's value stands against its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rag {
+    Red,
+    Amber,
+    Green,
+}
+
+impl Rag {
+    /// Green at or beyond the target (the better side); amber short of it by at most `amber_percent` of the
+    /// target; red beyond that.
+    pub fn of(value: f64, target: f64, higher_is_better: bool, amber_percent: f64) -> Rag {
+        let shortfall = if higher_is_better { target - value } else { value - target };
+        if shortfall <= 0.0 {
+            Rag::Green
+        } else if shortfall <= target.abs() * amber_percent / 100.0 {
+            Rag::Amber
+        } else {
+            Rag::Red
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Rag::Red => "Red",
+            Rag::Amber => "Amber",
+            Rag::Green => "Green",
+        }
+    }
+    pub fn tag_class(self) -> &'static str {
+        match self {
+            Rag::Red => "govuk-tag--red",
+            Rag::Amber => "govuk-tag--orange",
+            Rag::Green => "govuk-tag--green",
+        }
+    }
+}
+
+/// A number as the data set shows it: whole numbers without decimals, others to two places at most.
+pub fn figure(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e12 {
+        format!("{value:.0}")
+    } else {
+        let text = format!("{value:.2}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+/// A value from a form or a file: a finite number (a thousands comma, a percent sign and spaces are allowed).
+pub fn parse_figure(text: &str) -> Option<f64> {
+    let cleaned: String = text.trim().trim_end_matches('%').chars().filter(|c| *c != ',' && !c.is_whitespace()).collect();
+    cleaned.parse::<f64>().ok().filter(|v| v.is_finite() && v.abs() < 1e12)
+}
+
 /// When an organisation's next self-assessment of a kind falls due: the last one and the interval in months.
 pub fn next_due(last: Option<chrono::NaiveDate>, interval_months: i32) -> Option<chrono::NaiveDate> {
     last.and_then(|d| d.checked_add_months(chrono::Months::new(u32::try_from(interval_months).unwrap_or(12))))
@@ -463,6 +594,39 @@ mod tests {
         assert_eq!(RoundKind::Section11.template().len(), 8);
         assert!(RoundKind::Local.template().is_empty());
         assert!(ReturnStatus::Submitted.is_locked() && !ReturnStatus::Draft.is_locked());
+    }
+
+    #[test]
+    fn periods_are_months_financial_quarters_and_financial_years() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(Frequency::Monthly.period_of(d(2026, 12, 7)), d(2026, 12, 1));
+        assert_eq!(Frequency::Quarterly.period_of(d(2026, 12, 7)), d(2026, 10, 1));
+        assert_eq!(Frequency::Quarterly.period_of(d(2027, 2, 28)), d(2027, 1, 1));
+        assert_eq!(Frequency::Quarterly.period_of(d(2026, 4, 1)), d(2026, 4, 1));
+        assert_eq!(Frequency::Yearly.period_of(d(2027, 3, 31)), d(2026, 4, 1));
+        assert_eq!(Frequency::Quarterly.label_of(d(2026, 10, 1)), "Q3 2026/27");
+        assert_eq!(Frequency::Quarterly.label_of(d(2027, 1, 1)), "Q4 2026/27");
+        assert_eq!(Frequency::Yearly.label_of(d(2026, 4, 1)), "2026/27");
+        assert_eq!(Frequency::Monthly.label_of(d(2026, 4, 1)), "April 2026");
+        assert_eq!(Frequency::Quarterly.last_complete(d(2026, 12, 7)), d(2026, 7, 1));
+        assert_eq!(Frequency::Yearly.last_complete(d(2026, 12, 7)), d(2025, 4, 1));
+    }
+
+    #[test]
+    fn a_value_is_rated_against_its_target_whichever_way_is_better() {
+        assert_eq!(Rag::of(95.0, 90.0, true, 10.0), Rag::Green);
+        assert_eq!(Rag::of(85.0, 90.0, true, 10.0), Rag::Amber);
+        assert_eq!(Rag::of(80.0, 90.0, true, 10.0), Rag::Red);
+        assert_eq!(Rag::of(12.0, 10.0, false, 25.0), Rag::Amber);
+        assert_eq!(Rag::of(9.0, 10.0, false, 25.0), Rag::Green);
+        assert_eq!(Rag::of(15.0, 10.0, false, 25.0), Rag::Red);
+        assert_eq!(figure(12.0), "12");
+        assert_eq!(figure(12.345), "12.35");
+        assert_eq!(figure(0.5), "0.5");
+        assert_eq!(parse_figure(" 1,250 "), Some(1250.0));
+        assert_eq!(parse_figure("87.5%"), Some(87.5));
+        assert_eq!(parse_figure("NaN"), None);
+        assert_eq!(parse_figure("abc"), None);
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub struct AuditPage {
     errors: FormErrors,
     people: Vec<(String, String)>,
     person: String,
-    kinds: [(&'static str, &'static str); 27],
+    kinds: [(&'static str, &'static str); 29],
     kind: String,
     actions: Vec<(String, String)>,
     action: String,

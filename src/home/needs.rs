@@ -135,6 +135,9 @@ enum Kind {
     MyChallenge,
     /// A multi-agency audit in progress, for the business unit to finish and report.
     AuditInProgress,
+    /// An indicator of the data set this person enters (their agency's, or any for the business unit), with its
+    /// frequency and latest period: due when the last period over has no value.
+    IndicatorDue,
 }
 
 #[derive(Debug, Deserialize)]
@@ -395,6 +398,15 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                    where (select $18::boolean) and c.partnership_id = $1 and c.status = 'in_progress'
                    order by c.started_on limit 10) going
                union all
+               select entered.j from (
+                   select json_build_object('kind', 'indicator_due', 'id', i.id, 'title', i.name, 'detail', i.frequency,
+                                            'on', (select max(v.period_start) from indicator_value v
+                                                   where v.partnership_id = i.partnership_id and v.indicator_id = i.id)) as j
+                   from indicator i left join me on true
+                   where i.partnership_id = $1 and i.retired_on is null
+                     and ((select $18::boolean) or (i.organisation_id is not null and i.organisation_id = me.organisation_id))
+                   order by i.name limit 100) entered
+               union all
                select json_build_object('kind', 'my_two_factor')
                from app_user u where u.id = $2 and u.totp_enabled_at is null
            ) l), '[]') as "lines!: Json<Vec<Line>>",
@@ -455,6 +467,9 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
             lines.extend(alike);
         }
     }
+    let (indicators, rest): (Vec<Line>, Vec<Line>) = lines.into_iter().partition(|l| l.kind == Kind::IndicatorDue);
+    lines = rest;
+    needs.extend(indicators_due(&indicators, &asking, today));
     for line in lines {
         if line.kind == Kind::ReviewClock {
             needs.extend(review_clock(line, &asking, &review_settings, today, horizon));
@@ -494,6 +509,39 @@ fn review_clock(
         hint: Some(format!("{}, {}", facts.stage.label(facts.kind), line.detail.unwrap_or_default())),
         due_on: Some(clock.due_on),
         status: status(clock.due_on, today),
+        confidential: false,
+    })
+}
+
+/// The data set's indicators whose last period over has no value yet: one line for them all.
+fn indicators_due(lines: &[Line], asking: &Asking<'_>, today: NaiveDate) -> Option<Need> {
+    let due: Vec<(&Line, crate::assurance::Frequency)> = lines
+        .iter()
+        .filter_map(|l| {
+            let frequency = crate::assurance::Frequency::parse(l.detail.as_deref()?)?;
+            let last = frequency.last_complete(today);
+            l.on.is_none_or(|latest| latest < last).then_some((l, frequency))
+        })
+        .collect();
+    let (first, frequency) = due.first()?;
+    let period = frequency.label_of(frequency.last_complete(today));
+    let (href, text) = match due.len() {
+        1 => (
+            format!("/p/{}/performance/{}", asking.slug, first.id.map(|id| id.to_string()).unwrap_or_default()),
+            format!("Enter {} for {period}", first.title.clone().unwrap_or_default()),
+        ),
+        n => (
+            format!("/p/{}/performance/upload", asking.slug),
+            format!("Enter {} for the data set", plural(n as i64, "indicator value", "indicator values")),
+        ),
+    };
+    Some(Need {
+        partnership_name: asking.partnership_name.to_owned(),
+        href,
+        text,
+        hint: Some("Performance data set: the last period over has no value".to_owned()),
+        due_on: None,
+        status: NeedStatus::ToDo,
         confidential: false,
     })
 }
@@ -823,8 +871,8 @@ fn describe(
             Some("You sign in with a password alone".to_owned()),
             None,
         )],
-        // Counted by `review_clock`.
-        Kind::ReviewClock => Vec::new(),
+        // Counted by `review_clock` and `indicators_due`.
+        Kind::ReviewClock | Kind::IndicatorDue => Vec::new(),
     }
 }
 

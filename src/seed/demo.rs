@@ -140,6 +140,7 @@ pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_fi
         demo_reviews(&mut tx, partnership_id).await?;
         demo_risks(&mut tx, partnership_id).await?;
         demo_round(&mut tx, partnership_id).await?;
+        demo_data_set(&mut tx, partnership_id).await?;
     }
     tx.commit().await?;
 
@@ -403,6 +404,59 @@ async fn demo_round(tx: &mut crate::db::Tx, partnership_id: Uuid) -> anyhow::Res
                                                and o.id = r.organisation_id
                                                where r.partnership_id = $1 and r.status = 'draft' order by o.name limit 2)
            and not exists (select 1 from round_return where partnership_id = $1 and status in ('submitted', 'accepted'))",
+        partnership_id
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A performance data set of four indicators reviewed by the first group, each with a year of values (the
+/// monthly ones to last month, the quarterly ones to the last quarter over), and a multi-agency audit in progress.
+async fn demo_data_set(tx: &mut crate::db::Tx, partnership_id: Uuid) -> anyhow::Result<()> {
+    sqlx::query!(
+        r#"with first_group as (select g.id from partnership_group g where g.partnership_id = $1 and g.retired_on is null
+                                order by g.sort_order, g.name limit 1),
+                listed (n, name, unit, frequency, target, higher, definition) as (values
+                    (1, 'Contacts to children''s social care', '', 'monthly', null::float8, true, 'Contacts received by the front door in the month.'),
+                    (2, 'Re-referrals within 12 months', '%', 'quarterly', 20, false, 'Referrals within a year of a previous one, as a share of all.'),
+                    (3, 'Initial child protection conferences within 15 working days', '%', 'quarterly', 90, true,
+                     'Conferences held within 15 working days of the strategy discussion.'),
+                    (4, 'Multi-agency training places filled', '%', 'monthly', 85, true, 'Places taken up as a share of places offered.')),
+                made as (insert into indicator (partnership_id, id, name, definition, unit, frequency, target, higher_is_better, group_id)
+                         select $1, gen_random_uuid(), l.name, l.definition, l.unit, l.frequency, l.target, l.higher, (select id from first_group)
+                         from listed l where not exists (select 1 from indicator where partnership_id = $1)
+                         returning id, frequency, name),
+                periods as (select (date_trunc('month', current_date) - make_interval(months => m))::date as period_start
+                            from generate_series(1, 12) m)
+           insert into indicator_value (partnership_id, indicator_id, period_start, value)
+           select $1, made.id, p.period_start,
+                  case made.name when 'Contacts to children''s social care' then 900 + (extract(month from p.period_start)::int * 37) % 200
+                                 when 'Re-referrals within 12 months' then 17 + extract(month from p.period_start)::int % 7
+                                 when 'Multi-agency training places filled' then 78 + extract(month from p.period_start)::int % 12
+                                 else 84 + extract(month from p.period_start)::int % 9 end
+           from made cross join periods p
+           where made.frequency = 'monthly'
+              -- A quarterly value for each financial quarter (April, July, October, January) that is over.
+              or (extract(month from p.period_start)::int in (1, 4, 7, 10) and p.period_start + interval '3 months' <= date_trunc('month', current_date))"#,
+        partnership_id
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        r#"with first_group as (select g.id from partnership_group g where g.partnership_id = $1 and g.retired_on is null
+                                order by g.sort_order, g.name limit 1),
+                made as (insert into case_audit (partnership_id, id, number, theme, group_id, scope, started_on)
+                         select $1, gen_random_uuid(), 1, 'Neglect in children under five', (select id from first_group),
+                                'Six cases open to early help in the last year, across health, the council and schools.', current_date - 21
+                         where not exists (select 1 from case_audit where partnership_id = $1)
+                         returning id),
+                agencies as (insert into case_audit_agency (partnership_id, audit_id, organisation_id)
+                             select $1, made.id, o.id from made
+                             cross join (select id from organisation where partnership_id = $1 and retired_on is null order by name limit 3) o)
+           insert into case_audit_case (partnership_id, id, audit_id, reference, summary)
+           select $1, gen_random_uuid(), made.id, 'Case ' || chr(64 + c), 'Under five; known to early help.'
+           from made cross join generate_series(1, 6) c"#,
         partnership_id
     )
     .execute(&mut **tx)

@@ -10,7 +10,8 @@
 -- with three sections, an action in each), 30 decisions a year with every
 -- statutory partner's response, four scrutiny reports a year with ten
 -- recommendations each, 25 risks reviewed each quarter, a Section 11 round every two years with a
--- return from each relevant agency, two multi-agency case audits a year, 2,000 audit rows a year. Factors run from 0.4 to 3:
+-- return from each relevant agency, two multi-agency case audits a year, a data set of twelve indicators
+-- with a value each period, 2,000 audit rows a year. Factors run from 0.4 to 3:
 -- most partnerships are near 1, a few much larger; the first is the largest.
 -- Run as the owner (row-level security does not bind it), in one transaction.
 
@@ -641,6 +642,35 @@ join gen_person o on o.partnership_id = a.partnership_id and o.k = 12
 join gen_person b on b.partnership_id = a.partnership_id and b.k = 1
 cross join lateral (select a.started_on + 200 as due) d
 cross join lateral (select d.due < current_date - 30 as done) t;
+
+-- The performance data set: twelve indicators (four monthly, six quarterly, two yearly) supplied by the
+-- partners and agencies and reviewed by the Performance Group, each with a value for every period of the years.
+create temp table gen_indicator on commit drop as
+select p.id as partnership_id, gen_random_uuid() as id, i.n, p.years,
+       case when i.n <= 4 then 'monthly' when i.n <= 10 then 'quarterly' else 'yearly' end as frequency
+from gen_p p cross join generate_series(1, 12) i(n);
+
+insert into indicator (partnership_id, id, name, definition, unit, organisation_id, frequency, target, higher_is_better, group_id, created_at)
+select i.partnership_id, i.id,
+       (array['Contacts to children''s social care', 'Referrals accepted', 'Re-referrals within 12 months', 'Strategy discussions held',
+              'Child protection plans', 'Plans lasting two years or more', 'Initial conferences within 15 working days',
+              'Children missing from education', 'Section 47 enquiries', 'Adult safeguarding concerns', 'Training places filled',
+              'Section 11 returns on time'])[i.n],
+       'Generated definition.', case when i.n in (3, 6, 7, 11, 12) then '%' else '' end, o.id, i.frequency,
+       case when i.n in (3, 6) then 20 when i.n in (7, 11, 12) then 90 end, i.n not in (3, 6), g.id,
+       now() - make_interval(years => i.years)
+from gen_indicator i
+join gen_org o on o.partnership_id = i.partnership_id and o.rn = 1 + i.n % 6
+join gen_group g on g.partnership_id = i.partnership_id and g.gi = 12;
+
+insert into indicator_value (partnership_id, indicator_id, period_start, value, entered_at)
+select i.partnership_id, i.id, d.period_start, round((50 + 40 * sin(extract(epoch from d.period_start) / 5e6 + i.n))::numeric, 1), d.period_start + 20
+from gen_indicator i
+cross join lateral (select (date_trunc('month', current_date - make_interval(years => i.years)) + make_interval(months => m))::date as period_start
+                    from generate_series(0, i.years * 12 - 2) m) d
+where i.frequency = 'monthly'
+   or (i.frequency = 'quarterly' and extract(month from d.period_start)::int in (1, 4, 7, 10))
+   or (i.frequency = 'yearly' and extract(month from d.period_start)::int = 4 and d.period_start < current_date - 365);
 
 -- The audit log: about 2,000 changes a year, interleaved across partnerships in time.
 insert into audit_log (occurred_at, partnership_id, actor_user_id, action, subject_type, subject_id, after, client_address)

@@ -116,3 +116,72 @@ pub async fn read_document(
         _ => Ok(None),
     }
 }
+
+/// A CSV file that arrived in a form, with the form's other short fields.
+pub struct CsvUpload {
+    pub text: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl CsvUpload {
+    /// One of the form's other fields, if it was sent.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Read a form with a CSV file field into a [`CsvUpload`], or say on the form what is wrong: a file over
+/// `max_bytes`, one not named `.csv`, or one that is not plain UTF-8 text (a spreadsheet, a document) is refused
+/// before anything in it is read.
+pub async fn read_csv(request: Request, file_field: &'static str, max_bytes: usize, errors: &mut FormErrors) -> Result<Option<CsvUpload>> {
+    let mut multipart = Multipart::from_request(request, &()).await.map_err(|_| AppError::BadRequest)?;
+    let (mut filename, mut bytes, mut too_big, mut fields) = (String::new(), Vec::new(), false, Vec::new());
+    'fields: loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                too_big = true;
+                break;
+            }
+            Err(_) => return Err(AppError::BadRequest),
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        if name == file_field {
+            filename = field.file_name().unwrap_or("").to_owned();
+            loop {
+                match field.chunk().await {
+                    Ok(Some(chunk)) if bytes.len() + chunk.len() <= max_bytes => bytes.extend_from_slice(&chunk),
+                    Ok(Some(_)) => {
+                        too_big = true;
+                        break 'fields;
+                    }
+                    Ok(None) => break,
+                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                        too_big = true;
+                        break 'fields;
+                    }
+                    Err(_) => return Err(AppError::BadRequest),
+                }
+            }
+        } else if field.file_name().is_none() && fields.len() < MAX_OTHER_FIELDS {
+            let value = field.text().await.map_err(|_| AppError::BadRequest)?;
+            if value.len() > MAX_OTHER_FIELD_BYTES {
+                return Err(AppError::BadRequest);
+            }
+            fields.push((name, value));
+        }
+    }
+    let text = String::from_utf8(bytes).ok().filter(|t| !t.contains('\0'));
+    if too_big {
+        errors.add(file_field, format!("The file must be {} KB or smaller", max_bytes / 1024));
+    } else if filename.is_empty() {
+        errors.add(file_field, "Choose a CSV file to upload");
+    } else if !filename.to_lowercase().ends_with(".csv") || text.is_none() {
+        errors.add(file_field, "The file must be a CSV file (comma-separated text), such as a spreadsheet saved as CSV");
+    }
+    match text {
+        Some(text) if !too_big && errors.get(file_field).is_none() => Ok(Some(CsvUpload { text, fields })),
+        _ => Ok(None),
+    }
+}

@@ -301,7 +301,7 @@ async fn improvement_actions_and_evidence_stay_with_the_return() {
 }
 
 #[tokio::test]
-async fn the_demo_has_a_risk_register_and_a_round_under_way_made_once() {
+async fn the_demo_has_a_risk_register_a_round_a_data_set_and_an_audit_made_once() {
     let app = TestApp::spawn().await;
     let files = partnership_hub::seed::load_dir(&partnership_hub::seed::seed_dir()).unwrap();
     let accounts = std::env::temp_dir().join(format!("demo-accounts-{}.txt", Uuid::new_v4()));
@@ -319,6 +319,14 @@ async fn the_demo_has_a_risk_register_and_a_round_under_way_made_once() {
     .await
     .unwrap();
     assert_eq!(counted, (6, 18, 1, 2, 8), "six risks reviewed three times, one round of eight standards with two returns in");
+    let (indicators, audits): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from indicator i join partnership p on p.id = i.partnership_id where p.slug = 'swindon'),
+                (select count(*) from case_audit a join partnership p on p.id = a.partnership_id where p.slug = 'swindon')",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!((indicators, audits), (4, 1));
     let email = partnership_hub::seed::demo::email_for(Role::BusinessManager, "swindon");
     let password = std::fs::read_to_string(&accounts).unwrap().lines().next().unwrap().split_once(' ').unwrap().1.to_owned();
     let mut bm = app.browser();
@@ -327,6 +335,10 @@ async fn the_demo_has_a_risk_register_and_a_round_under_way_made_once() {
     assert!(register.contains("Rapid reviews miss the 15 working-day deadline") && register.contains("Review overdue"));
     let rounds = bm.get("/p/swindon/assurance").await;
     assert!(rounds.contains("Section 11 self-assessment"), "{}", rounds.body);
+    let data_set = bm.get("/p/swindon/performance").await;
+    assert!(data_set.contains("Re-referrals within 12 months") && data_set.contains("Multi-agency training places filled"));
+    assert!(!data_set.contains("No value yet"), "every demo indicator has values: {}", data_set.body);
+    assert!(bm.get("/p/swindon/audits").await.contains("MA1: Neglect in children under five"));
     let home = bm.get("/p/swindon/").await;
     assert!(home.contains("to review and accept"), "{}", home.body);
 }
@@ -432,6 +444,101 @@ async fn a_multi_agency_audit_is_graded_reported_to_its_group_and_kept() {
     assert_eq!(post(&mut member, "/p/swindon/audits/new", &fields).await.status, StatusCode::FORBIDDEN);
     let audited = app.audit_actions().await;
     for action in ["case_audit.started", "case_audit.case_added", "case_audit.findings_saved", "case_audit.reported", "action.set"] {
+        assert!(audited.contains(&action.to_owned()), "{action} audited");
+    }
+}
+
+#[tokio::test]
+async fn the_data_set_takes_values_by_hand_and_by_file_and_shows_them_against_their_targets() {
+    use partnership_hub::assurance::Frequency;
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let (first, second) = agencies(&app).await;
+    let group = app.group_id("swindon", "Swindon Safeguarding Executive").await;
+    let mut bm = app.signed_in("bm@swindon.example").await;
+    let define = |name: &str, organisation: Uuid, frequency: &str, target: &str, better: &str| {
+        vec![
+            ("name".to_owned(), name.to_owned()),
+            ("unit".to_owned(), "%".to_owned()),
+            ("organisation".to_owned(), organisation.to_string()),
+            ("frequency".to_owned(), frequency.to_owned()),
+            ("target".to_owned(), target.to_owned()),
+            ("better".to_owned(), better.to_owned()),
+            ("amber_percent".to_owned(), "10".to_owned()),
+            ("group".to_owned(), group.to_string()),
+        ]
+    };
+    let wrong = post(&mut bm, "/p/swindon/performance/new", &define("Re-referrals", first.id, "quarterly", "lots", "lower")).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.contains("The target must be a number") && wrong.contains("value=\"Re-referrals\""));
+    let rereferrals =
+        post(&mut bm, "/p/swindon/performance/new", &define("Re-referrals", first.id, "quarterly", "20", "lower")).await.location.unwrap();
+    let again =
+        post(&mut bm, "/p/swindon/performance/new", &define("re-referrals", first.id, "quarterly", "20", "lower")).await.location.unwrap();
+    assert_eq!(again, rereferrals, "defined twice, one indicator");
+    let conferences = post(&mut bm, "/p/swindon/performance/new", &define("Conferences on time", second.id, "monthly", "90", "higher"))
+        .await
+        .location
+        .unwrap();
+
+    // The first agency's contact is asked for their indicator's value, and enters it.
+    let quarter = Frequency::Quarterly.last_complete(today());
+    let mut contact = app.signed_in("first@agency.example").await;
+    assert!(contact.get("/p/swindon/").await.contains(&format!("Enter Re-referrals for {}", Frequency::Quarterly.label_of(quarter))));
+    let value = |period: NaiveDate, value: &str| vec![("period".to_owned(), period.to_string()), ("value".to_owned(), value.to_owned())];
+    let bad = post(&mut contact, &format!("{rereferrals}/values"), &value(quarter, "about ten")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.contains("Enter the value as a number") && bad.contains("about ten"));
+    assert_eq!(post(&mut contact, &format!("{rereferrals}/values"), &value(quarter, "18")).await.status, StatusCode::SEE_OTHER);
+    let page = contact.get(&rereferrals).await;
+    assert!(page.contains("18%") && page.contains("Green"), "{}", page.body);
+    assert!(!contact.get("/p/swindon/").await.contains("Enter Re-referrals"));
+    // Another agency's indicator is not theirs to enter.
+    let month = Frequency::Monthly.last_complete(today());
+    assert_eq!(post(&mut contact, &format!("{conferences}/values"), &value(month, "90")).await.status, StatusCode::FORBIDDEN);
+
+    // A file with a bad row changes nothing, and says which row and column.
+    let count = || async { sqlx::query_scalar::<_, i64>("select count(*) from indicator_value").fetch_one(&app.owner).await.unwrap() };
+    let before = count().await;
+    // The file is for the quarter's last month: a quarterly indicator's value goes to the quarter holding it.
+    let file_month = quarter.checked_add_months(Months::new(2)).unwrap();
+    let month_field = [("month", file_month.to_string())];
+    let fields: Vec<(&str, &str)> = month_field.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let file = "indicator,value,note\nRe-referrals,25,\nConferences on time,eighty-eight,\n";
+    let refused = bm.upload_as("/p/swindon/performance/upload", &fields, "csv_file", ("values.csv", file.as_bytes())).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.contains("Row 3, column value: \u{201c}eighty-eight\u{201d} is not a number"), "{}", refused.body);
+    assert_eq!(count().await, before, "nothing saved");
+    let pdf = bm.upload_as("/p/swindon/performance/upload", &fields, "csv_file", ("values.pdf", b"%PDF-1.4\n%%EOF\n")).await;
+    assert_eq!(pdf.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(pdf.contains("The file must be a CSV file"));
+    let huge = vec![b'a'; 300 * 1024];
+    let big = bm.upload_as("/p/swindon/performance/upload", &fields, "csv_file", ("values.csv", &huge)).await;
+    assert_eq!(big.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(big.contains("The file must be 256 KB or smaller"));
+
+    // The file put right: both saved, the quarter's value replaced, each against its target.
+    let file = "Indicator,Value,Note\nRe-referrals,25,Two families returned\nConferences on time,88%,\n";
+    let saved = bm.upload_as("/p/swindon/performance/upload", &fields, "csv_file", ("values.csv", file.as_bytes())).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(count().await, before + 1, "one new value, one replaced");
+    let (was, now): (serde_json::Value, serde_json::Value) =
+        sqlx::query_as("select before, after from audit_log where action = 'data_set.uploaded'").fetch_one(&app.owner).await.unwrap();
+    assert_eq!(was["values"][0]["value"], 18.0);
+    assert_eq!(now["values"].as_array().unwrap().len(), 2);
+    let data_set = bm.get("/p/swindon/performance").await;
+    assert!(data_set.contains("25%") && data_set.contains("88%") && data_set.contains("At most 20%") && data_set.contains("At least 90%"));
+    let rows = bm.get(&rereferrals).await;
+    assert!(rows.contains("Red") && rows.contains("Two families returned"), "25% against at most 20% is red");
+    assert!(bm.get(&conferences).await.contains("Amber"), "88% against at least 90% is amber");
+
+    // The data set goes among the papers of the group's next meeting.
+    let meeting = bm.add_meeting(group, partnership_hub::calendar::working_days_after(today(), 15)).await;
+    let added = post(&mut bm, "/p/swindon/performance/paper", &[("paper_group".into(), group.to_string())]).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    assert!(bm.get(&meeting).await.contains("Performance data set, "));
+    let audited = app.audit_actions().await;
+    for action in ["indicator.defined", "indicator.value_entered", "data_set.uploaded", "paper.uploaded"] {
         assert!(audited.contains(&action.to_owned()), "{action} audited");
     }
 }

@@ -392,6 +392,20 @@ impl TestApp {
             .execute(&self.owner)
             .await
             .unwrap();
+        // An indicator of the data set, reviewed by that group, with a value.
+        let indicator = Uuid::new_v4();
+        sqlx::query(
+            "with i as (insert into indicator (partnership_id, id, name, unit, frequency, target, group_id)
+                        values ($1, $2, 'Re-referrals within 12 months', '%', 'quarterly', 20, $3))
+             insert into indicator_value (partnership_id, indicator_id, period_start, value) values ($1, $2, date '2026-07-01', 18.5)",
+        )
+        .bind(pid)
+        .bind(indicator)
+        .bind(group)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        ids.insert("indicator_id", indicator.to_string());
         ids.insert("audit_id", audit.to_string());
         ids.insert("round_id", round.to_string());
         ids.insert("return_id", submitted.to_string());

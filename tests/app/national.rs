@@ -151,6 +151,7 @@ async fn sign_in_generated(app: &TestApp, slug: &str) -> Generated {
     );
     ids.insert("challenge_id", one("select id from return_challenge where partnership_id = $1 order by challenged_at desc limit 1").await);
     ids.insert("audit_id", one("select id from case_audit where partnership_id = $1 order by number desc limit 1").await);
+    ids.insert("indicator_id", one("select id from indicator where partnership_id = $1 order by name limit 1").await);
     ids.insert(
         "review_finding_id",
         one("select f.id from review_finding f join review v on v.partnership_id = f.partnership_id and v.id = f.review_id
