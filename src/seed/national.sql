@@ -517,11 +517,12 @@ cross join lateral generate_series(0, greatest(0, least(40, ((case when r.closed
 cross join lateral (select r.created_on + q.i * 91 as on) d;
 
 insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, status, group_id, set_by, risk_id,
-                          completed_at, completion_confirmed_at, completion_confirmed_by, created_at)
+                          completed_at, completion_confirmed_at, completion_confirmed_by, escalated_at, created_at)
 select r.partnership_id, gen_random_uuid(), 'Mitigate risk RR' || r.number || ': step ' || i || '.', o.membership_id, o.display_name, d.due,
        case when t.done then 'complete' else 'on_track' end, g.id, b.user_id, r.id,
        case when t.done then d.due - 5 end, case when t.done then d.due - 3 end, case when t.done then b.user_id end,
-       r.created_on::timestamptz
+       -- Overdue and not done: escalated the day after, as the sweep would have.
+       case when not t.done and d.due < current_date then d.due + 1 end, r.created_on::timestamptz
 from gen_risk r
 join gen_person o on o.partnership_id = r.partnership_id and o.k = r.owner_k
 join gen_person b on b.partnership_id = r.partnership_id and b.k = 1
@@ -586,11 +587,11 @@ join gen_person c on c.partnership_id = r.partnership_id and c.membership_id = r
 where r.status in ('submitted', 'accepted') and r.rn = 4;
 
 insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, status, set_by, round_return_id,
-                          completed_at, completion_confirmed_at, completion_confirmed_by, created_at)
+                          completed_at, completion_confirmed_at, completion_confirmed_by, escalated_at, created_at)
 select r.partnership_id, gen_random_uuid(), 'Improve safer recruitment checks (SA return).', c.membership_id, c.display_name, d.due,
        case when t.done then 'complete' else 'on_track' end, c.user_id, r.id,
        case when t.done then d.due - 5 end, case when t.done then d.due - 3 end, case when t.done then b.user_id end,
-       r.opened_on::timestamptz + interval '60 days'
+       case when not t.done and d.due < current_date then d.due + 1 end, r.opened_on::timestamptz + interval '60 days'
 from gen_return r
 join gen_person c on c.partnership_id = r.partnership_id and c.membership_id = r.contact
 join gen_person b on b.partnership_id = r.partnership_id and b.k = 1
@@ -631,11 +632,11 @@ update case_audit c set status = 'reported', reported_on = a.started_on + 90
 from gen_case_audit a where c.partnership_id = a.partnership_id and c.id = a.id and not a.latest;
 
 insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, status, group_id, set_by, case_audit_id,
-                          completed_at, completion_confirmed_at, completion_confirmed_by, created_at)
+                          completed_at, completion_confirmed_at, completion_confirmed_by, escalated_at, created_at)
 select a.partnership_id, gen_random_uuid(), 'Act on the learning of audit MA' || a.number || '.', o.membership_id, o.display_name, d.due,
        case when t.done then 'complete' else 'on_track' end, g.id, b.user_id, a.id,
        case when t.done then d.due - 5 end, case when t.done then d.due - 3 end, case when t.done then b.user_id end,
-       a.started_on::timestamptz + interval '90 days'
+       case when not t.done and d.due < current_date then d.due + 1 end, a.started_on::timestamptz + interval '90 days'
 from gen_case_audit a
 join gen_group g on g.partnership_id = a.partnership_id and g.gi = 4
 join gen_person o on o.partnership_id = a.partnership_id and o.k = 12
