@@ -534,18 +534,22 @@ pub(crate) async fn save_findings(
         return render(&state, &session, member, &audit_id, Forms { findings, errors, ..Forms::default() }).await;
     };
     let pid = member.partnership.id;
-    for (organisation, grade, findings) in &checked {
-        sqlx::query!(
-            "update case_audit_agency set grade = $4, findings = $5 where partnership_id = $1 and audit_id = $2 and organisation_id = $3",
-            pid,
-            audit.id,
-            organisation,
-            *grade as Option<Grade>,
-            findings
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
+    // Every agency's grade and findings in one statement.
+    let organisations: Vec<Uuid> = checked.iter().map(|(o, _, _)| *o).collect();
+    let grades: Vec<Option<String>> = checked.iter().map(|(_, g, _)| g.map(|g| g.code().to_owned())).collect();
+    let findings: Vec<String> = checked.iter().map(|(_, _, f)| f.clone()).collect();
+    sqlx::query!(
+        "update case_audit_agency s set grade = t.grade, findings = t.findings
+         from unnest($3::uuid[], $4::text[], $5::text[]) as t(organisation_id, grade, findings)
+         where s.partnership_id = $1 and s.audit_id = $2 and s.organisation_id = t.organisation_id",
+        pid,
+        audit.id,
+        &organisations,
+        &grades as &[Option<String>],
+        &findings
+    )
+    .execute(&mut *tx)
+    .await?;
     sqlx::query!(
         "update case_audit set overall_grade = $3, overall_findings = $4, learning = $5 where partnership_id = $1 and id = $2",
         pid,

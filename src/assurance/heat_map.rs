@@ -127,52 +127,81 @@ pub fn heat_map(cells: &Cells) -> String {
 
 /// A risk's score at each review, with its target as a dashed line.
 pub fn history(reviews: &[(NaiveDate, i16)], target: i16) -> String {
-    const WIDTH: f64 = 560.0;
-    const HEIGHT: f64 = 220.0;
-    const PAD: f64 = 40.0;
-    let plot_w = WIDTH - 2.0 * PAD;
-    let plot_h = HEIGHT - 2.0 * PAD;
-    let y_of = |score: i16| PAD + plot_h * (1.0 - f64::from(score) / 25.0);
-    let x_of = |i: usize| if reviews.len() < 2 { PAD + plot_w / 2.0 } else { PAD + plot_w * i as f64 / (reviews.len() - 1) as f64 };
     let description = reviews.iter().map(|(on, score)| format!("{}: {score}", on.format("%-d %b %Y"))).collect::<Vec<_>>().join("; ");
+    let values: Vec<f64> = reviews.iter().map(|(_, score)| f64::from(*score)).collect();
+    line_chart(Plot {
+        title: "Score at each review".to_owned(),
+        description: format!("Score at each review: {description}. Target {target}."),
+        values: &values,
+        target: Some(f64::from(target)),
+        low: 0.0,
+        high: 25.0,
+        ticks: vec![0.0, 5.0, 10.0, 15.0, 20.0, 25.0],
+        first: reviews.first().map(|(on, _)| on.format("%b %Y").to_string()),
+        last: reviews.last().map(|(on, _)| on.format("%b %Y").to_string()),
+    })
+}
+
+/// What a line chart draws: values evenly across, on a scale from `low` to `high` with grid lines at `ticks`,
+/// the target dashed, and the first and last points named below.
+struct Plot<'a> {
+    title: String,
+    description: String,
+    values: &'a [f64],
+    target: Option<f64>,
+    low: f64,
+    high: f64,
+    ticks: Vec<f64>,
+    first: Option<String>,
+    last: Option<String>,
+}
+
+/// A line chart: a risk's score over its reviews, an indicator's value over its periods.
+fn line_chart(plot: Plot<'_>) -> String {
+    const WIDTH: f64 = 560.0;
+    const HEIGHT: f64 = 240.0;
+    const LEFT: f64 = 60.0;
+    const PAD: f64 = 30.0;
+    let plot_w = WIDTH - LEFT - PAD;
+    let plot_h = HEIGHT - 2.0 * PAD;
+    let span = plot.high - plot.low;
+    let y_of = |v: f64| PAD + plot_h * (1.0 - (v - plot.low) / span);
+    let n = plot.values.len();
+    let x_of = |i: usize| if n < 2 { LEFT + plot_w / 2.0 } else { LEFT + plot_w * i as f64 / (n - 1) as f64 };
     let mut doc = Document::new()
         .set("viewBox", (0, 0, WIDTH, HEIGHT))
         .set("width", WIDTH)
         .set("height", HEIGHT)
         .set("role", "img")
         .set("class", "hub-chart")
-        .add(Title::new("Score at each review"))
-        .add(Description::new().add(Text::new(format!("Score at each review: {description}. Target {target}."))));
-    for score in [0i16, 5, 10, 15, 20, 25] {
+        .add(Title::new(plot.title))
+        .add(Description::new().add(Text::new(plot.description)));
+    for v in plot.ticks {
         doc = doc
-            .add(Line::new().set("x1", PAD).set("x2", WIDTH - PAD).set("y1", y_of(score)).set("y2", y_of(score)).set("stroke", "#b1b4b6"))
-            .add(text(score.to_string(), PAD - 6.0, y_of(score) + 4.0, "end", 12));
+            .add(Line::new().set("x1", LEFT).set("x2", WIDTH - PAD).set("y1", y_of(v)).set("y2", y_of(v)).set("stroke", "#b1b4b6"))
+            .add(text(super::figure(v), LEFT - 6.0, y_of(v) + 4.0, "end", 12));
     }
-    doc = doc.add(
-        Line::new()
-            .set("x1", PAD)
-            .set("x2", WIDTH - PAD)
-            .set("y1", y_of(target))
-            .set("y2", y_of(target))
-            .set("stroke", INK)
-            .set("stroke-dasharray", "6 4"),
-    );
-    let points: Vec<(f64, f64)> = reviews.iter().enumerate().map(|(i, (_, score))| (x_of(i), y_of(*score))).collect();
-    if points.len() > 1 {
-        let path = points.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ");
+    if let Some(t) = plot.target {
+        doc = doc.add(
+            Line::new()
+                .set("x1", LEFT)
+                .set("x2", WIDTH - PAD)
+                .set("y1", y_of(t))
+                .set("y2", y_of(t))
+                .set("stroke", INK)
+                .set("stroke-dasharray", "6 4"),
+        );
+    }
+    let coords: Vec<(f64, f64)> = plot.values.iter().enumerate().map(|(i, v)| (x_of(i), y_of(*v))).collect();
+    if coords.len() > 1 {
+        let path = coords.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ");
         doc = doc.add(Polyline::new().set("points", path).set("fill", "none").set("stroke", BRAND).set("stroke-width", 3));
     }
-    for (x, y) in &points {
-        doc = doc.add(Circle::new().set("cx", *x).set("cy", *y).set("r", 5).set("fill", BRAND));
+    for (x, y) in &coords {
+        doc = doc.add(Circle::new().set("cx", *x).set("cy", *y).set("r", 4).set("fill", BRAND));
     }
-    if let (Some((first, _)), Some((last, _))) = (reviews.first(), reviews.last()) {
-        doc = doc.add(text(first.format("%b %Y").to_string(), PAD, HEIGHT - 12.0, "start", 12)).add(text(
-            last.format("%b %Y").to_string(),
-            WIDTH - PAD,
-            HEIGHT - 12.0,
-            "end",
-            12,
-        ));
+    if let (Some(first), Some(last)) = (plot.first, plot.last) {
+        doc = doc.add(text(first, LEFT, HEIGHT - 8.0, "start", 12)).add(text(last, WIDTH - PAD, HEIGHT - 8.0, "end", 12));
     }
     doc.to_string()
 }
@@ -245,60 +274,23 @@ pub fn ratings(standards: &[(String, [(Rating, i64); 4])]) -> String {
 /// An indicator's value at each period, with its target as a dashed line; the scale runs from nought (or the
 /// lowest value, if below) to a little above the highest value or target.
 pub fn trend(name: &str, points: &[(String, f64)], target: Option<f64>) -> String {
-    const WIDTH: f64 = 560.0;
-    const HEIGHT: f64 = 240.0;
-    const LEFT: f64 = 60.0;
-    const PAD: f64 = 30.0;
     let highest = points.iter().map(|(_, v)| *v).chain(target).fold(0.0_f64, f64::max);
     let lowest = points.iter().map(|(_, v)| *v).chain(target).fold(0.0_f64, f64::min);
     let span = if highest - lowest > 0.0 { (highest - lowest) * 1.1 } else { 1.0 };
-    let plot_w = WIDTH - LEFT - PAD;
-    let plot_h = HEIGHT - 2.0 * PAD;
-    let y_of = |v: f64| PAD + plot_h * (1.0 - (v - lowest) / span);
-    let x_of = |i: usize| if points.len() < 2 { LEFT + plot_w / 2.0 } else { LEFT + plot_w * i as f64 / (points.len() - 1) as f64 };
     let described = points.iter().map(|(label, v)| format!("{label}: {}", super::figure(*v))).collect::<Vec<_>>().join("; ");
     let target_text = target.map(|t| format!(" Target {}.", super::figure(t))).unwrap_or_default();
-    let mut doc = Document::new()
-        .set("viewBox", (0, 0, WIDTH, HEIGHT))
-        .set("width", WIDTH)
-        .set("height", HEIGHT)
-        .set("role", "img")
-        .set("class", "hub-chart")
-        .add(Title::new(format!("{name} over time")))
-        .add(Description::new().add(Text::new(if points.is_empty() {
-            format!("No values yet.{target_text}")
-        } else {
-            format!("{described}.{target_text}")
-        })));
-    for step in 0..=4 {
-        let v = lowest + span * f64::from(step) / 4.0;
-        doc = doc
-            .add(Line::new().set("x1", LEFT).set("x2", WIDTH - PAD).set("y1", y_of(v)).set("y2", y_of(v)).set("stroke", "#b1b4b6"))
-            .add(text(super::figure(v), LEFT - 6.0, y_of(v) + 4.0, "end", 12));
-    }
-    if let Some(t) = target {
-        doc = doc.add(
-            Line::new()
-                .set("x1", LEFT)
-                .set("x2", WIDTH - PAD)
-                .set("y1", y_of(t))
-                .set("y2", y_of(t))
-                .set("stroke", INK)
-                .set("stroke-dasharray", "6 4"),
-        );
-    }
-    let coords: Vec<(f64, f64)> = points.iter().enumerate().map(|(i, (_, v))| (x_of(i), y_of(*v))).collect();
-    if coords.len() > 1 {
-        let path = coords.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ");
-        doc = doc.add(Polyline::new().set("points", path).set("fill", "none").set("stroke", BRAND).set("stroke-width", 3));
-    }
-    for (x, y) in &coords {
-        doc = doc.add(Circle::new().set("cx", *x).set("cy", *y).set("r", 4).set("fill", BRAND));
-    }
-    if let (Some((first, _)), Some((last, _))) = (points.first(), points.last()) {
-        doc = doc.add(text(first.clone(), LEFT, HEIGHT - 8.0, "start", 12)).add(text(last.clone(), WIDTH - PAD, HEIGHT - 8.0, "end", 12));
-    }
-    doc.to_string()
+    let values: Vec<f64> = points.iter().map(|(_, v)| *v).collect();
+    line_chart(Plot {
+        title: format!("{name} over time"),
+        description: if points.is_empty() { format!("No values yet.{target_text}") } else { format!("{described}.{target_text}") },
+        values: &values,
+        target,
+        low: lowest,
+        high: lowest + span,
+        ticks: (0..=4).map(|step| lowest + span * f64::from(step) / 4.0).collect(),
+        first: points.first().map(|(label, _)| label.clone()),
+        last: points.last().map(|(label, _)| label.clone()),
+    })
 }
 
 #[cfg(test)]

@@ -134,14 +134,7 @@ struct IndicatorPage {
 
 /// The periods a value may be entered for: the current one and the eleven before, newest first.
 fn periods(frequency: Frequency) -> Vec<(String, String)> {
-    let mut start = frequency.period_of(today());
-    (0..12)
-        .map(|_| {
-            let this = start;
-            start = frequency.previous(start);
-            (this.to_string(), frequency.label_of(this))
-        })
-        .collect()
+    frequency.recent(today(), 12)
 }
 
 async fn render(

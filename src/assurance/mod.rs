@@ -512,6 +512,13 @@ impl Frequency {
             Frequency::Yearly => financial,
         }
     }
+    /// The period holding `today` and the `n - 1` before it, newest first, as (first day, label) for a select.
+    pub fn recent(self, today: NaiveDate, n: usize) -> Vec<(String, String)> {
+        std::iter::successors(Some(self.period_of(today)), |start| Some(self.previous(*start)))
+            .take(n)
+            .map(|start| (start.to_string(), self.label_of(start)))
+            .collect()
+    }
     /// The last period over by `today`: the one whose values are now due.
     pub fn last_complete(self, today: NaiveDate) -> NaiveDate {
         self.previous(self.period_of(today))

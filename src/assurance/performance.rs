@@ -319,14 +319,7 @@ pub(crate) async fn define(
 
 /// The months a CSV file may be for: this one and the year before it, newest first, as (first day, "March 2027").
 fn months() -> Vec<(String, String)> {
-    let mut month = Frequency::Monthly.period_of(today());
-    (0..13)
-        .map(|_| {
-            let this = month;
-            month = Frequency::Monthly.previous(month);
-            (this.to_string(), Frequency::Monthly.label_of(this))
-        })
-        .collect()
+    Frequency::Monthly.recent(today(), 13)
 }
 
 #[derive(Template, WebTemplate)]

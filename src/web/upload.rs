@@ -32,19 +32,22 @@ impl Upload {
 const MAX_OTHER_FIELDS: usize = 8;
 const MAX_OTHER_FIELD_BYTES: usize = 200;
 
-/// Read a form with a title field and a file field into an [`Upload`], or
-/// say on the form what is wrong.
-/// Callers check the person's right to upload before calling, so a stranger's
-/// body is never read.
-pub async fn read_document(
-    request: Request,
-    title_field: &'static str,
-    file_field: &'static str,
-    errors: &mut FormErrors,
-) -> Result<Option<Upload>> {
+/// What a multipart form with one file held: the file (up to its limit), one longer text field if asked for
+/// (a title), and the form's other short fields.
+struct FileForm {
+    filename: String,
+    bytes: Vec<u8>,
+    /// The file went past its limit (or the body past the route's): reading stopped there.
+    too_big: bool,
+    long: String,
+    fields: Vec<(String, String)>,
+}
+
+/// Read a multipart form: the shared part of every upload. A stranger's body is never read: callers check the
+/// person first.
+async fn read_file_form(request: Request, file_field: &str, long_field: Option<&str>, max_bytes: usize) -> Result<FileForm> {
     let mut multipart = Multipart::from_request(request, &()).await.map_err(|_| AppError::BadRequest)?;
-    let (mut title, mut filename, mut bytes, mut too_big) = (String::new(), String::new(), Vec::new(), false);
-    let mut fields = Vec::new();
+    let mut form = FileForm { filename: String::new(), bytes: Vec::new(), too_big: false, long: String::new(), fields: Vec::new() };
     // A body over the limit is an error from the stream itself; either way the answer is the same message.
     let too_large = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE { Ok(()) } else { Err(AppError::BadRequest) }
@@ -55,38 +58,53 @@ pub async fn read_document(
             Ok(None) => break,
             Err(e) => {
                 too_large(e)?;
-                too_big = true;
+                form.too_big = true;
                 break;
             }
         };
         let name = field.name().unwrap_or("").to_owned();
-        if name == title_field {
-            title = field.text().await.map_err(|_| AppError::BadRequest)?;
+        if Some(name.as_str()) == long_field {
+            form.long = field.text().await.map_err(|_| AppError::BadRequest)?;
         } else if name == file_field {
-            filename = field.file_name().unwrap_or("").to_owned();
+            form.filename = field.file_name().unwrap_or("").to_owned();
             loop {
                 match field.chunk().await {
-                    Ok(Some(chunk)) if bytes.len() + chunk.len() <= MAX_DOCUMENT_BYTES => bytes.extend_from_slice(&chunk),
+                    Ok(Some(chunk)) if form.bytes.len() + chunk.len() <= max_bytes => form.bytes.extend_from_slice(&chunk),
                     Ok(Some(_)) => {
-                        too_big = true;
+                        form.too_big = true;
                         break 'fields;
                     }
                     Ok(None) => break,
                     Err(e) => {
                         too_large(e)?;
-                        too_big = true;
+                        form.too_big = true;
                         break 'fields;
                     }
                 }
             }
-        } else if field.file_name().is_none() && fields.len() < MAX_OTHER_FIELDS {
+        } else if field.file_name().is_none() && form.fields.len() < MAX_OTHER_FIELDS {
             let value = field.text().await.map_err(|_| AppError::BadRequest)?;
             if value.len() > MAX_OTHER_FIELD_BYTES {
                 return Err(AppError::BadRequest);
             }
-            fields.push((name, value));
+            form.fields.push((name, value));
         }
     }
+    Ok(form)
+}
+
+/// Read a form with a title field and a file field into an [`Upload`], or
+/// say on the form what is wrong.
+/// Callers check the person's right to upload before calling, so a stranger's
+/// body is never read.
+pub async fn read_document(
+    request: Request,
+    title_field: &'static str,
+    file_field: &'static str,
+    errors: &mut FormErrors,
+) -> Result<Option<Upload>> {
+    let FileForm { filename, bytes, too_big, long: title, fields } =
+        read_file_form(request, file_field, Some(title_field), MAX_DOCUMENT_BYTES).await?;
     let title = title.trim().to_owned();
     let title =
         if title.is_empty() { filename.rsplit_once('.').map(|(stem, _)| stem).unwrap_or(&filename).trim().to_owned() } else { title };
@@ -134,44 +152,7 @@ impl CsvUpload {
 /// `max_bytes`, one not named `.csv`, or one that is not plain UTF-8 text (a spreadsheet, a document) is refused
 /// before anything in it is read.
 pub async fn read_csv(request: Request, file_field: &'static str, max_bytes: usize, errors: &mut FormErrors) -> Result<Option<CsvUpload>> {
-    let mut multipart = Multipart::from_request(request, &()).await.map_err(|_| AppError::BadRequest)?;
-    let (mut filename, mut bytes, mut too_big, mut fields) = (String::new(), Vec::new(), false, Vec::new());
-    'fields: loop {
-        let mut field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                too_big = true;
-                break;
-            }
-            Err(_) => return Err(AppError::BadRequest),
-        };
-        let name = field.name().unwrap_or("").to_owned();
-        if name == file_field {
-            filename = field.file_name().unwrap_or("").to_owned();
-            loop {
-                match field.chunk().await {
-                    Ok(Some(chunk)) if bytes.len() + chunk.len() <= max_bytes => bytes.extend_from_slice(&chunk),
-                    Ok(Some(_)) => {
-                        too_big = true;
-                        break 'fields;
-                    }
-                    Ok(None) => break,
-                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                        too_big = true;
-                        break 'fields;
-                    }
-                    Err(_) => return Err(AppError::BadRequest),
-                }
-            }
-        } else if field.file_name().is_none() && fields.len() < MAX_OTHER_FIELDS {
-            let value = field.text().await.map_err(|_| AppError::BadRequest)?;
-            if value.len() > MAX_OTHER_FIELD_BYTES {
-                return Err(AppError::BadRequest);
-            }
-            fields.push((name, value));
-        }
-    }
+    let FileForm { filename, bytes, too_big, fields, .. } = read_file_form(request, file_field, None, max_bytes).await?;
     let text = String::from_utf8(bytes).ok().filter(|t| !t.contains('\0'));
     if too_big {
         errors.add(file_field, format!("The file must be {} KB or smaller", max_bytes / 1024));
