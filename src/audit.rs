@@ -84,13 +84,14 @@ pub struct Entry {
 }
 
 /// The kinds of record the log speaks of, as people call them (in the order a filter offers them).
-pub const KINDS: [(&str, &str); 29] = [
+pub const KINDS: [(&str, &str); 30] = [
     ("account", "Signing in and out"),
     ("action", "Action"),
     ("agenda_item", "Agenda item"),
     ("arrangement", "Arrangements"),
     ("assurance_round", "Self-assessment round"),
     ("board_link", "Link to another board"),
+    ("budget_year", "Pooled budget"),
     ("case_audit", "Multi-agency audit"),
     ("data_set", "Performance data set"),
     ("decision", "Decision"),

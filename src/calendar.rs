@@ -116,9 +116,40 @@ impl FinancialYear {
         FinancialYear { start_year: self.start_year + 1 }
     }
 
-    /// "2025/26"
+    pub fn previous(self) -> Self {
+        FinancialYear { start_year: self.start_year - 1 }
+    }
+
+    /// 31 March.
+    pub fn ends_on(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.start_year + 1, 3, 31).expect("31 March exists")
+    }
+
+    pub fn contains(self, date: NaiveDate) -> bool {
+        FinancialYear::containing(date) == self
+    }
+
+    /// "2025-26", as partnerships write it.
     pub fn label(self) -> String {
-        format!("{}/{:02}", self.start_year, (self.start_year + 1) % 100)
+        format!("{}-{:02}", self.start_year, (self.start_year + 1) % 100)
+    }
+
+    /// "2025-26" (or "2025/26"), the year it names; anything else is none.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (start, end) = text.trim().split_once(['-', '/'])?;
+        let start_year: i32 = start.parse().ok().filter(|y| (2000..=2200).contains(y))?;
+        let end: i32 = end.parse().ok()?;
+        (end.to_string().len() == 2 && end == (start_year + 1) % 100).then_some(FinancialYear { start_year })
+    }
+
+    /// The financial quarter (1 to 4: April, July, October, January) holding `date`.
+    pub fn quarter_of(date: NaiveDate) -> u32 {
+        (date.month() + 8) % 12 / 3 + 1
+    }
+
+    /// The first day of quarter `n` (1 to 4) of this year.
+    pub fn quarter_starts_on(self, n: u32) -> NaiveDate {
+        self.starts_on().checked_add_months(chrono::Months::new(3 * (n.clamp(1, 4) - 1))).expect("a quarter's first day")
     }
 }
 
@@ -186,6 +217,24 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn financial_years_run_april_to_march_and_read_as_written() {
+        let year = FinancialYear::containing(d(2026, 3, 31));
+        assert_eq!(year.label(), "2025-26");
+        assert_eq!(FinancialYear::parse("2025-26"), Some(year));
+        assert_eq!(FinancialYear::parse("2025/26"), Some(year));
+        assert_eq!(FinancialYear::parse("2025-27"), None);
+        assert_eq!(FinancialYear::parse("2025-6"), None);
+        assert_eq!(FinancialYear::parse("1999-00"), None);
+        assert_eq!(FinancialYear::parse("2099-00").map(|y| y.start_year), Some(2099));
+        assert!(year.contains(d(2025, 4, 1)) && year.contains(d(2026, 3, 31)) && !year.contains(d(2026, 4, 1)));
+        assert_eq!(year.ends_on(), d(2026, 3, 31));
+        assert_eq!(FinancialYear::quarter_of(d(2025, 4, 1)), 1);
+        assert_eq!(FinancialYear::quarter_of(d(2025, 12, 31)), 3);
+        assert_eq!(FinancialYear::quarter_of(d(2026, 3, 1)), 4);
+        assert_eq!(year.quarter_starts_on(4), d(2026, 1, 1));
     }
 
     #[test]

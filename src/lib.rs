@@ -8,6 +8,7 @@ pub mod actions;
 pub mod assurance;
 pub mod audit;
 pub mod auth;
+pub mod budget;
 pub mod calendar;
 pub mod cli;
 pub mod config;

@@ -42,6 +42,9 @@ pub enum Capability {
     /// Keep the risk register (record, review, change and close any risk; an owner reviews their own) and run
     /// self-assessment rounds (open them, challenge and accept returns).
     ManageAssurance,
+    /// Keep the pooled budget, the training offer, the record of engagement with children, adults and families, and
+    /// the library of policies and procedures.
+    ManageResources,
 }
 
 impl Role {
@@ -119,6 +122,7 @@ impl Role {
                     | Capability::ViewAllActions
                     | Capability::ManageReviews
                     | Capability::ManageAssurance
+                    | Capability::ManageResources
             ) | (Role::IndependentScrutineer, Capability::ViewAuditLog | Capability::WriteScrutinyReports | Capability::ViewAllActions)
                 | (Role::DelegatedSafeguardingPartner, Capability::NominateDeputies | Capability::ViewAllActions)
                 | (Role::LeadSafeguardingPartner, Capability::ViewAllActions)

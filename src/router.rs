@@ -16,7 +16,9 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::web::{AppState, csrf, headers};
-use crate::{actions, assurance, auth, decisions, home, meetings, minutes, partnerships, people, reviews, scrutiny, site, structure};
+use crate::{
+    actions, assurance, auth, budget, decisions, home, meetings, minutes, partnerships, people, reviews, scrutiny, site, structure,
+};
 
 /// One route: a method, an address pattern and what answers it.
 pub struct Route {
@@ -234,6 +236,16 @@ fn routes() -> Vec<Route> {
         post("/p/{slug}/audits/{audit_id}/actions", assurance::case_audits::set_action),
         post("/p/{slug}/audits/{audit_id}/report", assurance::case_audits::report),
         // Assurance: the performance data set
+        // The pooled budget
+        get("/p/{slug}/budget", budget::years::index),
+        post("/p/{slug}/budget", budget::years::set_up),
+        post("/p/{slug}/budget/split", budget::years::save_split),
+        get("/p/{slug}/budget/{year}", budget::year::year_page),
+        post("/p/{slug}/budget/{year}/lines", budget::year::add_line),
+        post("/p/{slug}/budget/{year}/contributions", budget::year::add_contribution),
+        post("/p/{slug}/budget/{year}/entries", budget::year::add_entry),
+        post("/p/{slug}/budget/{year}/spending", budget::year::add_spending),
+        post("/p/{slug}/budget/{year}/agreement", budget::year::ask_agreement),
         get("/p/{slug}/performance", assurance::performance::data_set),
         get("/p/{slug}/performance/new", assurance::performance::new_page),
         post("/p/{slug}/performance/new", assurance::performance::define),

@@ -435,6 +435,22 @@ impl TestApp {
         .await
         .unwrap();
         ids.insert("risk_id", risk.to_string());
+        // This financial year's budget, with a line and a cash contribution.
+        let year = partnership_hub::calendar::FinancialYear::containing(partnership_hub::calendar::today());
+        sqlx::query(
+            "with y as (insert into budget_year (partnership_id, id, starts_on) values ($1, gen_random_uuid(), $2) returning id),
+                  l as (insert into budget_line (partnership_id, id, budget_year_id, category, name, amount_pennies)
+                        select $1, gen_random_uuid(), y.id, 'staffing', 'Business unit', 4000000 from y)
+             insert into contribution (partnership_id, id, budget_year_id, organisation_id, contributor, contributor_kind, form, amount_pennies)
+             select $1, gen_random_uuid(), y.id, o.id, o.name, 'statutory_partner', 'cash', 2000000
+             from y, (select id, name from organisation where partnership_id = $1 order by name limit 1) o",
+        )
+        .bind(pid)
+        .bind(year.starts_on())
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        ids.insert("year", year.label());
         let action = Uuid::new_v4();
         sqlx::query("insert into action_point (partnership_id, id, description, owner_name, due_on, meeting_id) values ($1, $2, 'Report back', 'Someone', current_date + 30, $3)")
             .bind(pid)

@@ -9,6 +9,7 @@ mod assurance;
 mod audit_log;
 mod auth;
 mod board_pack;
+mod budget;
 mod decisions;
 mod fuzz;
 mod home;
