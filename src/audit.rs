@@ -84,7 +84,7 @@ pub struct Entry {
 }
 
 /// The kinds of record the log speaks of, as people call them (in the order a filter offers them).
-pub const KINDS: [(&str, &str); 30] = [
+pub const KINDS: [(&str, &str); 31] = [
     ("account", "Signing in and out"),
     ("action", "Action"),
     ("agenda_item", "Agenda item"),
@@ -115,6 +115,7 @@ pub const KINDS: [(&str, &str); 30] = [
     ("scrutiny_report", "Scrutiny report"),
     ("scrutiny_review", "Review of scrutiny"),
     ("terms_of_reference", "Terms of reference"),
+    ("training", "Training"),
 ];
 
 /// One field a change altered, as the log shows it.

@@ -34,6 +34,7 @@ pub mod site;
 pub mod structure;
 pub mod tenant;
 pub mod tokens;
+pub mod training;
 pub mod web;
 pub mod worker;
 

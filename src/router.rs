@@ -18,6 +18,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::web::{AppState, csrf, headers};
 use crate::{
     actions, assurance, auth, budget, decisions, home, meetings, minutes, partnerships, people, reviews, scrutiny, site, structure,
+    training,
 };
 
 /// One route: a method, an address pattern and what answers it.
@@ -246,6 +247,22 @@ fn routes() -> Vec<Route> {
         post("/p/{slug}/budget/{year}/entries", budget::year::add_entry),
         post("/p/{slug}/budget/{year}/spending", budget::year::add_spending),
         post("/p/{slug}/budget/{year}/agreement", budget::year::ask_agreement),
+        // The training offer, and each session's link for its participants (no account: the key is the way in)
+        get("/p/{slug}/training", training::offer::offer),
+        post("/p/{slug}/training/needs", training::offer::add_need),
+        post("/p/{slug}/training/courses", training::offer::add_course),
+        get("/p/{slug}/training/courses/{course_id}", training::course::course_page),
+        post("/p/{slug}/training/courses/{course_id}/sessions", training::course::add_session),
+        get("/p/{slug}/training/sessions/{session_id}", training::session::session_page),
+        post("/p/{slug}/training/sessions/{session_id}/bookings", training::session::book),
+        post("/p/{slug}/training/sessions/{session_id}/attendance", training::session::take_attendance),
+        post("/p/{slug}/training/sessions/{session_id}/observation", training::session::observe),
+        get("/p/{slug}/training/reports/{quarter}", training::report::report_page),
+        post("/p/{slug}/training/reports/{quarter}/paper", training::report::add_paper),
+        get("/training/{token}", training::link::link_page),
+        post("/training/{token}/attendance", training::link::attend),
+        post("/training/{token}/evaluation", training::link::evaluate),
+        post("/training/{token}/follow-up", training::link::follow_up),
         get("/p/{slug}/performance", assurance::performance::data_set),
         get("/p/{slug}/performance/new", assurance::performance::new_page),
         post("/p/{slug}/performance/new", assurance::performance::define),

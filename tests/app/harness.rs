@@ -451,6 +451,30 @@ impl TestApp {
         .await
         .unwrap();
         ids.insert("year", year.label());
+        // A course with a session in a fortnight (its participants' link), one booking and one evaluation.
+        let (course, training_session, token) = (Uuid::new_v4(), Uuid::new_v4(), format!("{0}{0}", pid.simple()));
+        sqlx::query(
+            "with c as (insert into course (partnership_id, id, title, level, delivery) values ($1, $2, 'Neglect: recognising it', 'foundation', 'internal')),
+                  s as (insert into training_session (partnership_id, id, course_id, starts_at, ends_at, place, capacity, link_token)
+                        values ($1, $3, $2, now() + interval '14 days', now() + interval '14 days 3 hours', 'Civic Offices', 20, $4)),
+                  b as (insert into training_booking (partnership_id, id, session_id, participant_name, email, agency)
+                        values ($1, gen_random_uuid(), $3, 'Pat Practitioner', 'pat@agency.example', 'A school'))
+             insert into training_evaluation (partnership_id, id, session_id, stage, respondent, rating, comments)
+             values ($1, gen_random_uuid(), $3, 'immediate', 'participant', 4, 'Clear and practical')",
+        )
+        .bind(pid)
+        .bind(course)
+        .bind(training_session)
+        .bind(&token)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        ids.insert("course_id", course.to_string());
+        ids.insert("session_id", training_session.to_string());
+        ids.insert(
+            "quarter",
+            format!("{}-q{}", year.label(), partnership_hub::calendar::FinancialYear::quarter_of(partnership_hub::calendar::today())),
+        );
         let action = Uuid::new_v4();
         sqlx::query("insert into action_point (partnership_id, id, description, owner_name, due_on, meeting_id) values ($1, $2, 'Report back', 'Someone', current_date + 30, $3)")
             .bind(pid)

@@ -27,4 +27,5 @@ mod scrutiny;
 mod security;
 mod structure;
 mod tenancy;
+mod training;
 mod two_factor;

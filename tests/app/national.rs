@@ -18,7 +18,7 @@ use crate::security::declared_routes;
 const MOST_STATEMENTS: i64 = 6;
 
 /// Pages the walk leaves out, and why.
-const NOT_WALKED: [&str; 7] = [
+const NOT_WALKED: [&str; 8] = [
     // Downloads: the generator records papers and report files but writes no file to storage.
     "/papers/{paper_id}",
     "/papers/{decision_paper_id}",
@@ -28,6 +28,7 @@ const NOT_WALKED: [&str; 7] = [
     // Reached with a token from a mail or a calendar program; their own tests cover them.
     "/invitations/{token}",
     "/calendar/{token}",
+    "/training/{token}",
 ];
 
 /// The lists with a search, their filters, a sort and a later page: a view's

@@ -15,7 +15,7 @@ pub fn declared_routes() -> Vec<(Method, String)> {
 /// Routes anyone may use without signing in.
 // Signing out needs no sign-in: it ends whatever session there is.
 // A calendar feed is read by calendar programs, which carry no session: its token is the key.
-const PUBLIC: [&str; 12] = [
+const PUBLIC: [&str; 16] = [
     // The footer's pages: the accessibility statement, the privacy notice and the cookies.
     "/accessibility",
     "/privacy",
@@ -27,6 +27,11 @@ const PUBLIC: [&str; 12] = [
     "/healthz",
     "/invitations/{token}",
     "/calendar/{token}",
+    // A training session's link for its participants: the key is the way in (see tests/app/training.rs).
+    "/training/{token}",
+    "/training/{token}/attendance",
+    "/training/{token}/evaluation",
+    "/training/{token}/follow-up",
     // The public decision register shows closed decisions that are not confidential (see tests/app/decisions.rs).
     "/public/{slug}/decisions",
     "/public/{slug}/decisions/{decision_id}",
