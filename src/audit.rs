@@ -84,7 +84,7 @@ pub struct Entry {
 }
 
 /// The kinds of record the log speaks of, as people call them (in the order a filter offers them).
-pub const KINDS: [(&str, &str); 31] = [
+pub const KINDS: [(&str, &str); 32] = [
     ("account", "Signing in and out"),
     ("action", "Action"),
     ("agenda_item", "Agenda item"),
@@ -96,6 +96,7 @@ pub const KINDS: [(&str, &str); 31] = [
     ("data_set", "Performance data set"),
     ("decision", "Decision"),
     ("decision_deputy", "Deputy"),
+    ("engagement", "Engagement"),
     ("group", "Group"),
     ("group_member", "Seat on a group"),
     ("indicator", "Performance indicator"),

@@ -15,6 +15,7 @@ pub mod config;
 pub mod db;
 pub mod decisions;
 pub mod email;
+pub mod engagement;
 pub mod error;
 pub mod files;
 pub mod home;

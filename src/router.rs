@@ -17,8 +17,8 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::web::{AppState, csrf, headers};
 use crate::{
-    actions, assurance, auth, budget, decisions, home, meetings, minutes, partnerships, people, reviews, scrutiny, site, structure,
-    training,
+    actions, assurance, auth, budget, decisions, engagement, home, meetings, minutes, partnerships, people, reviews, scrutiny, site,
+    structure, training,
 };
 
 /// One route: a method, an address pattern and what answers it.
@@ -263,6 +263,14 @@ fn routes() -> Vec<Route> {
         post("/training/{token}/attendance", training::link::attend),
         post("/training/{token}/evaluation", training::link::evaluate),
         post("/training/{token}/follow-up", training::link::follow_up),
+        // Engagement with children, adults and families
+        get("/p/{slug}/engagement", engagement::record::index),
+        post("/p/{slug}/engagement", engagement::record::record),
+        post("/p/{slug}/engagement/settings", engagement::record::save_settings),
+        get("/p/{slug}/engagement/{engagement_id}", engagement::activity::activity_page),
+        post("/p/{slug}/engagement/{engagement_id}", engagement::activity::save_outcome),
+        post("/p/{slug}/engagement/{engagement_id}/actions", engagement::activity::set_action),
+        post("/p/{slug}/engagement/{engagement_id}/report", engagement::activity::report),
         get("/p/{slug}/performance", assurance::performance::data_set),
         get("/p/{slug}/performance/new", assurance::performance::new_page),
         post("/p/{slug}/performance/new", assurance::performance::define),

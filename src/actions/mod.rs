@@ -130,6 +130,8 @@ pub enum Actions {
     ForRound(Uuid),
     /// Every action from one multi-agency case audit, done or not.
     ForCaseAudit(Uuid),
+    /// Every action taken on what an engagement activity heard, done or not.
+    ForEngagement(Uuid),
 }
 
 /// How many overdue actions a page lists; the action tracker has them all.
@@ -162,6 +164,7 @@ pub async fn list(conn: &mut PgConnection, partnership_id: Uuid, which: Actions)
         Actions::ForReview(review) => action_lines!(conn, "a.review_id = $2", "", partnership_id, review),
         Actions::ForRisk(risk) => action_lines!(conn, "a.risk_id = $2", "", partnership_id, risk),
         Actions::ForCaseAudit(audit) => action_lines!(conn, "a.case_audit_id = $2", "", partnership_id, audit),
+        Actions::ForEngagement(heard) => action_lines!(conn, "a.engagement_id = $2", "", partnership_id, heard),
         Actions::ForReturn(submitted) => action_lines!(conn, "a.round_return_id = $2", "", partnership_id, submitted),
         Actions::ForRound(round) => action_lines!(
             conn,
@@ -330,6 +333,8 @@ pub struct NewAction {
     pub round_return_id: Option<Uuid>,
     /// An action from this multi-agency case audit's learning.
     pub case_audit_id: Option<Uuid>,
+    /// An action on what this engagement activity heard.
+    pub engagement_id: Option<Uuid>,
 }
 
 impl NewAction {
@@ -350,6 +355,7 @@ impl NewAction {
             risk_id: None,
             round_return_id: None,
             case_audit_id: None,
+            engagement_id: None,
         }
     }
 }
@@ -425,20 +431,27 @@ pub async fn parse_new(
 pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action: &NewAction) -> Result<Option<Uuid>> {
     let pid = member.partnership.id;
     let origin = format!(
-        "action:{pid}:{:?}:{:?}:{:?}:{:?}:{:?}",
-        action.meeting_id, action.recommendation_lineage_id, action.review_id, action.risk_id, action.round_return_id
+        "action:{pid}:{:?}:{:?}:{:?}:{:?}:{:?}:{:?}:{:?}",
+        action.meeting_id,
+        action.recommendation_lineage_id,
+        action.review_id,
+        action.risk_id,
+        action.round_return_id,
+        action.case_audit_id,
+        action.engagement_id
     );
     sqlx::query!("select pg_advisory_xact_lock(hashtextextended($1, 0))", origin).execute(&mut *conn).await?;
     let id = Uuid::new_v4();
     let inserted = sqlx::query!(
         "insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, group_id,
-                                   meeting_id, minute_section_id, recommendation_lineage_id, review_id, review_finding_id, risk_id, round_return_id, case_audit_id, set_by)
-         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, $11
+                                   meeting_id, minute_section_id, recommendation_lineage_id, review_id, review_finding_id, risk_id, round_return_id, case_audit_id, engagement_id, set_by)
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, $17, $11
          where not exists (select 1 from action_point where partnership_id = $1 and description = $3 and owner_membership_id = $4
                            and due_on = $6 and meeting_id is not distinct from $8 and minute_section_id is not distinct from $9
                            and recommendation_lineage_id is not distinct from $10 and review_id is not distinct from $12
                            and review_finding_id is not distinct from $13 and risk_id is not distinct from $14
-                           and round_return_id is not distinct from $15 and case_audit_id is not distinct from $16)",
+                           and round_return_id is not distinct from $15 and case_audit_id is not distinct from $16
+                           and engagement_id is not distinct from $17)",
         pid,
         id,
         action.description,
@@ -454,7 +467,8 @@ pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action
         action.review_finding_id,
         action.risk_id,
         action.round_return_id,
-        action.case_audit_id
+        action.case_audit_id,
+        action.engagement_id
     )
     .execute(&mut *conn)
     .await?;
@@ -466,7 +480,7 @@ pub async fn set(conn: &mut PgConnection, member: &Member, address: &str, action
             "description": action.description, "owner": action.owner_name, "owner_membership_id": action.owner_membership_id,
             "due_on": action.due_on, "meeting_id": action.meeting_id, "recommendation_lineage_id": action.recommendation_lineage_id,
             "review_id": action.review_id, "review_finding_id": action.review_finding_id, "risk_id": action.risk_id,
-            "round_return_id": action.round_return_id, "case_audit_id": action.case_audit_id
+            "round_return_id": action.round_return_id, "case_audit_id": action.case_audit_id, "engagement_id": action.engagement_id
         }))
         .record(conn)
         .await?;

@@ -53,7 +53,7 @@ pub struct AuditPage {
     errors: FormErrors,
     people: Vec<(String, String)>,
     person: String,
-    kinds: [(&'static str, &'static str); 31],
+    kinds: [(&'static str, &'static str); 32],
     kind: String,
     actions: Vec<(String, String)>,
     action: String,

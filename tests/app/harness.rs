@@ -469,6 +469,18 @@ impl TestApp {
         .execute(&self.owner)
         .await
         .unwrap();
+        // An engagement activity with children and young people, a month ago.
+        let engagement = Uuid::new_v4();
+        sqlx::query(
+            "insert into engagement (partnership_id, id, number, voice, title, held_on, participants, findings)
+             values ($1, $2, 1, 'children', 'Youth council: feeling safe', current_date - 30, 14, 'They want to know who to tell')",
+        )
+        .bind(pid)
+        .bind(engagement)
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        ids.insert("engagement_id", engagement.to_string());
         ids.insert("course_id", course.to_string());
         ids.insert("session_id", training_session.to_string());
         ids.insert(

@@ -11,6 +11,7 @@ mod auth;
 mod board_pack;
 mod budget;
 mod decisions;
+mod engagement;
 mod fuzz;
 mod home;
 mod lists;
