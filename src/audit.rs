@@ -84,7 +84,7 @@ pub struct Entry {
 }
 
 /// The kinds of record the log speaks of, as people call them (in the order a filter offers them).
-pub const KINDS: [(&str, &str); 32] = [
+pub const KINDS: [(&str, &str); 33] = [
     ("account", "Signing in and out"),
     ("action", "Action"),
     ("agenda_item", "Agenda item"),
@@ -100,6 +100,7 @@ pub const KINDS: [(&str, &str); 32] = [
     ("group", "Group"),
     ("group_member", "Seat on a group"),
     ("indicator", "Performance indicator"),
+    ("library_document", "Library document"),
     ("meeting", "Meeting"),
     ("membership", "Person"),
     ("minutes", "Minutes"),
@@ -194,6 +195,10 @@ impl Entry {
             "data_set" => "performance".to_owned(),
             "round_return" => format!("assurance/returns/{id}"),
             "arrangement" => "structure/arrangements".to_owned(),
+            "budget_year" => "budget".to_owned(),
+            "training" => "training".to_owned(),
+            "engagement" => format!("engagement/{id}"),
+            "library_document" => format!("library/{id}"),
             _ => return None,
         };
         Some(format!("/p/{slug}/{path}"))

@@ -19,6 +19,7 @@ pub mod engagement;
 pub mod error;
 pub mod files;
 pub mod home;
+pub mod library;
 pub mod meetings;
 pub mod minutes;
 pub mod outbox;

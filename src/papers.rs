@@ -28,13 +28,15 @@ pub enum Holder {
     ReviewRequest(Uuid),
     /// An organisation's self-assessment return (its evidence).
     RoundReturn(Uuid),
+    /// One version of a document in the library (its one file).
+    LibraryVersion(Uuid),
 }
 
 impl Holder {
     fn meeting_id(self) -> Option<Uuid> {
         match self {
             Holder::Meeting(id) | Holder::AgendaItem { meeting_id: id, .. } => Some(id),
-            Holder::Decision(_) | Holder::ReviewRequest(_) | Holder::RoundReturn(_) => None,
+            Holder::Decision(_) | Holder::ReviewRequest(_) | Holder::RoundReturn(_) | Holder::LibraryVersion(_) => None,
         }
     }
     fn agenda_item_id(self) -> Option<Uuid> {
@@ -48,6 +50,9 @@ impl Holder {
     }
     fn round_return_id(self) -> Option<Uuid> {
         if let Holder::RoundReturn(id) = self { Some(id) } else { None }
+    }
+    fn library_version_id(self) -> Option<Uuid> {
+        if let Holder::LibraryVersion(id) = self { Some(id) } else { None }
     }
 }
 
@@ -75,13 +80,15 @@ pub async fn list(tx: &mut Tx, partnership_id: Uuid, holder: Holder) -> sqlx::Re
     sqlx::query_as!(
         Paper,
         "select id, title, filename, content_type, size_bytes, agenda_item_id from paper
-         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3 or review_request_id = $4 or round_return_id = $5)
+         where partnership_id = $1
+           and (meeting_id = $2 or decision_id = $3 or review_request_id = $4 or round_return_id = $5 or library_version_id = $6)
          order by uploaded_at",
         partnership_id,
         holder.meeting_id(),
         holder.decision_id(),
         holder.review_request_id(),
-        holder.round_return_id()
+        holder.round_return_id(),
+        holder.library_version_id()
     )
     .fetch_all(&mut **tx)
     .await
@@ -159,8 +166,8 @@ pub async fn add(tx: &mut Tx, files: &Files, member: &Member, address: &str, hol
     // Any unique key (meeting, decision or request, and file) makes a repeat a no-op.
     let inserted = sqlx::query!(
         "insert into paper (partnership_id, id, meeting_id, decision_id, title, filename, content_type, size_bytes, sha256, storage_key, uploaded_by,
-                            agenda_item_id, review_request_id, round_return_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) on conflict do nothing",
+                            agenda_item_id, review_request_id, round_return_id, library_version_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) on conflict do nothing",
         pid,
         id,
         holder.meeting_id(),
@@ -174,7 +181,8 @@ pub async fn add(tx: &mut Tx, files: &Files, member: &Member, address: &str, hol
         member.user.id,
         holder.agenda_item_id(),
         holder.review_request_id(),
-        holder.round_return_id()
+        holder.round_return_id(),
+        holder.library_version_id()
     )
     .execute(&mut **tx)
     .await?;
@@ -184,7 +192,8 @@ pub async fn add(tx: &mut Tx, files: &Files, member: &Member, address: &str, hol
     change(member, "paper.uploaded", "paper", id, address)
         .after(json!({
             "meeting_id": holder.meeting_id(), "agenda_item_id": holder.agenda_item_id(), "decision_id": holder.decision_id(),
-            "review_request_id": holder.review_request_id(), "round_return_id": holder.round_return_id(), "title": title, "filename": filename,
+            "review_request_id": holder.review_request_id(), "round_return_id": holder.round_return_id(),
+            "library_version_id": holder.library_version_id(), "title": title, "filename": filename,
             "content_type": content_type, "size_bytes": size, "sha256": sha256
         }))
         .record(tx)
@@ -223,13 +232,15 @@ pub async fn find(tx: &mut Tx, partnership_id: Uuid, holder: Holder, paper_id: &
     sqlx::query_as!(
         Stored,
         "select filename, content_type, storage_key from paper
-         where partnership_id = $1 and (meeting_id = $2 or decision_id = $3 or review_request_id = $5 or round_return_id = $6) and id = $4",
+         where partnership_id = $1 and id = $4
+           and (meeting_id = $2 or decision_id = $3 or review_request_id = $5 or round_return_id = $6 or library_version_id = $7)",
         partnership_id,
         holder.meeting_id(),
         holder.decision_id(),
         paper_id,
         holder.review_request_id(),
-        holder.round_return_id()
+        holder.round_return_id(),
+        holder.library_version_id()
     )
     .fetch_optional(&mut **tx)
     .await?

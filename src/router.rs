@@ -17,8 +17,8 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::web::{AppState, csrf, headers};
 use crate::{
-    actions, assurance, auth, budget, decisions, engagement, home, meetings, minutes, partnerships, people, reviews, scrutiny, site,
-    structure, training,
+    actions, assurance, auth, budget, decisions, engagement, home, library, meetings, minutes, partnerships, people, reviews, scrutiny,
+    site, structure, training,
 };
 
 /// One route: a method, an address pattern and what answers it.
@@ -271,6 +271,13 @@ fn routes() -> Vec<Route> {
         post("/p/{slug}/engagement/{engagement_id}", engagement::activity::save_outcome),
         post("/p/{slug}/engagement/{engagement_id}/actions", engagement::activity::set_action),
         post("/p/{slug}/engagement/{engagement_id}/report", engagement::activity::report),
+        // The library of policies, procedures and agreements
+        get("/p/{slug}/library", library::shelf::shelf),
+        post("/p/{slug}/library", library::shelf::add),
+        get("/p/{slug}/library/{document_id}", library::document::document_page),
+        post("/p/{slug}/library/{document_id}", library::document::update),
+        upload("/p/{slug}/library/{document_id}/versions", library::document::upload_version),
+        get("/p/{slug}/library/{document_id}/versions/{version}", library::document::download),
         get("/p/{slug}/performance", assurance::performance::data_set),
         get("/p/{slug}/performance/new", assurance::performance::new_page),
         post("/p/{slug}/performance/new", assurance::performance::define),

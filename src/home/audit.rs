@@ -53,7 +53,7 @@ pub struct AuditPage {
     errors: FormErrors,
     people: Vec<(String, String)>,
     person: String,
-    kinds: [(&'static str, &'static str); 32],
+    kinds: [(&'static str, &'static str); 33],
     kind: String,
     actions: Vec<(String, String)>,
     action: String,

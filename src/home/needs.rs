@@ -138,6 +138,14 @@ enum Kind {
     /// An indicator of the data set this person enters (their agency's, or any for the business unit), with its
     /// frequency and latest period: due when the last period over has no value.
     IndicatorDue,
+    /// No pooled budget set up for this financial year, for the business unit.
+    BudgetYear,
+    /// A training session over whose bookings have no attendance taken, for the business unit.
+    AttendanceDue,
+    /// A voice the partnership seeks every quarter not yet heard this quarter, for the business unit.
+    EngagementDue,
+    /// A library document due for review in the window or past it, for its owner and the business unit.
+    LibraryReview,
 }
 
 #[derive(Debug, Deserialize)]
@@ -407,6 +415,34 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                      and ((select $18::boolean) or (i.organisation_id is not null and i.organisation_id = me.organisation_id))
                    order by i.name limit 100) entered
                union all
+               -- Resources and learning, for the business unit: this year's budget, attendance to take, the quarter's voices.
+               select json_build_object('kind', 'budget_year', 'n', $12::integer)
+               where (select $19::boolean)
+                 and not exists (select 1 from budget_year y where y.partnership_id = $1 and y.starts_on = make_date($12, 4, 1))
+               union all
+               select taken.j from (
+                   select json_build_object('kind', 'attendance_due', 'id', s.id, 'title', c.title, 'at', s.starts_at) as j
+                   from training_session s join course c on c.partnership_id = s.partnership_id and c.id = s.course_id
+                   where (select $19::boolean) and s.partnership_id = $1 and s.cancelled_at is null
+                     and s.starts_at > $16 - interval '90 days' and s.ends_at < now()
+                     and exists (select 1 from training_booking b where b.partnership_id = s.partnership_id and b.session_id = s.id
+                                 and b.attended is null)
+                   order by s.starts_at limit 10) taken
+               union all
+               select json_build_object('kind', 'engagement_due', 'title', v.voice,
+                                        'on', (make_date($12, 4, 1) + make_interval(months => 3 * $13::integer))::date - 1)
+               from arrangement a cross join unnest(a.engagement_every_quarter) v(voice)
+               where (select $19::boolean) and a.partnership_id = $1
+                 and not exists (select 1 from engagement e where e.partnership_id = $1 and e.voice = v.voice
+                                 and e.held_on >= (make_date($12, 4, 1) + make_interval(months => 3 * ($13::integer - 1)))::date)
+               union all
+               select shelved.j from (
+                   select json_build_object('kind', 'library_review', 'id', d.id, 'title', d.title, 'on', d.review_on) as j
+                   from library_document d left join me on true
+                   where d.partnership_id = $1 and d.retired_on is null and d.review_on <= $4
+                     and ((select $19::boolean) or d.owner_membership_id = me.id)
+                   order by d.review_on limit 50) shelved
+               union all
                select json_build_object('kind', 'my_two_factor')
                from app_user u where u.id = $2 and u.totp_enabled_at is null
            ) l), '[]') as "lines!: Json<Vec<Line>>",
@@ -434,7 +470,8 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
         uk_midnight(today),
         uk_midnight(horizon.succ_opt().unwrap_or(horizon)),
         roles.allows(Capability::ManageReviews),
-        roles.allows(Capability::ManageAssurance)
+        roles.allows(Capability::ManageAssurance),
+        roles.allows(Capability::ManageResources)
     )
     .fetch_one(conn)
     .await?;
@@ -548,7 +585,7 @@ fn indicators_due(lines: &[Line], asking: &Asking<'_>, today: NaiveDate) -> Opti
 
 /// Gaps in the structure and risks due for review that, more than [`GATHERED_OVER`]
 /// alike, make one line leading to the structure page or the register rather than a line each.
-const GATHERED: [Kind; 5] = [Kind::TermsReview, Kind::NoTerms, Kind::NoChair, Kind::PostVacant, Kind::RiskReview];
+const GATHERED: [Kind; 6] = [Kind::TermsReview, Kind::NoTerms, Kind::NoChair, Kind::PostVacant, Kind::RiskReview, Kind::LibraryReview];
 const GATHERED_OVER: usize = 3;
 
 fn gathered(kind: Kind, alike: &[Line], asking: &Asking<'_>, today: NaiveDate) -> Need {
@@ -560,10 +597,12 @@ fn gathered(kind: Kind, alike: &[Line], asking: &Asking<'_>, today: NaiveDate) -
         Kind::NoTerms => format!("{} no terms of reference recorded", plural(n, "group has", "groups have")),
         Kind::NoChair => format!("{} nobody chairing them", plural(n, "group has", "groups have")),
         Kind::RiskReview => format!("Review {}", plural(n, "risk on the register", "risks on the register")),
+        Kind::LibraryReview => format!("Review {}", plural(n, "document in the library", "documents in the library")),
         _ => format!("{} nobody holding them", plural(n, "post has", "posts have")),
     };
     let (href, hint) = match kind {
         Kind::RiskReview => (format!("/p/{}/risks", asking.slug), "Risk register: due for review or past it"),
+        Kind::LibraryReview => (format!("/p/{}/library", asking.slug), "Library: due for review or past it"),
         _ => (format!("/p/{}/structure", asking.slug), "Structure"),
     };
     let due_on = alike.iter().filter_map(|l| l.on).min();
@@ -805,6 +844,36 @@ fn describe(
             Some(format!("Risk register: score {}", line.n.unwrap_or_default())),
             line.on,
         )],
+        Kind::LibraryReview => vec![need(
+            format!("/p/{slug}/library/{id}"),
+            format!("Review {title}"),
+            Some(format!("Library: review by {}", line.on.map(long_date).unwrap_or_default())),
+            line.on,
+        )],
+        Kind::BudgetYear => {
+            let year = FinancialYear { start_year: i32::try_from(line.n.unwrap_or_default()).unwrap_or_default() };
+            vec![need(
+                format!("/p/{slug}/budget"),
+                format!("Set up the pooled budget for {}", year.label()),
+                Some("Budget".to_owned()),
+                None,
+            )]
+        }
+        Kind::AttendanceDue => vec![need(
+            format!("/p/{slug}/training/sessions/{id}#bookings"),
+            format!("Take attendance: {title}, {}", line.at.map(|at| long_date(uk_date(at))).unwrap_or_default()),
+            Some("Training".to_owned()),
+            None,
+        )],
+        Kind::EngagementDue => {
+            let voice = crate::engagement::Voice::parse(&title).map(|v| v.label().to_lowercase()).unwrap_or_default();
+            vec![need(
+                format!("/p/{slug}/engagement"),
+                format!("Seek the views of {voice} this quarter"),
+                Some("Engagement: sought every quarter".to_owned()),
+                line.on,
+            )]
+        }
         Kind::MyReviewRequest => vec![need(
             format!("/p/{slug}/reviews/{id}/requests/{}", line.other.map(|o| o.to_string()).unwrap_or_default()),
             format!("R{} {title}: {}'s involvement", line.number.unwrap_or_default(), line.detail.clone().unwrap_or_default()),

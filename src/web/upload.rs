@@ -103,8 +103,28 @@ pub async fn read_document(
     file_field: &'static str,
     errors: &mut FormErrors,
 ) -> Result<Option<Upload>> {
-    let FileForm { filename, bytes, too_big, long: title, fields } =
-        read_file_form(request, file_field, Some(title_field), MAX_DOCUMENT_BYTES).await?;
+    let form = read_file_form(request, file_field, Some(title_field), MAX_DOCUMENT_BYTES).await?;
+    Ok(checked_document(form, title_field, file_field, errors))
+}
+
+/// Read a form with a file field and a longer text beside it that is not the file's title (what changed in a
+/// document's new version): the upload is titled by its file's name; the text and the other fields come back
+/// as typed, whether or not the file was good, so a form shown again keeps them.
+pub async fn read_document_and_text(
+    request: Request,
+    text_field: &'static str,
+    file_field: &'static str,
+    errors: &mut FormErrors,
+) -> Result<(Option<Upload>, String, Vec<(String, String)>)> {
+    let mut form = read_file_form(request, file_field, Some(text_field), MAX_DOCUMENT_BYTES).await?;
+    let text = std::mem::take(&mut form.long);
+    let fields = form.fields.clone();
+    Ok((checked_document(form, file_field, file_field, errors), text, fields))
+}
+
+/// A document form's file checked by its content, titled by the title field or else the file's name.
+fn checked_document(form: FileForm, title_field: &'static str, file_field: &'static str, errors: &mut FormErrors) -> Option<Upload> {
+    let FileForm { filename, bytes, too_big, long: title, fields } = form;
     let title = title.trim().to_owned();
     let title =
         if title.is_empty() { filename.rsplit_once('.').map(|(stem, _)| stem).unwrap_or(&filename).trim().to_owned() } else { title };
@@ -123,15 +143,15 @@ pub async fn read_document(
         errors.add(title_field, "Enter a title");
     }
     match kind {
-        Some((content_type, _)) if errors.iter().count() == before => Ok(Some(Upload {
+        Some((content_type, _)) if errors.iter().count() == before => Some(Upload {
             sha256: hex::encode(Sha256::digest(&bytes)),
             filename: safe_filename(&filename),
             title,
             bytes,
             content_type,
             fields,
-        })),
-        _ => Ok(None),
+        }),
+        _ => None,
     }
 }
 

@@ -51,6 +51,10 @@ async fn two_years_carry_forward_to_the_penny_with_the_split_and_the_partners_ag
     app.add_member("viewer@warwickshire.example", "warwickshire", &[Role::Viewer]).await;
     let mut bm = app.signed_in("bm@warwickshire.example").await;
 
+    // Until this year's budget is set up, the business manager is told so.
+    let this_year = partnership_hub::calendar::FinancialYear::containing(partnership_hub::calendar::today()).label();
+    assert!(bm.get("/p/warwickshire/").await.contains(&format!("Set up the pooled budget for {this_year}")));
+
     // Warwickshire splits its budget equally between the children's partnership and the adults' board.
     ok(&mut bm, "/p/warwickshire/budget/split", &[("children_share", "50")]).await;
     ok(&mut bm, "/p/warwickshire/budget", &[("year", "2025-26")]).await;
@@ -244,6 +248,7 @@ async fn two_years_carry_forward_to_the_penny_with_the_split_and_the_partners_ag
     assert!(year_two.contains("£29,999.51"), "brought forward");
     assert!(year_two.contains("£49,999.51"), "available: brought forward and the cash agreed");
     assert!(year_two.contains("£42,499.26"), "carried forward into 2027-28");
+    assert!(!bm.get("/p/warwickshire/").await.contains("Set up the pooled budget"), "this year is set up");
     let all = bm.get("/p/warwickshire/budget").await;
     assert!(all.contains("2025-26") && all.contains("2026-27") && all.contains("£42,499.26"));
 

@@ -31,6 +31,12 @@ async fn an_activity_with_its_findings_actions_and_report_and_the_quarter_it_fil
     assert!(grid.contains("Children and young people") && grid.contains("Parents and carers") && grid.contains("Sought every quarter"));
     assert!(grid.contains("Not yet"), "the quarter under way has had none yet");
 
+    let home = bm.get("/p/warwickshire/").await;
+    assert!(
+        home.contains("Seek the views of children and young people this quarter")
+            && home.contains("Seek the views of parents and carers this quarter")
+    );
+
     // A future date, a missing count: refused with the text kept.
     let later = today() + chrono::Days::new(3);
     let (d, m, y) = (later.day().to_string(), later.month().to_string(), later.year().to_string());
@@ -72,6 +78,11 @@ async fn an_activity_with_its_findings_actions_and_report_and_the_quarter_it_fil
     assert!(page.contains("E1: Youth forum: feeling safe online"));
     let grid = page.body.split("Quarter by quarter</h2>").nth(1).unwrap().split("Activities</h2>").next().unwrap().to_owned();
     assert!(grid.contains("1 activity, 18 took part"), "{grid}");
+
+    let home = bm.get("/p/warwickshire/").await;
+    assert!(
+        !home.contains("Seek the views of children and young people") && home.contains("Seek the views of parents and carers this quarter")
+    );
 
     // What was done about it, and an action through the shared owner.
     ok(

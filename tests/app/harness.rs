@@ -481,6 +481,25 @@ impl TestApp {
         .await
         .unwrap();
         ids.insert("engagement_id", engagement.to_string());
+        // A thresholds document in the library, its first version with its file, due for review in a year.
+        let (document, library_version, library_paper) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        sqlx::query(
+            "with d as (insert into library_document (partnership_id, id, kind, title, owner_membership_id, review_on)
+                        select $1, $2, 'thresholds', 'The Right Help at the Right Time', id, current_date + 365
+                        from membership where partnership_id = $1 order by id limit 1),
+                  v as (insert into library_version (partnership_id, id, document_id, version, changes) values ($1, $3, $2, 1, 'First version'))
+             insert into paper (partnership_id, id, library_version_id, title, filename, content_type, size_bytes, sha256, storage_key)
+             values ($1, $4, $3, 'Thresholds, version 1', 'thresholds.pdf', 'application/pdf', 10, repeat('d', 64), $5)",
+        )
+        .bind(pid)
+        .bind(document)
+        .bind(library_version)
+        .bind(library_paper)
+        .bind(format!("{pid}/papers/{library_paper}"))
+        .execute(&self.owner)
+        .await
+        .unwrap();
+        ids.insert("document_id", document.to_string());
         ids.insert("course_id", course.to_string());
         ids.insert("session_id", training_session.to_string());
         ids.insert(

@@ -14,6 +14,7 @@ mod decisions;
 mod engagement;
 mod fuzz;
 mod home;
+mod library;
 mod lists;
 mod meetings;
 mod minutes;

@@ -178,6 +178,8 @@ async fn a_session_from_booking_to_attendance_to_evaluation_with_the_quarters_fi
         .bind(session).fetch_one(&app.owner).await.unwrap();
     assert_eq!((immediate, follow_ups), (2, 1));
 
+    // Kim's attendance is not yet taken: the business manager is told.
+    assert!(bm.get("/p/swindon/").await.contains("Take attendance: Child exploitation"));
     // The business unit takes attendance: Kim did not come; Sam's mark from the link stays.
     let sam: Uuid =
         sqlx::query_scalar("select id from training_booking where email = 'sam@swindon.example'").fetch_one(&app.owner).await.unwrap();
