@@ -141,6 +141,7 @@ pub async fn create(pool: &PgPool, partnerships: &[PartnershipFile], accounts_fi
         demo_risks(&mut tx, partnership_id).await?;
         demo_round(&mut tx, partnership_id).await?;
         demo_data_set(&mut tx, partnership_id).await?;
+        demo_resources(&mut tx, partnership_id, &p.slug).await?;
     }
     tx.commit().await?;
 
@@ -458,6 +459,142 @@ async fn demo_data_set(tx: &mut crate::db::Tx, partnership_id: Uuid) -> anyhow::
            select $1, gen_random_uuid(), made.id, 'Case ' || chr(64 + c), 'Under five; known to early help.'
            from made cross join generate_series(1, 6) c"#,
         partnership_id
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Resources and learning: last year's and this year's pooled budget (Warwickshire's 2025-26 budget of £504,628,
+/// split equally between children and adults, as its arrangements set out), a training offer with sessions held
+/// last quarter and to come, with bookings, attendance and evaluations, engagement with children and young people
+/// and with parents and carers (sought every quarter in Warwickshire), and the library's thresholds document,
+/// memorandum of understanding and information sharing agreement (their files are for the business unit to upload).
+async fn demo_resources(tx: &mut crate::db::Tx, partnership_id: Uuid, slug: &str) -> anyhow::Result<()> {
+    let this_year = crate::calendar::FinancialYear::containing(crate::calendar::today());
+    let split: Option<i16> = (slug == "warwickshire").then_some(50);
+    // A budget of £504,628 (Warwickshire's 2025-26) or £250,000, carried from last year into this.
+    let total: i64 = if slug == "warwickshire" { 50_462_800 } else { 25_000_000 };
+    sqlx::query!(
+        r#"with settings as (update arrangement set children_share_percent = $4 where partnership_id = $1),
+                years as (insert into budget_year (partnership_id, id, starts_on, children_share_percent)
+                          select $1, gen_random_uuid(), y.starts_on, $4 from (values ($2::date - interval '1 year'), ($2::date)) y(starts_on)
+                          where not exists (select 1 from budget_year where partnership_id = $1)
+                          returning id, starts_on),
+                lines as (insert into budget_line (partnership_id, id, budget_year_id, category, name, amount_pennies)
+                          select $1, gen_random_uuid(), years.id, l.category, l.name, $3::bigint * l.share / 100
+                          from years cross join (values ('staffing', 'Business unit', 62), ('scrutiny', 'Independent scrutiny', 10),
+                                                        ('reviews', 'Safeguarding practice reviews', 12), ('training', 'Multi-agency training', 12),
+                                                        ('other', 'Engagement and communications', 4)) l(category, name, share)
+                          returning id, budget_year_id, category, amount_pennies),
+                contributions as (insert into contribution (partnership_id, id, budget_year_id, organisation_id, contributor, contributor_kind, form,
+                                                            amount_pennies)
+                                  select $1, gen_random_uuid(), years.id, o.id, o.name, 'statutory_partner', 'cash', $3::bigint * 3 / 10
+                                  from years cross join (select id, name from organisation where partnership_id = $1 and is_statutory_partner
+                                                         and retired_on is null order by name limit 3) o
+                                  returning id, budget_year_id, amount_pennies),
+                paid as (insert into contribution_entry (partnership_id, id, contribution_id, kind, entered_on, amount_pennies, reference)
+                         select $1, gen_random_uuid(), c.id, k.kind, years.starts_on + 40 + k.days, c.amount_pennies, k.kind || '-' || left(c.id::text, 6)
+                         from contributions c join years on years.id = c.budget_year_id
+                         cross join (values ('invoice', 0), ('payment', 30)) k(kind, days)
+                         where years.starts_on + 70 <= current_date)
+           insert into expenditure (partnership_id, id, budget_year_id, budget_line_id, spent_on, description, amount_pennies, arrangements)
+           select $1, gen_random_uuid(), lines.budget_year_id, lines.id, years.starts_on + m * 30 + 15,
+                  'Month ' || (m + 1) || ': ' || lines.category, (lines.amount_pennies / 12)::bigint,
+                  case when $4 is null then 'shared' when m % 5 = 0 then 'children' when m % 7 = 0 then 'adults' else 'shared' end
+           from lines join years on years.id = lines.budget_year_id cross join generate_series(0, 11) m
+           where years.starts_on + m * 30 + 15 < current_date"#,
+        partnership_id,
+        this_year.starts_on(),
+        total,
+        split
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        r#"with needs as (insert into training_need (partnership_id, id, starts_on, organisation_id, topic, priority, staff_count)
+                          select $1, gen_random_uuid(), $2, o.id, t.topic, t.priority, t.staff
+                          from (select id, row_number() over (order by name) as n from organisation where partnership_id = $1 and retired_on is null) o
+                          join (values (1, 'Neglect', 'high', 120), (2, 'Exploitation outside the home', 'high', 80),
+                                       (3, 'Domestic abuse and coercive control', 'medium', 60), (4, 'Professional curiosity', 'medium', 150))
+                                t(n, topic, priority, staff) on t.n = o.n
+                          where not exists (select 1 from training_need where partnership_id = $1)),
+                courses as (insert into course (partnership_id, id, title, level, audience, provider, delivery)
+                            select $1, gen_random_uuid(), c.title, c.level, c.audience, c.provider, c.delivery
+                            from (values ('Neglect: recognising and responding', 'foundation', 'Everyone working with children and families', '', 'internal'),
+                                         ('Child exploitation', 'intermediate', 'Practitioners working with adolescents', 'Safer Futures Ltd', 'commissioned'),
+                                         ('Working Together in practice', 'advanced', 'Managers and designated leads', '', 'internal')) c(title, level, audience, provider, delivery)
+                            where not exists (select 1 from course where partnership_id = $1)
+                            returning id, title),
+                sessions as (insert into training_session (partnership_id, id, course_id, starts_at, ends_at, place, online, capacity, link_token,
+                                                           observation, observed_by)
+                             select $1, gen_random_uuid(), courses.id, d.starts, d.starts + interval '3 hours', case when d.n = 2 then '' else 'Civic Offices' end,
+                                    d.n = 2, 24, encode(sha256(convert_to(courses.id::text || d.n, 'UTF8')), 'hex'),
+                                    case when d.n = 0 and courses.title like 'Neglect%' then 'Well paced; good use of the graded care profile.' else '' end,
+                                    case when d.n = 0 and courses.title like 'Neglect%' then 'Workforce development lead' else '' end
+                             from courses cross join (values (0, date_trunc('day', now()) - interval '60 days' + interval '9 hours 30 minutes'),
+                                                             (1, date_trunc('day', now()) + interval '20 days' + interval '9 hours 30 minutes'),
+                                                             (2, date_trunc('day', now()) + interval '50 days' + interval '13 hours')) d(n, starts)
+                             returning id, starts_at),
+                booked as (insert into training_booking (partnership_id, id, session_id, participant_name, email, organisation_id, attended,
+                                                         attendance_recorded_at)
+                           select $1, gen_random_uuid(), s.id, 'Practitioner ' || p, 'practitioner' || p || '.' || left(s.id::text, 8) || '@agency.example',
+                                  (select id from organisation where partnership_id = $1 and retired_on is null order by name offset p % 5 limit 1),
+                                  case when s.starts_at < now() then p % 6 <> 0 end, case when s.starts_at < now() then s.starts_at end
+                           from sessions s cross join generate_series(1, 18) p where s.starts_at < now() or p <= 9)
+           insert into training_evaluation (partnership_id, id, session_id, stage, respondent, rating, confidence_before, confidence_after, comments,
+                                            submitted_at)
+           select $1, gen_random_uuid(), s.id, case when e <= 10 then 'immediate' else 'follow_up' end,
+                  case when e > 12 then 'manager' else 'participant' end, 3 + e % 3,
+                  case when e <= 10 then 2 + e % 2 end, case when e <= 10 then 4 end,
+                  case e when 1 then 'Practical and clear; I now know what to record.' when 11 then 'I have used the tool in two assessments since.'
+                         when 13 then 'Their referrals are clearer and better evidenced.' else '' end,
+                  s.starts_at + case when e <= 10 then interval '4 hours' else interval '40 days' end
+           from sessions s cross join generate_series(1, 14) e where s.starts_at < now()"#,
+        partnership_id,
+        this_year.starts_on()
+    )
+    .execute(&mut **tx)
+    .await?;
+    let every_quarter: Vec<String> =
+        if slug == "warwickshire" { vec!["children".to_owned(), "parents_carers".to_owned()] } else { Vec::new() };
+    sqlx::query!(
+        r#"with settings as (update arrangement set engagement_every_quarter = $2 where partnership_id = $1),
+                first_group as (select g.id from partnership_group g where g.partnership_id = $1 and g.retired_on is null
+                                order by g.sort_order, g.name limit 1),
+                activities as (insert into engagement (partnership_id, id, number, voice, title, method, held_on, participants, findings, what_we_did,
+                                                       group_id, reported_on)
+                               select $1, gen_random_uuid(), a.n, a.voice, a.title, a.method, current_date - a.days, a.people, a.findings, a.done,
+                                      case when a.done <> '' then (select id from first_group) end,
+                                      case when a.done <> '' then current_date - a.days + 14 end
+                               from (values (1, 'children', 'Youth council: feeling safe online', 'Group session', 130, 18,
+                                             'Young people do not know who to tell when something online frightens them.',
+                                             'Schools now give every pupil a card naming who to tell; the partnership''s website has a page for young people.'),
+                                            (2, 'parents_carers', 'Parents'' forum: early help', 'Survey and forum', 45, 64,
+                                             'Parents found early help hard to reach and did not know what it offered.',
+                                             'The early help offer was rewritten in plain English with parents, and is now on the front page.'),
+                                            (3, 'children', 'Children in care council: being heard in reviews', 'Interviews', 20, 11,
+                                             'Children want to speak to their reviewing officer alone before their review.', ''))
+                                    a(n, voice, title, method, days, people, findings, done)
+                               where not exists (select 1 from engagement where partnership_id = $1))
+           insert into library_document (partnership_id, id, kind, title, summary, owner_membership_id, group_id, review_on, published)
+           select $1, gen_random_uuid(), d.kind, d.title, d.summary,
+                  (select m.id from membership m join membership_role r on r.partnership_id = m.partnership_id and r.membership_id = m.id
+                   where m.partnership_id = $1 and m.is_current order by r.role = 'business_manager' desc, m.created_at limit 1),
+                  (select id from first_group), current_date + d.review_in, d.published
+           from (values ('thresholds', $3::text, 'When and how to get help for a child or family: the levels of need and who to contact.', 200, true),
+                        ('memorandum', 'Memorandum of understanding: funding the arrangements', 'The partners'' financial and in-kind contributions.', 90, false),
+                        ('information_sharing', 'Multi-agency information sharing agreement', 'What the partners share, on what basis, and how.', -10, false))
+                d(kind, title, summary, review_in, published)
+           where exists (select 1 from membership where partnership_id = $1)
+             and not exists (select 1 from library_document where partnership_id = $1)"#,
+        partnership_id,
+        &every_quarter,
+        match slug {
+            "swindon" => "The Right Help at the Right Time",
+            "warwickshire" => "Spectrum of Support",
+            _ => "Threshold document: continuum of need",
+        }
     )
     .execute(&mut **tx)
     .await?;

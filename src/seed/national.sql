@@ -11,7 +11,9 @@
 -- statutory partner's response, four scrutiny reports a year with ten
 -- recommendations each, 25 risks reviewed each quarter, a Section 11 round every two years with a
 -- return from each relevant agency, two multi-agency case audits a year, a data set of twelve indicators
--- with a value each period, 2,000 audit rows a year. Factors run from 0.4 to 3:
+-- with a value each period, a pooled budget with its contributions and monthly spending, a training offer of
+-- eight courses with sessions, bookings and evaluations, engagement each quarter, a library of twelve
+-- documents with a version a year, 2,000 audit rows a year. Factors run from 0.4 to 3:
 -- most partnerships are near 1, a few much larger; the first is the largest.
 -- Run as the owner (row-level security does not bind it), in one transaction.
 
@@ -672,6 +674,171 @@ cross join lateral (select (date_trunc('month', current_date - make_interval(yea
 where i.frequency = 'monthly'
    or (i.frequency = 'quarterly' and extract(month from d.period_start)::int in (1, 4, 7, 10))
    or (i.frequency = 'yearly' and extract(month from d.period_start)::int = 4 and d.period_start < current_date - 365);
+
+-- The pooled budget: a year for each year of history and this one, five lines (about £250,000 a year for a
+-- partnership of size 1), three statutory partners' and two agencies' cash contributions and one in kind,
+-- each cash one invoiced and paid, and each line's spending month by month to date; all-age partnerships
+-- split it 50/50.
+create temp table gen_budget on commit drop as
+select p.id as partnership_id, gen_random_uuid() as id, y.i,
+       (make_date(extract(year from current_date - interval '3 months')::int, 4, 1) - make_interval(years => p.years - y.i))::date as starts_on,
+       (25000000 * p.f)::bigint as total, case when p.scope = 'all_age' then 50 end as split
+from gen_p p cross join generate_series(0, p.years) y(i);
+update arrangement a set children_share_percent = 50 from gen_p p where a.partnership_id = p.id and p.scope = 'all_age';
+
+insert into budget_year (partnership_id, id, starts_on, children_share_percent, created_by, created_at)
+select y.partnership_id, y.id, y.starts_on, y.split, b.user_id, y.starts_on - 30
+from gen_budget y join gen_person b on b.partnership_id = y.partnership_id and b.k = 1;
+
+create temp table gen_budget_line on commit drop as
+select y.partnership_id, gen_random_uuid() as id, y.id as budget_year_id, y.starts_on, l.category, l.name, y.total * l.share / 100 as amount, y.split
+from gen_budget y cross join (values ('staffing', 'Business unit', 62), ('scrutiny', 'Independent scrutiny', 10),
+                                     ('reviews', 'Safeguarding practice reviews', 12), ('training', 'Multi-agency training', 12),
+                                     ('other', 'Engagement and communications', 4)) l(category, name, share);
+insert into budget_line (partnership_id, id, budget_year_id, category, name, amount_pennies)
+select partnership_id, id, budget_year_id, category, name, amount from gen_budget_line;
+
+create temp table gen_contribution on commit drop as
+select y.partnership_id, gen_random_uuid() as id, y.id as budget_year_id, y.starts_on, o.id as organisation_id, o.name, o.statutory,
+       case when o.rn = 10 then 'in_kind' else 'cash' end as form,
+       case when o.statutory then y.total * 30 / 100 when o.rn = 10 then y.total / 50 else y.total * 3 / 100 end as amount
+from gen_budget y join gen_org o on o.partnership_id = y.partnership_id and o.rn in (1, 2, 3, 10, 11, 12);
+insert into contribution (partnership_id, id, budget_year_id, organisation_id, contributor, contributor_kind, form, amount_pennies, description,
+                          recorded_at)
+select partnership_id, id, budget_year_id, organisation_id, name, case when statutory then 'statutory_partner' else 'relevant_agency' end, form,
+       amount, case when form = 'in_kind' then 'Meeting rooms and venues for training' else '' end, starts_on - 20
+from gen_contribution;
+insert into contribution_entry (partnership_id, id, contribution_id, kind, entered_on, amount_pennies, reference, recorded_at)
+select c.partnership_id, gen_random_uuid(), c.id, k.kind, c.starts_on + k.days, c.amount, upper(k.kind) || '-' || left(c.id::text, 8),
+       (c.starts_on + k.days)::timestamptz
+from gen_contribution c cross join (values ('invoice', 30), ('payment', 75)) k(kind, days)
+where c.form = 'cash' and c.starts_on + k.days <= current_date;
+
+insert into expenditure (partnership_id, id, budget_year_id, budget_line_id, spent_on, description, supplier, amount_pennies, arrangements,
+                         recorded_at)
+select l.partnership_id, gen_random_uuid(), l.budget_year_id, l.id, l.starts_on + m * 30 + 10, l.name || ', month ' || (m + 1), '',
+       l.amount / 12 - (m * 1371) % 5000,
+       case when l.split is null then 'shared' when m % 4 = 0 then 'children' when m % 4 = 1 then 'adults' else 'shared' end,
+       (l.starts_on + m * 30 + 10)::timestamptz
+from gen_budget_line l cross join generate_series(0, 11) m
+where l.starts_on + m * 30 + 10 < current_date;
+
+-- The training offer for the Learning and Development Group: a needs analysis of twelve needs a year, eight
+-- courses (two commissioned), three sessions of each a year (for a partnership of size 1) with fifteen bookings,
+-- attendance taken and ten evaluations (two of them follow-ups on practice) for those held, and one observed a year.
+insert into training_need (partnership_id, id, starts_on, organisation_id, topic, priority, staff_count, recorded_at)
+select y.partnership_id, gen_random_uuid(), y.starts_on, o.id,
+       (array['Neglect', 'Exploitation outside the home', 'Domestic abuse', 'Professional curiosity', 'Self-neglect',
+              'Working Together 2023', 'Information sharing', 'Mental capacity'])[1 + (o.rn + y.i) % 8],
+       (array['high', 'medium', 'low'])[1 + (o.rn + y.i) % 3], 20 + (o.rn * 17 + y.i * 5) % 150, y.starts_on::timestamptz
+from gen_budget y join gen_org o on o.partnership_id = y.partnership_id and o.rn <= 12;
+
+create temp table gen_course on commit drop as
+select p.id as partnership_id, gen_random_uuid() as id, c.n, p.years, p.f,
+       (array['Neglect: recognising and responding', 'Child exploitation', 'Domestic abuse and the voice of the child',
+              'Professional curiosity', 'Working Together in practice', 'Adult self-neglect', 'Information sharing', 'Safer recruitment'])[c.n]
+         as title
+from gen_p p cross join generate_series(1, 8) c(n);
+insert into course (partnership_id, id, title, level, audience, provider, delivery, created_at)
+select partnership_id, id, title, (array['foundation', 'intermediate', 'advanced', 'specialist'])[1 + n % 4], 'Practitioners across the partnership',
+       case when n in (2, 6) then 'Commissioned Provider Ltd' else '' end, case when n in (2, 6) then 'commissioned' else 'internal' end,
+       now() - make_interval(years => years)
+from gen_course;
+
+create temp table gen_session on commit drop as
+select c.partnership_id, gen_random_uuid() as id, c.id as course_id, c.title, s.i,
+       date_trunc('day', now() - make_interval(years => c.years)) + make_interval(days => (s.i * 365 / greatest(1, (3 * c.f)::int)) + c.n * 11)
+         + interval '9 hours 30 minutes' as starts_at
+from gen_course c cross join lateral generate_series(0, (c.years + 1) * greatest(1, (3 * c.f)::int) - 1) s(i);
+delete from gen_session where starts_at > now() + interval '120 days';
+insert into training_session (partnership_id, id, course_id, starts_at, ends_at, place, online, capacity, link_token, observation, observed_by,
+                              created_at)
+select partnership_id, id, course_id, starts_at, starts_at + interval '3 hours', case when i % 3 = 0 then '' else 'Partnership training room' end,
+       i % 3 = 0, 20, encode(sha256(convert_to(id::text, 'UTF8')), 'hex'),
+       case when i % 3 = 1 and starts_at < now() then 'Generated observation: well paced, good discussion.' else '' end,
+       case when i % 3 = 1 and starts_at < now() then 'Learning and development lead' else '' end, starts_at - interval '60 days'
+from gen_session;
+insert into training_booking (partnership_id, id, session_id, participant_name, email, organisation_id, booked_at, attended, attendance_recorded_at)
+select s.partnership_id, gen_random_uuid(), s.id, 'Practitioner ' || b, 'p' || b || '.' || left(s.id::text, 8) || '@agency.example', o.id,
+       s.starts_at - interval '20 days', case when s.starts_at < now() then b % 7 <> 0 end, case when s.starts_at < now() then s.starts_at end
+from gen_session s cross join generate_series(1, 15) b
+join gen_org o on o.partnership_id = s.partnership_id and o.rn = 1 + (b * 3 + s.i) % 15;
+insert into training_evaluation (partnership_id, id, session_id, stage, respondent, organisation_id, rating, confidence_before, confidence_after,
+                                 comments, submitted_at)
+select s.partnership_id, gen_random_uuid(), s.id, case when e <= 8 then 'immediate' else 'follow_up' end,
+       case when e = 10 then 'manager' else 'participant' end, o.id, 2 + (e + s.i) % 4,
+       case when e <= 8 then 1 + (e + s.i) % 3 end, case when e <= 8 then 3 + (e + s.i) % 3 end,
+       case when e in (1, 9) then 'Generated comment on the session.' else '' end,
+       s.starts_at + case when e <= 8 then interval '4 hours' else interval '45 days' end
+from gen_session s cross join generate_series(1, 10) e
+join gen_org o on o.partnership_id = s.partnership_id and o.rn = 1 + (e * 5 + s.i) % 15
+where s.starts_at + case when e <= 8 then interval '4 hours' else interval '45 days' end < now();
+
+-- Engagement: children and young people, and parents and carers, heard each quarter (sought every quarter in
+-- all partnerships but the adults' ones), adults twice a year where the arrangements cover them; each reported
+-- to the delegated partners with what was done, and every fourth with an action.
+update arrangement a set engagement_every_quarter = array['children', 'parents_carers'] from gen_p p where a.partnership_id = p.id and p.scope <> 'adults';
+create temp table gen_engagement on commit drop as
+select p.id as partnership_id, gen_random_uuid() as id, row_number() over (partition by p.id order by q.q, v.voice) as number, v.voice,
+       (date_trunc('quarter', now() - make_interval(years => p.years)) + make_interval(months => 3 * q.q) + interval '20 days')::date as held_on
+from gen_p p cross join generate_series(0, 4 * p.years) q(q)
+cross join (values ('children'), ('parents_carers'), ('adults')) v(voice)
+where (v.voice <> 'adults' or (p.scope <> 'children' and q.q % 2 = 0)) and (v.voice = 'adults' or p.scope <> 'adults');
+delete from gen_engagement where held_on > current_date;
+insert into engagement (partnership_id, id, number, voice, title, method, held_on, participants, findings, what_we_did, group_id, reported_on,
+                        created_at)
+select e.partnership_id, e.id, e.number, e.voice,
+       (array['Youth council', 'Parents'' forum', 'Adults'' panel'])[case e.voice when 'children' then 1 when 'parents_carers' then 2 else 3 end]
+         || ' (E' || e.number || ')',
+       'Group session', e.held_on, 8 + e.number % 30, 'Generated findings: what was heard.',
+       case when e.held_on < current_date - 60 then 'Generated: what was done about it.' else '' end,
+       case when e.held_on < current_date - 30 then g.id end, case when e.held_on < current_date - 30 then e.held_on + 25 end,
+       e.held_on::timestamptz
+from gen_engagement e join gen_group g on g.partnership_id = e.partnership_id and g.gi = 1;
+insert into action_point (partnership_id, id, description, owner_membership_id, owner_name, due_on, status, set_by, engagement_id,
+                          completed_at, completion_confirmed_at, completion_confirmed_by, escalated_at, created_at)
+select e.partnership_id, gen_random_uuid(), 'Act on what E' || e.number || ' heard.', o.membership_id, o.display_name, d.due,
+       case when t.done then 'complete' else 'on_track' end, b.user_id, e.id,
+       case when t.done then d.due - 5 end, case when t.done then d.due - 3 end, case when t.done then b.user_id end,
+       case when not t.done and d.due < current_date then d.due + 1 end, e.held_on::timestamptz + interval '30 days'
+from gen_engagement e
+join gen_person o on o.partnership_id = e.partnership_id and o.k = 13
+join gen_person b on b.partnership_id = e.partnership_id and b.k = 1
+cross join lateral (select e.held_on + 120 as due) d
+cross join lateral (select d.due < current_date - 30 as done) t
+where e.number % 4 = 0;
+
+-- The library: twelve documents kept by the Learning and Development Group, each with a version a year from
+-- the year it was written (a file through the papers owner, approved by the delegated partners), one in five
+-- past its review date.
+create temp table gen_document on commit drop as
+select p.id as partnership_id, gen_random_uuid() as id, d.n, p.years, 1 + d.n % p.years as since
+from gen_p p cross join generate_series(1, 12) d(n);
+insert into library_document (partnership_id, id, kind, title, summary, owner_membership_id, group_id, review_on, published, created_at)
+select d.partnership_id, d.id, (array['thresholds', 'policy', 'procedure', 'guidance', 'memorandum', 'information_sharing'])[1 + d.n % 6],
+       (array['Thresholds document', 'Escalation and resolution policy', 'Child protection procedures', 'Neglect strategy',
+              'Memorandum of understanding', 'Information sharing agreement', 'Allegations against staff procedure', 'Exploitation guidance',
+              'Safer recruitment policy', 'Self-neglect guidance', 'Missing children procedure', 'Private fostering guidance'])[d.n],
+       'Generated summary.', o.membership_id, g.id,
+       current_date + case when d.n % 5 = 0 then -(d.n * 7) else 30 + d.n * 20 end, d.n % 2 = 0,
+       now() - make_interval(years => d.since)
+from gen_document d
+join gen_person o on o.partnership_id = d.partnership_id and o.k = 1
+join gen_group g on g.partnership_id = d.partnership_id and g.gi = 5;
+create temp table gen_library_version on commit drop as
+select d.partnership_id, gen_random_uuid() as id, d.id as document_id, v.v, gen_random_uuid() as paper_id,
+       (now() - make_interval(years => d.since) + make_interval(years => v.v - 1))::date as uploaded_on
+from gen_document d cross join generate_series(1, d.since) v(v);
+insert into library_version (partnership_id, id, document_id, version, changes, approved_on, approved_by_group_id, uploaded_by, uploaded_at)
+select l.partnership_id, l.id, l.document_id, l.v, 'Generated: reviewed and updated.', l.uploaded_on, g.id, b.user_id, l.uploaded_on::timestamptz
+from gen_library_version l
+join gen_group g on g.partnership_id = l.partnership_id and g.gi = 1
+join gen_person b on b.partnership_id = l.partnership_id and b.k = 1;
+insert into paper (partnership_id, id, library_version_id, title, filename, content_type, size_bytes, sha256, storage_key, uploaded_by, uploaded_at)
+select l.partnership_id, l.paper_id, l.id, 'Version ' || l.v, 'document-v' || l.v || '.pdf', 'application/pdf', 120000,
+       encode(sha256(convert_to(l.paper_id::text, 'UTF8')), 'hex'), l.partnership_id || '/papers/' || l.paper_id, b.user_id,
+       l.uploaded_on::timestamptz
+from gen_library_version l join gen_person b on b.partnership_id = l.partnership_id and b.k = 1;
 
 -- The audit log: about 2,000 changes a year, interleaved across partnerships in time.
 insert into audit_log (occurred_at, partnership_id, actor_user_id, action, subject_type, subject_id, after, client_address)

@@ -310,3 +310,33 @@ async fn a_year_not_set_up_or_misnamed_is_not_a_page() {
     assert_eq!(split.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(split.contains("whole number from 0 to 100"));
 }
+
+#[tokio::test]
+async fn the_demo_has_warwickshires_budget_a_training_offer_engagement_and_a_library_made_once() {
+    let app = TestApp::spawn().await;
+    let files = partnership_hub::seed::load_dir(&partnership_hub::seed::seed_dir()).unwrap();
+    let accounts = std::env::temp_dir().join(format!("demo-accounts-{}.txt", Uuid::new_v4()));
+    partnership_hub::seed::demo::create(&app.owner, &files, &accounts).await.unwrap();
+    partnership_hub::seed::demo::create(&app.owner, &files, &accounts).await.unwrap();
+    let counted: (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from budget_year k join partnership p on p.id = k.partnership_id where p.slug = 'warwickshire'),
+                (select count(*) from course k join partnership p on p.id = k.partnership_id where p.slug = 'warwickshire'),
+                (select count(*) from training_session k join partnership p on p.id = k.partnership_id where p.slug = 'warwickshire'),
+                (select count(*) from library_document k join partnership p on p.id = k.partnership_id where p.slug = 'warwickshire'),
+                (select count(*) from engagement k join partnership p on p.id = k.partnership_id where p.slug = 'warwickshire')",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(counted, (2, 3, 9, 3, 3), "two years, three courses of three sessions, three documents, three activities");
+    let email = partnership_hub::seed::demo::email_for(Role::BusinessManager, "warwickshire");
+    let password = std::fs::read_to_string(&accounts).unwrap().lines().next().unwrap().split_once(' ').unwrap().1.to_owned();
+    let mut bm = app.browser();
+    bm.sign_in(&email, &password).await;
+    let this_year = partnership_hub::calendar::FinancialYear::containing(partnership_hub::calendar::today()).label();
+    let year = bm.get(&format!("/p/warwickshire/budget/{this_year}")).await;
+    assert!(year.contains("£504,628.00") && year.contains("Split: 50% children, 50% adults"), "{}", year.body);
+    assert!(bm.get("/p/warwickshire/training").await.contains("Child exploitation"));
+    assert!(bm.get("/p/warwickshire/engagement").await.contains("Youth council: feeling safe online"));
+    assert!(bm.get("/p/warwickshire/library").await.contains("Spectrum of Support"));
+}

@@ -34,7 +34,7 @@ const NOT_WALKED: [&str; 9] = [
 
 /// The lists with a search, their filters, a sort and a later page: a view's
 /// statements do not grow with the data either.
-const LIST_VIEWS: [&str; 17] = [
+const LIST_VIEWS: [&str; 20] = [
     "/p/{slug}/audit?q=the&person={group_id}&kind=decision&action=decision.raised&from=1/4/2025&to=31/3/2026&order=asc&page=2&size=25",
     "/p/{slug}/audit?kind=meeting&page=3",
     "/p/{slug}/audit.csv?kind=account",
@@ -52,6 +52,9 @@ const LIST_VIEWS: [&str; 17] = [
     "/p/{slug}/meetings.csv?when=all&sort=group&order=desc",
     "/p/{slug}/risks?status=closed&category=workforce",
     "/p/{slug}/risks?due=1&category=statutory",
+    "/p/{slug}/training?year=2024-25",
+    "/p/{slug}/engagement?year=2024-25",
+    "/p/{slug}/budget/2024-25",
 ];
 
 /// A generated partnership's records of every kind a route names, and its business manager (given every role) signed in.
@@ -154,6 +157,23 @@ async fn sign_in_generated(app: &TestApp, slug: &str) -> Generated {
     ids.insert("challenge_id", one("select id from return_challenge where partnership_id = $1 order by challenged_at desc limit 1").await);
     ids.insert("audit_id", one("select id from case_audit where partnership_id = $1 order by number desc limit 1").await);
     ids.insert("indicator_id", one("select id from indicator where partnership_id = $1 order by name limit 1").await);
+    let today = partnership_hub::calendar::today();
+    ids.insert("year", partnership_hub::calendar::FinancialYear::containing(today).label());
+    ids.insert(
+        "quarter",
+        format!(
+            "{}-q{}",
+            partnership_hub::calendar::FinancialYear::containing(today).label(),
+            partnership_hub::calendar::FinancialYear::quarter_of(today)
+        ),
+    );
+    ids.insert("course_id", one("select id from course where partnership_id = $1 order by title limit 1").await);
+    ids.insert(
+        "session_id",
+        one("select id from training_session where partnership_id = $1 and starts_at < now() order by starts_at desc limit 1").await,
+    );
+    ids.insert("engagement_id", one("select id from engagement where partnership_id = $1 order by held_on desc limit 1").await);
+    ids.insert("document_id", one("select id from library_document where partnership_id = $1 order by title limit 1").await);
     ids.insert(
         "review_finding_id",
         one("select f.id from review_finding f join review v on v.partnership_id = f.partnership_id and v.id = f.review_id
