@@ -138,8 +138,14 @@ impl FinancialYear {
     pub fn parse(text: &str) -> Option<Self> {
         let (start, end) = text.trim().split_once(['-', '/'])?;
         let start_year: i32 = start.parse().ok().filter(|y| (2000..=2200).contains(y))?;
+        let two_digits = end.len() == 2 && end.bytes().all(|b| b.is_ascii_digit());
         let end: i32 = end.parse().ok()?;
-        (end.to_string().len() == 2 && end == (start_year + 1) % 100).then_some(FinancialYear { start_year })
+        (two_digits && end == (start_year + 1) % 100).then_some(FinancialYear { start_year })
+    }
+
+    /// A year as an address writes it ("2025-26" and nothing else).
+    pub fn in_address(text: &str) -> Option<Self> {
+        FinancialYear::parse(text).filter(|y| y.label() == text)
     }
 
     /// The financial quarter (1 to 4: April, July, October, January) holding `date`.
@@ -239,10 +245,10 @@ mod tests {
 
     #[test]
     fn financial_years_turn_on_the_first_of_april() {
-        assert_eq!(FinancialYear::containing(d(2025, 3, 31)).label(), "2024/25");
-        assert_eq!(FinancialYear::containing(d(2025, 4, 1)).label(), "2025/26");
+        assert_eq!(FinancialYear::containing(d(2025, 3, 31)).label(), "2024-25");
+        assert_eq!(FinancialYear::containing(d(2025, 4, 1)).label(), "2025-26");
         assert_eq!(FinancialYear::containing(d(2025, 12, 31)).starts_on(), d(2025, 4, 1));
-        assert_eq!(FinancialYear::containing(d(2099, 1, 1)).next().label(), "2099/00");
+        assert_eq!(FinancialYear::containing(d(2099, 1, 1)).next().label(), "2099-00");
     }
 
     #[test]

@@ -73,7 +73,7 @@ impl fmt::Display for Pennies {
         let pounds = (abs / 100).to_string();
         let mut grouped = String::new();
         for (i, digit) in pounds.chars().enumerate() {
-            if i > 0 && (pounds.len() - i) % 3 == 0 {
+            if i > 0 && (pounds.len() - i).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(digit);
@@ -299,7 +299,7 @@ impl Position {
 
 /// A year named in an address ("2025-26"); anything else is not a page.
 pub fn year_in_path(text: &str) -> Result<FinancialYear> {
-    FinancialYear::parse(text).filter(|y| y.label() == text).ok_or(AppError::NotFound)
+    FinancialYear::in_address(text).ok_or(AppError::NotFound)
 }
 
 #[cfg(test)]

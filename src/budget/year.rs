@@ -382,6 +382,18 @@ fn key_of(forms: &YearForms) -> Uuid {
     Uuid::parse_str(&forms.key).unwrap_or_else(|_| Uuid::new_v4())
 }
 
+/// Why a date does not belong to the year's accounts ("in 2026-27: give a date from …"), or none when it does.
+fn outside(year: FinancialYear, on: NaiveDate) -> Option<String> {
+    (!year.contains(on)).then(|| {
+        format!(
+            "in {}: give a date from {} to {}",
+            FinancialYear::containing(on).label(),
+            long_date(year.starts_on()),
+            long_date(year.ends_on())
+        )
+    })
+}
+
 fn year_path(member: &Member, year: FinancialYear) -> String {
     format!("/p/{}/budget/{}", member.partnership.slug, year.label())
 }
@@ -570,17 +582,8 @@ pub(crate) async fn add_entry(
     let date = DateParts { day: forms.entry_day.clone(), month: forms.entry_month.clone(), year: forms.entry_year.clone() };
     let on = errors.check("entry_day", date.parse("Date", true)).flatten();
     if let Some(on) = on {
-        if !year.contains(on) {
-            errors.add(
-                "entry_day",
-                format!(
-                    "The {what} is dated {}, in {}: record it in that year, or give a date from {} to {}",
-                    long_date(on),
-                    FinancialYear::containing(on).label(),
-                    long_date(year.starts_on()),
-                    long_date(year.ends_on())
-                ),
-            );
+        if let Some(elsewhere) = outside(year, on) {
+            errors.add("entry_day", format!("The {what} is dated {}, {elsewhere}", long_date(on)));
         } else if on > today() {
             errors.add("entry_day", format!("The {what} must not be dated in the future"));
         }
@@ -652,19 +655,8 @@ pub(crate) async fn add_spending(
     }
     let date = DateParts { day: forms.spend_day.clone(), month: forms.spend_month.clone(), year: forms.spend_year.clone() };
     let on = errors.check("spend_day", date.parse("Date", true)).flatten();
-    if let Some(on) = on
-        && !year.contains(on)
-    {
-        errors.add(
-            "spend_day",
-            format!(
-                "{} is in {}: give a date from {} to {}",
-                long_date(on),
-                FinancialYear::containing(on).label(),
-                long_date(year.starts_on()),
-                long_date(year.ends_on())
-            ),
-        );
+    if let Some((on, elsewhere)) = on.and_then(|on| outside(year, on).map(|elsewhere| (on, elsewhere))) {
+        errors.add("spend_day", format!("{} is {elsewhere}", long_date(on)));
     }
     let description = errors.check("spend_description", required_line(&forms.spend_description, "what it was for", 400));
     let supplier = errors.check("spend_supplier", optional_line(&forms.spend_supplier, "supplier", 200));

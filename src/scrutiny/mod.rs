@@ -494,6 +494,6 @@ mod tests {
         assert_eq!(quarter_of(d(2026, 4, 1)), (2026, 1));
         assert_eq!(quarter_of(d(2026, 12, 31)), (2026, 3));
         assert_eq!(quarter_of(d(2027, 3, 31)), (2026, 4));
-        assert_eq!(quarter_label(2026, 4), "Q4 2026/27 (January to March 2027)");
+        assert_eq!(quarter_label(2026, 4), "Q4 2026-27 (January to March 2027)");
     }
 }

@@ -58,11 +58,11 @@ struct Course {
 #[derive(Deserialize, Default, Clone, Debug)]
 pub(crate) struct SessionForm {
     #[serde(default)]
-    day: String,
+    session_day: String,
     #[serde(default)]
-    month: String,
+    session_month: String,
     #[serde(default)]
-    year: String,
+    session_year: String,
     #[serde(default)]
     starts: String,
     #[serde(default)]
@@ -157,10 +157,10 @@ pub(crate) async fn add_session(
     member.require(Capability::ManageResources)?;
     let id = record_id(&course_id)?;
     let mut errors = FormErrors::default();
-    let date = DateParts { day: form.day.clone(), month: form.month.clone(), year: form.year.clone() };
-    let day = errors.check("day", date.parse("Date", true)).flatten();
+    let date = DateParts { day: form.session_day.clone(), month: form.session_month.clone(), year: form.session_year.clone() };
+    let day = errors.check("session_day", date.parse("Date", true)).flatten();
     if day.is_some_and(|d| d < today() - chrono::Days::new(365)) {
-        errors.add("day", "Date must be within the last year or in the future");
+        errors.add("session_day", "Date must be within the last year or in the future");
     }
     let starts = errors.check("starts", parse_time(&form.starts, "start time"));
     let ends = errors.check("ends", parse_time(&form.ends, "end time"));
@@ -186,7 +186,7 @@ pub(crate) async fn add_session(
     let moments = day.zip(starts).zip(ends).and_then(|((d, s), e)| uk_datetime(d, s).zip(uk_datetime(d, e)));
     let (Some((starts_at, ends_at)), Some(place), Some(capacity), true) = (moments, place, capacity, errors.is_empty()) else {
         if errors.is_empty() {
-            errors.add("day", "That time does not exist on that day");
+            errors.add("session_day", "That time does not exist on that day");
         }
         member.resume(tx);
         return render(&state, &session, member, id, form, errors).await;

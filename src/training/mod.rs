@@ -202,7 +202,7 @@ impl Quarter {
     /// "2026-27-q3" as an address writes it; anything else is not a page.
     pub fn in_path(text: &str) -> Result<Quarter> {
         let (year, number) = text.rsplit_once("-q").ok_or(AppError::NotFound)?;
-        let year = crate::budget::year_in_path(year)?;
+        let year = FinancialYear::in_address(year).ok_or(AppError::NotFound)?;
         let number: u32 = number.parse().ok().filter(|n| (1..=4).contains(n)).ok_or(AppError::NotFound)?;
         let quarter = Quarter { year, number };
         if quarter.code() == text { Ok(quarter) } else { Err(AppError::NotFound) }

@@ -82,9 +82,9 @@ async fn a_session_from_booking_to_attendance_to_evaluation_with_the_quarters_fi
     let day = today() + chrono::Days::new(7);
     let (d, m, y) = (day.day().to_string(), day.month().to_string(), day.year().to_string());
     let session_form = [
-        ("day", d.as_str()),
-        ("month", m.as_str()),
-        ("year", y.as_str()),
+        ("session_day", d.as_str()),
+        ("session_month", m.as_str()),
+        ("session_year", y.as_str()),
         ("starts", "09:30"),
         ("ends", "12:30"),
         ("place", "Civic Offices, Swindon"),
@@ -97,7 +97,15 @@ async fn a_session_from_booking_to_attendance_to_evaluation_with_the_quarters_fi
     let backwards = bm
         .post(
             &format!("{course}/sessions"),
-            &[("day", &d), ("month", &m), ("year", &y), ("starts", "14:00"), ("ends", "13:00"), ("online", "yes"), ("capacity", "10")],
+            &[
+                ("session_day", &d),
+                ("session_month", &m),
+                ("session_year", &y),
+                ("starts", "14:00"),
+                ("ends", "13:00"),
+                ("online", "yes"),
+                ("capacity", "10"),
+            ],
         )
         .await;
     assert!(backwards.contains("End time must be after the start time"));
