@@ -59,6 +59,7 @@ pub(crate) struct Loaded {
     pub group_name: Option<String>,
     pub review_on: NaiveDate,
     pub published: bool,
+    pub retired_on: Option<NaiveDate>,
     pub versions: Vec<Version>,
     pub groups: Vec<(Uuid, String)>,
 }
@@ -68,7 +69,10 @@ impl Loaded {
         long_date(self.review_on)
     }
     pub fn overdue(&self) -> bool {
-        self.review_on < today()
+        self.retired_on.is_none() && self.review_on < today()
+    }
+    pub fn withdrawn(&self) -> Option<String> {
+        self.retired_on.map(long_date)
     }
     fn form(&self) -> DocumentForm {
         let review = DateParts::from_date(Some(self.review_on));
@@ -95,7 +99,7 @@ impl Loaded {
 async fn load(tx: &mut crate::db::Tx, partnership_id: Uuid, id: Uuid) -> Result<Loaded> {
     let row = sqlx::query!(
         r#"select d.id, d.kind as "kind: Kind", d.title, d.summary, d.owner_membership_id, m.known_as as owner_name, d.group_id,
-                  g.name as "group_name?", d.review_on, d.published,
+                  g.name as "group_name?", d.review_on, d.published, d.retired_on,
                   coalesce((select json_agg(x order by x.version desc) from (
                       select l.version, l.changes, l.approved_on, a.name as approved_by, l.approved_decision_id as decision_id,
                              c.number as decision_number, l.uploaded_at,
@@ -127,6 +131,7 @@ async fn load(tx: &mut crate::db::Tx, partnership_id: Uuid, id: Uuid) -> Result<
         group_name: row.group_name,
         review_on: row.review_on,
         published: row.published,
+        retired_on: row.retired_on,
         versions: row.versions.0,
         groups: row.groups.0,
     })
@@ -416,4 +421,38 @@ pub(crate) async fn download(
         crate::papers::find(&mut tx, member.partnership.id, Holder::LibraryVersion(found.version_id), &found.paper_id.to_string()).await?;
     tx.commit().await?;
     crate::papers::download(&state.files, paper).await
+}
+
+/// Withdraw a document from the library: it leaves the shelf, the review reminders and the public site, and keeps
+/// its versions. Withdrawn once.
+pub(crate) async fn withdraw(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, document_id)): Path<(String, String)>,
+    ClientAddress(address): ClientAddress,
+) -> Result<Response> {
+    member.require(Capability::ManageResources)?;
+    let id = record_id(&document_id)?;
+    let mut tx = member.begin(&state).await?;
+    let document = load(&mut tx, member.partnership.id, id).await?;
+    let withdrawn = sqlx::query!(
+        "update library_document set retired_on = $3, published = false where partnership_id = $1 and id = $2 and retired_on is null",
+        member.partnership.id,
+        id,
+        today()
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if withdrawn {
+        change(&member, "library.withdrawn", "library_document", id, &address)
+            .before(json!({ "title": document.title, "published": document.published, "retired_on": null }))
+            .after(json!({ "title": document.title, "published": false, "retired_on": today() }))
+            .record(&mut tx)
+            .await?;
+    }
+    tx.commit().await?;
+    done(&session, format!("{} withdrawn from the library", document.title), format!("/p/{}/library", member.partnership.slug)).await
 }

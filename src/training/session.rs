@@ -438,3 +438,61 @@ pub(crate) async fn observe(
     tx.commit().await?;
     done(&session, "Observation saved".to_owned(), format!("/p/{}/training/sessions/{id}", member.partnership.slug)).await
 }
+
+/// Cancel the session: its participants' link closes, and everyone booked is told by mail. Cancelled once.
+pub(crate) async fn cancel(
+    State(state): State<AppState>,
+    session: Session,
+    member: Member,
+    Path((_, session_id)): Path<(String, String)>,
+    ClientAddress(address): ClientAddress,
+) -> Result<Response> {
+    member.require(Capability::ManageResources)?;
+    let id = record_id(&session_id)?;
+    let pid = member.partnership.id;
+    let mut tx = member.begin(&state).await?;
+    let training = load(&mut tx, pid, id).await?;
+    let cancelled = sqlx::query!(
+        "update training_session set cancelled_at = now() where partnership_id = $1 and id = $2 and cancelled_at is null",
+        pid,
+        id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if cancelled {
+        let subject = format!("Cancelled: {}, {}", training.course_title, training.when());
+        for booking in &training.bookings {
+            let body = format!(
+                "Dear {},\n\nThe session of {} on {} has been cancelled. The training team will offer you a place on another session.\n\n{}\n",
+                booking.participant_name,
+                training.course_title,
+                training.when(),
+                member.partnership.name
+            );
+            crate::outbox::enqueue(
+                &mut tx,
+                Some(pid),
+                &booking.email,
+                &booking.participant_name,
+                &subject,
+                &body,
+                &format!("training-cancelled:{id}:{}", booking.email),
+            )
+            .await?;
+        }
+        change(&member, "training.session_cancelled", "training", id, &address)
+            .before(json!({ "title": training.course_title, "starts_at": training.starts_at, "cancelled": false }))
+            .after(json!({ "title": training.course_title, "starts_at": training.starts_at, "cancelled": true, "told": training.bookings.len() }))
+            .record(&mut tx)
+            .await?;
+    }
+    tx.commit().await?;
+    let message = if cancelled {
+        format!("Session cancelled: {} booked told by mail", training.bookings.len())
+    } else {
+        "The session was already cancelled".to_owned()
+    };
+    done(&session, message, format!("/p/{}/training/sessions/{id}", member.partnership.slug)).await
+}

@@ -143,19 +143,29 @@ async fn a_document_with_its_versions_approvals_and_review_date() {
     let id = Uuid::parse_str(document.rsplit('/').next().unwrap()).unwrap();
     sqlx::query("update library_document set review_on = current_date - 1 where id = $1").bind(id).execute(&app.owner).await.unwrap();
     assert!(viewer.get("/p/swindon/library").await.contains("Overdue"));
+    // ("Review …" is the line of "what needs you now"; the home page's latest changes name the document too.)
     let home = bm.get("/p/swindon/").await;
-    assert!(home.contains("The Right Help at the Right Time"), "the business manager is told the review is overdue");
+    assert!(home.contains("Review The Right Help at the Right Time"), "the business manager is told the review is overdue");
     let mut owner_browser = app.signed_in("owner@swindon.example").await;
-    assert!(owner_browser.get("/p/swindon/").await.contains("The Right Help at the Right Time"), "so is its owner");
-    assert!(!viewer.get("/p/swindon/").await.contains("The Right Help at the Right Time"), "not someone else");
+    assert!(owner_browser.get("/p/swindon/").await.contains("Review The Right Help at the Right Time"), "so is its owner");
+    assert!(!viewer.get("/p/swindon/").await.contains("Review The Right Help at the Right Time"), "not someone else");
 
     // Details change, audited.
     let mut changed: Vec<(&str, &str)> = details.to_vec();
     changed[1] = ("title", "The Right Help at the Right Time (2027)");
     let page = bm.post(&document, &changed).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
+    // Withdrawn: off the shelf and the reminders, its versions kept.
+    assert_eq!(bm.post(&format!("{document}/withdraw"), &[]).await.status, StatusCode::SEE_OTHER);
+    assert!(bm.get("/p/swindon/library").await.contains("withdrawn from the library"));
+    assert!(!viewer.get("/p/swindon/library").await.contains("The Right Help at the Right Time"));
+    assert!(!bm.get("/p/swindon/").await.contains("Review The Right Help at the Right Time"));
+    let page = viewer.get(&document).await;
+    assert!(page.contains("Withdrawn") && page.contains("Version 2"));
+    assert_eq!(viewer.get(&format!("{document}/versions/1")).await.bytes, PDF_ONE);
+
     let actions = app.audit_actions().await;
-    for action in ["library.added", "library.version", "library.changed", "paper.uploaded"] {
+    for action in ["library.added", "library.version", "library.changed", "library.withdrawn", "paper.uploaded"] {
         assert!(actions.iter().any(|a| a == action), "{action} is in the audit log");
     }
 }

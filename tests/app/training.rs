@@ -237,6 +237,18 @@ async fn a_session_from_booking_to_attendance_to_evaluation_with_the_quarters_fi
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.contains("sam@swindon.example") && !page.contains(&token));
 
+    // Cancelled: everyone booked is told by mail, once, and the link opens nothing.
+    ok(&mut bm, &format!("{session_page}/cancel"), &[]).await;
+    ok(&mut bm, &format!("{session_page}/cancel"), &[]).await;
+    let told: Vec<String> =
+        sqlx::query_scalar("select to_email from outbox where subject like 'Cancelled: Child exploitation%' order by to_email")
+            .fetch_all(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(told, vec!["kim@nhs.example".to_owned(), "sam@swindon.example".to_owned()]);
+    assert_eq!(participant.get(&format!("/training/{token}")).await.status, StatusCode::NOT_FOUND);
+    assert!(bm.get(&session_page).await.contains("Cancelled"));
+
     let actions = app.audit_actions().await;
     for action in [
         "training.need_added",
@@ -248,6 +260,7 @@ async fn a_session_from_booking_to_attendance_to_evaluation_with_the_quarters_fi
         "training.followed_up",
         "training.attendance",
         "training.observed",
+        "training.session_cancelled",
     ] {
         assert!(actions.iter().any(|a| a == action), "{action} is in the audit log");
     }
