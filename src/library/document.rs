@@ -15,7 +15,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::Kind;
-use super::shelf::DocumentForm;
+use super::shelf::{Details, DocumentForm};
 use crate::calendar::{long_date, today, uk_date};
 use crate::error::{AppError, Result};
 use crate::papers::{Added, Holder};
@@ -88,10 +88,18 @@ impl Loaded {
             published: if self.published { "yes".to_owned() } else { String::new() },
         }
     }
-    fn audited(&self) -> serde_json::Value {
-        json!({ "kind": self.kind.label(), "title": self.title, "summary": self.summary, "owner": self.owner_name,
-                "owner_membership_id": self.owner_membership_id, "group_id": self.group_id, "review_on": self.review_on,
-                "published": self.published })
+    /// The details as they stand, to compare a change with and to audit it.
+    fn details(&self) -> Details {
+        Details {
+            kind: self.kind,
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            owner_membership_id: self.owner_membership_id,
+            owner_name: self.owner_name.clone(),
+            group_id: self.group_id,
+            review_on: self.review_on,
+            published: self.published,
+        }
     }
 }
 
@@ -240,7 +248,7 @@ pub(crate) async fn update(
         return render(&state, &session, member, id, Some(form), None, errors).await;
     }
     let after = details.audited();
-    if after != before.audited() {
+    if after != before.details().audited() {
         sqlx::query!(
             "update library_document set kind = $3, title = $4, summary = $5, owner_membership_id = $6, group_id = $7, review_on = $8,
                                          published = $9
@@ -257,7 +265,11 @@ pub(crate) async fn update(
         )
         .execute(&mut *tx)
         .await?;
-        change(&member, "library.changed", "library_document", id, &address).before(before.audited()).after(after).record(&mut tx).await?;
+        change(&member, "library.changed", "library_document", id, &address)
+            .before(before.details().audited())
+            .after(after)
+            .record(&mut tx)
+            .await?;
     }
     tx.commit().await?;
     done(&session, format!("{}: saved", details.title), to(&member, id)).await

@@ -91,12 +91,17 @@ async fn load(tx: &mut crate::db::Tx, partnership_id: Uuid, id: Uuid) -> Result<
         r#"select c.id, c.title, c.level as "level: Level", c.audience, c.provider, c.delivery as "delivery: Delivery", c.description,
                   coalesce((select json_agg(x order by x.starts_at desc) from (
                       select s.id, s.starts_at, s.ends_at, s.place, s.online, s.capacity, s.cancelled_at is not null as cancelled,
-                             (select count(*) from training_booking b where b.partnership_id = s.partnership_id and b.session_id = s.id) as booked,
-                             (select count(*) from training_booking b where b.partnership_id = s.partnership_id and b.session_id = s.id
-                                and b.attended) as attended,
-                             (select avg(e.rating)::float8 from training_evaluation e where e.partnership_id = s.partnership_id
-                                and e.session_id = s.id and e.stage = 'immediate') as rating
-                      from training_session s where s.partnership_id = c.partnership_id and s.course_id = c.id) x), '[]')
+                             coalesce(b.booked, 0) as booked, coalesce(b.attended, 0) as attended, e.rating
+                      from training_session s
+                      -- The course's bookings and ratings counted once, grouped by session.
+                      left join (select b.session_id, count(*) as booked, count(*) filter (where b.attended) as attended
+                                 from training_booking b join training_session t on t.partnership_id = b.partnership_id and t.id = b.session_id
+                                 where b.partnership_id = c.partnership_id and t.course_id = c.id group by b.session_id) b on b.session_id = s.id
+                      left join (select e.session_id, avg(e.rating)::float8 as rating
+                                 from training_evaluation e join training_session t on t.partnership_id = e.partnership_id and t.id = e.session_id
+                                 where e.partnership_id = c.partnership_id and t.course_id = c.id and e.stage = 'immediate'
+                                 group by e.session_id) e on e.session_id = s.id
+                      where s.partnership_id = c.partnership_id and s.course_id = c.id) x), '[]')
                     as "sessions!: Json<Vec<CourseSession>>"
            from course c where c.partnership_id = $1 and c.id = $2"#,
         partnership_id,

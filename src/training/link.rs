@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::{Respondent, Stage};
 use crate::audit::Change;
 use crate::calendar::when;
-use crate::db::{Tx, begin_tenant};
+use crate::db::{Tx, enter_tenant};
 use crate::error::{AppError, Result};
 use crate::web::csrf::VisitorToken;
 use crate::web::{AppState, ClientAddress, FormErrors, Layout, Query, Submitted, optional_text};
@@ -67,13 +67,13 @@ async fn open(state: &AppState, token: &str) -> Result<(Tx, Linked)> {
     if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
     }
-    let mut conn = state.db.acquire().await?;
+    // The key is looked up and the partnership entered in the one transaction the page then uses.
+    let mut tx = state.db.begin().await?;
     let found = sqlx::query!(r#"select partnership_id as "partnership_id!", session_id as "session_id!" from training_link($1)"#, token)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or(AppError::NotFound)?;
-    drop(conn);
-    let mut tx = begin_tenant(&state.db, found.partnership_id, None).await?;
+    enter_tenant(&mut tx, found.partnership_id, None).await?;
     let row = sqlx::query!(
         r#"select p.name as partnership_name, c.title as course_title, s.starts_at, s.ends_at, s.place, s.online, s.capacity,
                   (select count(*) from training_booking b where b.partnership_id = s.partnership_id and b.session_id = s.id) as "booked!"
@@ -191,15 +191,7 @@ async fn render(
     if Uuid::parse_str(&forms.key).is_err() {
         forms.key = Uuid::new_v4().to_string();
     }
-    let organisations = sqlx::query!(
-        "select id, name from organisation where partnership_id = $1 and retired_on is null order by name",
-        linked.partnership_id
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|o| (o.id.to_string(), o.name))
-    .collect();
+    let organisations = super::agencies(&mut tx, linked.partnership_id).await?;
     tx.commit().await?;
     let now = Utc::now();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -351,27 +343,20 @@ pub(crate) async fn evaluate(
     let (Some(overall), Some(before), Some(after), Some(comments)) = (overall, before, after, comments) else {
         return render(tx, &session, &visitor, token, linked, forms, errors, "").await;
     };
-    if !save(
-        &mut tx,
-        &linked,
-        &forms.key,
-        Stage::Immediate,
-        Respondent::Participant,
+    let given = Given {
+        stage: Stage::Immediate,
+        respondent: Respondent::Participant,
         organisation,
-        overall,
-        Some((before, after)),
-        &comments,
-    )
-    .await?
-    {
-        tx.commit().await?;
-        return Ok(sent(&token, "evaluation"));
+        rating: overall,
+        confidence: Some((before, after)),
+    };
+    if save(&mut tx, &linked, &forms.key, &given, &comments).await? {
+        anonymous("training.evaluated", &linked, &address)
+            .after(json!({ "title": linked.course_title, "stage": "immediate", "rating": overall, "confidence_before": before,
+                           "confidence_after": after }))
+            .record(&mut tx)
+            .await?;
     }
-    anonymous("training.evaluated", &linked, &address)
-        .after(json!({ "title": linked.course_title, "stage": "immediate", "rating": overall, "confidence_before": before,
-                       "confidence_after": after }))
-        .record(&mut tx)
-        .await?;
     tx.commit().await?;
     Ok(sent(&token, "evaluation"))
 }
@@ -407,31 +392,29 @@ pub(crate) async fn follow_up(
     let (Some(respondent), Some(impact), Some(difference)) = (respondent, impact, difference) else {
         return render(tx, &session, &visitor, token, linked, forms, errors, "").await;
     };
-    if !save(&mut tx, &linked, &forms.key, Stage::FollowUp, respondent, organisation, impact, None, &difference).await? {
-        tx.commit().await?;
-        return Ok(sent(&token, "follow-up"));
+    let given = Given { stage: Stage::FollowUp, respondent, organisation, rating: impact, confidence: None };
+    if save(&mut tx, &linked, &forms.key, &given, &difference).await? {
+        anonymous("training.followed_up", &linked, &address)
+            .after(json!({ "title": linked.course_title, "stage": "follow_up", "respondent": respondent.label(), "rating": impact }))
+            .record(&mut tx)
+            .await?;
     }
-    anonymous("training.followed_up", &linked, &address)
-        .after(json!({ "title": linked.course_title, "stage": "follow_up", "respondent": respondent.label(), "rating": impact }))
-        .record(&mut tx)
-        .await?;
     tx.commit().await?;
     Ok(sent(&token, "follow-up"))
 }
 
-#[allow(clippy::too_many_arguments)]
-/// Record an evaluation under the form's key; false when that key was recorded already (the form sent twice).
-async fn save(
-    tx: &mut Tx,
-    linked: &Linked,
-    key: &str,
+/// What an evaluation gives: when, by whom, from which agency, its rating and (straight after) the confidence
+/// before and after.
+struct Given {
     stage: Stage,
     respondent: Respondent,
     organisation: Option<Uuid>,
     rating: i16,
     confidence: Option<(i16, i16)>,
-    comments: &str,
-) -> sqlx::Result<bool> {
+}
+
+/// Record an evaluation under the form's key; false when that key was recorded already (the form sent twice).
+async fn save(tx: &mut Tx, linked: &Linked, key: &str, given: &Given, comments: &str) -> sqlx::Result<bool> {
     let id = Uuid::parse_str(key).unwrap_or_else(|_| Uuid::new_v4());
     let added = sqlx::query!(
         "insert into training_evaluation (partnership_id, id, session_id, stage, respondent, organisation_id, rating, confidence_before,
@@ -440,12 +423,12 @@ async fn save(
         linked.partnership_id,
         id,
         linked.session_id,
-        stage as Stage,
-        respondent as Respondent,
-        organisation,
-        rating,
-        confidence.map(|c| c.0),
-        confidence.map(|c| c.1),
+        given.stage as Stage,
+        given.respondent as Respondent,
+        given.organisation,
+        given.rating,
+        given.confidence.map(|c| c.0),
+        given.confidence.map(|c| c.1),
         comments
     )
     .execute(&mut **tx)

@@ -209,6 +209,15 @@ impl Quarter {
     }
 }
 
+/// The partnership's current agencies, as (id, name) for a select: those a booking or an evaluation may name.
+pub(crate) async fn agencies(conn: &mut sqlx::PgConnection, partnership_id: uuid::Uuid) -> sqlx::Result<Vec<(String, String)>> {
+    let rows =
+        sqlx::query!("select id, name from organisation where partnership_id = $1 and retired_on is null order by name", partnership_id)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|o| (o.id.to_string(), o.name)).collect())
+}
+
 /// An average of ratings, one decimal place, or a dash when there are none.
 pub fn average(value: Option<f64>) -> String {
     value.map(|v| format!("{v:.1}")).unwrap_or_else(|| "–".to_owned())

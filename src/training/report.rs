@@ -135,19 +135,27 @@ pub async fn figures(conn: &mut sqlx::PgConnection, partnership_id: Uuid, quarte
                       select agency, count(*) as booked, count(*) filter (where attended) as attended from booked group by agency) x), '[]')
                     as "by_agency!: Json<Vec<AgencyLine>>",
                   coalesce((select json_agg(x order by x.title) from (
-                      select h.title, count(distinct h.id) as sessions, sum(h.capacity)::bigint as places,
-                             (select count(*) from booked b join held i on i.id = b.session_id where i.course_id = h.course_id) as booked,
-                             (select count(*) from booked b join held i on i.id = b.session_id where i.course_id = h.course_id and b.attended)
-                               as attended,
-                             (select avg(r.rating)::float8 from rated r join held i on i.id = r.session_id
-                              where i.course_id = h.course_id and r.stage = 'immediate') as rating,
-                             (select avg(r.confidence_before)::float8 from rated r join held i on i.id = r.session_id
-                              where i.course_id = h.course_id and r.stage = 'immediate') as confidence_before,
-                             (select avg(r.confidence_after)::float8 from rated r join held i on i.id = r.session_id
-                              where i.course_id = h.course_id and r.stage = 'immediate') as confidence_after,
-                             (select avg(r.rating)::float8 from rated r join held i on i.id = r.session_id
-                              where i.course_id = h.course_id and r.stage = 'follow_up') as impact
-                      from held h group by h.course_id, h.title) x), '[]') as "by_course!: Json<Vec<CourseLine>>",
+                      select h.title, count(*) as sessions, sum(h.capacity)::bigint as places,
+                             coalesce(sum(b.booked), 0)::bigint as booked, coalesce(sum(b.attended), 0)::bigint as attended,
+                             (sum(r.rating_sum) / nullif(sum(r.rated), 0))::float8 as rating,
+                             (sum(r.before_sum) / nullif(sum(r.before_n), 0))::float8 as confidence_before,
+                             (sum(r.after_sum) / nullif(sum(r.after_n), 0))::float8 as confidence_after,
+                             (sum(r.impact_sum) / nullif(sum(r.impact_n), 0))::float8 as impact
+                      from held h
+                      -- Each session's bookings and evaluations summed once, then added up by course.
+                      left join (select session_id, count(*) as booked, count(*) filter (where attended) as attended
+                                 from booked group by session_id) b on b.session_id = h.id
+                      left join (select session_id,
+                                        sum(rating) filter (where stage = 'immediate') as rating_sum,
+                                        count(*) filter (where stage = 'immediate') as rated,
+                                        sum(confidence_before) filter (where stage = 'immediate') as before_sum,
+                                        count(confidence_before) filter (where stage = 'immediate') as before_n,
+                                        sum(confidence_after) filter (where stage = 'immediate') as after_sum,
+                                        count(confidence_after) filter (where stage = 'immediate') as after_n,
+                                        sum(rating) filter (where stage = 'follow_up') as impact_sum,
+                                        count(*) filter (where stage = 'follow_up') as impact_n
+                                 from rated group by session_id) r on r.session_id = h.id
+                      group by h.course_id, h.title) x), '[]') as "by_course!: Json<Vec<CourseLine>>",
                   coalesce((select json_agg(x) from (
                       select h.title as course_title, r.stage = 'follow_up' as follow_up, r.respondent = 'manager' as manager, r.comments
                       from rated r join held h on h.id = r.session_id where r.comments <> ''

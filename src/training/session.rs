@@ -192,19 +192,7 @@ async fn render(
     let mut tx = member.begin(state).await?;
     let loaded = load(&mut tx, member.partnership.id, id).await?;
     let can_manage = member.roles.allows(Capability::ManageResources);
-    let organisations = if can_manage {
-        sqlx::query!(
-            "select id, name from organisation where partnership_id = $1 and retired_on is null order by name",
-            member.partnership.id
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|o| (o.id.to_string(), o.name))
-        .collect()
-    } else {
-        Vec::new()
-    };
+    let organisations = if can_manage { super::agencies(&mut tx, member.partnership.id).await? } else { Vec::new() };
     tx.commit().await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let forms = forms.unwrap_or_else(|| SessionForms {
