@@ -67,7 +67,7 @@ impl<'a> Change<'a> {
 }
 
 /// A line of the log as people read it.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct Entry {
     pub occurred_at: DateTime<Utc>,
     pub actor_name: Option<String>,

@@ -231,7 +231,9 @@ impl Command {
 async fn serve(database: &Database, config: Config) -> anyhow::Result<()> {
     let pool = db::connect_app(&database.target, config.app_database_url.as_deref(), 16).await.context("connecting to the database")?;
     let workers = crate::worker::start(&pool, &config)?;
-    let state = crate::web::AppState { db: pool, files: crate::files::from_config(&config)?, config: Arc::new(config.clone()) };
+    let changes = crate::db::changes::Changes::new();
+    changes.listen(db::connect_listener(&pool));
+    let state = crate::web::AppState { db: pool, files: crate::files::from_config(&config)?, config: Arc::new(config.clone()), changes };
     let app = crate::router::build_router(state);
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);

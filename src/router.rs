@@ -358,6 +358,8 @@ pub fn build_router(state: AppState) -> Router {
             axum::http::HeaderValue::from_static("no-store"),
         ))
         .layer(middleware::from_fn(crate::tenant::end_untaken_transaction))
+        // Outside the transaction's end, so a write is committed before what pages keep is dropped.
+        .layer(middleware::from_fn_with_state(state.changes.clone(), crate::web::note_writes))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         // Room for the session row a request's own statement reads (see `auth::sessions`).
         .layer(middleware::from_fn(crate::auth::sessions::with_prefetch))

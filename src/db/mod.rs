@@ -1,5 +1,6 @@
 //! Connections to PostgreSQL and the tenant context every tenant query runs in.
 
+pub mod changes;
 pub mod cluster;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -62,6 +63,12 @@ pub async fn connect_app(target: &Target, app_login: Option<&str>, max_connectio
         .await?;
     ensure_row_security_applies(&pool).await?;
     Ok(pool)
+}
+
+/// A pool of one long-lived connection, on the application's settings, for hearing change notices
+/// (`db::changes`): kept apart so it takes no connection from the pages.
+pub fn connect_listener(app: &PgPool) -> PgPool {
+    PgPoolOptions::new().max_connections(1).max_lifetime(None).idle_timeout(None).connect_lazy_with(app.connect_options().as_ref().clone())
 }
 
 /// Refuse to serve as a role that row-level security would not bind.

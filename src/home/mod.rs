@@ -86,7 +86,7 @@ pub(crate) async fn choose(State(state): State<AppState>, session: Session, user
     Ok(ChoosePage { needs, partnerships, is_platform_admin: user.is_platform_admin, layout: user.layout(&session).await? }.into_response())
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct NextMeeting {
     pub id: uuid::Uuid,
     pub group_name: String,
@@ -117,7 +117,7 @@ pub struct HomePage {
 }
 
 /// Another partnership the person serves, to go to.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct PartnershipLink {
     pub slug: String,
     pub name: String,
@@ -132,15 +132,56 @@ pub(crate) async fn workspace_root(member: Member) -> Redirect {
 const KEY_ROLES: [Role; 5] =
     [Role::LeadSafeguardingPartner, Role::DelegatedSafeguardingPartner, Role::Deputy, Role::IndependentScrutineer, Role::BusinessManager];
 
+/// What a home page shows, kept between views until the partnership's records change (`db::changes`).
+#[derive(Clone)]
+struct HomeReading {
+    needs: Vec<Need>,
+    key_people: Vec<Person>,
+    recent_changes: Vec<crate::audit::Entry>,
+    next_meetings: Vec<NextMeeting>,
+    other_partnerships: Vec<PartnershipLink>,
+}
+
 /// A person's home page in one partnership: what needs them now, then their
 /// next meetings, who's who, the latest changes and their other
 /// partnerships. BEGIN, entering, three reads and COMMIT, however many
-/// partnerships, groups and records there are.
+/// partnerships, groups and records there are; and, viewed again before
+/// anything in the partnership changes (or a minute passes), BEGIN, entering
+/// and COMMIT: the reading is kept, for this person with these roles and seats
+/// on this day.
 pub(crate) async fn role_home(State(state): State<AppState>, session: Session, member: Member) -> Result<HomePage> {
+    let today = crate::calendar::today();
+    let key = format!("home/{}/{today}/{:?}/{:?}/{:?}", member.membership_id, member.roles, member.seats, member.chairs);
     let mut tx = member.begin(&state).await?;
-    let needs = needs::read(&mut tx, needs::Asking::member(&member), crate::calendar::today()).await?;
-    let key_people = people::who_holds(&mut tx, member.partnership.id, &KEY_ROLES).await?;
     let can_view_audit = member.roles.allows(Capability::ViewAuditLog);
+    let reading = match state.changes.kept::<HomeReading>(member.partnership.id, &key) {
+        Some(kept) => kept,
+        None => {
+            let mark = state.changes.mark(member.partnership.id);
+            let reading = std::sync::Arc::new(read_home(&mut tx, &member, today, can_view_audit).await?);
+            if let Some(mark) = mark {
+                state.changes.keep(mark, &member.partnership.slug, key, reading.clone());
+            }
+            reading
+        }
+    };
+    tx.commit().await?;
+    let HomeReading { needs, key_people, recent_changes, next_meetings, other_partnerships } = (*reading).clone();
+    Ok(HomePage {
+        layout: member.layout(&session, "home").await?,
+        needs,
+        key_people,
+        recent_changes,
+        next_meetings,
+        other_partnerships,
+        can_view_audit,
+        member,
+    })
+}
+
+async fn read_home(tx: &mut crate::db::Tx, member: &Member, today: chrono::NaiveDate, can_view_audit: bool) -> Result<HomeReading> {
+    let needs = needs::read(tx, needs::Asking::member(member), today).await?;
+    let key_people = people::who_holds(tx, member.partnership.id, &KEY_ROLES).await?;
     // The next five meetings (of every group for those who run meetings, else of their own), the latest changes (for those who
     // read the log) and the other partnerships they serve: one statement, its switches read in scalar subqueries so that it
     // keeps one plan for everyone (see `needs::read`).
@@ -175,17 +216,13 @@ pub(crate) async fn role_home(State(state): State<AppState>, session: Session, m
         member.membership_id,
         can_view_audit
     )
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    tx.commit().await?;
-    Ok(HomePage {
-        layout: member.layout(&session, "home").await?,
+    Ok(HomeReading {
         needs,
         key_people,
         recent_changes: rest.recent_changes.0,
         next_meetings: rest.next_meetings.0,
         other_partnerships: rest.other_partnerships.0,
-        can_view_audit,
-        member,
     })
 }

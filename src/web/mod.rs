@@ -37,6 +37,24 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Uploaded files (meeting papers): a local folder or an S3-compatible store.
     pub files: crate::files::Files,
+    /// Readings a page keeps until its partnership's records change (see `db::changes`).
+    pub changes: Arc<crate::db::changes::Changes>,
+}
+
+/// A form posted here may have changed what pages keep: tell `changes` once the
+/// response is made (its transaction committed), so the page after it reads afresh.
+pub async fn note_writes(
+    axum::extract::State(changes): axum::extract::State<Arc<crate::db::changes::Changes>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if request.method().is_safe() {
+        return next.run(request).await;
+    }
+    let slug = request.uri().path().strip_prefix("/p/").and_then(|rest| rest.split('/').next()).map(str::to_owned);
+    let response = next.run(request).await;
+    changes.note_write(slug.as_deref());
+    response
 }
 
 /// The address a request came from, for sign-in limits and the audit log.

@@ -101,6 +101,8 @@ pub struct TestApp {
     pub owner: PgPool,
     /// The application's pool (role `hub_app`, bound by row-level security).
     pub app_pool: PgPool,
+    /// What pages keep between views: nothing, unless [`TestApp::listen`] was called (as `serve` does).
+    pub changes: Arc<partnership_hub::db::changes::Changes>,
 }
 
 impl TestApp {
@@ -125,8 +127,22 @@ impl TestApp {
         config.node_modules_dir = root.join("node_modules");
         settings(&mut config);
         let files = partnership_hub::files::local(&std::env::temp_dir().join("partnership-hub-test-files").join(&database)).unwrap();
-        let router = partnership_hub::build_router(AppState { db: app_pool.clone(), config: Arc::new(config), files });
-        TestApp { router, owner, app_pool }
+        let changes = partnership_hub::db::changes::Changes::new();
+        let router =
+            partnership_hub::build_router(AppState { db: app_pool.clone(), config: Arc::new(config), files, changes: changes.clone() });
+        TestApp { router, owner, app_pool, changes }
+    }
+
+    /// Hear change notices as a served instance does, so pages keep their readings; returns once heard.
+    pub async fn listen(&self) {
+        self.changes.listen(db::connect_listener(&self.app_pool));
+        for _ in 0..500 {
+            if self.changes.listening() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("change notices were not heard within five seconds");
     }
 
     pub async fn partnership_id(&self, slug: &str) -> Uuid {

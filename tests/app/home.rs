@@ -186,3 +186,66 @@ async fn the_count_of_people_without_a_second_factor_follows_each_setting_up_and
         assert!(warwickshire.get("/p/warwickshire/").await.contains(says), "Warwickshire: {says}");
     }
 }
+
+/// The home page's "What needs you now", without the banner a form leaves above it.
+fn needs_of(page: &Page) -> &str {
+    let from = page.body.find("What needs you now").expect("the home page lists what needs the person");
+    let rest = &page.body[from..];
+    &rest[..rest.find("<h2").unwrap_or(rest.len())]
+}
+
+#[tokio::test]
+async fn a_home_page_kept_between_views_is_read_again_once_anything_in_its_partnership_changes() {
+    let app = TestApp::spawn().await;
+    // As a served instance: change notices heard, so the home page keeps its reading.
+    app.listen().await;
+    app.add_member("bm@warwickshire.example", "warwickshire", &[Role::BusinessManager]).await;
+    let mut manager = app.signed_in("bm@warwickshire.example").await;
+    let home = "/p/warwickshire/";
+    let first = manager.get(home).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert!(!needs_of(&first).contains("Refresh the escalation policy"));
+
+    // Viewed again with nothing changed: BEGIN, the statement that enters the partnership, and COMMIT.
+    let before = app.statements_run().await;
+    let again = manager.get(home).await;
+    let ran = app.statements_run().await - before - 1;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(ran, 3, "the kept reading is served without reading the partnership's records again");
+    assert_eq!(again.body, first.body, "the kept reading draws the same page");
+
+    // Written by someone else (another instance, an operator) in Warwickshire's records: the notice is heard at their
+    // commit and the page reads afresh.
+    let warwickshire = app.partnership_id("warwickshire").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    sqlx::query("select set_config('app.partnership_id', $1, true)").bind(warwickshire.to_string()).execute(&mut *tx).await.unwrap();
+    let action: uuid::Uuid = sqlx::query_scalar(
+        "insert into action_point (partnership_id, id, description, owner_name, due_on)
+         values ($1, gen_random_uuid(), 'Refresh the escalation policy', 'Business unit', current_date - 3650) returning id",
+    )
+    .bind(warwickshire)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut heard = false;
+    for _ in 0..500 {
+        if needs_of(&manager.get(home).await).contains("Refresh the escalation policy") {
+            heard = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(heard, "the overdue action written elsewhere reached the home page");
+
+    // Written through this instance: the page after the form is read afresh at once.
+    let done = manager
+        .post(
+            &format!("/p/warwickshire/actions/{action}"),
+            &[("status", "complete"), ("note", "Refreshed and circulated"), ("evidence", "")],
+        )
+        .await;
+    assert!(done.status.is_redirection(), "{}", done.body);
+    let after = manager.get(home).await;
+    assert!(!needs_of(&after).contains("Refresh the escalation policy"), "the completed action left the home page at once");
+}

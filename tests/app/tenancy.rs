@@ -121,3 +121,29 @@ async fn row_level_security_shows_one_partnership_only() {
     let everyone: i64 = sqlx::query_scalar("select count(*) from app_my_memberships()").fetch_one(&mut *tx).await.unwrap();
     assert_eq!(everyone, 1);
 }
+
+#[tokio::test]
+async fn every_table_of_a_partnerships_records_is_bound_by_row_level_security_and_notes_its_changes() {
+    let app = TestApp::spawn().await;
+    let tables: Vec<(String, bool, bool)> = sqlx::query_as(
+        "select c.relname::text, c.relrowsecurity,
+                exists (select 1 from pg_trigger t where t.tgrelid = c.oid and t.tgname = c.relname || '_notes_change')
+         from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = 'public' and c.relkind = 'r'
+           and exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'partnership_id' and not a.attisdropped)
+         order by 1",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert!(tables.len() > 50, "{tables:?}");
+    for (table, secured, notes) in &tables {
+        // An invitation is found by its key alone, before the person it invites is in any partnership, as an account is.
+        assert!(*secured || table == "invitation", "{table} has no row-level security");
+        // Mail waiting to leave is on no page: nothing kept depends on it.
+        assert!(
+            *notes || table == "outbox",
+            "{table} does not notify its changes (see migration 53): pages keeping readings would not hear of them"
+        );
+    }
+}
