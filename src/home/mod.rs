@@ -148,13 +148,23 @@ struct HomeReading {
 /// partnerships, groups and records there are; and, viewed again before
 /// anything in the partnership changes (or a minute passes), BEGIN, entering
 /// and COMMIT: the reading is kept, for this person with these roles and seats
-/// on this day.
-pub(crate) async fn role_home(State(state): State<AppState>, session: Session, member: Member) -> Result<HomePage> {
+/// on this day. A hard reload (`Cache-Control: no-cache`) reads afresh.
+pub(crate) async fn role_home(
+    State(state): State<AppState>,
+    session: Session,
+    headers: axum::http::HeaderMap,
+    member: Member,
+) -> Result<HomePage> {
     let today = crate::calendar::today();
+    let afresh = headers
+        .get_all(axum::http::header::CACHE_CONTROL)
+        .iter()
+        .any(|value| value.to_str().is_ok_and(|v| v.to_ascii_lowercase().contains("no-cache")));
     let key = format!("home/{}/{today}/{:?}/{:?}/{:?}", member.membership_id, member.roles, member.seats, member.chairs);
     let mut tx = member.begin(&state).await?;
     let can_view_audit = member.roles.allows(Capability::ViewAuditLog);
-    let reading = match state.changes.kept::<HomeReading>(member.partnership.id, &key) {
+    let kept = if afresh { None } else { state.changes.kept::<HomeReading>(member.partnership.id, &key) };
+    let reading = match kept {
         Some(kept) => kept,
         None => {
             let mark = state.changes.mark(member.partnership.id);

@@ -213,6 +213,11 @@ async fn a_home_page_kept_between_views_is_read_again_once_anything_in_its_partn
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(ran, 3, "the kept reading is served without reading the partnership's records again");
     assert_eq!(again.body, first.body, "the kept reading draws the same page");
+    // A hard reload reads afresh.
+    let before = app.statements_run().await;
+    let reloaded = manager.get_with(home, &[("cache-control", "no-cache")]).await;
+    assert_eq!(reloaded.body, first.body);
+    assert!(app.statements_run().await - before - 1 > 3, "a hard reload reads the partnership's records again");
 
     // Written by someone else (another instance, an operator) in Warwickshire's records: the notice is heard at their
     // commit and the page reads afresh.
