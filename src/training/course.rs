@@ -15,11 +15,13 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{Delivery, Level, average};
-use crate::calendar::{parse_time, today, uk_datetime, when};
+use crate::calendar::{FinancialYear, parse_time, today, uk_datetime, uk_midnight, when};
 use crate::error::{AppError, Result};
 use crate::roles::Capability;
 use crate::tenant::{Member, change};
-use crate::web::{AppState, ClientAddress, DateParts, FormErrors, Layout, Submitted, optional_line, record_id, redirect_with as done};
+use crate::web::{
+    AppState, ClientAddress, DateParts, FormErrors, Layout, Query, Submitted, optional_line, record_id, redirect_with as done,
+};
 
 #[derive(Debug, Deserialize)]
 pub struct CourseSession {
@@ -44,6 +46,65 @@ impl CourseSession {
     }
 }
 
+/// A financial year in which the course ran sessions, and how many.
+#[derive(Debug, Deserialize)]
+pub struct SessionYear {
+    pub start_year: i32,
+    pub sessions: i64,
+}
+
+impl SessionYear {
+    pub fn label(&self) -> String {
+        FinancialYear { start_year: self.start_year }.label()
+    }
+}
+
+/// Which sessions the page lists: by default last financial year's, this year's and those to come (a course
+/// running for ten years lists a few dozen, not hundreds); or one year's, chosen from the years it ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shown {
+    Recent(FinancialYear),
+    Year(FinancialYear),
+}
+
+impl Shown {
+    fn from_query(year: &str) -> Self {
+        match FinancialYear::in_address(year) {
+            Some(year) => Shown::Year(year),
+            None => Shown::Recent(FinancialYear::containing(today()).previous()),
+        }
+    }
+
+    /// The first moment shown, and the moment before which they stop (none: to come).
+    fn span(self) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
+        match self {
+            Shown::Recent(from) => (uk_midnight(from.starts_on()), None),
+            Shown::Year(year) => (uk_midnight(year.starts_on()), Some(uk_midnight(year.next().starts_on()))),
+        }
+    }
+
+    pub fn heading(&self) -> String {
+        match self {
+            Shown::Recent(from) => format!("Sessions since {}", from.starts_on().format("%-d %B %Y")),
+            Shown::Year(year) => format!("Sessions in {}", year.label()),
+        }
+    }
+
+    pub fn is_one_year(&self) -> bool {
+        matches!(self, Shown::Year(_))
+    }
+
+    pub fn is_year(&self, year: &SessionYear) -> bool {
+        *self == Shown::Year(FinancialYear { start_year: year.start_year })
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct CourseQuery {
+    #[serde(default)]
+    year: String,
+}
+
 struct Course {
     id: Uuid,
     title: String,
@@ -53,6 +114,9 @@ struct Course {
     delivery: Delivery,
     description: String,
     sessions: Vec<CourseSession>,
+    shown: Shown,
+    /// Every financial year with sessions, latest first.
+    years: Vec<SessionYear>,
 }
 
 #[derive(Deserialize, Default, Clone, Debug)]
@@ -86,7 +150,8 @@ struct CoursePage {
     errors: FormErrors,
 }
 
-async fn load(tx: &mut crate::db::Tx, partnership_id: Uuid, id: Uuid) -> Result<Course> {
+async fn load(tx: &mut crate::db::Tx, partnership_id: Uuid, id: Uuid, shown: Shown) -> Result<Course> {
+    let (from, before) = shown.span();
     let row = sqlx::query!(
         r#"select c.id, c.title, c.level as "level: Level", c.audience, c.provider, c.delivery as "delivery: Delivery", c.description,
                   coalesce((select json_agg(x order by x.starts_at desc) from (
@@ -96,16 +161,28 @@ async fn load(tx: &mut crate::db::Tx, partnership_id: Uuid, id: Uuid) -> Result<
                       -- The course's bookings and ratings counted once, grouped by session.
                       left join (select b.session_id, count(*) as booked, count(*) filter (where b.attended) as attended
                                  from training_booking b join training_session t on t.partnership_id = b.partnership_id and t.id = b.session_id
-                                 where b.partnership_id = c.partnership_id and t.course_id = c.id group by b.session_id) b on b.session_id = s.id
+                                 where b.partnership_id = c.partnership_id and t.course_id = c.id
+                                   and t.starts_at >= $3 and ($4::timestamptz is null or t.starts_at < $4)
+                                 group by b.session_id) b on b.session_id = s.id
                       left join (select e.session_id, avg(e.rating)::float8 as rating
                                  from training_evaluation e join training_session t on t.partnership_id = e.partnership_id and t.id = e.session_id
                                  where e.partnership_id = c.partnership_id and t.course_id = c.id and e.stage = 'immediate'
+                                   and t.starts_at >= $3 and ($4::timestamptz is null or t.starts_at < $4)
                                  group by e.session_id) e on e.session_id = s.id
-                      where s.partnership_id = c.partnership_id and s.course_id = c.id) x), '[]')
-                    as "sessions!: Json<Vec<CourseSession>>"
+                      where s.partnership_id = c.partnership_id and s.course_id = c.id
+                        and s.starts_at >= $3 and ($4::timestamptz is null or s.starts_at < $4)) x), '[]')
+                    as "sessions!: Json<Vec<CourseSession>>",
+                  -- The years it ran, from the index of its sessions by start (a few hundred rows at most, no more read).
+                  coalesce((select json_agg(y order by y.start_year desc) from (
+                      select extract(year from (s.starts_at at time zone 'Europe/London') - interval '3 months')::int as start_year,
+                             count(*) as sessions
+                      from training_session s where s.partnership_id = c.partnership_id and s.course_id = c.id group by 1) y), '[]')
+                    as "years!: Json<Vec<SessionYear>>"
            from course c where c.partnership_id = $1 and c.id = $2"#,
         partnership_id,
-        id
+        id,
+        from,
+        before
     )
     .fetch_optional(&mut **tx)
     .await?
@@ -119,6 +196,8 @@ async fn load(tx: &mut crate::db::Tx, partnership_id: Uuid, id: Uuid) -> Result<
         delivery: row.delivery,
         description: row.description,
         sessions: row.sessions.0,
+        shown,
+        years: row.years.0,
     })
 }
 
@@ -127,15 +206,24 @@ pub(crate) async fn course_page(
     session: Session,
     member: Member,
     Path((_, course_id)): Path<(String, String)>,
+    Query(query): Query<CourseQuery>,
 ) -> Result<Response> {
     let id = record_id(&course_id)?;
     let form = SessionForm { capacity: "20".to_owned(), starts: "09:30".to_owned(), ends: "12:30".to_owned(), ..SessionForm::default() };
-    render(&state, &session, member, id, form, FormErrors::default()).await
+    render(&state, &session, member, id, Shown::from_query(&query.year), form, FormErrors::default()).await
 }
 
-async fn render(state: &AppState, session: &Session, member: Member, id: Uuid, form: SessionForm, errors: FormErrors) -> Result<Response> {
+async fn render(
+    state: &AppState,
+    session: &Session,
+    member: Member,
+    id: Uuid,
+    shown: Shown,
+    form: SessionForm,
+    errors: FormErrors,
+) -> Result<Response> {
     let mut tx = member.begin(state).await?;
-    let course = load(&mut tx, member.partnership.id, id).await?;
+    let course = load(&mut tx, member.partnership.id, id, shown).await?;
     tx.commit().await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = CoursePage {
@@ -187,14 +275,14 @@ pub(crate) async fn add_session(
         }
     };
     let mut tx = member.begin(&state).await?;
-    let course = load(&mut tx, member.partnership.id, id).await?;
+    let course = load(&mut tx, member.partnership.id, id, Shown::from_query("")).await?;
     let moments = day.zip(starts).zip(ends).and_then(|((d, s), e)| uk_datetime(d, s).zip(uk_datetime(d, e)));
     let (Some((starts_at, ends_at)), Some(place), Some(capacity), true) = (moments, place, capacity, errors.is_empty()) else {
         if errors.is_empty() {
             errors.add("session_day", "That time does not exist on that day");
         }
         member.resume(tx);
-        return render(&state, &session, member, id, form, errors).await;
+        return render(&state, &session, member, id, Shown::from_query(""), form, errors).await;
     };
     let session_id = Uuid::new_v4();
     // One session of a course at a time: a form sent twice adds one, even at once.

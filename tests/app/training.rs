@@ -334,3 +334,49 @@ async fn a_sessions_link_opens_that_session_alone() {
     assert_eq!(visitor.get(&format!("/training/{token}")).await.status, StatusCode::NOT_FOUND);
     assert!(swindon.contains_key("session_id"));
 }
+
+#[tokio::test]
+async fn a_course_lists_its_recent_sessions_and_each_earlier_year_on_asking() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    // A course run for six years: a session every year on 1 June, and one to come.
+    let course: Uuid = sqlx::query_scalar(
+        "with p as (select id from partnership where slug = 'swindon'),
+              c as (insert into course (partnership_id, id, title, level, delivery)
+                    select p.id, gen_random_uuid(), 'Neglect and the graded care profile', 'foundation', 'internal' from p
+                    returning partnership_id, id),
+              s as (insert into training_session (partnership_id, id, course_id, starts_at, ends_at, capacity, online, link_token)
+                    select c.partnership_id, gen_random_uuid(), c.id, d, d + interval '3 hours', 20, true,
+                           encode(sha256(convert_to(d::text, 'UTF8')), 'hex')
+                    from c, unnest(array(select make_timestamptz(y, 6, 1, 9, 30, 0, 'Europe/London')
+                                         from generate_series(extract(year from current_date)::int - 5, extract(year from current_date)::int) y)
+                                   || (now() + interval '30 days')) d)
+         select id from c",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let mut manager = app.signed_in("bm@swindon.example").await;
+    let page = manager.get(&format!("/p/swindon/training/courses/{course}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let this_year = FinancialYear::containing(today());
+    let since = this_year.previous().starts_on();
+    assert!(page.body.contains(&format!("Sessions since {}", since.format("%-d %B %Y"))), "{}", page.body);
+    let listed = page.body.matches("/p/swindon/training/sessions/").count();
+    let expected =
+        (0..=5).map(|back| chrono::NaiveDate::from_ymd_opt(today().year() - back, 6, 1).unwrap()).filter(|day| *day >= since).count() + 1;
+    assert_eq!(listed, expected, "last year's, this year's and the one to come, no earlier");
+    // Every year it ran is offered; an early one lists that year's session alone.
+    let earliest = FinancialYear::containing(chrono::NaiveDate::from_ymd_opt(today().year() - 5, 6, 1).unwrap());
+    let link = format!("?year={}#sessions", earliest.label());
+    assert!(page.body.contains(&link), "{}", page.body);
+    let year = manager.get(&format!("/p/swindon/training/courses/{course}?year={}", earliest.label())).await;
+    assert_eq!(year.status, StatusCode::OK);
+    assert!(year.body.contains(&format!("Sessions in {}", earliest.label())));
+    assert_eq!(year.body.matches("/p/swindon/training/sessions/").count(), 1);
+    assert!(year.body.contains(&format!("1 June {}", today().year() - 5)), "{}", year.body);
+    // A year that is not one is the latest sessions, not an error.
+    let odd = manager.get(&format!("/p/swindon/training/courses/{course}?year=last")).await;
+    assert_eq!(odd.status, StatusCode::OK);
+    assert!(odd.body.contains("Sessions since"));
+}
