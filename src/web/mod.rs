@@ -48,10 +48,14 @@ pub async fn note_writes(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    if request.method().is_safe() {
+    let path = request.uri().path();
+    // Signing in or out, and a practitioner's forms on a session's link, change nothing a page keeps (the link's
+    // writes are heard through the database's notice, as another instance's are).
+    let keeps_nothing = ["/login", "/logout", "/training/"].iter().any(|start| path.starts_with(start));
+    if request.method().is_safe() || keeps_nothing {
         return next.run(request).await;
     }
-    let slug = request.uri().path().strip_prefix("/p/").and_then(|rest| rest.split('/').next()).map(str::to_owned);
+    let slug = path.strip_prefix("/p/").and_then(|rest| rest.split('/').next()).map(str::to_owned);
     let response = next.run(request).await;
     changes.note_write(slug.as_deref());
     response
