@@ -17,7 +17,7 @@ use super::{settle, uk_moment};
 use crate::db::Tx;
 use crate::error::Result;
 use crate::tenant::Member;
-use crate::web::listing::{Column, ListQuery, View, csv_download, custom_plans, year_choices, year_span};
+use crate::web::listing::{Column, ListQuery, View, csv_download, custom_plans, plans_for, year_choices, year_span};
 use crate::web::paging::{PAGE_SIZE, PageQuery, Paged};
 use crate::web::{AppState, Layout, Query};
 
@@ -377,7 +377,7 @@ pub(crate) async fn register(
 ) -> Result<RegisterPage> {
     let view = register_view(&member, &query);
     let mut tx = member.begin(&state).await?;
-    custom_plans(&mut tx).await?;
+    plans_for(&mut tx, &view).await?;
     let read = read_settled(&mut tx, &member, &query, &view, false).await?;
     tx.commit().await?;
     let view = view.counted_up_to(read.counted, read.lines.len());

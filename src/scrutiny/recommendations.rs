@@ -17,7 +17,7 @@ use super::Acceptance;
 use crate::calendar::{FinancialYear, long_date, today};
 use crate::error::Result;
 use crate::tenant::Member;
-use crate::web::listing::{Column, ListQuery, View, csv_download, custom_plans, year_choices};
+use crate::web::listing::{Column, ListQuery, View, csv_download, plans_for, year_choices};
 use crate::web::{AppState, Layout, Query};
 
 /// What the list may be narrowed to by response.
@@ -126,7 +126,7 @@ async fn read(state: &AppState, member: &Member, query: &RecommendationsQuery, w
     .when_empty("No recommendations yet: they come with the scrutiny reports submitted.");
     let reach = view.reach(whole);
     let mut tx = member.begin(state).await?;
-    custom_plans(&mut tx).await?;
+    plans_for(&mut tx, &view).await?;
     let row = sqlx::query!(
         r#"with matching as not materialized (
                select r.id, r.body, r.lineage_id, sr.id as report_id, sr.title as report_title, sr.financial_year, sr.quarter,

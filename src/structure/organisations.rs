@@ -7,7 +7,7 @@ use crate::structure::forms::reject;
 use crate::structure::forms::retired;
 use crate::structure::forms::unique_name_error;
 use crate::web::Query;
-use crate::web::listing::{Column, ListQuery, View, csv_download, custom_plans};
+use crate::web::listing::{Column, ListQuery, View, csv_download, plans_for};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -382,7 +382,7 @@ async fn read_agencies(state: &AppState, member: &Member, query: &AgencyQuery, w
         .filter("overdue", if overdue { "1" } else { "" });
     let reach = view.reach(whole);
     let mut tx = member.begin(state).await?;
-    custom_plans(&mut tx).await?;
+    plans_for(&mut tx, &view).await?;
     let row = sqlx::query!(
         r#"with settings as (select coalesce((select a.section11_interval_months from arrangement a where a.partnership_id = $1), 12) as months)
            select (select months from settings) as "interval_months!",

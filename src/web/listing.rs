@@ -355,6 +355,15 @@ pub async fn custom_plans(conn: &mut PgConnection) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// Plans for a list's view: kept (generic) for the list as it opens, with no
+/// search or filter, where every row of the partnership is in it anyway and
+/// planning would cost more than reading; for the values given once a search
+/// or filter is in force, so the empty ones fold away and the rest use their
+/// indexes. One statement.
+pub async fn plans_for(conn: &mut PgConnection, view: &View) -> sqlx::Result<()> {
+    if view.is_filtered() { custom_plans(conn).await } else { generic_plans(conn).await }
+}
+
 /// Has PostgreSQL plan the rest of this transaction's statements once and
 /// keep the plan, where planning costs more than running (a statement that
 /// reads a table under a policy naming many others) and the plan walks an
