@@ -247,8 +247,8 @@ pub(crate) async fn update(
         errors.add("title", "Another document in the library has that title");
         return render(&state, &session, member, id, Some(form), None, errors).await;
     }
-    let after = details.audited();
-    if after != before.details().audited() {
+    let (before, after) = (before.details().audited(), details.audited());
+    if after != before {
         sqlx::query!(
             "update library_document set kind = $3, title = $4, summary = $5, owner_membership_id = $6, group_id = $7, review_on = $8,
                                          published = $9
@@ -265,11 +265,7 @@ pub(crate) async fn update(
         )
         .execute(&mut *tx)
         .await?;
-        change(&member, "library.changed", "library_document", id, &address)
-            .before(before.details().audited())
-            .after(after)
-            .record(&mut tx)
-            .await?;
+        change(&member, "library.changed", "library_document", id, &address).before(before).after(after).record(&mut tx).await?;
     }
     tx.commit().await?;
     done(&session, format!("{}: saved", details.title), to(&member, id)).await

@@ -15,7 +15,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{Delivery, Level, average};
-use crate::calendar::{FinancialYear, parse_time, today, uk_datetime, uk_midnight, when};
+use crate::calendar::{FinancialYear, long_date, parse_time, today, uk_datetime, uk_midnight, when};
 use crate::error::{AppError, Result};
 use crate::roles::Capability;
 use crate::tenant::{Member, change};
@@ -68,11 +68,13 @@ pub enum Shown {
 }
 
 impl Shown {
+    /// The page as it opens: last financial year's sessions onwards.
+    fn latest() -> Self {
+        Shown::Recent(FinancialYear::containing(today()).previous())
+    }
+
     fn from_query(year: &str) -> Self {
-        match FinancialYear::in_address(year) {
-            Some(year) => Shown::Year(year),
-            None => Shown::Recent(FinancialYear::containing(today()).previous()),
-        }
+        FinancialYear::in_address(year).map_or_else(Shown::latest, Shown::Year)
     }
 
     /// The first moment shown, and the moment before which they stop (none: to come).
@@ -85,7 +87,7 @@ impl Shown {
 
     pub fn heading(&self) -> String {
         match self {
-            Shown::Recent(from) => format!("Sessions since {}", from.starts_on().format("%-d %B %Y")),
+            Shown::Recent(from) => format!("Sessions since {}", long_date(from.starts_on())),
             Shown::Year(year) => format!("Sessions in {}", year.label()),
         }
     }
@@ -274,16 +276,20 @@ pub(crate) async fn add_session(
             None
         }
     };
-    let mut tx = member.begin(&state).await?;
-    let course = load(&mut tx, member.partnership.id, id, Shown::from_query("")).await?;
     let moments = day.zip(starts).zip(ends).and_then(|((d, s), e)| uk_datetime(d, s).zip(uk_datetime(d, e)));
     let (Some((starts_at, ends_at)), Some(place), Some(capacity), true) = (moments, place, capacity, errors.is_empty()) else {
         if errors.is_empty() {
             errors.add("session_day", "That time does not exist on that day");
         }
-        member.resume(tx);
-        return render(&state, &session, member, id, Shown::from_query(""), form, errors).await;
+        // The page with the form again (a course that is not one is a 404 there).
+        return render(&state, &session, member, id, Shown::latest(), form, errors).await;
     };
+    let mut tx = member.begin(&state).await?;
+    // Only what the session needs of its course: not the course page's sessions and years.
+    let course = sqlx::query!("select id, title from course where partnership_id = $1 and id = $2", member.partnership.id, id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let session_id = Uuid::new_v4();
     // One session of a course at a time: a form sent twice adds one, even at once.
     sqlx::query!("select pg_advisory_xact_lock(hashtextextended($1, 0))", format!("training-session:{}", course.id))

@@ -79,3 +79,11 @@ export async function fillWeekdayAhead (page, days) {
   await page.getByLabel('Month', { exact: true }).fill(String(day.getUTCMonth() + 1))
   await page.getByLabel('Year', { exact: true }).fill(String(day.getUTCFullYear()))
 }
+
+// The day `days` from today (negative: before), typed into the date input whose fields are `${prefix}_day`, `_month` and `_year`.
+export async function fillDate (page, prefix, days) {
+  const day = new Date(Date.now() + days * 24 * 3600 * 1000)
+  await page.locator(`#${prefix}_day`).fill(String(day.getUTCDate()))
+  await page.locator(`#${prefix}_month`).fill(String(day.getUTCMonth() + 1))
+  await page.locator(`#${prefix}_year`).fill(String(day.getUTCFullYear()))
+}

@@ -1,18 +1,10 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE_URL, launch, assertAccessible, signIn } from './helpers.mjs'
+import { BASE_URL, launch, assertAccessible, signIn, fillDate } from './helpers.mjs'
 
 let browser
 before(async () => { browser = await launch() })
 after(async () => { await browser?.close() })
-
-// A date `days` from today (negative: before) in a GOV.UK date input.
-async function fillDate (page, prefix, days) {
-  const day = new Date(Date.now() + days * 24 * 3600 * 1000)
-  await page.locator(`#${prefix}_day`).fill(String(day.getUTCDate()))
-  await page.locator(`#${prefix}_month`).fill(String(day.getUTCMonth() + 1))
-  await page.locator(`#${prefix}_year`).fill(String(day.getUTCFullYear()))
-}
 
 // This financial year as partnerships write it: "2026-27".
 function thisYear () {
