@@ -185,66 +185,19 @@ impl FromRequestParts<AppState> for Member {
 
         let claim = SessionClaim::from_request_parts(parts, state).await?;
         let mut tx = state.db.begin().await?;
-        // One statement: the person, the partnership, and entering it as them,
-        // which also works out what they may see there (see `app_enter`).
-        let found = sqlx::query!(
-            r#"select s.data as session_data, s.expiry_date as session_expiry,
-                      u.id, u.email, u.display_name, u.is_platform_admin, u.password_hash,
-                      case when coalesce((s.data->>'two_factor')::boolean, false) then false
-                           else coalesce(app_two_factor_missing(u.id, $3), false) end as "two_factor_missing!",
-                      p.id as "partnership_id?", p.slug as "slug?", p.name as "name?", p.short_name as "short_name?", p.scope as "scope?",
-                      m.membership_id as "membership_id?", m.organisation_name, m.job_title as "job_title?", m.roles as "roles?",
-                      m.seats as "seats?", m.chairs as "chairs?"
-               from tower_sessions.session s
-               join app_user u on u.id = (s.data->>'user_id')::uuid
-               left join partnership p on p.slug = $2
-               left join lateral app_enter(p.id, u.id) m on true
-               where s.id = $1 and s.expiry_date > now()"#,
-            claim.session_id(),
-            slug,
-            claim.two_factor_required(),
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (claimed, place) = match found {
-            None => (None, None),
-            Some(row) => {
-                // The partnership and the membership in it are all there, or the person is not a member of it.
-                let place = (|| {
-                    let partnership = Partnership {
-                        id: row.partnership_id?,
-                        slug: row.slug?,
-                        name: row.name?,
-                        short_name: row.short_name?,
-                        scope: row.scope?,
-                    };
-                    Some((partnership, row.membership_id?, row.organisation_name, row.job_title?, row.roles?, row.seats?, row.chairs?))
-                })();
-                let claimed = ClaimedUser {
-                    session_data: row.session_data,
-                    session_expiry: row.session_expiry,
-                    id: row.id,
-                    email: row.email,
-                    display_name: row.display_name,
-                    is_platform_admin: row.is_platform_admin,
-                    password_hash: row.password_hash,
-                    two_factor_missing: row.two_factor_missing,
-                };
-                (Some(claimed), place)
-            }
-        };
+        let (claimed, entered) = enter(&mut tx, state, &claim, &slug).await?;
         // The person first: a session that no longer holds is sent to sign in, whatever the address.
         let user = claim.confirm(claimed).await?;
-        let (partnership, membership_id, organisation_name, job_title, roles, seats, chairs) = place.ok_or(AppError::NotFound)?;
+        let entered = entered.ok_or(AppError::NotFound)?;
         Ok(Member {
-            roles: Roles::from_codes(roles.iter().map(String::as_str)),
-            membership_id,
-            organisation_name,
-            job_title,
-            seats,
-            chairs,
+            roles: Roles::from_codes(entered.roles.iter().map(String::as_str)),
+            membership_id: entered.membership_id,
+            organisation_name: entered.organisation_name.clone(),
+            job_title: entered.job_title.clone(),
+            seats: entered.seats.clone(),
+            chairs: entered.chairs.clone(),
             user,
-            partnership,
+            partnership: entered.partnership.clone(),
             request_tx: {
                 // The slot the request's layer ends (see `end_untaken_transaction`), when there is one.
                 let slot = parts.extensions.get::<RequestTx>().cloned().unwrap_or_default();
@@ -253,4 +206,121 @@ impl FromRequestParts<AppState> for Member {
             },
         })
     }
+}
+
+/// What entering a partnership found of the person in it: kept by the
+/// instance, per session, until anything in the partnership is written (its
+/// memberships, roles, seats and deputies are all written there: see
+/// `db::changes`), so that the next page enters it again without reading them.
+struct Entered {
+    user_id: Uuid,
+    partnership: Partnership,
+    membership_id: Uuid,
+    organisation_name: Option<String>,
+    job_title: String,
+    roles: Vec<String>,
+    seats: Vec<Uuid>,
+    chairs: Vec<Uuid>,
+    partner: bool,
+    sees_all: bool,
+}
+
+/// Read the session and the person, and enter the partnership at `slug` as
+/// them, in one statement: from what was kept of their membership when
+/// nothing in the partnership has changed since, otherwise reading it (see
+/// `app_enter`). The session's row and the account are read every time.
+async fn enter(tx: &mut Tx, state: &AppState, claim: &SessionClaim, slug: &str) -> Result<(Option<ClaimedUser>, Option<Arc<Entered>>)> {
+    let key = format!("entered/{}", claim.session_id());
+    let known = state.changes.partnership_of(slug);
+    let kept = known.and_then(|id| state.changes.kept::<Entered>(id, &key)).filter(|entered| entered.partnership.slug == slug);
+    if let Some(entered) = kept {
+        let again = sqlx::query_as!(
+            ClaimedUser,
+            r#"select s.data as session_data, s.expiry_date as session_expiry,
+                      u.id, u.email, u.display_name, u.is_platform_admin, u.password_hash,
+                      case when coalesce((s.data->>'two_factor')::boolean, false) then false
+                           else coalesce(app_two_factor_missing(u.id, $3), false) end as "two_factor_missing!"
+               from tower_sessions.session s
+               join app_user u on u.id = (s.data->>'user_id')::uuid
+               where s.id = $1 and s.expiry_date > now() and u.id = $2
+                 and app_enter_again($4, u.id, $5, $6, $7, $8)"#,
+            claim.session_id(),
+            entered.user_id,
+            claim.two_factor_required(),
+            entered.partnership.id,
+            entered.membership_id,
+            entered.sees_all,
+            entered.partner,
+            &entered.seats,
+        )
+        .fetch_optional(&mut **tx)
+        .await?;
+        // Signed out, or another person's session now: read it all as for a first look.
+        if let Some(claimed) = again {
+            return Ok((Some(claimed), Some(entered)));
+        }
+    }
+    let mark = known.and_then(|id| state.changes.mark(id));
+    // One statement: the person, the partnership, and entering it as them,
+    // which also works out what they may see there (see `app_enter`).
+    let found = sqlx::query!(
+        r#"select s.data as session_data, s.expiry_date as session_expiry,
+                  u.id, u.email, u.display_name, u.is_platform_admin, u.password_hash,
+                  case when coalesce((s.data->>'two_factor')::boolean, false) then false
+                       else coalesce(app_two_factor_missing(u.id, $3), false) end as "two_factor_missing!",
+                  p.id as "partnership_id?", p.slug as "slug?", p.name as "name?", p.short_name as "short_name?", p.scope as "scope?",
+                  m.membership_id as "membership_id?", m.organisation_name, m.job_title as "job_title?", m.roles as "roles?",
+                  m.seats as "seats?", m.chairs as "chairs?", m.partner as "partner?", m.sees_all as "sees_all?"
+           from tower_sessions.session s
+           join app_user u on u.id = (s.data->>'user_id')::uuid
+           left join partnership p on p.slug = $2
+           left join lateral app_enter(p.id, u.id) m on true
+           where s.id = $1 and s.expiry_date > now()"#,
+        claim.session_id(),
+        slug,
+        claim.two_factor_required(),
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = found else { return Ok((None, None)) };
+    // The partnership and the membership in it are all there, or the person is not a member of it.
+    let entered = (|| {
+        Some(Entered {
+            user_id: row.id,
+            partnership: Partnership {
+                id: row.partnership_id?,
+                slug: row.slug?,
+                name: row.name?,
+                short_name: row.short_name?,
+                scope: row.scope?,
+            },
+            membership_id: row.membership_id?,
+            organisation_name: row.organisation_name,
+            job_title: row.job_title?,
+            roles: row.roles?,
+            seats: row.seats?,
+            chairs: row.chairs?,
+            partner: row.partner?,
+            sees_all: row.sees_all?,
+        })
+    })()
+    .map(Arc::new);
+    if let Some(entered) = &entered {
+        state.changes.learn_slug(slug, entered.partnership.id);
+        // Kept only when marked, before reading, for the partnership it turned out to be.
+        if let Some(mark) = mark.filter(|_| known == Some(entered.partnership.id)) {
+            state.changes.keep(mark, slug, key, Arc::clone(entered));
+        }
+    }
+    let claimed = ClaimedUser {
+        session_data: row.session_data,
+        session_expiry: row.session_expiry,
+        id: row.id,
+        email: row.email,
+        display_name: row.display_name,
+        is_platform_admin: row.is_platform_admin,
+        password_hash: row.password_hash,
+        two_factor_missing: row.two_factor_missing,
+    };
+    Ok((Some(claimed), entered))
 }

@@ -138,6 +138,19 @@ impl Changes {
         state.kept.insert((mark.partnership, key), Kept { seen: mark.seen, at: mark.at, value });
     }
 
+    /// The partnership whose address carries `slug`, if a page of it was read here since the notices were first heard.
+    pub fn partnership_of(&self, slug: &str) -> Option<Uuid> {
+        self.state().slugs.get(slug).copied()
+    }
+
+    /// Learn which partnership `slug` names, so that a reading of it can be marked before it is read.
+    pub fn learn_slug(&self, slug: &str, partnership: Uuid) {
+        let mut state = self.state();
+        if state.slugs.get(slug) != Some(&partnership) {
+            state.slugs.insert(slug.to_owned(), partnership);
+        }
+    }
+
     /// Something changed in `partnership` (`None`: perhaps in any).
     pub fn changed(&self, partnership: Option<Uuid>) {
         self.state().changed(partnership);

@@ -148,3 +148,64 @@ async fn every_table_of_a_partnerships_records_is_bound_by_row_level_security_an
         );
     }
 }
+
+#[tokio::test]
+async fn a_membership_kept_between_views_is_read_again_once_its_partnership_changes() {
+    let app = TestApp::spawn().await;
+    // As a served instance: change notices heard, so entering a partnership keeps what it found of the person.
+    app.listen().await;
+    let membership = app.add_member("rep@warwickshire.example", "warwickshire", &[Role::GroupMember]).await;
+    let mut rep = app.signed_in("rep@warwickshire.example").await;
+    let page = "/p/warwickshire/actions";
+    // The first view learns which partnership the address names; the second reads the membership and keeps it.
+    for _ in 0..2 {
+        assert_eq!(rep.get(page).await.status, StatusCode::OK);
+    }
+    let before = app.statements_by_text().await;
+    assert_eq!(rep.get(page).await.status, StatusCode::OK);
+    let after = app.statements_by_text().await;
+    let ran = |text: &str| -> i64 {
+        after.iter().filter(|(query, _)| query.contains(text)).map(|(query, calls)| calls - before.get(query).copied().unwrap_or(0)).sum()
+    };
+    assert_eq!(ran("app_enter_again("), 1, "the third view entered from the kept membership");
+    assert_eq!(ran("app_enter(p.id, u.id)"), 0, "the third view did not read the membership again");
+
+    // Their membership ended by someone else (another instance, an operator): refused once the notice is heard.
+    let warwickshire = app.partnership_id("warwickshire").await;
+    let mut tx = app.owner.begin().await.unwrap();
+    sqlx::query("select set_config('app.partnership_id', $1, true)").bind(warwickshire.to_string()).execute(&mut *tx).await.unwrap();
+    sqlx::query("update membership set removed_at = now() where partnership_id = $1 and id = $2")
+        .bind(warwickshire)
+        .bind(membership)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut refused = false;
+    for _ in 0..500 {
+        if rep.get(page).await.status == StatusCode::NOT_FOUND {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(refused, "a membership ended elsewhere is refused once its partnership's change is heard");
+}
+
+#[tokio::test]
+async fn a_session_ended_is_refused_though_its_membership_was_kept() {
+    let app = TestApp::spawn().await;
+    app.listen().await;
+    app.add_member("rep@warwickshire.example", "warwickshire", &[Role::GroupMember]).await;
+    let mut rep = app.signed_in("rep@warwickshire.example").await;
+    let page = "/p/warwickshire/actions";
+    for _ in 0..3 {
+        assert_eq!(rep.get(page).await.status, StatusCode::OK);
+    }
+    // Ended in the store itself (signed out on another instance, or swept): the kept membership admits nobody.
+    let deleted = sqlx::query("delete from tower_sessions.session").execute(&app.owner).await.unwrap().rows_affected();
+    assert!(deleted >= 1, "the session was in the store");
+    let after = rep.get(page).await;
+    assert!(after.status.is_redirection(), "{}", after.status);
+    assert!(after.location.as_deref().unwrap_or_default().starts_with("/login"), "{:?}", after.location);
+}
