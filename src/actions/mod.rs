@@ -215,45 +215,114 @@ pub struct Tracked<'a> {
     pub reach: Reach,
 }
 
+/// One page of the tracker and how many actions the view holds, counted up to
+/// its bound and one more (none past its end); one statement. `$matching`
+/// follows the partnership's filter in the actions' `where`, `$order` is the
+/// page's order; `$1` is the partnership, `$2` the count's limit, `$3` and `$4`
+/// the page's limit and offset, and the filters follow. The groups are joined
+/// (a partnership's few groups, read once into a hash), not looked up for each
+/// line: a download reads every action of ten years.
+macro_rules! tracker_page {
+    ($conn:expr, $matching:literal, $order:literal, $($arg:expr),+) => {{
+        let rows = sqlx::query!(
+            "with matching as not materialized (select a.* from action_point a where a.partnership_id = $1 and " + $matching + r#")
+             select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status as "status: Status",
+                    g.name as "group_name?",
+                    a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed as "completion_confirmed!",
+                    (select count(*) from (select 1 from matching limit $2) c) as "total!"
+             from matching a left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
+             order by "# + $order + " limit $3 offset $4",
+            $($arg),+
+        )
+        .fetch_all($conn)
+        .await?;
+        let total = rows.first().map(|r| r.total);
+        let actions = rows
+            .into_iter()
+            .map(|r| Action {
+                id: r.id,
+                description: r.description,
+                owner_membership_id: r.owner_membership_id,
+                owner_name: r.owner_name,
+                due_on: r.due_on,
+                status: r.status,
+                group_name: r.group_name,
+                meeting_id: r.meeting_id,
+                recommendation_lineage_id: r.recommendation_lineage_id,
+                completion_confirmed: r.completion_confirmed,
+            })
+            .collect::<Vec<Action>>();
+        (actions, total)
+    }};
+}
+
+impl Tracked<'_> {
+    /// The tracker as it opens: open actions, soonest due first, everyone's or one owner's.
+    pub fn as_it_opens(&self) -> bool {
+        self.pattern.is_empty()
+            && self.group.is_none()
+            && self.state.is_empty()
+            && self.due_from.is_none()
+            && self.due_before.is_none()
+            && self.sort == "due"
+            && !self.descending
+    }
+}
+
 /// One page of the tracker and how many actions the view holds, counted up to its bound and one more (none past
-/// its end); one statement. The groups are joined (a partnership's few groups, read once into a hash), not looked
-/// up for each line: a download reads every action of ten years.
+/// its end); one statement. The tracker as it opens has statements of its own, with nothing optional in them, so
+/// their plans are kept (see `web::listing::generic_plans`); any other view is one statement with every filter
+/// optional, to be planned for its values (`web::listing::custom_plans`).
 pub async fn tracked(conn: &mut PgConnection, partnership_id: Uuid, view: &Tracked<'_>) -> sqlx::Result<(Vec<Action>, Option<i64>)> {
-    let rows = sqlx::query!(
-        r#"with matching as not materialized (
-               select a.* from action_point a
-               where a.partnership_id = $1
-                 and ($2 = '' or a.description ilike $2 or a.owner_name ilike $2)
-                 and ($3::uuid is null or a.group_id = $3)
-                 and ($4::uuid is null or a.owner_membership_id = $4)
-                 and case $5::text
-                       when '' then a.status <> 'complete'
-                       when 'overdue' then a.status <> 'complete' and a.due_on < $6
-                       when 'awaiting' then a.status = 'complete' and not a.completion_confirmed
-                       when 'complete' then a.status = 'complete' and a.completion_confirmed
-                       when 'all' then true
-                       else a.status = $5 and a.due_on >= $6 end
-                 and ($7::date is null or a.due_on >= $7)
-                 and ($8::date is null or a.due_on < $8))
-           select a.id, a.description, a.owner_membership_id, a.owner_name, a.due_on as "due_on: NaiveDate", a.status as "status: Status",
-                  g.name as "group_name?",
-                  a.meeting_id, a.recommendation_lineage_id, a.completion_confirmed as "completion_confirmed!",
-                  (select count(*) from (select 1 from matching limit $13) c) as "total!"
-           from matching a left join partnership_group g on g.partnership_id = a.partnership_id and g.id = a.group_id
-           order by case when $9 = 'action' and not $10 then a.description end,
-                    case when $9 = 'action' and $10 then a.description end desc,
-                    case when $9 = 'owner' and not $10 then a.owner_name end,
-                    case when $9 = 'owner' and $10 then a.owner_name end desc,
-                    case when $9 = 'group' and not $10 then g.name end,
-                    case when $9 = 'group' and $10 then g.name end desc,
-                    case when $9 = 'status' then
-                      (case when a.status = 'complete' then (case when a.completion_confirmed then 5 else 4 end)
-                            when a.due_on < $6 then 3 when a.status = 'at_risk' then 2 when a.status = 'on_track' then 1 else 0 end)
-                      * (case when $10 then -1 else 1 end) end,
-                    case when $10 then a.due_on end desc,
-                    a.due_on, a.created_at, a.id
-           limit $11 offset $12"#,
+    let Reach { limit, offset, .. } = view.reach;
+    let count_limit = view.reach.count_limit();
+    if view.as_it_opens() {
+        return Ok(match view.owner {
+            None => {
+                tracker_page!(conn, "a.status <> 'complete'", "a.due_on, a.created_at, a.id", partnership_id, count_limit, limit, offset)
+            }
+            Some(owner) => tracker_page!(
+                conn,
+                "a.status <> 'complete' and a.owner_membership_id = $5",
+                "a.due_on, a.created_at, a.id",
+                partnership_id,
+                count_limit,
+                limit,
+                offset,
+                owner
+            ),
+        });
+    }
+    Ok(tracker_page!(
+        conn,
+        r#"($5 = '' or a.description ilike $5 or a.owner_name ilike $5)
+           and ($6::uuid is null or a.group_id = $6)
+           and ($7::uuid is null or a.owner_membership_id = $7)
+           and case $8::text
+                 when '' then a.status <> 'complete'
+                 when 'overdue' then a.status <> 'complete' and a.due_on < $9
+                 when 'awaiting' then a.status = 'complete' and not a.completion_confirmed
+                 when 'complete' then a.status = 'complete' and a.completion_confirmed
+                 when 'all' then true
+                 else a.status = $8 and a.due_on >= $9 end
+           and ($10::date is null or a.due_on >= $10)
+           and ($11::date is null or a.due_on < $11)"#,
+        r#"case when $12 = 'action' and not $13 then a.description end,
+           case when $12 = 'action' and $13 then a.description end desc,
+           case when $12 = 'owner' and not $13 then a.owner_name end,
+           case when $12 = 'owner' and $13 then a.owner_name end desc,
+           case when $12 = 'group' and not $13 then g.name end,
+           case when $12 = 'group' and $13 then g.name end desc,
+           case when $12 = 'status' then
+             (case when a.status = 'complete' then (case when a.completion_confirmed then 5 else 4 end)
+                   when a.due_on < $9 then 3 when a.status = 'at_risk' then 2 when a.status = 'on_track' then 1 else 0 end)
+             * (case when $13 then -1 else 1 end) end,
+           case when $13 then a.due_on end desc,
+           a.due_on, a.created_at, a.id"#,
         partnership_id,
+        count_limit,
+        limit,
+        offset,
         view.pattern,
         view.group,
         view.owner,
@@ -262,30 +331,8 @@ pub async fn tracked(conn: &mut PgConnection, partnership_id: Uuid, view: &Track
         view.due_from as _,
         view.due_before as _,
         view.sort,
-        view.descending,
-        view.reach.limit,
-        view.reach.offset,
-        view.reach.count_limit()
-    )
-    .fetch_all(conn)
-    .await?;
-    let total = rows.first().map(|r| r.total);
-    let actions = rows
-        .into_iter()
-        .map(|r| Action {
-            id: r.id,
-            description: r.description,
-            owner_membership_id: r.owner_membership_id,
-            owner_name: r.owner_name,
-            due_on: r.due_on,
-            status: r.status,
-            group_name: r.group_name,
-            meeting_id: r.meeting_id,
-            recommendation_lineage_id: r.recommendation_lineage_id,
-            completion_confirmed: r.completion_confirmed,
-        })
-        .collect();
-    Ok((actions, total))
+        view.descending
+    ))
 }
 
 /// How many actions stand at one status, overdue or not, confirmed or not:

@@ -15,7 +15,7 @@ use crate::calendar::today;
 use crate::error::Result;
 use crate::roles::Capability;
 use crate::tenant::Member;
-use crate::web::listing::{ListQuery, View, csv_download, custom_plans, year_choices, year_span};
+use crate::web::listing::{ListQuery, View, csv_download, plans, year_choices, year_span};
 use crate::web::{AppState, Layout, Query};
 
 /// The tracker's address: `?q=…&group=…&owner=me&status=overdue&year=2025`
@@ -77,7 +77,6 @@ async fn read(state: &AppState, member: &Member, query: &TrackerQuery, whole: bo
     let pattern = view.pattern();
     let reach = view.reach(whole);
     let mut tx = member.begin(state).await?;
-    custom_plans(&mut tx).await?;
     let asked = Tracked {
         pattern: &pattern,
         group,
@@ -89,6 +88,7 @@ async fn read(state: &AppState, member: &Member, query: &TrackerQuery, whole: bo
         descending: view.descending,
         reach,
     };
+    plans(&mut tx, asked.as_it_opens()).await?;
     let (actions, total) = tracked(&mut tx, member.partnership.id, &asked).await?;
     let groups = if whole {
         Vec::new()

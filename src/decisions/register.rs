@@ -17,7 +17,7 @@ use super::{settle, uk_moment};
 use crate::db::Tx;
 use crate::error::Result;
 use crate::tenant::Member;
-use crate::web::listing::{Column, ListQuery, View, csv_download, custom_plans, plans_for, year_choices, year_span};
+use crate::web::listing::{Column, ListQuery, View, csv_download, custom_plans, plans, year_choices, year_span};
 use crate::web::paging::{PAGE_SIZE, PageQuery, Paged};
 use crate::web::{AppState, Layout, Query};
 
@@ -179,11 +179,12 @@ impl Awaiting {
 /// A statement that also reads what waits for a person's response in one
 /// partnership (`$1`, the person's account `$2`), soonest deadline first, as
 /// the JSON column `awaiting.lines` (decoded as `Json<Vec<Awaiting>>`):
-/// `$head` selects it up to its `from`, `$tail` is the rest.
+/// `[$head]` selects it up to its `from` (string literals joined with `+`),
+/// `$tail` is the rest.
 macro_rules! with_awaiting {
-    ($head:literal, $tail:literal, $($arg:expr),+) => {
+    ([$($head:tt)+], $tail:literal, $($arg:expr),+) => {
         sqlx::query!(
-            $head + r#"
+            $($head)+ + r#"
             left join lateral (
                 select json_agg(x order by x.closes_at) as lines
                 from (select p.slug, p.name as partnership_name, d.id, d.number, d.title, d.stage, d.closes_at, d.confidential
@@ -249,79 +250,105 @@ struct RegisterRead {
     groups: Vec<(String, String)>,
 }
 
+/// The register's statement: `$matching` follows the partnership's filter in
+/// the decisions' `where`, `$order` is the page's order. `$1` is the
+/// partnership, `$2` the person, `$3` and `$4` the page's limit and offset,
+/// `$5` whether it is a download (no open decisions nor groups), `$6` the
+/// count's limit; the filters follow.
+macro_rules! register_read {
+    ($tx:expr, $matching:literal, $order:literal, $($arg:expr),+) => {{
+        let row = with_awaiting!(
+            ["with matching as not materialized (select d.* from decision d where d.partnership_id = $1 and " + $matching + r#")
+               select coalesce(awaiting.lines, '[]') as "awaiting!: Json<Vec<Awaiting>>",
+                      coalesce((select json_agg(o order by o.closes_at)
+                                from (select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage, d.closes_at, d.outcome, d.outcome_at
+                                      from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
+                                      where d.partnership_id = $1 and d.outcome is null and not $5) o), '[]') as "open!: Json<Vec<RegisterLine>>",
+                      -- The page: numbered in the order asked for, and only as far as the page (the numbering stops there, so
+                      -- in the register's own order it is read from the index by number, not every decision sorted).
+                      -- The group's name is joined to the page's lines alone (a sort by it looks it up).
+                      coalesce((select json_agg(x order by x.position) from (
+                         select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage, d.closes_at, d.outcome, d.outcome_at,
+                                d.position
+                         from (select d.*, row_number() over (order by "# + $order + r#") as position from matching d) d
+                         join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
+                         where d.position <= $3::bigint + $4::bigint and d.position > $4::bigint) x), '[]') as "lines!: Json<Vec<RegisterLine>>",
+                      -- How many the view holds, counted no further than ten pages past this one.
+                      (select count(*) from (select 1 from matching limit $6) c) as "counted!",
+                      coalesce((select json_agg(json_build_array(g.id, g.name) order by g.retired_on is not null, g.sort_order, g.name)
+                                from partnership_group g where g.partnership_id = $1 and not $5), '[]') as "groups!: Json<Vec<(Uuid, String)>>"
+               from (select) one"#],
+            "",
+            $($arg),+
+        )
+        .fetch_one(&mut **$tx)
+        .await?;
+        RegisterRead {
+            lines: row.lines.0,
+            counted: row.counted,
+            open: row.open.0,
+            awaiting: row.awaiting.0,
+            groups: row.groups.0.into_iter().map(|(id, name)| (id.to_string(), name)).collect(),
+        }
+    }};
+}
+
+/// Whether the register is viewed as it opens: decisions taken, the latest first, with no search or filter.
+fn as_it_opens(view: &View) -> bool {
+    !view.is_filtered() && view.sort == "number" && view.descending
+}
+
+/// The register as asked for. As it opens, its statement has nothing optional
+/// in it, so its plan is kept (see `listing::generic_plans`); any other view is
+/// one statement with every filter optional, planned for its values.
 async fn read_register(tx: &mut Tx, member: &Member, query: &RegisterQuery, view: &View, whole: bool) -> sqlx::Result<RegisterRead> {
+    let reach = view.reach(whole);
+    let (partnership, person, limit, offset, count_limit) =
+        (member.partnership.id, member.user.id, reach.limit, reach.offset, reach.count_limit());
+    if as_it_opens(view) {
+        return Ok(register_read!(tx, "d.outcome is not null", "d.number desc", partnership, person, limit, offset, whole, count_limit));
+    }
     let status = if REGISTER_STATES.iter().any(|(code, _)| *code == query.status) { query.status.as_str() } else { "" };
     let group = query.group.parse::<Uuid>().ok();
     let (from, before) = year_span(&query.year);
     let number = view.search.trim_start_matches(['D', 'd']).parse::<i32>().ok();
-    let reach = view.reach(whole);
-    let row = with_awaiting!(
-        r#"with matching as not materialized (
-               select d.* from decision d
-               where d.partnership_id = $1
-                 and ($3 = '' or d.title ilike $3 or d.number = $4)
-                 and ($5::uuid is null or d.group_id = $5)
-                 and case $6::text
-                       when '' then d.outcome is not null
-                       when 'open' then d.outcome is null
-                       when 'carried' then d.outcome in ('carried_consensus', 'carried_majority')
-                       when 'all' then true
-                       else d.outcome = $6 end
-                 and ($7::timestamptz is null or coalesce(d.outcome_at, d.closes_at) >= $7)
-                 and ($10::timestamptz is null or coalesce(d.outcome_at, d.closes_at) < $10))
-           select coalesce(awaiting.lines, '[]') as "awaiting!: Json<Vec<Awaiting>>",
-                  coalesce((select json_agg(o order by o.closes_at)
-                            from (select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage, d.closes_at, d.outcome, d.outcome_at
-                                  from decision d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
-                                  where d.partnership_id = $1 and d.outcome is null and not $13) o), '[]') as "open!: Json<Vec<RegisterLine>>",
-                  -- The page: numbered in the order asked for, and only as far as the page (the numbering stops there, so
-                  -- in the register's own order it is read from the index by number, not every decision sorted).
-                  coalesce((select json_agg(x order by x.position) from (
-                     select * from (
-                       select d.id, d.number, d.title, g.name as group_name, d.confidential, d.stage, d.closes_at, d.outcome, d.outcome_at,
-                              row_number() over (order by
-                                case when $8 = 'title' and not $9 then d.title end,
-                                case when $8 = 'title' and $9 then d.title end desc,
-                                case when $8 = 'group' and not $9 then g.name end,
-                                case when $8 = 'group' and $9 then g.name end desc,
-                                case when $8 = 'decided' and not $9 then coalesce(d.outcome_at, d.closes_at) end,
-                                case when $8 = 'decided' and $9 then coalesce(d.outcome_at, d.closes_at) end desc,
-                                case when $8 = 'status' and not $9 then coalesce(d.outcome, d.stage) end,
-                                case when $8 = 'status' and $9 then coalesce(d.outcome, d.stage) end desc,
-                                case when $8 = 'number' and not $9 then d.number end,
-                                d.number desc) as position
-                       from matching d join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id) numbered
-                     where numbered.position <= $11::bigint + $12::bigint and numbered.position > $12::bigint) x), '[]') as "lines!: Json<Vec<RegisterLine>>",
-                  -- How many the view holds, counted no further than ten pages past this one.
-                  (select count(*) from (select 1 from matching limit $14) c) as "counted!",
-                  coalesce((select json_agg(json_build_array(g.id, g.name) order by g.retired_on is not null, g.sort_order, g.name)
-                            from partnership_group g where g.partnership_id = $1 and not $13), '[]') as "groups!: Json<Vec<(Uuid, String)>>"
-           from (select) one"#,
-        "",
-        member.partnership.id,
-        member.user.id,
+    Ok(register_read!(
+        tx,
+        r#"($7 = '' or d.title ilike $7 or d.number = $8)
+           and ($9::uuid is null or d.group_id = $9)
+           and case $10::text
+                 when '' then d.outcome is not null
+                 when 'open' then d.outcome is null
+                 when 'carried' then d.outcome in ('carried_consensus', 'carried_majority')
+                 when 'all' then true
+                 else d.outcome = $10 end
+           and ($11::timestamptz is null or coalesce(d.outcome_at, d.closes_at) >= $11)
+           and ($12::timestamptz is null or coalesce(d.outcome_at, d.closes_at) < $12)"#,
+        r#"case when $13 = 'title' and not $14 then d.title end,
+           case when $13 = 'title' and $14 then d.title end desc,
+           case when $13 = 'group' and not $14 then (select g.name from partnership_group g where g.partnership_id = d.partnership_id and g.id = d.group_id) end,
+           case when $13 = 'group' and $14 then (select g.name from partnership_group g where g.partnership_id = d.partnership_id and g.id = d.group_id) end desc,
+           case when $13 = 'decided' and not $14 then coalesce(d.outcome_at, d.closes_at) end,
+           case when $13 = 'decided' and $14 then coalesce(d.outcome_at, d.closes_at) end desc,
+           case when $13 = 'status' and not $14 then coalesce(d.outcome, d.stage) end,
+           case when $13 = 'status' and $14 then coalesce(d.outcome, d.stage) end desc,
+           case when $13 = 'number' and not $14 then d.number end,
+           d.number desc"#,
+        partnership,
+        person,
+        limit,
+        offset,
+        whole,
+        count_limit,
         view.pattern(),
         number,
         group,
         status,
         from.map(crate::calendar::uk_midnight),
-        view.sort,
-        view.descending,
         before.map(crate::calendar::uk_midnight),
-        reach.limit,
-        reach.offset,
-        whole,
-        reach.count_limit()
-    )
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(RegisterRead {
-        lines: row.lines.0,
-        counted: row.counted,
-        open: row.open.0,
-        awaiting: row.awaiting.0,
-        groups: row.groups.0.into_iter().map(|(id, name)| (id.to_string(), name)).collect(),
-    })
+        view.sort,
+        view.descending
+    ))
 }
 
 fn register_view(member: &Member, query: &RegisterQuery) -> View {
@@ -377,7 +404,7 @@ pub(crate) async fn register(
 ) -> Result<RegisterPage> {
     let view = register_view(&member, &query);
     let mut tx = member.begin(&state).await?;
-    plans_for(&mut tx, &view).await?;
+    plans(&mut tx, as_it_opens(&view)).await?;
     let read = read_settled(&mut tx, &member, &query, &view, false).await?;
     tx.commit().await?;
     let view = view.counted_up_to(read.counted, read.lines.len());

@@ -190,7 +190,7 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
     // so PostgreSQL judged a plan for each person's capabilities cheaper than one for all and planned
     // this statement afresh on every view (5 ms); read once when the statement runs, it keeps one plan.
     let row = crate::decisions::with_awaiting!(
-        r#"with me as (select m.id, m.organisation_id from membership m
+        [r#"with me as (select m.id, m.organisation_id from membership m
                        where m.partnership_id = $1 and m.user_id = $2 and m.is_current),
            -- The current recommendations (of each report's latest submitted version) still without a response.
            unanswered as (
@@ -451,7 +451,7 @@ pub async fn read(conn: &mut PgConnection, asking: Asking<'_>, today: NaiveDate)
                   ra.notification_working_days as "notify_days?", ra.cspr_target_months as "cspr_months?",
                   ra.sar_target_months as "sar_months?", ra.dhr_label as "dhr_label?"
            from (select) one left join arrangement a on a.partnership_id = $1
-           left join review_arrangement ra on ra.partnership_id = $1"#,
+           left join review_arrangement ra on ra.partnership_id = $1"#],
         "",
         asking.partnership_id,
         asking.user_id,

@@ -267,63 +267,108 @@ pub struct Scheduled<'a> {
 
 /// A page of the meetings asked for, how many the view holds (counted up to
 /// its bound and one more) and the groups to choose from: one statement.
+/// `$matching` follows the partnership's filter on meetings (`m`, with its
+/// group `g`), `$order` numbers the view; `$1` is the partnership, `$2` and
+/// `$3` the page's limit and offset, `$4` the count's limit, `$5` whether the
+/// groups are wanted, and the filters follow.
+macro_rules! schedule_page {
+    ($tx:expr, $matching:literal, $order:literal, $($arg:expr),+) => {{
+        let row = sqlx::query!(
+            r#"with matching as not materialized (
+                   select m.*, g.name as group_name
+                   from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
+                   where m.partnership_id = $1 and "# + $matching + r#")
+               -- The page, numbered in the order asked for only as far as the page (by date, that is the index's order).
+               select coalesce((select json_agg(x order by x.position) from (
+                      select * from (
+                        select m.id, m.group_id, m.group_name, m.starts_at, m.ends_at, m.location, m.online_link, m.extraordinary,
+                               m.status, m.cancelled_reason, m.pack_circulated_at,
+                               row_number() over (order by "# + $order + r#") as position
+                        from matching m) numbered
+                      where numbered.position <= $2::bigint + $3::bigint and numbered.position > $3::bigint) x), '[]')
+                        as "lines!: Json<Vec<MeetingRow>>",
+                      -- How many the view holds, counted no further than ten pages past this one.
+                      (select count(*) from (select 1 from matching limit $4) c) as "counted!",
+                      coalesce((select json_agg(json_build_array(g.id, g.name) order by g.retired_on is not null, g.sort_order, g.name)
+                                from partnership_group g where g.partnership_id = $1 and $5), '[]') as "groups!: Json<Vec<(Uuid, String)>>""#,
+            $($arg),+
+        )
+        .fetch_one(&mut **$tx)
+        .await?;
+        let groups = row.groups.0.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
+        (row.lines.0, row.counted, groups)
+    }};
+}
+
+impl Scheduled<'_> {
+    /// The list as it opens: the meetings to come, soonest first, with no search or filter.
+    pub fn as_it_opens(&self) -> bool {
+        self.pattern.is_empty()
+            && self.group.is_none()
+            && self.when.is_empty()
+            && self.from.is_none()
+            && self.before.is_none()
+            && self.sort == "date"
+            && !self.descending
+    }
+}
+
+/// A page of the meetings asked for, how many the view holds (counted up to its bound and one more) and the
+/// groups to choose from: one statement. The list as it opens has its own, with nothing optional in it, so its
+/// plan is kept (`web::listing::generic_plans`); any other view is one statement with every filter optional,
+/// planned for its values.
 pub(super) async fn scheduled(
     tx: &mut Tx,
     partnership_id: Uuid,
     view: &Scheduled<'_>,
 ) -> sqlx::Result<(Vec<MeetingRow>, i64, Vec<(String, String)>)> {
-    let row = sqlx::query!(
-        r#"with matching as not materialized (
-               select m.*, g.name as group_name
-               from meeting m join partnership_group g on g.partnership_id = m.partnership_id and g.id = m.group_id
-               where m.partnership_id = $1
-                 and ($2 = '' or g.name ilike $2 or m.location ilike $2)
-                 and ($3::uuid is null or m.group_id = $3)
-                 -- Each bounded by its start as well, so that it is read from the index by start
-                 -- (a meeting lasts under 25 hours).
-                 and case $4::text
-                       when '' then m.starts_at > now() - interval '25 hours' and m.ends_at >= now()
-                       when 'past' then m.starts_at < now() and m.ends_at < now()
-                       when 'cancelled' then m.status = 'cancelled'
-                       else true end
-                 and ($5::timestamptz is null or m.starts_at >= $5)
-                 and ($6::timestamptz is null or m.starts_at < $6))
-           -- The page, numbered in the order asked for only as far as the page (by date, that is the index's order).
-           select coalesce((select json_agg(x order by x.position) from (
-                  select * from (
-                    select m.id, m.group_id, m.group_name, m.starts_at, m.ends_at, m.location, m.online_link, m.extraordinary,
-                           m.status, m.cancelled_reason, m.pack_circulated_at,
-                           row_number() over (order by
-                             case when $7 = 'group' and not $8 then m.group_name end,
-                             case when $7 = 'group' and $8 then m.group_name end desc,
-                             case when $7 = 'place' and not $8 then m.location end,
-                             case when $7 = 'place' and $8 then m.location end desc,
-                             case when $8 and $7 = 'date' then m.starts_at end desc,
-                             m.starts_at, m.group_name) as position
-                    from matching m) numbered
-                  where numbered.position <= $9::bigint + $10::bigint and numbered.position > $10::bigint) x), '[]')
-                    as "lines!: Json<Vec<MeetingRow>>",
-                  -- How many the view holds, counted no further than ten pages past this one.
-                  (select count(*) from (select 1 from matching limit $12) c) as "counted!",
-                  coalesce((select json_agg(json_build_array(g.id, g.name) order by g.retired_on is not null, g.sort_order, g.name)
-                            from partnership_group g where g.partnership_id = $1 and $11), '[]') as "groups!: Json<Vec<(Uuid, String)>>""#,
+    let Reach { limit, offset, .. } = view.reach;
+    let count_limit = view.reach.count_limit();
+    if view.as_it_opens() {
+        // Bounded by its start as well as its end, so that it is read from the index by start (a meeting lasts under 25 hours).
+        return Ok(schedule_page!(
+            tx,
+            "m.starts_at > now() - interval '25 hours' and m.ends_at >= now()",
+            "m.starts_at, m.group_name",
+            partnership_id,
+            limit,
+            offset,
+            count_limit,
+            view.with_groups
+        ));
+    }
+    Ok(schedule_page!(
+        tx,
+        r#"($6 = '' or g.name ilike $6 or m.location ilike $6)
+           and ($7::uuid is null or m.group_id = $7)
+           -- Each bounded by its start as well, so that it is read from the index by start
+           -- (a meeting lasts under 25 hours).
+           and case $8::text
+                 when '' then m.starts_at > now() - interval '25 hours' and m.ends_at >= now()
+                 when 'past' then m.starts_at < now() and m.ends_at < now()
+                 when 'cancelled' then m.status = 'cancelled'
+                 else true end
+           and ($9::timestamptz is null or m.starts_at >= $9)
+           and ($10::timestamptz is null or m.starts_at < $10)"#,
+        r#"case when $11 = 'group' and not $12 then m.group_name end,
+           case when $11 = 'group' and $12 then m.group_name end desc,
+           case when $11 = 'place' and not $12 then m.location end,
+           case when $11 = 'place' and $12 then m.location end desc,
+           case when $12 and $11 = 'date' then m.starts_at end desc,
+           m.starts_at, m.group_name"#,
         partnership_id,
+        limit,
+        offset,
+        count_limit,
+        view.with_groups,
         view.pattern,
         view.group,
         view.when,
         view.from,
         view.before,
         view.sort,
-        view.descending,
-        view.reach.limit,
-        view.reach.offset,
-        view.with_groups,
-        view.reach.count_limit()
-    )
-    .fetch_one(&mut **tx)
-    .await?;
-    let groups = row.groups.0.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
-    Ok((row.lines.0, row.counted, groups))
+        view.descending
+    ))
 }
 
 /// One meeting of the partnership, if it exists.

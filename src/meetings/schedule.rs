@@ -25,7 +25,7 @@ use crate::error::{AppError, Result};
 use crate::roles::Capability;
 use crate::tenant::Member;
 use crate::tenant::change;
-use crate::web::listing::{ListQuery, View, csv_download, custom_plans, year_choices, year_span};
+use crate::web::listing::{ListQuery, View, csv_download, plans, year_choices, year_span};
 use crate::web::{
     AppState, ClientAddress, DateParts, FormErrors, Layout, Query, Submitted, optional_line, record_id as parse_id, redirect_with as done,
     required_text,
@@ -99,7 +99,7 @@ async fn read_schedule(
         with_groups: !whole,
     };
     let mut tx = member.begin(state).await?;
-    custom_plans(&mut tx).await?;
+    plans(&mut tx, asked.as_it_opens()).await?;
     let (meetings, total, groups) = scheduled(&mut tx, member.partnership.id, &asked).await?;
     tx.commit().await?;
     let shown = meetings.len();

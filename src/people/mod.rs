@@ -165,60 +165,95 @@ pub struct ListedPeople {
     pub two_factor_required: bool,
 }
 
+/// A page of the people asked for, with what the page around it shows and how
+/// many the view holds, counted up to its bound and one more: one statement.
+/// `$matching` follows the partnership's filter on memberships (`m`; the
+/// accounts are read for the page's lines), `$order` numbers the view; `$1` is the partnership, `$2` and
+/// `$3` the page's limit and offset, `$4` the count's limit, and the filters
+/// follow. The account, the organisation's name and the roles are read for
+/// the page's lines alone.
+macro_rules! people_page {
+    ($conn:expr, $matching:literal, $order:literal, $($arg:expr),+) => {{
+        let row = sqlx::query!(
+            r#"with matching as not materialized (
+                   select m.* from membership m
+                   where m.partnership_id = $1 and m.removed_at is null and "# + $matching + r#")
+               select coalesce((select json_agg(x order by x.position) from (
+                      select m.id as membership_id, m.known_as as display_name, u.email, m.job_title, m.organisation_id, o.name as organisation_name,
+                             coalesce((select array_agg(r.role order by r.role) from membership_role r
+                                       where r.partnership_id = m.partnership_id and r.membership_id = m.id), '{}') as roles,
+                             (u.password_hash is null or m.accepted_at is null) as invitation_pending, m.two_factor, m.position
+                      from (select m.*, row_number() over (order by "# + $order + r#") as position from matching m) m
+                      join app_user u on u.id = m.user_id
+                      left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
+                      where m.position <= $2::bigint + $3::bigint and m.position > $3::bigint) x), '[]') as "lines!: Json<Vec<PersonRow>>",
+                      -- How many the view holds, counted no further than ten pages past this one.
+                      (select count(*) from (select 1 from matching limit $4) c) as "counted!",
+                      coalesce((select json_agg(json_build_array(o.id, o.name) order by o.name)
+                                from organisation o where o.partnership_id = $1 and o.retired_on is null), '[]') as "organisations!: Json<Vec<(Uuid, String)>>",
+                      (select p.two_factor_required from partnership p where p.id = $1) as "two_factor_required!""#,
+            $($arg),+
+        )
+        .fetch_one($conn)
+        .await?;
+        let organisations = row.organisations.0.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
+        let people = row.lines.0.into_iter().map(Person::from).collect();
+        ListedPeople { people, counted: row.counted, organisations, two_factor_required: row.two_factor_required }
+    }};
+}
+
+impl Listed<'_> {
+    /// The list as it opens: everyone, by name, with no search or filter.
+    pub fn as_it_opens(&self) -> bool {
+        self.pattern.is_empty()
+            && self.organisation.is_none()
+            && self.role.is_empty()
+            && self.sign_in.is_empty()
+            && self.sort == "name"
+            && !self.descending
+    }
+}
+
 /// A page of the people asked for, with what the page around it shows and how many the view holds, counted up to
-/// its bound and one more: one statement.
+/// its bound and one more: one statement. The list as it opens has its own, with nothing optional in it, so its
+/// plan is kept (`web::listing::generic_plans`), and it reads the page from the index by name; any other view is
+/// one statement with every filter optional, planned for its values.
 pub async fn listed(conn: &mut PgConnection, partnership_id: Uuid, view: &Listed<'_>) -> sqlx::Result<ListedPeople> {
-    let row = sqlx::query!(
-        r#"with matching as not materialized (
-               select m.*, u.email, (u.password_hash is null or m.accepted_at is null) as invitation_pending
-               from membership m
-               join app_user u on u.id = m.user_id
-               where m.partnership_id = $1 and m.removed_at is null
-                 and ($2 = '' or m.known_as ilike $2 or u.email ilike $2 or m.job_title ilike $2)
-                 and ($3::uuid is null or m.organisation_id = $3)
-                 and ($4 = '' or exists (select 1 from membership_role r
-                                         where r.partnership_id = m.partnership_id and r.membership_id = m.id and r.role = $4))
-                 and case $5::text
-                       when 'invited' then u.password_hash is null or m.accepted_at is null
-                       when 'no_two_factor' then not m.two_factor
-                       when 'two_factor' then m.two_factor
-                       else true end)
-           -- The page, numbered in the order asked for only as far as the page (by name, that is the index's order).
-           select coalesce((select json_agg(x order by x.position) from (
-                  select * from (
-                    select m.id as membership_id, m.known_as as display_name, m.email, m.job_title, m.organisation_id, o.name as organisation_name,
-                           coalesce((select array_agg(r.role order by r.role) from membership_role r
-                                     where r.partnership_id = m.partnership_id and r.membership_id = m.id), '{}') as roles,
-                           m.invitation_pending, m.two_factor,
-                           row_number() over (order by
-                             case when $6 = 'organisation' and not $7 then o.name end,
-                             case when $6 = 'organisation' and $7 then o.name end desc,
-                             case when $6 = 'name' and $7 then m.known_as end desc,
-                             m.known_as, m.id) as position
-                    from matching m
-                    left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id) numbered
-                  where numbered.position <= $8::bigint + $9::bigint and numbered.position > $9::bigint) x), '[]') as "lines!: Json<Vec<PersonRow>>",
-                  -- How many the view holds, counted no further than ten pages past this one.
-                  (select count(*) from (select 1 from matching limit $10) c) as "counted!",
-                  coalesce((select json_agg(json_build_array(o.id, o.name) order by o.name)
-                            from organisation o where o.partnership_id = $1 and o.retired_on is null), '[]') as "organisations!: Json<Vec<(Uuid, String)>>",
-                  (select p.two_factor_required from partnership p where p.id = $1) as "two_factor_required!""#,
+    let Reach { limit, offset, .. } = view.reach;
+    let count_limit = view.reach.count_limit();
+    if view.as_it_opens() {
+        return Ok(people_page!(conn, "true", "m.known_as, m.id", partnership_id, limit, offset, count_limit));
+    }
+    Ok(people_page!(
+        conn,
+        r#"($5 = '' or m.known_as ilike $5 or m.job_title ilike $5
+                      or exists (select 1 from app_user u where u.id = m.user_id and u.email ilike $5))
+           and ($6::uuid is null or m.organisation_id = $6)
+           and ($7 = '' or exists (select 1 from membership_role r
+                                   where r.partnership_id = m.partnership_id and r.membership_id = m.id and r.role = $7))
+           and case $8::text
+                 when 'invited' then m.accepted_at is null
+                                     or exists (select 1 from app_user u where u.id = m.user_id and u.password_hash is null)
+                 when 'no_two_factor' then not m.two_factor
+                 when 'two_factor' then m.two_factor
+                 else true end"#,
+        r#"case when $9 = 'organisation' and not $10
+                then (select o.name from organisation o where o.partnership_id = m.partnership_id and o.id = m.organisation_id) end,
+           case when $9 = 'organisation' and $10
+                then (select o.name from organisation o where o.partnership_id = m.partnership_id and o.id = m.organisation_id) end desc,
+           case when $9 = 'name' and $10 then m.known_as end desc,
+           m.known_as, m.id"#,
         partnership_id,
+        limit,
+        offset,
+        count_limit,
         view.pattern,
         view.organisation,
         view.role,
         view.sign_in,
         view.sort,
-        view.descending,
-        view.reach.limit,
-        view.reach.offset,
-        view.reach.count_limit()
-    )
-    .fetch_one(conn)
-    .await?;
-    let organisations = row.organisations.0.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
-    let people = row.lines.0.into_iter().map(Person::from).collect();
-    Ok(ListedPeople { people, counted: row.counted, organisations, two_factor_required: row.two_factor_required })
+        view.descending
+    ))
 }
 
 /// Everyone in a partnership as a form offers them to choose from (an

@@ -15,7 +15,7 @@ use crate::audit::Change;
 use crate::error::{AppError, Result};
 use crate::roles::{Capability, Role};
 use crate::tenant::Member;
-use crate::web::listing::{ListQuery, View, csv_download, custom_plans};
+use crate::web::listing::{ListQuery, View, csv_download, plans};
 use crate::web::{AppState, ClientAddress, FormErrors, Layout, Query, Submitted, set_flash};
 
 /// The list's address: `?q=…&organisation=…&role=chair&sign_in=invited` and the list's sort and page.
@@ -62,7 +62,7 @@ async fn read_people(state: &AppState, member: &Member, query: &PeopleQuery, who
     let reach = view.reach(whole);
     let asked = Listed { pattern: &pattern, organisation, role, sign_in, sort: view.sort, descending: view.descending, reach };
     let mut tx = member.begin(state).await?;
-    custom_plans(&mut tx).await?;
+    plans(&mut tx, asked.as_it_opens()).await?;
     let read = super::listed(&mut tx, member.partnership.id, &asked).await?;
     tx.commit().await?;
     let shown = read.people.len();

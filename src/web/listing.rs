@@ -361,7 +361,15 @@ pub async fn custom_plans(conn: &mut PgConnection) -> sqlx::Result<()> {
 /// or filter is in force, so the empty ones fold away and the rest use their
 /// indexes. One statement.
 pub async fn plans_for(conn: &mut PgConnection, view: &View) -> sqlx::Result<()> {
-    if view.is_filtered() { custom_plans(conn).await } else { generic_plans(conn).await }
+    plans(conn, !view.is_filtered()).await
+}
+
+/// Plans kept ([`generic_plans`]) when `keep`: for a list's own statement for
+/// the view as it opens, which has nothing optional in it and so one plan
+/// that reads its index in order; otherwise for the values given
+/// ([`custom_plans`]). One statement.
+pub async fn plans(conn: &mut PgConnection, keep: bool) -> sqlx::Result<()> {
+    if keep { generic_plans(conn).await } else { custom_plans(conn).await }
 }
 
 /// Has PostgreSQL plan the rest of this transaction's statements once and

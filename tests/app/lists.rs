@@ -266,3 +266,101 @@ async fn relevant_agencies_search_filter_by_sector_and_group_and_download() {
     assert!(rows.iter().skip(1).all(|r| r[1] == "Voluntary and community"), "{rows:?}");
     assert!(rows.iter().any(|r| r[0] == "Barnardo's"));
 }
+
+/// The texts one page of 25 lines holds, read by the owner in the list's own order (`$1` the partnership).
+async fn page_of(app: &TestApp, ordered: &str, pid: Uuid, page: i64) -> Vec<String> {
+    // From the line before the page (none before the first) to the line after it.
+    let from = ((page - 1) * 25 - 1).max(0);
+    sqlx::query_scalar(&format!("{ordered} limit 27 offset $2")).bind(pid).bind(from).fetch_all(&app.owner).await.unwrap()
+}
+
+/// Whether the page shows the 25 lines its list's order puts there, and neither the line before nor the line after.
+fn shows_exactly(page: &Page, around: &[String], first_page: bool) {
+    let (before, rest) = if first_page { (None, around) } else { (around.first(), &around[1..]) };
+    let (lines, after) = if rest.len() > 25 { (&rest[..25], rest.get(25)) } else { (rest, None) };
+    for line in lines {
+        assert!(page.contains(line), "{line} is on the page: {}", page.body);
+    }
+    for outside in before.into_iter().chain(after) {
+        assert!(!page.contains(outside), "{outside} is not on the page");
+    }
+}
+
+#[tokio::test]
+async fn each_list_as_it_opens_pages_in_its_own_order_to_its_last_page() {
+    let app = TestApp::spawn().await;
+    app.add_member("bm@swindon.example", "swindon", &[Role::BusinessManager]).await;
+    let pid = app.partnership_id("swindon").await;
+    let (group, _) = first_group(&app, "swindon").await;
+    let manager: Uuid =
+        sqlx::query_scalar("select id from app_user where email = 'bm@swindon.example'").fetch_one(&app.owner).await.unwrap();
+    // Seventy more of each, with names and dates that interleave with the seeded ones.
+    sqlx::query(
+        "with made as (insert into app_user (id, email, display_name)
+                       select gen_random_uuid(), 'listed' || n || '@swindon.example', 'Listed ' || lpad(n::text, 3, '0') from generate_series(1, 70) n
+                       returning id, display_name)
+         insert into membership (partnership_id, id, user_id, job_title, known_as)
+         select $1, gen_random_uuid(), id, 'Practitioner', chr(65 + (hashtext(display_name) & 15)) || ' ' || display_name from made",
+    )
+    .bind(pid)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into action_point (partnership_id, id, description, owner_name, due_on, status)
+         select $1, gen_random_uuid(), 'Listed action ' || lpad(n::text, 3, '0'), 'Listed owner', current_date + (n * 37 % 200) - 100,
+                case when n % 7 = 0 then 'complete' else 'on_track' end
+         from generate_series(1, 80) n",
+    )
+    .bind(pid)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into decision (partnership_id, id, number, group_id, title, question, majority_vote, majority_of, reminder_working_days,
+                               closes_at, raised_by, outcome, outcome_at)
+         select $1, gen_random_uuid(), 1000 + n, $2, 'Listed decision ' || lpad(n::text, 3, '0'), 'Agree?', false, 'votes_cast', 2,
+                case when n % 5 = 0 then now() + interval '10 days' else now() - make_interval(days => n) end, $3,
+                case when n % 5 = 0 then null else 'carried_consensus' end,
+                case when n % 5 = 0 then null else now() - make_interval(days => n) end
+         from generate_series(1, 80) n",
+    )
+    .bind(pid)
+    .bind(group)
+    .bind(manager)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    let mut bm = app.signed_in("bm@swindon.example").await;
+
+    let lists = [
+        (
+            "/p/swindon/people",
+            "select known_as from membership where partnership_id = $1 and removed_at is null order by known_as, id",
+            "select count(*) from membership where partnership_id = $1 and removed_at is null",
+        ),
+        (
+            "/p/swindon/actions",
+            "select description from action_point where partnership_id = $1 and status <> 'complete' order by due_on, created_at, id",
+            "select count(*) from action_point where partnership_id = $1 and status <> 'complete'",
+        ),
+        (
+            "/p/swindon/decisions",
+            "select title from decision where partnership_id = $1 and outcome is not null order by number desc",
+            "select count(*) from decision where partnership_id = $1 and outcome is not null",
+        ),
+    ];
+    for (address, ordered, counted) in lists {
+        let total: i64 = sqlx::query_scalar(counted).bind(pid).fetch_one(&app.owner).await.unwrap();
+        let last = (total + 24) / 25;
+        assert!(last >= 3, "{address} has at least three pages");
+        for page in [1, 2, last] {
+            let shown = bm.get(&format!("{address}?size=25&page={page}")).await;
+            let around = page_of(&app, ordered, pid, page).await;
+            let first = (page - 1) * 25 + 1;
+            let through = (page * 25).min(total);
+            assert!(shown.contains(&format!("Showing {first} to {through} of {total}")), "{address} page {page}: {}", shown.body);
+            shows_exactly(&shown, &around, page == 1);
+        }
+    }
+}
