@@ -86,13 +86,14 @@ struct Read {
 /// The page of entries (newest or oldest first), their count up to a bound ([`View::count_to`]) and the filters' choices: one
 /// statement. `matching` is not materialized, so the page is read in the order of an index (25 entries, not every
 /// entry sorted) and the count stops at its bound. `$lead` names the filter whose index the view walks (see
-/// [`Lead`]); the other filters are checked on the entries it reaches.
+/// [`Lead`]); the other filters are checked on the entries it reaches. The page's entries are taken from `matching`
+/// whole, not looked up again by id: each reference to the log sets up its need-to-know policy once more.
 macro_rules! audit_view {
     ($tx:expr, $asked:expr, $partnership:expr, $lead:literal, $order:literal) => {{
         let asked = $asked;
         let row = sqlx::query!(
             r#"with matching as not materialized (
-                   select a.id, a.occurred_at from audit_log a
+                   select a.* from audit_log a
                    where a.partnership_id = $1"# + $lead + r#"
                      and ($2 = '' or a.action ilike $2 or a.before::text ilike $2 or a.after::text ilike $2)
                      and ($3::uuid is null or a.actor_user_id = $3 or (a.subject_type = 'account' and a.subject_id = $3::text))
@@ -104,8 +105,7 @@ macro_rules! audit_view {
                select coalesce((select json_agg(x order by "# + $order + r#")
                                 from (select a.id, a.occurred_at, u.display_name as actor_name, a.action, a.subject_type, a.subject_id,
                                              a.before, a.after, a.client_address
-                                      from (select m.id from matching m order by "# + $order + r#" limit $8 offset $9) page
-                                      join audit_log a on a.id = page.id and a.partnership_id = $1
+                                      from (select m.* from matching m order by "# + $order + r#" limit $8 offset $9) a
                                       left join app_user u on u.id = a.actor_user_id) x), '[]') as "entries!: Json<Vec<Entry>>",
                       (select count(*) from (select 1 from matching limit $10) c) as "counted!",
                       coalesce((select json_agg(json_build_array(m.user_id, m.known_as) order by m.known_as)
