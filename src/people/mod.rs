@@ -167,17 +167,14 @@ pub struct ListedPeople {
 
 /// A page of the people asked for, with what the page around it shows and how
 /// many the view holds, counted up to its bound and one more: one statement.
-/// `$matching` follows the partnership's filter on memberships (`m`; the
-/// accounts are read for the page's lines), `$order` numbers the view; `$1` is the partnership, `$2` and
-/// `$3` the page's limit and offset, `$4` the count's limit, and the filters
-/// follow. The account, the organisation's name and the roles are read for
-/// the page's lines alone.
+/// `$matching` selects the memberships the view holds (`m`), `$order` numbers
+/// them; `$1` is the partnership, `$2` and `$3` the page's limit and offset,
+/// `$4` the count's limit, and the filters follow. The account, the
+/// organisation's name and the roles are read for the page's lines alone.
 macro_rules! people_page {
     ($conn:expr, $matching:literal, $order:literal, $($arg:expr),+) => {{
         let row = sqlx::query!(
-            r#"with matching as not materialized (
-                   select m.* from membership m
-                   where m.partnership_id = $1 and m.removed_at is null and "# + $matching + r#")
+            "with matching as not materialized (" + $matching + r#")
                select coalesce((select json_agg(x order by x.position) from (
                       select m.id as membership_id, m.known_as as display_name, u.email, m.job_title, m.organisation_id, o.name as organisation_name,
                              coalesce((select array_agg(r.role order by r.role) from membership_role r
@@ -222,25 +219,34 @@ pub async fn listed(conn: &mut PgConnection, partnership_id: Uuid, view: &Listed
     let Reach { limit, offset, .. } = view.reach;
     let count_limit = view.reach.count_limit();
     if view.as_it_opens() {
-        return Ok(people_page!(conn, "true", "m.known_as, m.id", partnership_id, limit, offset, count_limit));
+        return Ok(people_page!(
+            conn,
+            "select m.* from membership m where m.partnership_id = $1 and m.removed_at is null",
+            "m.known_as, m.id",
+            partnership_id,
+            limit,
+            offset,
+            count_limit
+        ));
     }
     Ok(people_page!(
         conn,
-        r#"($5 = '' or m.known_as ilike $5 or m.job_title ilike $5
-                      or exists (select 1 from app_user u where u.id = m.user_id and u.email ilike $5))
-           and ($6::uuid is null or m.organisation_id = $6)
-           and ($7 = '' or exists (select 1 from membership_role r
-                                   where r.partnership_id = m.partnership_id and r.membership_id = m.id and r.role = $7))
-           and case $8::text
-                 when 'invited' then m.accepted_at is null
-                                     or exists (select 1 from app_user u where u.id = m.user_id and u.password_hash is null)
-                 when 'no_two_factor' then not m.two_factor
-                 when 'two_factor' then m.two_factor
-                 else true end"#,
-        r#"case when $9 = 'organisation' and not $10
-                then (select o.name from organisation o where o.partnership_id = m.partnership_id and o.id = m.organisation_id) end,
-           case when $9 = 'organisation' and $10
-                then (select o.name from organisation o where o.partnership_id = m.partnership_id and o.id = m.organisation_id) end desc,
+        r#"select m.*, o.name as by_organisation
+           from membership m
+           join app_user u on u.id = m.user_id
+           left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
+           where m.partnership_id = $1 and m.removed_at is null
+             and ($5 = '' or m.known_as ilike $5 or u.email ilike $5 or m.job_title ilike $5)
+             and ($6::uuid is null or m.organisation_id = $6)
+             and ($7 = '' or exists (select 1 from membership_role r
+                                     where r.partnership_id = m.partnership_id and r.membership_id = m.id and r.role = $7))
+             and case $8::text
+                   when 'invited' then u.password_hash is null or m.accepted_at is null
+                   when 'no_two_factor' then not m.two_factor
+                   when 'two_factor' then m.two_factor
+                   else true end"#,
+        r#"case when $9 = 'organisation' and not $10 then m.by_organisation end,
+           case when $9 = 'organisation' and $10 then m.by_organisation end desc,
            case when $9 = 'name' and $10 then m.known_as end desc,
            m.known_as, m.id"#,
         partnership_id,
