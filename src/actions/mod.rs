@@ -213,6 +213,8 @@ pub struct Tracked<'a> {
     pub descending: bool,
     /// The page, or every action for a download, and how far to count.
     pub reach: Reach,
+    /// The list as it opens (`View::as_it_opens`): read by a statement of its own.
+    pub as_it_opens: bool,
 }
 
 /// One page of the tracker and how many actions the view holds, counted up to
@@ -256,19 +258,6 @@ macro_rules! tracker_page {
     }};
 }
 
-impl Tracked<'_> {
-    /// The tracker as it opens: open actions, soonest due first, everyone's or one owner's.
-    pub fn as_it_opens(&self) -> bool {
-        self.pattern.is_empty()
-            && self.group.is_none()
-            && self.state.is_empty()
-            && self.due_from.is_none()
-            && self.due_before.is_none()
-            && self.sort == "due"
-            && !self.descending
-    }
-}
-
 /// One page of the tracker and how many actions the view holds, counted up to its bound and one more (none past
 /// its end); one statement. The tracker as it opens has statements of its own, with nothing optional in them, so
 /// their plans are kept (see `web::listing::generic_plans`); any other view is one statement with every filter
@@ -276,7 +265,7 @@ impl Tracked<'_> {
 pub async fn tracked(conn: &mut PgConnection, partnership_id: Uuid, view: &Tracked<'_>) -> sqlx::Result<(Vec<Action>, Option<i64>)> {
     let Reach { limit, offset, .. } = view.reach;
     let count_limit = view.reach.count_limit();
-    if view.as_it_opens() {
+    if view.as_it_opens {
         return Ok(match view.owner {
             None => {
                 tracker_page!(conn, "a.status <> 'complete'", "a.due_on, a.created_at, a.id", partnership_id, count_limit, limit, offset)

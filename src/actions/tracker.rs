@@ -87,8 +87,9 @@ async fn read(state: &AppState, member: &Member, query: &TrackerQuery, whole: bo
         sort: view.sort,
         descending: view.descending,
         reach,
+        as_it_opens: view.as_it_opens(),
     };
-    plans(&mut tx, asked.as_it_opens()).await?;
+    plans(&mut tx, asked.as_it_opens).await?;
     let (actions, total) = tracked(&mut tx, member.partnership.id, &asked).await?;
     let groups = if whole {
         Vec::new()

@@ -293,11 +293,6 @@ macro_rules! register_read {
     }};
 }
 
-/// Whether the register is viewed as it opens: decisions taken, the latest first, with no search or filter.
-fn as_it_opens(view: &View) -> bool {
-    !view.is_filtered() && view.sort == "number" && view.descending
-}
-
 /// The register as asked for. As it opens, its statement has nothing optional
 /// in it, so its plan is kept (see `listing::generic_plans`); any other view is
 /// one statement with every filter optional, planned for its values.
@@ -305,7 +300,7 @@ async fn read_register(tx: &mut Tx, member: &Member, query: &RegisterQuery, view
     let reach = view.reach(whole);
     let (partnership, person, limit, offset, count_limit) =
         (member.partnership.id, member.user.id, reach.limit, reach.offset, reach.count_limit());
-    if as_it_opens(view) {
+    if view.as_it_opens() {
         return Ok(register_read!(tx, "d.outcome is not null", "d.number desc", partnership, person, limit, offset, whole, count_limit));
     }
     let status = if REGISTER_STATES.iter().any(|(code, _)| *code == query.status) { query.status.as_str() } else { "" };
@@ -404,7 +399,7 @@ pub(crate) async fn register(
 ) -> Result<RegisterPage> {
     let view = register_view(&member, &query);
     let mut tx = member.begin(&state).await?;
-    plans(&mut tx, as_it_opens(&view)).await?;
+    plans(&mut tx, view.as_it_opens()).await?;
     let read = read_settled(&mut tx, &member, &query, &view, false).await?;
     tx.commit().await?;
     let view = view.counted_up_to(read.counted, read.lines.len());

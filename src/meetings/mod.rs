@@ -263,6 +263,8 @@ pub struct Scheduled<'a> {
     pub reach: Reach,
     /// Whether the group choices are wanted too (not for a download).
     pub with_groups: bool,
+    /// The list as it opens (`View::as_it_opens`): read by a statement of its own.
+    pub as_it_opens: bool,
 }
 
 /// A page of the meetings asked for, how many the view holds (counted up to
@@ -300,19 +302,6 @@ macro_rules! schedule_page {
     }};
 }
 
-impl Scheduled<'_> {
-    /// The list as it opens: the meetings to come, soonest first, with no search or filter.
-    pub fn as_it_opens(&self) -> bool {
-        self.pattern.is_empty()
-            && self.group.is_none()
-            && self.when.is_empty()
-            && self.from.is_none()
-            && self.before.is_none()
-            && self.sort == "date"
-            && !self.descending
-    }
-}
-
 /// A page of the meetings asked for, how many the view holds (counted up to its bound and one more) and the
 /// groups to choose from: one statement. The list as it opens has its own, with nothing optional in it, so its
 /// plan is kept (`web::listing::generic_plans`); any other view is one statement with every filter optional,
@@ -324,7 +313,7 @@ pub(super) async fn scheduled(
 ) -> sqlx::Result<(Vec<MeetingRow>, i64, Vec<(String, String)>)> {
     let Reach { limit, offset, .. } = view.reach;
     let count_limit = view.reach.count_limit();
-    if view.as_it_opens() {
+    if view.as_it_opens {
         // Bounded by its start as well as its end, so that it is read from the index by start (a meeting lasts under 25 hours).
         return Ok(schedule_page!(
             tx,

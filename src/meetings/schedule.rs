@@ -97,9 +97,10 @@ async fn read_schedule(
         descending: view.descending,
         reach,
         with_groups: !whole,
+        as_it_opens: view.as_it_opens(),
     };
     let mut tx = member.begin(state).await?;
-    plans(&mut tx, asked.as_it_opens()).await?;
+    plans(&mut tx, asked.as_it_opens).await?;
     let (meetings, total, groups) = scheduled(&mut tx, member.partnership.id, &asked).await?;
     tx.commit().await?;
     let shown = meetings.len();

@@ -151,6 +151,8 @@ pub struct Listed<'a> {
     pub descending: bool,
     /// The page, or everyone for a download, and how far to count.
     pub reach: Reach,
+    /// The list as it opens (`View::as_it_opens`): read by a statement of its own.
+    pub as_it_opens: bool,
 }
 
 /// A page of a view of the people and what the page around it shows.
@@ -199,18 +201,6 @@ macro_rules! people_page {
     }};
 }
 
-impl Listed<'_> {
-    /// The list as it opens: everyone, by name, with no search or filter.
-    pub fn as_it_opens(&self) -> bool {
-        self.pattern.is_empty()
-            && self.organisation.is_none()
-            && self.role.is_empty()
-            && self.sign_in.is_empty()
-            && self.sort == "name"
-            && !self.descending
-    }
-}
-
 /// A page of the people asked for, with what the page around it shows and how many the view holds, counted up to
 /// its bound and one more: one statement. The list as it opens has its own, with nothing optional in it, so its
 /// plan is kept (`web::listing::generic_plans`), and it reads the page from the index by name; any other view is
@@ -218,7 +208,7 @@ impl Listed<'_> {
 pub async fn listed(conn: &mut PgConnection, partnership_id: Uuid, view: &Listed<'_>) -> sqlx::Result<ListedPeople> {
     let Reach { limit, offset, .. } = view.reach;
     let count_limit = view.reach.count_limit();
-    if view.as_it_opens() {
+    if view.as_it_opens {
         return Ok(people_page!(
             conn,
             "select m.* from membership m where m.partnership_id = $1 and m.removed_at is null",

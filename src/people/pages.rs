@@ -60,9 +60,18 @@ async fn read_people(state: &AppState, member: &Member, query: &PeopleQuery, who
         .filter("sign_in", sign_in);
     let pattern = view.pattern();
     let reach = view.reach(whole);
-    let asked = Listed { pattern: &pattern, organisation, role, sign_in, sort: view.sort, descending: view.descending, reach };
+    let asked = Listed {
+        pattern: &pattern,
+        organisation,
+        role,
+        sign_in,
+        sort: view.sort,
+        descending: view.descending,
+        reach,
+        as_it_opens: view.as_it_opens(),
+    };
     let mut tx = member.begin(state).await?;
-    plans(&mut tx, asked.as_it_opens()).await?;
+    plans(&mut tx, asked.as_it_opens).await?;
     let read = super::listed(&mut tx, member.partnership.id, &asked).await?;
     tx.commit().await?;
     let shown = read.people.len();

@@ -166,7 +166,7 @@ async fn read(state: &AppState, member: &Member, query: &RecommendationsQuery, w
     .filter("year", year.map(|y| y.to_string()).unwrap_or_default())
     .when_empty("No recommendations yet: they come with the scrutiny reports submitted.");
     let reach = view.reach(whole);
-    let as_it_opens = !view.is_filtered() && view.sort == "due" && !view.descending;
+    let as_it_opens = view.as_it_opens();
     let (partnership, limit, offset, count_limit) = (member.partnership.id, reach.limit, reach.offset, reach.count_limit());
     let mut tx = member.begin(state).await?;
     plans(&mut tx, as_it_opens).await?;

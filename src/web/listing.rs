@@ -72,6 +72,8 @@ pub struct View {
     pub search: String,
     pub sort: &'static str,
     pub descending: bool,
+    /// The sort and direction the list opens with: its first column, in its natural direction.
+    opening: (&'static str, bool),
     pub page: i64,
     pub size: i64,
     pub total: i64,
@@ -89,6 +91,8 @@ impl View {
     /// the sort must be one of `columns` (else the first, in its natural
     /// direction), the page at least 1, the size one of [`PAGE_SIZES`].
     pub fn new(path: String, noun: (&'static str, &'static str), query: &ListQuery, columns: &[Column], descending_first: &[&str]) -> View {
+        let first = columns.first().map(|c| c.key).unwrap_or_default();
+        let opening = (first, descending_first.contains(&first));
         let chosen = columns.iter().find(|c| c.key == query.sort).or(columns.first());
         let sort = chosen.map(|c| c.key).unwrap_or_default();
         let descending = match query.order.as_str() {
@@ -103,7 +107,7 @@ impl View {
         if !search.is_empty() {
             filters.push(("q", search.clone()));
         }
-        View { path, filters, search, sort, descending, page, size, total: 0, shown: 0, more_than: false, nothing: None, noun }
+        View { path, filters, search, sort, descending, opening, page, size, total: 0, shown: 0, more_than: false, nothing: None, noun }
     }
 
     /// A filter in force (nothing when empty), carried into every link of the view.
@@ -170,6 +174,12 @@ impl View {
 
     pub fn is_filtered(&self) -> bool {
         !self.filters.is_empty()
+    }
+
+    /// The list as it opens (on any page): no search or filter, sorted by its first column in its natural
+    /// direction. A list may give this view a statement of its own, with nothing optional in it (see [`plans`]).
+    pub fn as_it_opens(&self) -> bool {
+        !self.is_filtered() && (self.sort, self.descending) == self.opening
     }
 
     pub fn pages(&self) -> i64 {
@@ -446,6 +456,22 @@ mod tests {
         assert_eq!((view.sort, view.descending, view.size, view.page), ("due", false, DEFAULT_SIZE, 1));
         let view = View::new("/p/x/actions".into(), ACTIONS, &query("sort=owner&order=desc&size=200&page=3"), &COLUMNS, &[]);
         assert_eq!((view.sort, view.descending, view.size, view.offset()), ("owner", true, 200, 400));
+    }
+
+    #[test]
+    fn a_view_is_as_it_opens_on_any_page_until_searched_filtered_or_sorted_otherwise() {
+        let open = |pairs: &str, descending_first: &[&str]| {
+            View::new("/p/x/actions".into(), ACTIONS, &query(pairs), &COLUMNS, descending_first).filter("group", "").as_it_opens()
+        };
+        assert!(open("", &[]));
+        assert!(open("page=3&size=25&sort=due&order=asc", &[]));
+        assert!(open("", &["due"]), "its first column in that column's natural direction");
+        assert!(!open("order=asc", &["due"]));
+        assert!(!open("sort=owner", &[]));
+        assert!(!open("order=desc", &[]));
+        assert!(!open("q=review", &[]));
+        let filtered = View::new("/p/x/actions".into(), ACTIONS, &query(""), &COLUMNS, &[]).filter("group", "g1");
+        assert!(!filtered.as_it_opens());
     }
 
     #[test]
