@@ -15,7 +15,7 @@ use sqlx::PgConnection;
 use crate::calendar::{FinancialYear, today};
 
 /// How many pages past the one shown a list counts (see [`View::count_to`]).
-const COUNTED_PAGES: i64 = 10;
+const COUNTED_PAGES: i64 = 5;
 
 /// The lines a list's statement reads ([`View::reach`]) and how far it counts them.
 #[derive(Clone, Copy, Debug)]
@@ -146,7 +146,7 @@ impl View {
         self
     }
 
-    /// How far a list counts the lines its view holds: ten pages past the one shown (beyond it the page says
+    /// How far a list counts the lines its view holds: five pages past the one shown (beyond it the page says
     /// "more than" and offers the next pages as they are reached). Counting reads every line it counts, so a view
     /// of ten years of a large partnership would otherwise read every matching record to show twenty-five.
     pub fn count_to(&self) -> i64 {
@@ -497,16 +497,16 @@ mod tests {
     }
 
     #[test]
-    fn a_long_view_is_counted_ten_pages_past_this_one() {
+    fn a_long_view_is_counted_five_pages_past_this_one() {
         let view = View::new("/p/x/a".into(), ACTIONS, &query("page=3&size=25"), &COLUMNS, &[]);
-        assert_eq!(view.count_to(), 50 + 250);
+        assert_eq!(view.count_to(), 50 + 125);
         // The statement counts with `limit count_to + 1`: one more than the bound says there are more.
-        let more = view.clone().counted_up_to(301, 25);
-        assert_eq!(more.showing(), "Showing 51 to 75 of more than 300 actions.");
-        assert_eq!(more.pages(), 12);
+        let more = view.clone().counted_up_to(176, 25);
+        assert_eq!(more.showing(), "Showing 51 to 75 of more than 175 actions.");
+        assert_eq!(more.pages(), 7);
         assert!(more.has_next());
-        let all = view.counted_up_to(300, 25);
-        assert_eq!(all.showing(), "Showing 51 to 75 of 300 actions.");
+        let all = view.counted_up_to(175, 25);
+        assert_eq!(all.showing(), "Showing 51 to 75 of 175 actions.");
     }
 
     #[test]
