@@ -9,6 +9,8 @@ RUN npm run build:css
 FROM rust:1-bookworm AS build
 WORKDIR /app
 COPY Cargo.toml Cargo.lock ./
+# How the allocator is built (arenas committed as used): see .cargo/config.toml.
+COPY .cargo ./.cargo
 COPY .sqlx ./.sqlx
 COPY migrations ./migrations
 COPY data ./data
