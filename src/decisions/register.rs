@@ -273,7 +273,7 @@ macro_rules! register_read {
                          from (select d.*, row_number() over (order by "# + $order + r#") as position from matching d) d
                          join partnership_group g on g.partnership_id = d.partnership_id and g.id = d.group_id
                          where d.position <= $3::bigint + $4::bigint and d.position > $4::bigint) x), '[]') as "lines!: Json<Vec<RegisterLine>>",
-                      -- How many the view holds, counted no further than five pages past this one.
+                      -- How many the view holds, counted no further than the view's bound (`View::count_to`).
                       (select count(*) from (select 1 from matching limit $6) c) as "counted!",
                       coalesce((select json_agg(json_build_array(g.id, g.name) order by g.retired_on is not null, g.sort_order, g.name)
                                 from partnership_group g where g.partnership_id = $1 and not $5), '[]') as "groups!: Json<Vec<(Uuid, String)>>"

@@ -289,7 +289,7 @@ macro_rules! schedule_page {
                         from matching m) numbered
                       where numbered.position <= $2::bigint + $3::bigint and numbered.position > $3::bigint) x), '[]')
                         as "lines!: Json<Vec<MeetingRow>>",
-                      -- How many the view holds, counted no further than five pages past this one.
+                      -- How many the view holds, counted no further than the view's bound (`View::count_to`).
                       (select count(*) from (select 1 from matching limit $4) c) as "counted!",
                       coalesce((select json_agg(json_build_array(g.id, g.name) order by g.retired_on is not null, g.sort_order, g.name)
                                 from partnership_group g where g.partnership_id = $1 and $5), '[]') as "groups!: Json<Vec<(Uuid, String)>>""#,

@@ -186,7 +186,7 @@ macro_rules! people_page {
                       join app_user u on u.id = m.user_id
                       left join organisation o on o.partnership_id = m.partnership_id and o.id = m.organisation_id
                       where m.position <= $2::bigint + $3::bigint and m.position > $3::bigint) x), '[]') as "lines!: Json<Vec<PersonRow>>",
-                      -- How many the view holds, counted no further than five pages past this one.
+                      -- How many the view holds, counted no further than the view's bound (`View::count_to`).
                       (select count(*) from (select 1 from matching limit $4) c) as "counted!",
                       coalesce((select json_agg(json_build_array(o.id, o.name) order by o.name)
                                 from organisation o where o.partnership_id = $1 and o.retired_on is null), '[]') as "organisations!: Json<Vec<(Uuid, String)>>",

@@ -131,7 +131,7 @@ macro_rules! recommendations_page {
                                         where a.partnership_id = $1 and a.recommendation_lineage_id = numbered.lineage_id) n
                     where numbered.position <= $2::bigint + $3::bigint and numbered.position > $3::bigint) x), '[]')
                       as "recommendations!: Json<Vec<Listed>>",
-                    -- How many the view holds, counted no further than five pages past this one.
+                    -- How many the view holds, counted no further than the view's bound (`View::count_to`).
                     (select count(*) from (select 1 from matching limit $4) c) as "counted!",
                     coalesce((select json_agg(json_build_array(o.id, o.name) order by o.is_statutory_partner desc, o.name)
                               from organisation o where o.partnership_id = $1 and o.retired_on is null and not $5), '[]')
